@@ -1,0 +1,84 @@
+"""Portfolio filters, search and sorting (django-filter)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import django_filters
+from django import forms
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from .models import Account, Segment, Stage
+from .selectors import assignable_owners
+
+OWNER_ALL = "all"
+OWNER_ME = "me"
+OWNER_NONE = "none"
+
+
+class PortfolioFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="search", label="Search")
+    owner = django_filters.ChoiceFilter(method="by_owner", label="Owner", empty_label=None)
+    segment = django_filters.ChoiceFilter(choices=Segment.choices, empty_label="Any segment")
+    stage = django_filters.ChoiceFilter(choices=Stage.choices, empty_label="Any stage")
+    renewal_within = django_filters.NumberFilter(
+        method="by_renewal_within",
+        label="Renews within (days)",
+        min_value=0,
+        max_value=3650,
+        widget=forms.NumberInput(attrs={"placeholder": "days", "min": 0, "max": 3650}),
+    )
+    sort = django_filters.OrderingFilter(
+        fields=(
+            ("name", "name"),
+            ("owner__first_name", "owner"),
+            ("stage", "stage"),
+            ("arr", "arr"),
+            ("renewal_date", "renewal"),
+            ("health_score", "health"),
+            ("last_activity_at", "activity"),
+        ),
+        label="Sort",
+    )
+
+    class Meta:
+        model = Account
+        fields: list[str] = []
+
+    def __init__(self, *args: Any, user: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+        owners = [(str(u.pk), str(u)) for u in assignable_owners()]
+        self.filters["owner"].extra["choices"] = [
+            (OWNER_ALL, "All owners"),
+            (OWNER_ME, "My accounts"),
+            (OWNER_NONE, "Unassigned"),
+            *owners,
+        ]
+
+    def search(self, queryset: QuerySet[Account], name: str, value: str) -> QuerySet[Account]:
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(Q(name__icontains=value) | Q(domain__icontains=value))
+
+    def by_owner(self, queryset: QuerySet[Account], name: str, value: str) -> QuerySet[Account]:
+        if value == OWNER_ME:
+            return queryset.filter(owner=self.user)
+        if value == OWNER_NONE:
+            return queryset.filter(owner__isnull=True)
+        if value and value != OWNER_ALL:
+            return queryset.filter(owner_id=int(value)) if value.isdigit() else queryset.none()
+        return queryset
+
+    def by_renewal_within(
+        self, queryset: QuerySet[Account], name: str, value: Any
+    ) -> QuerySet[Account]:
+        if value is None:
+            return queryset
+        today = timezone.localdate()
+        return queryset.filter(
+            renewal_date__gte=today, renewal_date__lte=today + timedelta(days=int(value))
+        )

@@ -1,0 +1,246 @@
+"""CSV imports of accounts and usage snapshots: validate every row first,
+write only when the user confirms (all rows, or only the valid ones)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from typing import Any
+
+from django import forms
+from django.db import transaction
+
+from .models import Account, ImportBatch, Segment, Stage, User, normalise_domain
+from .services import USAGE_FIELDS, account_create, account_update, usage_snapshots_upsert
+
+MAX_ROWS = 20_000
+
+
+@dataclass
+class RowResult:
+    line: int
+    raw: dict[str, str]
+    data: dict[str, Any] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+@dataclass
+class Preview:
+    columns: list[str]
+    rows: list[RowResult]
+    file_errors: list[str]
+
+    @property
+    def valid(self) -> list[RowResult]:
+        return [r for r in self.rows if r.ok]
+
+    @property
+    def invalid(self) -> list[RowResult]:
+        return [r for r in self.rows if not r.ok]
+
+
+class AccountRowForm(forms.Form):
+    name = forms.CharField(max_length=200)
+    domain = forms.CharField(max_length=253, required=False)
+    owner_email = forms.EmailField(required=False)
+    segment = forms.ChoiceField(choices=Segment.choices, required=False)
+    arr = forms.DecimalField(max_digits=14, decimal_places=2, min_value=0, required=False)
+    currency = forms.RegexField(regex=r"^[A-Za-z]{3}$", required=False)
+    contract_start = forms.DateField(required=False)
+    renewal_date = forms.DateField(required=False)
+    stage = forms.ChoiceField(choices=Stage.choices, required=False)
+
+    def clean_domain(self) -> str:
+        return normalise_domain(self.cleaned_data.get("domain", ""))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start, renewal = data.get("contract_start"), data.get("renewal_date")
+        if start and renewal and renewal <= start:
+            self.add_error("renewal_date", "must be after contract_start")
+        return data
+
+
+class UsageRowForm(forms.Form):
+    account = forms.CharField(help_text="Our id, HubSpot id or domain")
+    date = forms.DateField()
+    active_users = forms.IntegerField(min_value=0, required=False)
+    seats_purchased = forms.IntegerField(min_value=0, required=False)
+    seats_used = forms.IntegerField(min_value=0, required=False)
+    logins_30d = forms.IntegerField(min_value=0, required=False)
+    core_features_adopted = forms.IntegerField(min_value=0, max_value=32767, required=False)
+    open_tickets = forms.IntegerField(min_value=0, required=False)
+    csat = forms.DecimalField(min_value=1, max_value=5, decimal_places=2, required=False)
+    nps = forms.IntegerField(min_value=-100, max_value=100, required=False)
+
+
+SPECS: dict[str, tuple[type[forms.Form], list[str]]] = {
+    ImportBatch.Kind.ACCOUNTS: (AccountRowForm, ["name"]),
+    ImportBatch.Kind.USAGE: (UsageRowForm, ["account", "date"]),
+}
+
+
+def columns_for(kind: str) -> list[str]:
+    return list(SPECS[kind][0].base_fields)
+
+
+def _form_errors(form: forms.Form) -> list[str]:
+    return [
+        f"{name}: {message}" if name != "__all__" else str(message)
+        for name, messages in form.errors.items()
+        for message in messages
+    ]
+
+
+def preview_build(*, kind: str, content: str) -> Preview:
+    """Parse and validate every row; nothing is written."""
+    form_class, required = SPECS[kind]
+    reader = csv.DictReader(io.StringIO(content))
+    columns = [c.strip() for c in (reader.fieldnames or [])]
+    reader.fieldnames = columns
+    known = set(form_class.base_fields)
+    file_errors = []
+    missing = [c for c in required if c not in columns]
+    if missing:
+        file_errors.append(f"Missing required column(s): {', '.join(missing)}.")
+    unknown = [c for c in columns if c and c not in known]
+    if unknown:
+        file_errors.append(
+            f"Unknown column(s): {', '.join(unknown)}. Expected: {', '.join(known)}."
+        )
+    if file_errors:
+        return Preview(columns=columns, rows=[], file_errors=file_errors)
+
+    rows: list[RowResult] = []
+    for index, raw in enumerate(reader, start=2):
+        if index - 1 > MAX_ROWS:
+            file_errors.append(f"More than {MAX_ROWS:,} rows; split the file.")
+            break
+        raw = {k: (v or "").strip() for k, v in raw.items() if k is not None}
+        form = form_class(data={k: v for k, v in raw.items() if v != ""})
+        result = RowResult(line=index, raw=raw)
+        if form.is_valid():
+            result.data = form.cleaned_data
+        else:
+            result.errors = _form_errors(form)
+        rows.append(result)
+    if not rows and not file_errors:
+        file_errors.append("The file has a header but no rows.")
+    (_check_accounts if kind == ImportBatch.Kind.ACCOUNTS else _check_usage)(rows)
+    return Preview(columns=columns, rows=rows, file_errors=file_errors)
+
+
+def _check_accounts(rows: list[RowResult]) -> None:
+    """Resolve owners by email and catch duplicate domains inside the file."""
+    emails = {r.data["owner_email"].lower() for r in rows if r.ok and r.data.get("owner_email")}
+    owners = {u.email.lower(): u for u in User.objects.filter(email__in=emails)} if emails else {}
+    seen: dict[str, int] = {}
+    for row in rows:
+        if not row.ok:
+            continue
+        email = (row.data.get("owner_email") or "").lower()
+        if email and email not in owners:
+            row.errors.append(f"owner_email: no user with email {email}")
+        row.data["owner"] = owners.get(email)
+        domain = row.data.get("domain") or ""
+        if domain:
+            if domain in seen:
+                row.errors.append(f"domain: {domain} appears again on line {seen[domain]}")
+            seen.setdefault(domain, row.line)
+
+
+def _check_usage(rows: list[RowResult]) -> None:
+    """Match each row's account by our id, HubSpot id or domain, in one query."""
+    keys = {r.data["account"] for r in rows if r.ok}
+    ids = {int(k) for k in keys if k.isdigit()}
+    domains = {normalise_domain(k) for k in keys}
+    matches: dict[str, int] = {}
+    for pk, hubspot_id, domain in Account.objects.filter(
+        models_q_any(ids=ids, hubspot_ids=keys, domains=domains)
+    ).values_list("pk", "hubspot_id", "domain"):
+        matches.setdefault(str(pk), pk)
+        if hubspot_id:
+            matches.setdefault(f"hs:{hubspot_id}", pk)
+        if domain:
+            matches.setdefault(f"d:{domain}", pk)
+    seen: dict[tuple[int, Any], int] = {}
+    for row in rows:
+        if not row.ok:
+            continue
+        key = row.data["account"]
+        match = (
+            matches.get(key)
+            or matches.get(f"hs:{key}")
+            or matches.get(f"d:{normalise_domain(key)}")
+        )
+        if match is None:
+            row.errors.append(f"account: no account matches {key!r}")
+            continue
+        row.data["account_id"] = match
+        pair = (match, row.data["date"])
+        if pair in seen:
+            row.errors.append(f"date: this account already has {pair[1]} on line {seen[pair]}")
+        seen.setdefault(pair, row.line)
+
+
+def models_q_any(*, ids: set[int], hubspot_ids: set[str], domains: set[str]) -> Any:
+    from django.db.models import Q
+
+    return Q(pk__in=ids) | Q(hubspot_id__in=hubspot_ids) | Q(domain__in=domains - {""})
+
+
+@transaction.atomic
+def import_apply(*, batch: ImportBatch, by: User, valid_only: bool) -> int:
+    """Write the batch. Refuses when rows are invalid unless `valid_only`."""
+    preview = preview_build(kind=batch.kind, content=batch.content)
+    if preview.file_errors:
+        raise ValueError("The file has errors; nothing was imported.")
+    if preview.invalid and not valid_only:
+        raise ValueError(f"{len(preview.invalid)} row(s) have errors; nothing was imported.")
+    if batch.kind == ImportBatch.Kind.ACCOUNTS:
+        written = _apply_accounts(preview.valid, by=by)
+    else:
+        written = usage_snapshots_upsert(
+            rows=[
+                {f: r.data.get(f) for f in ("account_id", "date", *USAGE_FIELDS)}
+                for r in preview.valid
+            ]
+        )
+    batch.status = ImportBatch.Status.IMPORTED
+    batch.rows_total = len(preview.rows)
+    batch.rows_valid = len(preview.valid)
+    batch.rows_written = written
+    batch.save(update_fields=["status", "rows_total", "rows_valid", "rows_written"])
+    return written
+
+
+def _apply_accounts(rows: list[RowResult], *, by: User) -> int:
+    """Create new accounts; update the ones whose domain already exists."""
+    domains = [r.data["domain"] for r in rows if r.data.get("domain")]
+    existing = {a.domain: a for a in Account.objects.filter(domain__in=domains)}
+    for row in rows:
+        values = {k: v for k, v in row.data.items() if v not in (None, "") and k != "owner_email"}
+        owner = values.pop("owner", None)
+        stage = values.pop("stage", None)
+        if "currency" in values:
+            values["currency"] = values["currency"].upper()
+        account = existing.get(row.data.get("domain") or "")
+        if account:
+            account_update(account=account, by=by, data=values)
+        else:
+            account_create(by=by, owner=owner, stage=stage or Stage.ONBOARDING, **values)
+    return len(rows)
+
+
+def rows_to_csv(columns: list[str], rows: list[RowResult]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([*columns, "errors"])
+    for row in rows:
+        writer.writerow([*(row.raw.get(c, "") for c in columns), "; ".join(row.errors)])
+    return out.getvalue()

@@ -1,0 +1,409 @@
+"""Accounts, the people and deals around them, usage signals and the timeline.
+
+CS fields that HubSpot should see (health, onboarding status, next business
+review, renewal forecast) live here but are written only through
+`accounts.services.account_cs_fields_update`, called by the app that owns them.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+
+
+class User(AbstractUser):
+    """A person who signs in. Roles are groups (see accounts.roles)."""
+
+    class Meta:
+        ordering = ["first_name", "last_name", "username"]
+
+    def __str__(self) -> str:
+        return self.get_full_name() or self.username
+
+
+class Segment(models.TextChoices):
+    ENTERPRISE = "enterprise", "Enterprise"
+    MID_MARKET = "mid_market", "Mid-market"
+    SMB = "smb", "SMB"
+
+
+class Stage(models.TextChoices):
+    ONBOARDING = "onboarding", "Onboarding"
+    ADOPTION = "adoption", "Adoption"
+    VALUE_REALISED = "value_realised", "Value realised"
+    RENEWAL = "renewal", "Renewal"
+    EXPANSION = "expansion", "Expansion"
+    AT_RISK = "at_risk", "At risk"
+    CHURNED = "churned", "Churned"
+
+
+class HealthBand(models.TextChoices):
+    GREEN = "green", "Green"
+    YELLOW = "yellow", "Yellow"
+    RED = "red", "Red"
+
+
+class ForecastCategory(models.TextChoices):
+    COMMIT = "commit", "Commit"
+    LIKELY = "likely", "Likely"
+    AT_RISK = "at_risk", "At risk"
+    CHURN = "churn", "Churn"
+
+
+def normalise_domain(value: str) -> str:
+    """`https://www.Acme.com/path` -> `acme.com`. Empty stays empty."""
+    value = (value or "").strip().lower()
+    for scheme in ("https://", "http://"):
+        if value.startswith(scheme):
+            value = value[len(scheme) :]
+    value = value.split("/", 1)[0].split("?", 1)[0].split("#", 1)[0]
+    value = value.split(":", 1)[0].rstrip(".")
+    if value.startswith("www."):
+        value = value[4:]
+    return value
+
+
+class Account(models.Model):
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        ARCHIVED = "archived", "Archived"
+
+    name = models.CharField(max_length=200)
+    domain = models.CharField(max_length=253, blank=True, default="")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="owned_accounts",
+    )
+    segment = models.CharField(max_length=20, choices=Segment.choices, default=Segment.SMB)
+    arr = models.DecimalField(
+        "ARR",
+        max_digits=14,
+        decimal_places=2,
+        default=Decimal("0"),
+        validators=[MinValueValidator(Decimal("0"))],
+    )
+    currency = models.CharField(max_length=3, default="USD")
+    contract_start = models.DateField(null=True, blank=True)
+    renewal_date = models.DateField(null=True, blank=True)
+    stage = models.CharField(max_length=20, choices=Stage.choices, default=Stage.ONBOARDING)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    hubspot_id = models.CharField("HubSpot id", max_length=32, null=True, blank=True, unique=True)
+
+    # CS fields, written by the owning apps through accounts.services.
+    health_score = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MaxValueValidator(100)]
+    )
+    health_band = models.CharField(max_length=10, choices=HealthBand.choices, blank=True)
+    onboarding_status = models.CharField(max_length=20, blank=True)
+    onboarding_progress = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MaxValueValidator(100)]
+    )
+    next_business_review = models.DateField(null=True, blank=True)
+    renewal_forecast_category = models.CharField(
+        max_length=10, choices=ForecastCategory.choices, blank=True
+    )
+    renewal_forecast_arr = models.DecimalField(
+        max_digits=14, decimal_places=2, null=True, blank=True
+    )
+
+    last_activity_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["domain"], condition=~Q(domain=""), name="account_domain_unique"
+            ),
+            models.CheckConstraint(condition=Q(arr__gte=0), name="account_arr_non_negative"),
+            models.CheckConstraint(
+                condition=Q(health_score__isnull=True) | Q(health_score__lte=100),
+                name="account_health_score_range",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["owner", "name"]),
+            models.Index(fields=["renewal_date"]),
+            models.Index(fields=["stage"]),
+            models.Index(fields=["segment"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("account", args=[self.pk])
+
+    def clean(self) -> None:
+        self.domain = normalise_domain(self.domain)
+        if self.currency:
+            self.currency = self.currency.upper()
+        from django.core.exceptions import ValidationError
+
+        if self.contract_start and self.renewal_date and self.renewal_date <= self.contract_start:
+            raise ValidationError(
+                {"renewal_date": "The renewal date must be after contract start."}
+            )
+
+
+class StageChange(models.Model):
+    """Every lifecycle stage change, dated, with who made it and why."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="stage_changes")
+    from_stage = models.CharField(max_length=20, choices=Stage.choices, blank=True)
+    to_stage = models.CharField(max_length=20, choices=Stage.choices)
+    reason = models.TextField()
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    changed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-changed_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.account}: {self.from_stage} -> {self.to_stage}"
+
+
+class Contact(models.Model):
+    class Role(models.TextChoices):
+        CHAMPION = "champion", "Champion"
+        EXECUTIVE_SPONSOR = "executive_sponsor", "Executive sponsor"
+        USER = "user", "User"
+        BILLING = "billing", "Billing"
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="contacts")
+    name = models.CharField(max_length=200)
+    email = models.EmailField(blank=True)
+    title = models.CharField(max_length=200, blank=True)
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.USER)
+    hubspot_id = models.CharField(max_length=32, null=True, blank=True, unique=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Pipeline(models.Model):
+    label = models.CharField(max_length=200)
+    is_renewal = models.BooleanField(
+        default=False, help_text="Renewal deals are created in this pipeline."
+    )
+    hubspot_id = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    display_order = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["display_order", "label"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_renewal"], condition=Q(is_renewal=True), name="one_renewal_pipeline"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class PipelineStage(models.Model):
+    pipeline = models.ForeignKey(Pipeline, on_delete=models.CASCADE, related_name="stages")
+    label = models.CharField(max_length=200)
+    display_order = models.PositiveIntegerField(default=0)
+    is_closed = models.BooleanField(default=False)
+    is_won = models.BooleanField(default=False)
+    probability = models.DecimalField(
+        max_digits=3,
+        decimal_places=2,
+        default=Decimal("0"),
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("1"))],
+    )
+    hubspot_id = models.CharField(max_length=64, null=True, blank=True)
+
+    class Meta:
+        ordering = ["pipeline", "display_order"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["pipeline", "hubspot_id"], name="stage_hubspot_id_unique_per_pipeline"
+            ),
+            models.CheckConstraint(
+                condition=Q(is_won=False) | Q(is_closed=True), name="won_stage_is_closed"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.pipeline.label} · {self.label}"
+
+
+class Deal(models.Model):
+    class Kind(models.TextChoices):
+        NEW = "new", "New business"
+        RENEWAL = "renewal", "Renewal"
+        EXPANSION = "expansion", "Expansion"
+        CONTRACTION = "contraction", "Contraction"
+
+    name = models.CharField(max_length=200)
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="deals")
+    pipeline = models.ForeignKey(Pipeline, on_delete=models.PROTECT, related_name="deals")
+    stage = models.ForeignKey(PipelineStage, on_delete=models.PROTECT, related_name="deals")
+    amount = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0"))
+    close_date = models.DateField(null=True, blank=True)
+    kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.NEW)
+    hubspot_id = models.CharField(max_length=32, null=True, blank=True, unique=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-close_date", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        if self.stage_id and self.pipeline_id and self.stage.pipeline_id != self.pipeline_id:
+            raise ValidationError({"stage": "This stage belongs to another pipeline."})
+
+
+class OwnerLink(models.Model):
+    """A HubSpot owner and the Lifecycle user it stands for (matched by email)."""
+
+    hubspot_owner_id = models.CharField(max_length=32, unique=True)
+    email = models.EmailField(blank=True)
+    first_name = models.CharField(max_length=150, blank=True)
+    last_name = models.CharField(max_length=150, blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="hubspot_owner_links",
+    )
+
+    def __str__(self) -> str:
+        return f"{self.hubspot_owner_id} ({self.email})"
+
+
+class UsageSnapshot(models.Model):
+    """One dated reading of how an account uses the product."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="usage_snapshots")
+    date = models.DateField()
+    active_users = models.PositiveIntegerField(null=True, blank=True)
+    seats_purchased = models.PositiveIntegerField(null=True, blank=True)
+    seats_used = models.PositiveIntegerField(null=True, blank=True)
+    logins_30d = models.PositiveIntegerField("logins (30 days)", null=True, blank=True)
+    core_features_adopted = models.PositiveSmallIntegerField(null=True, blank=True)
+    open_tickets = models.PositiveIntegerField(null=True, blank=True)
+    csat = models.DecimalField(
+        "CSAT",
+        max_digits=3,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("1")), MaxValueValidator(Decimal("5"))],
+    )
+    nps = models.SmallIntegerField(
+        "NPS",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(-100), MaxValueValidator(100)],
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-date"]
+        constraints = [
+            models.UniqueConstraint(fields=["account", "date"], name="usage_one_per_account_day"),
+            models.CheckConstraint(
+                condition=Q(nps__isnull=True) | (Q(nps__gte=-100) & Q(nps__lte=100)),
+                name="usage_nps_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account} @ {self.date}"
+
+
+class Event(models.Model):
+    """The account timeline. Every app writes here through `event_record`."""
+
+    class Kind(models.TextChoices):
+        ACCOUNT_CREATED = "account_created", "Account created"
+        ACCOUNT_UPDATED = "account_updated", "Account updated"
+        STAGE_CHANGED = "stage_changed", "Stage changed"
+        OWNER_CHANGED = "owner_changed", "Owner changed"
+        CONTACT_ADDED = "contact_added", "Contact added"
+        CONTACT_UPDATED = "contact_updated", "Contact updated"
+        DEAL_ADDED = "deal_added", "Deal added"
+        DEAL_UPDATED = "deal_updated", "Deal updated"
+        USAGE_IMPORTED = "usage_imported", "Usage imported"
+        NOTE = "note", "Note"
+        # Kinds written by other apps; the timeline shows their summary.
+        ONBOARDING = "onboarding", "Onboarding"
+        SUCCESS = "success", "Success plan"
+        REVIEW = "review", "Business review"
+        RENEWAL = "renewal", "Renewal"
+        HEALTH = "health", "Health"
+        HUBSPOT = "hubspot", "HubSpot"
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    occurred_at = models.DateTimeField(default=timezone.now)
+    summary = models.CharField(max_length=500)
+    link = models.CharField(max_length=500, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        indexes = [models.Index(fields=["account", "-occurred_at"])]
+
+    def __str__(self) -> str:
+        return self.summary
+
+
+class ImportBatch(models.Model):
+    """An uploaded CSV waiting for confirmation, and what came of it."""
+
+    class Kind(models.TextChoices):
+        ACCOUNTS = "accounts", "Accounts"
+        USAGE = "usage", "Usage snapshots"
+
+    class Status(models.TextChoices):
+        PREVIEW = "preview", "Awaiting confirmation"
+        IMPORTED = "imported", "Imported"
+        CANCELLED = "cancelled", "Cancelled"
+
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    filename = models.CharField(max_length=255)
+    content = models.TextField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PREVIEW)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
+    created_at = models.DateTimeField(default=timezone.now)
+    rows_total = models.PositiveIntegerField(default=0)
+    rows_valid = models.PositiveIntegerField(default=0)
+    rows_written = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} import {self.filename}"

@@ -1,0 +1,86 @@
+"""Roles are Django groups. One place answers "may this user do that?".
+
+- admin: configuration, and everything a leader may do
+- leader: everything a CSM may do, on every account; reassigns accounts
+- csm: reads every account, writes only the accounts they own
+- viewer: reads only
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from django.core.exceptions import PermissionDenied
+
+if TYPE_CHECKING:
+    from .models import Account
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    LEADER = "leader"
+    CSM = "csm"
+    VIEWER = "viewer"
+
+
+ROLE_ORDER = [Role.ADMIN, Role.LEADER, Role.CSM, Role.VIEWER]
+ROLE_LABELS = {
+    Role.ADMIN: "Admin",
+    Role.LEADER: "CS leader",
+    Role.CSM: "CSM",
+    Role.VIEWER: "Viewer",
+}
+
+
+def role_of(user: Any) -> Role | None:
+    """The strongest role the user holds, cached on the user for the request."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    if hasattr(user, "_lifecycle_role"):
+        cached: Role | None = user._lifecycle_role
+        return cached
+    if user.is_superuser:
+        role: Role | None = Role.ADMIN
+    else:
+        names = set(user.groups.values_list("name", flat=True))
+        role = next((r for r in ROLE_ORDER if r.value in names), None)
+    user._lifecycle_role = role
+    return role
+
+
+def is_admin(user: Any) -> bool:
+    return role_of(user) == Role.ADMIN
+
+
+def sees_all_writes(user: Any) -> bool:
+    """Leaders and admins act on every account."""
+    return role_of(user) in (Role.ADMIN, Role.LEADER)
+
+
+def can_edit_account(user: Any, account: Account) -> bool:
+    role = role_of(user)
+    if role in (Role.ADMIN, Role.LEADER):
+        return True
+    return role == Role.CSM and account.owner_id == user.pk
+
+
+def require(allowed: bool, missing: str) -> None:
+    """Raise a 403 whose page tells the user what they lack."""
+    if not allowed:
+        raise PermissionDenied(missing)
+
+
+def require_account_edit(user: Any, account: Account) -> None:
+    require(
+        can_edit_account(user, account),
+        f"Only the account's owner, a CS leader or an admin can change {account.name}.",
+    )
+
+
+def require_leader(user: Any) -> None:
+    require(sees_all_writes(user), "This needs the CS leader or admin role.")
+
+
+def require_admin(user: Any) -> None:
+    require(is_admin(user), "This needs the admin role.")

@@ -1,0 +1,286 @@
+"""Every write to the accounts domain. Keyword-only, one transaction each."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from .models import (
+    Account,
+    Contact,
+    Deal,
+    Event,
+    Stage,
+    StageChange,
+    UsageSnapshot,
+    User,
+)
+
+ACCOUNT_EDITABLE_FIELDS = (
+    "name",
+    "domain",
+    "segment",
+    "arr",
+    "currency",
+    "contract_start",
+    "renewal_date",
+    "status",
+)
+
+# Fields other apps own and write here for HubSpot's sake.
+CS_FIELDS = frozenset(
+    {
+        "health_score",
+        "health_band",
+        "onboarding_status",
+        "onboarding_progress",
+        "next_business_review",
+        "renewal_forecast_category",
+        "renewal_forecast_arr",
+    }
+)
+
+
+def _display(value: Any) -> Any:
+    """A JSON-safe form of a field value for audit data."""
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    if isinstance(value, User):
+        return value.get_username()
+    return value
+
+
+def event_record(
+    *,
+    account: Account,
+    kind: str,
+    summary: str,
+    actor: User | None = None,
+    link: str = "",
+    data: Mapping[str, Any] | None = None,
+    occurred_at: datetime | None = None,
+) -> Event:
+    """Add one entry to an account's timeline and bump its last activity."""
+    when = occurred_at or timezone.now()
+    event = Event.objects.create(
+        account=account,
+        kind=kind,
+        summary=summary[:500],
+        actor=actor,
+        link=link,
+        data=dict(data or {}),
+        occurred_at=when,
+    )
+    Account.objects.filter(pk=account.pk).exclude(last_activity_at__gt=when).update(
+        last_activity_at=when
+    )
+    account.last_activity_at = max(filter(None, [account.last_activity_at, when]))
+    return event
+
+
+@transaction.atomic
+def account_create(*, by: User | None, **fields: Any) -> Account:
+    """Create an account. Its first stage is recorded like any later change."""
+    account = Account(**fields)
+    account.full_clean()
+    account.save()
+    StageChange.objects.create(
+        account=account, from_stage="", to_stage=account.stage, reason="Created", changed_by=by
+    )
+    event_record(
+        account=account,
+        kind=Event.Kind.ACCOUNT_CREATED,
+        summary=f"Account created in stage {account.get_stage_display()}",
+        actor=by,
+    )
+    return account
+
+
+@transaction.atomic
+def account_update(*, account: Account, by: User | None, data: Mapping[str, Any]) -> Account:
+    """Change an account's own fields; the timeline keeps each field's old and new value."""
+    unknown = set(data) - set(ACCOUNT_EDITABLE_FIELDS)
+    if unknown:
+        raise ValueError(f"Not editable here: {', '.join(sorted(unknown))}")
+    changes: dict[str, list[Any]] = {}
+    for field, value in data.items():
+        old = getattr(account, field)
+        setattr(account, field, value)
+        changes[field] = [old, value]
+    account.full_clean()
+    changes = {
+        f: [_display(old), _display(getattr(account, f))]
+        for f, (old, _new) in changes.items()
+        if old != getattr(account, f)
+    }
+    if not changes:
+        return account
+    account.save(update_fields=[*changes, "updated_at"])
+    labels = ", ".join(str(getattr(Account._meta.get_field(f), "verbose_name", f)) for f in changes)
+    event_record(
+        account=account,
+        kind=Event.Kind.ACCOUNT_UPDATED,
+        summary=f"Changed {labels}",
+        actor=by,
+        data={"changes": changes},
+    )
+    return account
+
+
+@transaction.atomic
+def account_stage_change(
+    *, account: Account, to_stage: str, reason: str, by: User | None, on: datetime | None = None
+) -> Account:
+    """Move an account to another lifecycle stage. A reason is required."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": "Say why the stage changes."})
+    if to_stage not in Stage.values:
+        raise ValidationError({"to_stage": f"Unknown stage {to_stage!r}."})
+    if to_stage == account.stage:
+        raise ValidationError({"to_stage": "The account is already in this stage."})
+    when = on or timezone.now()
+    from_stage = account.stage
+    account.stage = to_stage
+    account.save(update_fields=["stage", "updated_at"])
+    StageChange.objects.create(
+        account=account,
+        from_stage=from_stage,
+        to_stage=to_stage,
+        reason=reason,
+        changed_by=by,
+        changed_at=when,
+    )
+    event_record(
+        account=account,
+        kind=Event.Kind.STAGE_CHANGED,
+        summary=f"Stage {Stage(from_stage).label} → {Stage(to_stage).label}: {reason}",
+        actor=by,
+        data={"from": from_stage, "to": to_stage, "reason": reason},
+        occurred_at=when,
+    )
+    return account
+
+
+@transaction.atomic
+def account_reassign(*, account: Account, owner: User | None, by: User | None) -> Account:
+    """Give the account to another CSM (leaders and admins)."""
+    if owner == account.owner:
+        return account
+    previous = account.owner
+    account.owner = owner
+    account.save(update_fields=["owner", "updated_at"])
+    event_record(
+        account=account,
+        kind=Event.Kind.OWNER_CHANGED,
+        summary=f"Owner {previous or 'nobody'} → {owner or 'nobody'}",
+        actor=by,
+        data={"from": previous.pk if previous else None, "to": owner.pk if owner else None},
+    )
+    return account
+
+
+def account_cs_fields_update(*, account: Account, **fields: Any) -> Account:
+    """The one door through which other apps write CS fields onto an account.
+
+    Only the named fields are saved, so concurrent writers of different CS
+    fields (health, onboarding, renewals) never overwrite each other.
+    """
+    unknown = set(fields) - CS_FIELDS
+    if unknown:
+        raise ValueError(f"Not a CS field: {', '.join(sorted(unknown))}")
+    changed = [f for f, v in fields.items() if getattr(account, f) != v]
+    if not changed:
+        return account
+    for field in changed:
+        setattr(account, field, fields[field])
+    account.save(update_fields=[*changed, "updated_at"])
+    return account
+
+
+@transaction.atomic
+def contact_save(
+    *, account: Account, by: User | None, data: Mapping[str, Any], contact: Contact | None = None
+) -> Contact:
+    """Create a contact, or update one, and note it on the timeline."""
+    creating = contact is None
+    contact = contact or Contact(account=account)
+    for field, value in data.items():
+        setattr(contact, field, value)
+    contact.full_clean()
+    contact.save()
+    event_record(
+        account=account,
+        kind=Event.Kind.CONTACT_ADDED if creating else Event.Kind.CONTACT_UPDATED,
+        summary=f"{'Added' if creating else 'Updated'} contact {contact.name}"
+        f" ({contact.get_role_display()})",
+        actor=by,
+    )
+    return contact
+
+
+@transaction.atomic
+def deal_save(
+    *, account: Account, by: User | None, data: Mapping[str, Any], deal: Deal | None = None
+) -> Deal:
+    """Create a deal, or update one, and note it on the timeline."""
+    creating = deal is None
+    deal = deal or Deal(account=account)
+    for field, value in data.items():
+        setattr(deal, field, value)
+    deal.full_clean()
+    deal.save()
+    event_record(
+        account=account,
+        kind=Event.Kind.DEAL_ADDED if creating else Event.Kind.DEAL_UPDATED,
+        summary=f"{'Added' if creating else 'Updated'} {deal.get_kind_display().lower()} deal "
+        f"{deal.name}: {deal.amount:,.2f} {account.currency} ({deal.stage.label})",
+        actor=by,
+    )
+    return deal
+
+
+USAGE_FIELDS = (
+    "active_users",
+    "seats_purchased",
+    "seats_used",
+    "logins_30d",
+    "core_features_adopted",
+    "open_tickets",
+    "csat",
+    "nps",
+)
+
+
+@transaction.atomic
+def usage_snapshots_upsert(*, rows: Iterable[Mapping[str, Any]]) -> int:
+    """Store usage snapshots in bulk, one per (account, date): a second reading
+    of the same day replaces the first, never duplicates it. Rows carry
+    `account_id`, `date` and any of USAGE_FIELDS."""
+    now = timezone.now()
+    snapshots = [
+        UsageSnapshot(
+            account_id=row["account_id"],
+            date=row["date"],
+            created_at=now,
+            updated_at=now,
+            **{f: row.get(f) for f in USAGE_FIELDS},
+        )
+        for row in rows
+    ]
+    UsageSnapshot.objects.bulk_create(
+        snapshots,
+        batch_size=2000,
+        update_conflicts=True,
+        unique_fields=["account", "date"],
+        update_fields=[*USAGE_FIELDS, "updated_at"],
+    )
+    return len(snapshots)

@@ -1,0 +1,212 @@
+"""Pages that change accounts, contacts, deals, and CSV imports."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods
+
+from . import services
+from .forms import (
+    AccountCreateForm,
+    AccountForm,
+    ContactForm,
+    CsvUploadForm,
+    DealForm,
+    ReassignForm,
+    StageChangeForm,
+)
+from .http import AuthedRequest
+from .imports import columns_for, import_apply, preview_build, rows_to_csv
+from .models import Account, Contact, Deal, ImportBatch
+from .roles import require_account_edit, require_leader
+
+
+def _apply_form_errors(form: forms.BaseForm, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc)
+
+
+@require_http_methods(["GET", "POST"])
+def account_create(request: AuthedRequest) -> HttpResponse:
+    require_leader(request.user)
+    form = AccountCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            account = services.account_create(by=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            _apply_form_errors(form, exc)
+        else:
+            messages.success(request, f"Created {account.name}.")
+            return redirect(account)
+    return render(request, "accounts/account_form.html", {"form": form, "account": None})
+
+
+@require_http_methods(["GET", "POST"])
+def account_edit(request: AuthedRequest, pk: int) -> HttpResponse:
+    account = get_object_or_404(Account, pk=pk)
+    require_account_edit(request.user, account)
+    form = AccountForm(request.POST or None, instance=Account.objects.get(pk=pk))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.account_update(
+                account=account,
+                by=request.user,
+                data={f: form.cleaned_data[f] for f in form.Meta.fields},
+            )
+        except ValidationError as exc:
+            _apply_form_errors(form, exc)
+        else:
+            messages.success(request, "Saved.")
+            return redirect(account)
+    return render(request, "accounts/account_form.html", {"form": form, "account": account})
+
+
+@require_http_methods(["GET", "POST"])
+def account_stage(request: AuthedRequest, pk: int) -> HttpResponse:
+    account = get_object_or_404(Account, pk=pk)
+    require_account_edit(request.user, account)
+    form = StageChangeForm(request.POST or None, account=account)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.account_stage_change(
+                account=account,
+                to_stage=form.cleaned_data["to_stage"],
+                reason=form.cleaned_data["reason"],
+                by=request.user,
+            )
+        except ValidationError as exc:
+            _apply_form_errors(form, exc)
+        else:
+            messages.success(request, f"Stage is now {account.get_stage_display()}.")
+            return redirect(account)
+    return render(request, "accounts/stage_form.html", {"form": form, "account": account})
+
+
+@require_http_methods(["GET", "POST"])
+def account_reassign(request: AuthedRequest, pk: int) -> HttpResponse:
+    account = get_object_or_404(Account.objects.select_related("owner"), pk=pk)
+    require_leader(request.user)
+    form = ReassignForm(request.POST or None, initial={"owner": account.owner})
+    if request.method == "POST" and form.is_valid():
+        services.account_reassign(
+            account=account,
+            owner=form.cleaned_data["owner"],
+            by=request.user,
+        )
+        messages.success(request, f"{account.name} now belongs to {account.owner or 'nobody'}.")
+        return redirect(account)
+    return render(request, "accounts/reassign_form.html", {"form": form, "account": account})
+
+
+@require_http_methods(["GET", "POST"])
+def contact_edit(request: AuthedRequest, pk: int, contact_pk: int | None = None) -> HttpResponse:
+    account = get_object_or_404(Account, pk=pk)
+    require_account_edit(request.user, account)
+    contact = get_object_or_404(Contact, pk=contact_pk, account=account) if contact_pk else None
+    form = ContactForm(request.POST or None, instance=contact)
+    if request.method == "POST" and form.is_valid():
+        services.contact_save(
+            account=account,
+            contact=contact,
+            by=request.user,
+            data=form.cleaned_data,
+        )
+        messages.success(request, "Contact saved.")
+        return redirect(account)
+    return render(
+        request,
+        "accounts/contact_form.html",
+        {"form": form, "account": account, "contact": contact},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def deal_edit(request: AuthedRequest, pk: int, deal_pk: int | None = None) -> HttpResponse:
+    account = get_object_or_404(Account, pk=pk)
+    require_account_edit(request.user, account)
+    deal = get_object_or_404(Deal, pk=deal_pk, account=account) if deal_pk else None
+    form = DealForm(request.POST or None, instance=deal)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.deal_save(
+                account=account,
+                deal=deal,
+                by=request.user,
+                data=form.cleaned_data,
+            )
+        except ValidationError as exc:
+            _apply_form_errors(form, exc)
+        else:
+            messages.success(request, "Deal saved.")
+            return redirect(account)
+    return render(
+        request, "accounts/deal_form.html", {"form": form, "account": account, "deal": deal}
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def import_upload(request: AuthedRequest, kind: str) -> HttpResponse:
+    require_leader(request.user)
+    if kind not in ImportBatch.Kind.values:
+        raise Http404("Unknown import kind")
+    form = CsvUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        batch = ImportBatch.objects.create(
+            kind=kind,
+            filename=form.filename,
+            content=form.cleaned_data["file"],
+            created_by=request.user,
+        )
+        return redirect("accounts:import_preview", pk=batch.pk)
+    return render(
+        request,
+        "accounts/import_upload.html",
+        {"form": form, "kind": ImportBatch.Kind(kind), "columns": columns_for(kind)},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def import_preview(request: AuthedRequest, pk: int) -> HttpResponse:
+    require_leader(request.user)
+    batch = get_object_or_404(ImportBatch, pk=pk)
+    preview = preview_build(kind=batch.kind, content=batch.content)
+    if request.method == "POST" and batch.status == ImportBatch.Status.PREVIEW:
+        if request.POST.get("action") == "cancel":
+            batch.status = ImportBatch.Status.CANCELLED
+            batch.save(update_fields=["status"])
+            messages.info(request, "Import cancelled; nothing was written.")
+            return redirect("portfolio")
+        try:
+            written = import_apply(
+                batch=batch,
+                by=request.user,
+                valid_only=request.POST.get("action") == "valid_only",
+            )
+        except ValueError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, f"Imported {written} row(s).")
+            return redirect("accounts:import_preview", pk=batch.pk)
+    return render(
+        request,
+        "accounts/import_preview.html",
+        {"batch": batch, "preview": preview},
+    )
+
+
+def import_skipped(request: AuthedRequest, pk: int) -> HttpResponse:
+    require_leader(request.user)
+    batch = get_object_or_404(ImportBatch, pk=pk)
+    preview = preview_build(kind=batch.kind, content=batch.content)
+    response = HttpResponse(
+        rows_to_csv(preview.columns, preview.invalid), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="skipped-rows-{batch.pk}.csv"'
+    return response

@@ -1,0 +1,38 @@
+"""Every recurring job, declared once. `manage.py setup_schedules` applies it
+(make run calls it), so schedules are never created by hand."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django_q.models import Schedule
+
+
+@dataclass(frozen=True)
+class Recurring:
+    name: str
+    func: str
+    schedule_type: str
+    minutes: int | None = None
+
+
+SCHEDULES: list[Recurring] = []
+
+
+def schedules_sync() -> list[str]:
+    """Create missing schedules and update changed ones; idempotent."""
+    out = []
+    for spec in SCHEDULES:
+        _, created = Schedule.objects.update_or_create(
+            name=spec.name,
+            defaults={
+                "func": spec.func,
+                "schedule_type": spec.schedule_type,
+                "minutes": spec.minutes,
+                "repeats": -1,
+            },
+        )
+        out.append(f"{'created' if created else 'updated'} schedule {spec.name}")
+    if not out:
+        out.append("no schedules declared yet")
+    return out

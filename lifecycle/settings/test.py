@@ -1,0 +1,23 @@
+"""Settings for the test suite: PostgreSQL only, fast hashing, no real worker."""
+
+import os
+
+from .base import *  # noqa: F403
+from .base import Q_CLUSTER, database_from_env
+
+DEBUG = False
+SECRET_KEY = "test-only-secret"
+ALLOWED_HOSTS = ["*"]
+DATABASES = {
+    "default": database_from_env(
+        os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/lifecycle")
+    )
+}
+DATABASES["default"]["CONN_MAX_AGE"] = 0
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+# Tasks run in-process so tests see their effects without a cluster.
+Q_CLUSTER = {**Q_CLUSTER, "sync": True}

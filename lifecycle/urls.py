@@ -1,0 +1,18 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from . import views
+
+handler403 = "lifecycle.views.permission_denied"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/", views.portfolio, name="portfolio"),
+    path("accounts/export.csv", views.portfolio_export, name="portfolio_export"),
+    path("accounts/<int:pk>/", views.account_overview, name="account"),
+    path("", include("accounts.urls")),
+    path("admin/", admin.site.urls),
+]

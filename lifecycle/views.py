@@ -1,0 +1,146 @@
+"""Pages that compose several apps: the portfolio and the account overview."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from typing import Any
+
+from django.conf import settings
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET
+
+from accounts import selectors
+from accounts.filters import OWNER_ALL, OWNER_ME, PortfolioFilter
+from accounts.http import AuthedRequest
+from accounts.roles import Role, can_edit_account, role_of, sees_all_writes
+
+SORTABLE = ["name", "owner", "stage", "arr", "renewal", "health", "activity"]
+
+
+@require_GET
+def home(request: AuthedRequest) -> HttpResponse:
+    return redirect("portfolio")
+
+
+def _portfolio_filter(request: AuthedRequest) -> PortfolioFilter:
+    params: QueryDict = request.GET.copy()
+    if not params.get("owner"):
+        params["owner"] = OWNER_ME if role_of(request.user) == Role.CSM else OWNER_ALL
+    if not params.get("sort"):
+        params["sort"] = "name"
+    return PortfolioFilter(params, queryset=selectors.portfolio_accounts(), user=request.user)
+
+
+def _sort_links(params: QueryDict) -> dict[str, dict[str, Any]]:
+    """For each sortable column: the URL that sorts by it and its current direction."""
+    current = params.get("sort", "name")
+    links = {}
+    for column in SORTABLE:
+        direction = "asc" if current == column else "desc" if current == f"-{column}" else ""
+        query = params.copy()
+        query["sort"] = f"-{column}" if current == column else column
+        query.pop("page", None)
+        links[column] = {"url": f"?{query.urlencode()}", "direction": direction}
+    return links
+
+
+@require_GET
+def portfolio(request: AuthedRequest) -> HttpResponse:
+    filterset = _portfolio_filter(request)
+    paginator = Paginator(filterset.qs, settings.PORTFOLIO_PAGE_SIZE)
+    page = paginator.get_page(request.GET.get("page"))
+    query = filterset.data.copy()
+    query.pop("page", None)
+    context = {
+        "filter": filterset,
+        "page": page,
+        "sort": _sort_links(filterset.data),
+        "query": query.urlencode(),
+        "filtered": any(filterset.data.get(k) for k in ("q", "segment", "stage", "renewal_within")),
+    }
+    template = "lifecycle/portfolio.html"
+    if getattr(request, "htmx", False) and not request.htmx.boosted:  # type: ignore[attr-defined]
+        template += "#results"
+    return render(request, template, context)
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+@require_GET
+def portfolio_export(request: AuthedRequest) -> StreamingHttpResponse:
+    """The filtered portfolio as CSV, streamed so a large book never sits in memory."""
+    filterset = _portfolio_filter(request)
+    writer = csv.writer(_Echo())
+
+    def rows() -> Iterator[str]:
+        yield writer.writerow(
+            [
+                "id",
+                "name",
+                "domain",
+                "owner",
+                "segment",
+                "stage",
+                "arr",
+                "currency",
+                "contract_start",
+                "renewal_date",
+                "health_score",
+                "health_band",
+                "hubspot_id",
+            ]
+        )
+        for a in filterset.qs.iterator(chunk_size=2000):
+            yield writer.writerow(
+                [
+                    a.pk,
+                    a.name,
+                    a.domain,
+                    a.owner.email if a.owner else "",
+                    a.segment,
+                    a.stage,
+                    a.arr,
+                    a.currency,
+                    a.contract_start or "",
+                    a.renewal_date or "",
+                    "" if a.health_score is None else a.health_score,
+                    a.health_band,
+                    a.hubspot_id or "",
+                ]
+            )
+
+    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="portfolio.csv"'
+    return response
+
+
+@require_GET
+def account_overview(request: AuthedRequest, pk: int) -> HttpResponse:
+    account = get_object_or_404(selectors.portfolio_accounts(), pk=pk)
+    context = {
+        "account": account,
+        "can_edit": can_edit_account(request.user, account),
+        "can_reassign": sees_all_writes(request.user),
+        "contacts": selectors.account_contacts(account=account),
+        "deals": selectors.account_deals(account=account),
+        "timeline": selectors.account_timeline(account=account),
+        "usage": selectors.account_latest_usage(account=account),
+    }
+    return render(request, "lifecycle/account.html", context)
+
+
+def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """403 that says what is missing (the message PermissionDenied carries)."""
+    message = str(exception) if exception and str(exception) else ""
+    return render(
+        request,
+        "403.html",
+        {"message": message or "Your role does not allow this.", "role": role_of(request.user)},
+        status=403,
+    )

@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import pytest
+
+from accounts.roles import Role
+from tests.factories import UserFactory
+
+# Playwright's sync API runs an event loop in the test thread; Django's ORM
+# refuses to run there unless told it is safe (it is: one thread per test).
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture
+def admin_user(db: Any) -> Any:
+    return UserFactory(username="admin", role=Role.ADMIN)
+
+
+@pytest.fixture
+def leader(db: Any) -> Any:
+    return UserFactory(username="leader", role=Role.LEADER)
+
+
+@pytest.fixture
+def csm(db: Any) -> Any:
+    return UserFactory(username="csm", role=Role.CSM)
+
+
+@pytest.fixture
+def other_csm(db: Any) -> Any:
+    return UserFactory(username="csm2", role=Role.CSM)
+
+
+@pytest.fixture
+def viewer(db: Any) -> Any:
+    return UserFactory(username="viewer", role=Role.VIEWER)
+
+
+@pytest.fixture
+def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
+    """Debian's Chromium, headless, with the flags this closed network needs."""
+    return {
+        **browser_type_launch_args,
+        "executable_path": "/usr/bin/chromium",
+        "headless": True,
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+        ],
+    }

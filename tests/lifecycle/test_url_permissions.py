@@ -1,0 +1,136 @@
+"""Every URL the project defines, for every role and for an anonymous visitor.
+
+New URLs must be added to EXPECTED or `test_every_url_is_in_the_table` fails.
+Columns: anonymous, admin, leader, csm (owner of "own", not of "other"), viewer.
+302 for anonymous means the login redirect.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from accounts.models import ImportBatch
+from tests.factories import AccountFactory, ContactFactory, DealFactory
+
+ROLES = ["anonymous", "admin", "leader", "csm", "viewer"]
+
+
+def statuses(anon: int, admin: int, leader: int, csm: int, viewer: int) -> dict[str, int]:
+    return dict(zip(ROLES, [anon, admin, leader, csm, viewer], strict=True))
+
+
+READ = statuses(302, 200, 200, 200, 200)
+LEADER_ONLY = statuses(302, 200, 200, 403, 403)
+OWNER_WRITE = statuses(302, 200, 200, 200, 403)
+OTHERS_WRITE = statuses(302, 200, 200, 403, 403)
+
+# url name -> list of (variant, kwargs from the objects, expected per role)
+Objects = dict[str, Any]
+EXPECTED: dict[str, list[tuple[str, Callable[[Objects], dict[str, Any]], dict[str, int]]]] = {
+    "home": [("", lambda o: {}, statuses(302, 302, 302, 302, 302))],
+    "login": [("", lambda o: {}, statuses(200, 200, 200, 200, 200))],
+    "logout": [("", lambda o: {}, statuses(302, 405, 405, 405, 405))],
+    "portfolio": [("", lambda o: {}, READ)],
+    "portfolio_export": [("", lambda o: {}, READ)],
+    "account": [("", lambda o: {"pk": o["own"].pk}, READ)],
+    "accounts:create": [("", lambda o: {}, LEADER_ONLY)],
+    "accounts:edit": [
+        ("own", lambda o: {"pk": o["own"].pk}, OWNER_WRITE),
+        ("other", lambda o: {"pk": o["other"].pk}, OTHERS_WRITE),
+    ],
+    "accounts:stage": [
+        ("own", lambda o: {"pk": o["own"].pk}, OWNER_WRITE),
+        ("other", lambda o: {"pk": o["other"].pk}, OTHERS_WRITE),
+    ],
+    "accounts:reassign": [("own", lambda o: {"pk": o["own"].pk}, LEADER_ONLY)],
+    "accounts:contact_create": [
+        ("own", lambda o: {"pk": o["own"].pk}, OWNER_WRITE),
+        ("other", lambda o: {"pk": o["other"].pk}, OTHERS_WRITE),
+    ],
+    "accounts:contact_edit": [
+        ("own", lambda o: {"pk": o["own"].pk, "contact_pk": o["contact"].pk}, OWNER_WRITE),
+    ],
+    "accounts:deal_create": [("own", lambda o: {"pk": o["own"].pk}, OWNER_WRITE)],
+    "accounts:deal_edit": [
+        ("own", lambda o: {"pk": o["own"].pk, "deal_pk": o["deal"].pk}, OWNER_WRITE),
+        ("other", lambda o: {"pk": o["other"].pk, "deal_pk": o["other_deal"].pk}, OTHERS_WRITE),
+    ],
+    "accounts:import_upload": [("", lambda o: {"kind": "accounts"}, LEADER_ONLY)],
+    "accounts:import_preview": [("", lambda o: {"pk": o["batch"].pk}, LEADER_ONLY)],
+    "accounts:import_skipped": [("", lambda o: {"pk": o["batch"].pk}, LEADER_ONLY)],
+    # Django admin: staff only; everyone else is sent to the admin login.
+    "admin:*": [("", lambda o: {}, statuses(302, 200, 302, 302, 302))],
+}
+
+
+def _names(resolver: URLResolver, prefix: str = "") -> set[str]:
+    names: set[str] = set()
+    for pattern in resolver.url_patterns:
+        if isinstance(pattern, URLResolver):
+            ns = f"{prefix}{pattern.namespace}:" if pattern.namespace else prefix
+            if pattern.namespace == "admin":
+                names.add("admin:*")
+                continue
+            names |= _names(pattern, ns)
+        elif isinstance(pattern, URLPattern) and pattern.name:
+            names.add(f"{prefix}{pattern.name}")
+    return names
+
+
+def test_every_url_is_in_the_table() -> None:
+    defined = _names(get_resolver())
+    assert defined - set(EXPECTED) == set(), "add these URLs to EXPECTED"
+    assert set(EXPECTED) - defined == set(), "these URLs no longer exist"
+
+
+@pytest.fixture
+def objects(db: Any, csm: Any, other_csm: Any, admin_user: Any) -> Objects:
+    own = AccountFactory(owner=csm)
+    other = AccountFactory(owner=other_csm)
+    return {
+        "own": own,
+        "other": other,
+        "contact": ContactFactory(account=own),
+        "deal": DealFactory(account=own),
+        "other_deal": DealFactory(account=other),
+        "batch": ImportBatch.objects.create(
+            kind="accounts", filename="a.csv", content="name\nAcme\n", created_by=admin_user
+        ),
+    }
+
+
+CASES = [
+    (name, variant, role)
+    for name, rows in EXPECTED.items()
+    for variant, _kwargs, _expected in rows
+    for role in ROLES
+]
+
+
+@pytest.mark.parametrize(("name", "variant", "role"), CASES)
+def test_url_answers_role_as_the_table_says(
+    client: Any,
+    objects: Objects,
+    admin_user: Any,
+    leader: Any,
+    csm: Any,
+    viewer: Any,
+    name: str,
+    variant: str,
+    role: str,
+) -> None:
+    from django.urls import reverse
+
+    kwargs_for, expected = next((k, e) for v, k, e in EXPECTED[name] if v == variant)
+    admin_user.is_staff = True
+    admin_user.save(update_fields=["is_staff"])
+    users = {"admin": admin_user, "leader": leader, "csm": csm, "viewer": viewer}
+    if role != "anonymous":
+        client.force_login(users[role])
+    url = reverse("admin:index" if name == "admin:*" else name, kwargs=kwargs_for(objects))
+    response = client.get(url)
+    assert response.status_code == expected[role], f"{role} GET {url}"
