@@ -186,6 +186,10 @@ def ensure_users() -> dict[str, User]:
             user.set_password(DEMO_PASSWORD)
             user.save(update_fields=["password"])
         user.groups.add(groups[role])
+        if role == Role.ADMIN and not user.is_superuser:
+            # The admin also manages users and raw data in Django's admin.
+            user.is_staff = user.is_superuser = True
+            user.save(update_fields=["is_staff", "is_superuser"])
         users[username] = user
     return users
 
