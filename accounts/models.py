@@ -151,6 +151,12 @@ class Account(models.Model):
             self.currency = self.currency.upper()
         from django.core.exceptions import ValidationError
 
+        if self.domain:
+            twin = Account.objects.exclude(pk=self.pk).filter(domain=self.domain).first()
+            if twin:
+                raise ValidationError(
+                    {"domain": f"{twin.name} already has the domain {self.domain}."}
+                )
         if self.contract_start and self.renewal_date and self.renewal_date <= self.contract_start:
             raise ValidationError(
                 {"renewal_date": "The renewal date must be after contract start."}

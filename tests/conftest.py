@@ -38,7 +38,7 @@ def viewer(db: Any) -> Any:
     return UserFactory(username="viewer", role=Role.VIEWER)
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
     """Debian's Chromium, headless, with the flags this closed network needs."""
     return {

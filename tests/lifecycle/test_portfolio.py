@@ -1,0 +1,184 @@
+from __future__ import annotations
+
+import csv
+import html
+import io
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.urls import reverse
+
+from accounts.models import Segment, Stage
+from tests.factories import AccountFactory, ContactFactory, DealFactory, UsageSnapshotFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _names(response: Any) -> list[str]:
+    return [a.name for a in response.context["page"].object_list]
+
+
+def test_csm_sees_their_own_book_by_default(client: Any, csm: Any, other_csm: Any) -> None:
+    AccountFactory(name="Mine", owner=csm)
+    AccountFactory(name="Theirs", owner=other_csm)
+    client.force_login(csm)
+    assert _names(client.get(reverse("portfolio"))) == ["Mine"]
+    assert _names(client.get(reverse("portfolio"), {"owner": "all"})) == ["Mine", "Theirs"]
+
+
+def test_leader_sees_every_account_by_default(client: Any, leader: Any, csm: Any) -> None:
+    AccountFactory(name="A", owner=csm)
+    AccountFactory(name="B", owner=None)
+    client.force_login(leader)
+    assert _names(client.get(reverse("portfolio"))) == ["A", "B"]
+    assert _names(client.get(reverse("portfolio"), {"owner": "none"})) == ["B"]
+
+
+def test_filters_combine_search_segment_stage_and_renewal_window(client: Any, leader: Any) -> None:
+    today = date.today()
+    AccountFactory(
+        name="Acme Soon",
+        segment=Segment.SMB,
+        stage=Stage.RENEWAL,
+        renewal_date=today + timedelta(days=20),
+    )
+    AccountFactory(
+        name="Acme Later",
+        segment=Segment.SMB,
+        stage=Stage.RENEWAL,
+        renewal_date=today + timedelta(days=200),
+    )
+    AccountFactory(
+        name="Acme Enterprise",
+        segment=Segment.ENTERPRISE,
+        stage=Stage.RENEWAL,
+        renewal_date=today + timedelta(days=20),
+    )
+    AccountFactory(
+        name="Other",
+        segment=Segment.SMB,
+        stage=Stage.RENEWAL,
+        renewal_date=today + timedelta(days=20),
+    )
+    client.force_login(leader)
+    response = client.get(
+        reverse("portfolio"),
+        {"q": "acme", "segment": "smb", "stage": "renewal", "renewal_within": "30"},
+    )
+    assert _names(response) == ["Acme Soon"]
+
+
+def test_sorting_by_arr_descending(client: Any, leader: Any) -> None:
+    for name, arr in [("Small", "10"), ("Big", "1000"), ("Mid", "100")]:
+        AccountFactory(name=name, arr=Decimal(arr))
+    client.force_login(leader)
+    assert _names(client.get(reverse("portfolio"), {"sort": "-arr"})) == ["Big", "Mid", "Small"]
+
+
+def test_invalid_filter_shows_an_error_instead_of_failing(client: Any, leader: Any) -> None:
+    AccountFactory()
+    client.force_login(leader)
+    response = client.get(reverse("portfolio"), {"renewal_within": "-4"})
+    assert response.status_code == 200
+    assert "renewal_within" in response.context["filter"].errors
+
+
+def test_pagination_splits_pages(client: Any, leader: Any, settings: Any) -> None:
+    settings.PORTFOLIO_PAGE_SIZE = 2
+    for i in range(5):
+        AccountFactory(name=f"Acc {i}")
+    client.force_login(leader)
+    response = client.get(reverse("portfolio"), {"page": 3})
+    assert _names(response) == ["Acc 4"]
+    assert response.context["page"].paginator.num_pages == 3
+
+
+def test_htmx_request_gets_only_the_results_fragment(client: Any, leader: Any) -> None:
+    AccountFactory(name="Fragment Co")
+    client.force_login(leader)
+    body = client.get(reverse("portfolio"), headers={"HX-Request": "true"}).content.decode()
+    assert body.lstrip().startswith('<section id="results"')
+    assert "Fragment Co" in body and "<html" not in body
+
+
+def test_empty_book_says_what_to_do(client: Any, csm: Any) -> None:
+    client.force_login(csm)
+    assert "Your book is empty." in client.get(reverse("portfolio")).content.decode()
+
+
+@pytest.mark.parametrize("rows", [5, 50])
+def test_portfolio_query_count_does_not_grow_with_rows(
+    client: Any, leader: Any, csm: Any, rows: int, django_assert_num_queries: Any, settings: Any
+) -> None:
+    settings.PORTFOLIO_PAGE_SIZE = 100
+    for _ in range(rows):
+        AccountFactory(owner=csm)
+    client.force_login(leader)
+    # session, user, role groups, owner choices, count, page of accounts
+    with django_assert_num_queries(6):
+        response = client.get(reverse("portfolio"))
+    assert len(response.context["page"].object_list) == rows
+
+
+@pytest.mark.parametrize("rows", [5, 50])
+def test_account_page_query_count_does_not_grow_with_rows(
+    client: Any, leader: Any, rows: int, django_assert_num_queries: Any
+) -> None:
+    account = AccountFactory()
+    for _ in range(rows):
+        ContactFactory(account=account)
+        DealFactory(account=account)
+    UsageSnapshotFactory(account=account)
+    client.force_login(leader)
+    # session, user, role groups, account, contacts, deals, timeline, latest usage
+    with django_assert_num_queries(8):
+        response = client.get(reverse("account", args=[account.pk]))
+    assert response.content.decode().count('class="badge">Champion') == rows
+
+
+def test_export_honours_the_filters(client: Any, leader: Any) -> None:
+    AccountFactory(name="Keep", segment=Segment.ENTERPRISE, arr=Decimal("1234.50"))
+    AccountFactory(name="Drop", segment=Segment.SMB)
+    client.force_login(leader)
+    response = client.get(reverse("portfolio_export"), {"segment": "enterprise"})
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert [(r["name"], r["arr"]) for r in rows] == [("Keep", "1234.50")]
+
+
+def test_stage_change_page_requires_a_reason_and_records_it(client: Any, csm: Any) -> None:
+    account = AccountFactory(owner=csm, stage=Stage.ADOPTION)
+    client.force_login(csm)
+    url = reverse("accounts:stage", args=[account.pk])
+    response = client.post(url, {"to_stage": "at_risk", "reason": ""})
+    assert response.status_code == 200 and "This field is required." in response.content.decode()
+    account.refresh_from_db()
+    assert account.stage == Stage.ADOPTION
+    response = client.post(url, {"to_stage": "at_risk", "reason": "Usage halved"}, follow=True)
+    assert "Stage Adoption → At risk: Usage halved" in response.content.decode()
+
+
+def test_csm_editing_another_csms_account_sees_what_is_missing(
+    client: Any, csm: Any, other_csm: Any
+) -> None:
+    account = AccountFactory(owner=other_csm, name="Not Yours Inc")
+    client.force_login(csm)
+    response = client.get(reverse("accounts:edit", args=[account.pk]))
+    assert response.status_code == 403
+    assert "Only the account's owner, a CS leader or an admin can change Not Yours Inc." in (
+        html.unescape(response.content.decode())
+    )
+
+
+def test_edit_form_rerenders_with_messages_and_changes_nothing(client: Any, csm: Any) -> None:
+    account = AccountFactory(owner=csm, name="Stable", currency="USD")
+    client.force_login(csm)
+    response = client.post(
+        reverse("accounts:edit", args=[account.pk]),
+        {"name": "", "segment": "smb", "arr": "abc", "currency": "$$$", "status": "active"},
+    )
+    page = response.content.decode()
+    assert "Use a three-letter currency code" in page and "Enter a number." in page
+    account.refresh_from_db()
+    assert account.name == "Stable"
