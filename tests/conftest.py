@@ -15,27 +15,27 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 @pytest.fixture
 def admin_user(db: Any) -> Any:
-    return UserFactory(username="admin", role=Role.ADMIN)
+    return UserFactory.create(username="admin", role=Role.ADMIN)
 
 
 @pytest.fixture
 def leader(db: Any) -> Any:
-    return UserFactory(username="leader", role=Role.LEADER)
+    return UserFactory.create(username="leader", role=Role.LEADER)
 
 
 @pytest.fixture
 def csm(db: Any) -> Any:
-    return UserFactory(username="csm", role=Role.CSM)
+    return UserFactory.create(username="csm", role=Role.CSM)
 
 
 @pytest.fixture
 def other_csm(db: Any) -> Any:
-    return UserFactory(username="csm2", role=Role.CSM)
+    return UserFactory.create(username="csm2", role=Role.CSM)
 
 
 @pytest.fixture
 def viewer(db: Any) -> Any:
-    return UserFactory(username="viewer", role=Role.VIEWER)
+    return UserFactory.create(username="viewer", role=Role.VIEWER)
 
 
 @pytest.fixture(scope="session")

@@ -57,7 +57,7 @@ def test_import_of_valid_rows_only_writes_them_normalised(leader: Any, csm: Any)
 
 
 def test_import_updates_an_account_whose_domain_exists(leader: Any) -> None:
-    existing = AccountFactory(domain="acme.com", name="Acme old")
+    existing = AccountFactory.create(domain="acme.com", name="Acme old")
     batch = _batch(leader, "accounts", "name,domain,arr\nAcme new,ACME.com,999\n")
     import_apply(batch=batch, by=leader, valid_only=False)
     existing.refresh_from_db()
@@ -77,9 +77,9 @@ def test_missing_and_unknown_columns_are_file_errors() -> None:
 
 
 def test_usage_rows_match_accounts_by_id_hubspot_id_or_domain(leader: Any) -> None:
-    by_id = AccountFactory()
-    by_hubspot = AccountFactory(hubspot_id="9001")
-    by_domain = AccountFactory(domain="usage.example")
+    by_id = AccountFactory.create()
+    by_hubspot = AccountFactory.create(hubspot_id="9001")
+    by_domain = AccountFactory.create(domain="usage.example")
     content = (
         "account,date,active_users,nps\n"
         f"{by_id.pk},2026-10-01,10,20\n"

@@ -40,7 +40,7 @@ def test_account_create_normalises_domain_and_records_first_stage(csm: Any) -> N
 
 
 def test_account_create_rejects_a_domain_another_account_has(csm: Any) -> None:
-    AccountFactory(domain="acme.com")
+    AccountFactory.create(domain="acme.com")
     with pytest.raises(ValidationError) as exc:
         services.account_create(by=csm, name="Acme again", domain="www.acme.com")
     assert "domain" in exc.value.message_dict
@@ -48,19 +48,19 @@ def test_account_create_rejects_a_domain_another_account_has(csm: Any) -> None:
 
 
 def test_two_accounts_without_domain_are_allowed() -> None:
-    AccountFactory(domain="")
-    AccountFactory(domain="")
+    AccountFactory.create(domain="")
+    AccountFactory.create(domain="")
     assert Account.objects.filter(domain="").count() == 2
 
 
 def test_database_refuses_negative_arr() -> None:
-    account = AccountFactory()
+    account = AccountFactory.create()
     with pytest.raises(IntegrityError):
         Account.objects.filter(pk=account.pk).update(arr=Decimal("-1"))
 
 
 def test_account_update_keeps_old_and_new_values_on_the_timeline(csm: Any) -> None:
-    account = AccountFactory(arr=Decimal("100.00"), name="Old name")
+    account = AccountFactory.create(arr=Decimal("100.00"), name="Old name")
     services.account_update(
         account=account, by=csm, data={"arr": Decimal("250.00"), "name": "New name"}
     )
@@ -72,13 +72,13 @@ def test_account_update_keeps_old_and_new_values_on_the_timeline(csm: Any) -> No
 
 
 def test_account_update_without_changes_writes_no_event(csm: Any) -> None:
-    account = AccountFactory(name="Same")
+    account = AccountFactory.create(name="Same")
     services.account_update(account=account, by=csm, data={"name": "Same"})
     assert not account.events.exists()
 
 
 def test_account_update_rejects_renewal_before_contract_start(csm: Any) -> None:
-    account = AccountFactory()
+    account = AccountFactory.create()
     with pytest.raises(ValidationError):
         services.account_update(
             account=account,
@@ -90,7 +90,7 @@ def test_account_update_rejects_renewal_before_contract_start(csm: Any) -> None:
 
 
 def test_stage_change_requires_a_reason(csm: Any) -> None:
-    account = AccountFactory(stage=Stage.ADOPTION)
+    account = AccountFactory.create(stage=Stage.ADOPTION)
     with pytest.raises(ValidationError):
         services.account_stage_change(account=account, to_stage=Stage.AT_RISK, reason="  ", by=csm)
     account.refresh_from_db()
@@ -99,7 +99,7 @@ def test_stage_change_requires_a_reason(csm: Any) -> None:
 
 
 def test_stage_change_is_kept_with_actor_reason_and_timeline_event(csm: Any) -> None:
-    account = AccountFactory(stage=Stage.ADOPTION)
+    account = AccountFactory.create(stage=Stage.ADOPTION)
     services.account_stage_change(
         account=account, to_stage=Stage.AT_RISK, reason="Champion left", by=csm
     )
@@ -118,7 +118,7 @@ def test_stage_change_is_kept_with_actor_reason_and_timeline_event(csm: Any) -> 
 
 
 def test_reassign_records_previous_and_new_owner(leader: Any, csm: Any, other_csm: Any) -> None:
-    account = AccountFactory(owner=csm)
+    account = AccountFactory.create(owner=csm)
     services.account_reassign(account=account, owner=other_csm, by=leader)
     account.refresh_from_db()
     assert account.owner == other_csm
@@ -127,7 +127,7 @@ def test_reassign_records_previous_and_new_owner(leader: Any, csm: Any, other_cs
 
 
 def test_cs_fields_update_writes_only_cs_fields() -> None:
-    account = AccountFactory()
+    account = AccountFactory.create()
     services.account_cs_fields_update(account=account, health_score=64, health_band="yellow")
     account.refresh_from_db()
     assert (account.health_score, account.health_band) == (64, "yellow")
@@ -136,14 +136,14 @@ def test_cs_fields_update_writes_only_cs_fields() -> None:
 
 
 def test_deal_in_a_stage_of_another_pipeline_is_refused(csm: Any) -> None:
-    deal = DealFactory()
-    foreign_stage = PipelineStageFactory()
+    deal = DealFactory.create()
+    foreign_stage = PipelineStageFactory.create()
     with pytest.raises(ValidationError):
         services.deal_save(account=deal.account, deal=deal, by=csm, data={"stage": foreign_stage})
 
 
 def test_usage_upsert_replaces_the_same_day_instead_of_duplicating() -> None:
-    account = AccountFactory()
+    account = AccountFactory.create()
     day = date.today() - timedelta(days=1)
     services.usage_snapshots_upsert(
         rows=[{"account_id": account.pk, "date": day, "active_users": 5}]

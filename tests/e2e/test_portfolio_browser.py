@@ -16,10 +16,10 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def test_csm_filters_opens_an_account_and_changes_its_stage(
     live_server: Any, page: Any, login: Any
 ) -> None:
-    csm = UserFactory(username="maya", first_name="Maya", last_name="Okafor", role=Role.CSM)
-    AccountFactory(name="Northwind Analytics", owner=csm, stage=Stage.ADOPTION)
-    AccountFactory(name="Bluestone Travel", owner=csm, stage=Stage.ADOPTION)
-    AccountFactory(name="Someone Else's", stage=Stage.ADOPTION)
+    csm = UserFactory.create(username="maya", first_name="Maya", last_name="Okafor", role=Role.CSM)
+    AccountFactory.create(name="Northwind Analytics", owner=csm, stage=Stage.ADOPTION)
+    AccountFactory.create(name="Bluestone Travel", owner=csm, stage=Stage.ADOPTION)
+    AccountFactory.create(name="Someone Else's", stage=Stage.ADOPTION)
 
     login("maya")
     table = page.locator("#portfolio-table")

@@ -21,16 +21,16 @@ def _names(response: Any) -> list[str]:
 
 
 def test_csm_sees_their_own_book_by_default(client: Any, csm: Any, other_csm: Any) -> None:
-    AccountFactory(name="Mine", owner=csm)
-    AccountFactory(name="Theirs", owner=other_csm)
+    AccountFactory.create(name="Mine", owner=csm)
+    AccountFactory.create(name="Theirs", owner=other_csm)
     client.force_login(csm)
     assert _names(client.get(reverse("portfolio"))) == ["Mine"]
     assert _names(client.get(reverse("portfolio"), {"owner": "all"})) == ["Mine", "Theirs"]
 
 
 def test_leader_sees_every_account_by_default(client: Any, leader: Any, csm: Any) -> None:
-    AccountFactory(name="A", owner=csm)
-    AccountFactory(name="B", owner=None)
+    AccountFactory.create(name="A", owner=csm)
+    AccountFactory.create(name="B", owner=None)
     client.force_login(leader)
     assert _names(client.get(reverse("portfolio"))) == ["A", "B"]
     assert _names(client.get(reverse("portfolio"), {"owner": "none"})) == ["B"]
@@ -38,25 +38,25 @@ def test_leader_sees_every_account_by_default(client: Any, leader: Any, csm: Any
 
 def test_filters_combine_search_segment_stage_and_renewal_window(client: Any, leader: Any) -> None:
     today = date.today()
-    AccountFactory(
+    AccountFactory.create(
         name="Acme Soon",
         segment=Segment.SMB,
         stage=Stage.RENEWAL,
         renewal_date=today + timedelta(days=20),
     )
-    AccountFactory(
+    AccountFactory.create(
         name="Acme Later",
         segment=Segment.SMB,
         stage=Stage.RENEWAL,
         renewal_date=today + timedelta(days=200),
     )
-    AccountFactory(
+    AccountFactory.create(
         name="Acme Enterprise",
         segment=Segment.ENTERPRISE,
         stage=Stage.RENEWAL,
         renewal_date=today + timedelta(days=20),
     )
-    AccountFactory(
+    AccountFactory.create(
         name="Other",
         segment=Segment.SMB,
         stage=Stage.RENEWAL,
@@ -72,13 +72,13 @@ def test_filters_combine_search_segment_stage_and_renewal_window(client: Any, le
 
 def test_sorting_by_arr_descending(client: Any, leader: Any) -> None:
     for name, arr in [("Small", "10"), ("Big", "1000"), ("Mid", "100")]:
-        AccountFactory(name=name, arr=Decimal(arr))
+        AccountFactory.create(name=name, arr=Decimal(arr))
     client.force_login(leader)
     assert _names(client.get(reverse("portfolio"), {"sort": "-arr"})) == ["Big", "Mid", "Small"]
 
 
 def test_invalid_filter_shows_an_error_instead_of_failing(client: Any, leader: Any) -> None:
-    AccountFactory()
+    AccountFactory.create()
     client.force_login(leader)
     response = client.get(reverse("portfolio"), {"renewal_within": "-4"})
     assert response.status_code == 200
@@ -88,7 +88,7 @@ def test_invalid_filter_shows_an_error_instead_of_failing(client: Any, leader: A
 def test_pagination_splits_pages(client: Any, leader: Any, settings: Any) -> None:
     settings.PORTFOLIO_PAGE_SIZE = 2
     for i in range(5):
-        AccountFactory(name=f"Acc {i}")
+        AccountFactory.create(name=f"Acc {i}")
     client.force_login(leader)
     response = client.get(reverse("portfolio"), {"page": 3})
     assert _names(response) == ["Acc 4"]
@@ -96,7 +96,7 @@ def test_pagination_splits_pages(client: Any, leader: Any, settings: Any) -> Non
 
 
 def test_htmx_request_gets_only_the_results_fragment(client: Any, leader: Any) -> None:
-    AccountFactory(name="Fragment Co")
+    AccountFactory.create(name="Fragment Co")
     client.force_login(leader)
     body = client.get(reverse("portfolio"), headers={"HX-Request": "true"}).content.decode()
     assert body.lstrip().startswith('<section id="results"')
@@ -114,7 +114,7 @@ def test_portfolio_query_count_does_not_grow_with_rows(
 ) -> None:
     settings.PORTFOLIO_PAGE_SIZE = 100
     for _ in range(rows):
-        AccountFactory(owner=csm)
+        AccountFactory.create(owner=csm)
     client.force_login(leader)
     # session, user, role groups, owner choices, count, page of accounts
     with django_assert_num_queries(6):
@@ -126,11 +126,11 @@ def test_portfolio_query_count_does_not_grow_with_rows(
 def test_account_page_query_count_does_not_grow_with_rows(
     client: Any, leader: Any, rows: int, django_assert_num_queries: Any
 ) -> None:
-    account = AccountFactory()
+    account = AccountFactory.create()
     for _ in range(rows):
-        ContactFactory(account=account)
-        DealFactory(account=account)
-    UsageSnapshotFactory(account=account)
+        ContactFactory.create(account=account)
+        DealFactory.create(account=account)
+    UsageSnapshotFactory.create(account=account)
     client.force_login(leader)
     # session, user, role groups, account, contacts, deals, timeline, latest usage
     with django_assert_num_queries(8):
@@ -139,8 +139,8 @@ def test_account_page_query_count_does_not_grow_with_rows(
 
 
 def test_export_honours_the_filters(client: Any, leader: Any) -> None:
-    AccountFactory(name="Keep", segment=Segment.ENTERPRISE, arr=Decimal("1234.50"))
-    AccountFactory(name="Drop", segment=Segment.SMB)
+    AccountFactory.create(name="Keep", segment=Segment.ENTERPRISE, arr=Decimal("1234.50"))
+    AccountFactory.create(name="Drop", segment=Segment.SMB)
     client.force_login(leader)
     response = client.get(reverse("portfolio_export"), {"segment": "enterprise"})
     rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
@@ -148,7 +148,7 @@ def test_export_honours_the_filters(client: Any, leader: Any) -> None:
 
 
 def test_stage_change_page_requires_a_reason_and_records_it(client: Any, csm: Any) -> None:
-    account = AccountFactory(owner=csm, stage=Stage.ADOPTION)
+    account = AccountFactory.create(owner=csm, stage=Stage.ADOPTION)
     client.force_login(csm)
     url = reverse("accounts:stage", args=[account.pk])
     response = client.post(url, {"to_stage": "at_risk", "reason": ""})
@@ -162,7 +162,7 @@ def test_stage_change_page_requires_a_reason_and_records_it(client: Any, csm: An
 def test_csm_editing_another_csms_account_sees_what_is_missing(
     client: Any, csm: Any, other_csm: Any
 ) -> None:
-    account = AccountFactory(owner=other_csm, name="Not Yours Inc")
+    account = AccountFactory.create(owner=other_csm, name="Not Yours Inc")
     client.force_login(csm)
     response = client.get(reverse("accounts:edit", args=[account.pk]))
     assert response.status_code == 403
@@ -172,7 +172,7 @@ def test_csm_editing_another_csms_account_sees_what_is_missing(
 
 
 def test_edit_form_rerenders_with_messages_and_changes_nothing(client: Any, csm: Any) -> None:
-    account = AccountFactory(owner=csm, name="Stable", currency="USD")
+    account = AccountFactory.create(owner=csm, name="Stable", currency="USD")
     client.force_login(csm)
     response = client.post(
         reverse("accounts:edit", args=[account.pk]),

@@ -89,14 +89,14 @@ def test_every_url_is_in_the_table() -> None:
 
 @pytest.fixture
 def objects(db: Any, csm: Any, other_csm: Any, admin_user: Any) -> Objects:
-    own = AccountFactory(owner=csm)
-    other = AccountFactory(owner=other_csm)
+    own = AccountFactory.create(owner=csm)
+    other = AccountFactory.create(owner=other_csm)
     return {
         "own": own,
         "other": other,
-        "contact": ContactFactory(account=own),
-        "deal": DealFactory(account=own),
-        "other_deal": DealFactory(account=other),
+        "contact": ContactFactory.create(account=own),
+        "deal": DealFactory.create(account=own),
+        "other_deal": DealFactory.create(account=other),
         "batch": ImportBatch.objects.create(
             kind="accounts", filename="a.csv", content="name\nAcme\n", created_by=admin_user
         ),
