@@ -1,0 +1,1 @@
+"""Health scores: a versioned, explainable model of weighted measures."""

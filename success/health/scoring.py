@@ -1,0 +1,185 @@
+"""The arithmetic of a health score, free of the database so it can run over
+100,000 accounts in one pass and be tested exhaustively.
+
+A score is the weighted mean of the measures that have data: a missing input
+does not count as zero; its weight is spread over the rest, and the result
+names the inputs that were missing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Input(StrEnum):
+    ACTIVE_USERS_RATIO = "active_users_ratio"
+    SEAT_UTILISATION = "seat_utilisation"
+    LOGINS_30D = "logins_30d"
+    LOGIN_TREND_90D = "login_trend_90d"
+    CORE_FEATURES = "core_features"
+    OPEN_TICKETS = "open_tickets"
+    CSAT = "csat"
+    NPS = "nps"
+    ONBOARDING_PROGRESS = "onboarding_progress"
+    ONBOARDING_LATE = "onboarding_late"
+    DAYS_SINCE_REVIEW = "days_since_review"
+    OBJECTIVE_ACHIEVEMENT = "objective_achievement"
+    CSM_SENTIMENT = "csm_sentiment"
+
+
+INPUT_LABELS: dict[Input, str] = {
+    Input.ACTIVE_USERS_RATIO: "Active users / seats purchased (%)",
+    Input.SEAT_UTILISATION: "Seats used / purchased (%)",
+    Input.LOGINS_30D: "Logins in the last 30 days",
+    Input.LOGIN_TREND_90D: "Login trend over 90 days (%)",
+    Input.CORE_FEATURES: "Core features adopted",
+    Input.OPEN_TICKETS: "Open support tickets",
+    Input.CSAT: "CSAT (1-5)",
+    Input.NPS: "NPS (-100 to 100)",
+    Input.ONBOARDING_PROGRESS: "Onboarding progress (%)",
+    Input.ONBOARDING_LATE: "Onboarding late (1 = late)",
+    Input.DAYS_SINCE_REVIEW: "Days since the last business review",
+    Input.OBJECTIVE_ACHIEVEMENT: "Objectives achieved (%)",
+    Input.CSM_SENTIMENT: "CSM sentiment (0-100)",
+}
+
+
+class RuleKind(StrEnum):
+    LINEAR = "linear"
+    STEPS = "steps"
+
+
+class Direction(StrEnum):
+    HIGHER_IS_BETTER = "higher"
+    LOWER_IS_BETTER = "lower"
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Maps an input value to 0-100.
+
+    linear: `low` scores 0 and `high` scores 100 (reversed when lower is
+    better), straight line between, clamped outside.
+    steps: `(threshold, score)` pairs; when higher is better a value earns the
+    score of the highest threshold it reaches (0 below all of them); when lower
+    is better, the score of the lowest threshold it stays at or under (0 above
+    all of them).
+    """
+
+    kind: RuleKind
+    direction: Direction = Direction.HIGHER_IS_BETTER
+    low: float = 0.0
+    high: float = 100.0
+    steps: tuple[tuple[float, float], ...] = ()
+
+    def score(self, value: float) -> float:
+        if self.kind == RuleKind.LINEAR:
+            if self.high == self.low:
+                reached = value >= self.high
+                fraction = 1.0 if reached else 0.0
+            else:
+                fraction = (value - self.low) / (self.high - self.low)
+            fraction = min(1.0, max(0.0, fraction))
+            if self.direction == Direction.LOWER_IS_BETTER:
+                fraction = 1.0 - fraction
+            return 100.0 * fraction
+        ordered = sorted(self.steps)
+        if self.direction == Direction.HIGHER_IS_BETTER:
+            earned = [s for threshold, s in ordered if value >= threshold]
+            return float(earned[-1]) if earned else 0.0
+        earned = [s for threshold, s in ordered if value <= threshold]
+        return float(earned[0]) if earned else 0.0
+
+
+@dataclass(frozen=True)
+class Measure:
+    input: Input
+    weight: float
+    rule: Rule
+
+
+@dataclass(frozen=True)
+class Bands:
+    green_min: int = 70
+    yellow_min: int = 40
+
+    def band(self, score: float) -> str:
+        if score >= self.green_min:
+            return "green"
+        if score >= self.yellow_min:
+            return "yellow"
+        return "red"
+
+
+@dataclass(frozen=True)
+class Contribution:
+    input: str
+    value: float
+    score: float
+    weight: float
+    contribution: float
+
+    def as_dict(self) -> dict[str, float | str]:
+        return {
+            "input": self.input,
+            "value": round(self.value, 2),
+            "score": round(self.score, 1),
+            "weight": round(self.weight, 4),
+            "contribution": round(self.contribution, 2),
+        }
+
+
+@dataclass(frozen=True)
+class Result:
+    score: int | None
+    band: str
+    contributions: list[Contribution] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+
+    def weakest(self) -> Contribution | None:
+        """The measure that pulls the score down most: the largest share of
+        weight left unearned."""
+        if not self.contributions:
+            return None
+        return max(self.contributions, key=lambda c: c.weight * (100.0 - c.score))
+
+
+def compute(
+    measures: Sequence[Measure], inputs: Mapping[str, float | None], bands: Bands
+) -> Result:
+    """Score one account. Weights of measures without data are spread
+    proportionally over the measures that have data."""
+    present = [m for m in measures if inputs.get(m.input) is not None]
+    missing = [m.input.value for m in measures if inputs.get(m.input) is None]
+    total_weight = sum(m.weight for m in present)
+    if not present or total_weight <= 0:
+        return Result(score=None, band="", missing=missing)
+    contributions = []
+    for m in present:
+        value = float(inputs[m.input])  # type: ignore[arg-type]
+        score = m.rule.score(value)
+        weight = m.weight / total_weight
+        contributions.append(Contribution(m.input.value, value, score, weight, score * weight))
+    total = round(sum(c.contribution for c in contributions))
+    return Result(score=total, band=bands.band(total), contributions=contributions, missing=missing)
+
+
+def explain(result: Result) -> str:
+    """One plain sentence naming what pulls the score down most."""
+    if result.score is None:
+        return "No score yet: none of the model's inputs has data for this account."
+    weakest = result.weakest()
+    if weakest is None or weakest.score >= 99.5:
+        return "Every measure is at its best."
+    label = INPUT_LABELS.get(Input(weakest.input), weakest.input)
+    lost = weakest.weight * (100.0 - weakest.score)
+    sentence = (
+        f"{label} pulls the score down most: it scores {weakest.score:.0f}/100 "
+        f"(value {weakest.value:g}), costing {lost:.0f} points."
+    )
+    if result.missing:
+        names = ", ".join(INPUT_LABELS.get(Input(m), m).split(" (")[0] for m in result.missing)
+        sentence += f" No data for: {names}."
+    return sentence
