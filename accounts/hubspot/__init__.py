@@ -1,0 +1,1 @@
+"""The HubSpot integration: client, sandbox, and (later) mapping, engine and webhooks."""

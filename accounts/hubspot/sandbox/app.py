@@ -1,0 +1,179 @@
+"""The sandbox portal: state, limits, faults and webhooks behind one `handle(request)`.
+
+The HTTP server in `server.py` only translates bytes to `Request` and back, so every
+HubSpot behaviour lives here and in the handler modules."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import unquote
+
+from . import associations_api, control_api, meta_api, objects_api, search
+from .clock import Clock, SystemClock
+from .errors import SandboxError, correlation_id
+from .faults import Fault, Faults
+from .http import Request, Response
+from .limits import RateLimiter, RateLimitExceeded
+from .schema import ALIASES
+from .store import Store
+from .webhooks import WebhookDispatcher, WebhookSettings
+
+Handler = Callable[..., Response]
+T = r"(?P<object_type>[a-z0-9-]+)"
+ID = r"(?P<object_id>[^/]+)"
+
+
+@dataclass
+class Route:
+    method: str
+    pattern: re.Pattern[str]
+    handler: Handler
+    search: bool = False
+
+
+def _routes(app: Sandbox) -> list[Route]:
+    s = app.store
+
+    def r(method: str, path: str, handler: Handler, *, is_search: bool = False) -> Route:
+        return Route(method, re.compile(f"^{path}/?$"), handler, is_search)
+
+    v3 = "/crm/v3/objects/" + T
+    assoc = r"/crm/v4/associations/(?P<from_type>[a-z0-9-]+)/(?P<to_type>[a-z0-9-]+)/batch"
+    v4 = r"/crm/v4/objects/(?P<from_type>[a-z0-9-]+)/(?P<from_id>[^/]+)/associations"
+    return [
+        r(
+            "POST",
+            v3 + "/search",
+            lambda q, **k: Response(200, search.search(s, k["object_type"], q.json())),
+            is_search=True,
+        ),
+        r("POST", v3 + "/batch/read", lambda q, **k: objects_api.batch_read(s, q, **k)),
+        r("POST", v3 + "/batch/create", lambda q, **k: objects_api.batch_create(s, q, **k)),
+        r("POST", v3 + "/batch/update", lambda q, **k: objects_api.batch_update(s, q, **k)),
+        r("POST", v3 + "/batch/upsert", lambda q, **k: objects_api.batch_upsert(s, q, **k)),
+        r("POST", v3 + "/batch/archive", lambda q, **k: objects_api.batch_archive(s, q, **k)),
+        r(
+            "POST",
+            v3 + "/merge",
+            lambda q, **k: objects_api.merge_records(s, q, new_ids=app.merge_new_ids, **k),
+        ),
+        r("GET", v3, lambda q, **k: objects_api.list_page(s, q, **k)),
+        r("POST", v3, lambda q, **k: objects_api.create(s, q, **k)),
+        r("GET", v3 + "/" + ID, lambda q, **k: objects_api.get_one(s, q, **k)),
+        r("PATCH", v3 + "/" + ID, lambda q, **k: objects_api.update(s, q, **k)),
+        r("DELETE", v3 + "/" + ID, lambda q, **k: objects_api.archive(s, q, **k)),
+        r("GET", "/crm/v3/properties/" + T, lambda q, **k: meta_api.list_properties(s, q, **k)),
+        r("POST", "/crm/v3/properties/" + T, lambda q, **k: meta_api.create_property(s, q, **k)),
+        r(
+            "GET",
+            "/crm/v3/properties/" + T + "/(?P<name>[^/]+)",
+            lambda q, **k: meta_api.get_property(s, q, **k),
+        ),
+        r("GET", "/crm/v3/pipelines/" + T, lambda q, **k: meta_api.list_pipelines(s, q, **k)),
+        r("GET", "/crm/v3/owners", lambda q, **k: meta_api.list_owners(s, q)),
+        r(
+            "PUT",
+            v4 + r"/default/(?P<to_type>[a-z0-9-]+)/(?P<to_id>[^/]+)",
+            lambda q, **k: associations_api.put_default(s, q, **k),
+        ),
+        r(
+            "GET",
+            v4 + r"/(?P<to_type>[a-z0-9-]+)",
+            lambda q, **k: associations_api.list_for_record(s, q, **k),
+        ),
+        r("POST", assoc + "/create", lambda q, **k: associations_api.batch_create(s, q, **k)),
+        r("POST", assoc + "/read", lambda q, **k: associations_api.batch_read(s, q, **k)),
+        r("POST", assoc + "/archive", lambda q, **k: associations_api.batch_archive(s, q, **k)),
+    ]
+
+
+class Sandbox:
+    """One HubSpot portal in memory. Thread-safe; `handle` is what the HTTP server calls."""
+
+    def __init__(
+        self,
+        *,
+        clock: Clock | None = None,
+        tier: str = "off",
+        access_token: str = "",
+        search_delay_ms: int = 0,
+        merge_new_ids: bool = False,
+        webhooks: WebhookSettings | None = None,
+        seed: int = 0,
+    ) -> None:
+        self.clock = clock or SystemClock()
+        self.store = Store(clock=self.clock, search_delay_ms=search_delay_ms)
+        self.limiter = RateLimiter(clock=self.clock, tier=tier)
+        self.faults = Faults(seed=seed)
+        self.webhooks = WebhookDispatcher(webhooks, seed=seed)
+        self.store.listeners.append(self.webhooks.on_event)
+        self.access_token = access_token
+        self.merge_new_ids = merge_new_ids
+        self.routes = _routes(self)
+
+    def fault_for(self, request: Request) -> Fault | None:
+        """Faults apply to the CRM API only, never to the /_sandbox controls."""
+        if request.path.startswith("/_sandbox"):
+            return None
+        return self.faults.decide(upsert=request.path.endswith("/batch/upsert"))
+
+    def handle(self, request: Request) -> Response:
+        try:
+            if request.path.startswith("/_sandbox"):
+                return control_api.handle(self, request)
+            return self._handle_crm(request)
+        except SandboxError as exc:
+            return Response(exc.status, exc.body())
+
+    def _handle_crm(self, request: Request) -> Response:
+        route, params = self._match(request)
+        if self.access_token:
+            auth = request.headers.get("authorization", "")
+            if auth != f"Bearer {self.access_token}":
+                raise SandboxError(
+                    401,
+                    "Authentication credentials not found.",
+                    category="INVALID_AUTHENTICATION",
+                )
+        try:
+            limit_headers = self.limiter.admit(search=route.search)
+        except RateLimitExceeded as exc:
+            return Response(429, exc.body, exc.headers)
+        headers = {**limit_headers, "X-HubSpot-Correlation-Id": correlation_id()}
+        try:
+            with self.store.lock:
+                response = route.handler(request, **params)
+        except SandboxError as exc:
+            response = Response(exc.status, exc.body())
+        response.headers = {**headers, **response.headers}
+        return response
+
+    def _match(self, request: Request) -> tuple[Route, dict[str, str]]:
+        path_matched = False
+        for route in self.routes:
+            found = route.pattern.match(request.path)
+            if not found:
+                continue
+            path_matched = True
+            if route.method != request.method:
+                continue
+            params = {k: unquote(v) for k, v in found.groupdict().items()}
+            for key in ("object_type", "from_type", "to_type"):
+                if key in params:
+                    if params[key] not in ALIASES:
+                        raise SandboxError(
+                            400, f"Unknown object type {params[key]}", category="VALIDATION_ERROR"
+                        )
+                    params[key] = ALIASES[params[key]]
+            return route, params
+        if path_matched:
+            raise SandboxError(405, f"Method {request.method} not allowed", category="")
+        raise SandboxError(404, f"No route for {request.method} {request.path}", category="")
+
+    def state(self) -> dict[str, Any]:
+        from .persist import dump
+
+        return dump(self)

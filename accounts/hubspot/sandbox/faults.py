@@ -1,0 +1,67 @@
+"""Fault injection: a share of 5xx answers, slow answers, dropped connections, and the
+423 Locked that HubSpot gives bulk upserts for about two seconds."""
+
+from __future__ import annotations
+
+import random
+import threading
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass
+class FaultSettings:
+    error_rate: float = 0.0
+    error_status: int = 502
+    slow_rate: float = 0.0
+    slow_seconds: float = 0.0
+    drop_rate: float = 0.0
+    locked_upsert_rate: float = 0.0
+    # Deterministic faults for tests: statuses (or "drop") served to the next requests.
+    queued: list[int | str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Fault:
+    kind: str  # "error", "drop", "slow", "locked"
+    status: int = 0
+    seconds: float = 0.0
+
+
+class Faults:
+    def __init__(self, settings: FaultSettings | None = None, *, seed: int = 0) -> None:
+        self.settings = settings or FaultSettings()
+        self._random = random.Random(seed)
+        self._lock = threading.Lock()
+
+    def configure(self, **changes: Any) -> dict[str, Any]:
+        with self._lock:
+            for name, value in changes.items():
+                if not hasattr(self.settings, name):
+                    raise ValueError(f"unknown fault setting {name!r}")
+                setattr(self.settings, name, value)
+            return asdict(self.settings)
+
+    def queue(self, *items: int | str) -> None:
+        with self._lock:
+            self.settings.queued.extend(items)
+
+    def decide(self, *, upsert: bool) -> Fault | None:
+        """The fault this request meets, if any."""
+        with self._lock:
+            s = self.settings
+            if s.queued:
+                item = s.queued.pop(0)
+                if item == "drop":
+                    return Fault("drop")
+                return Fault("error", status=int(item))
+            roll = self._random.random
+            if s.drop_rate and roll() < s.drop_rate:
+                return Fault("drop")
+            if s.error_rate and roll() < s.error_rate:
+                return Fault("error", status=s.error_status)
+            if upsert and s.locked_upsert_rate and roll() < s.locked_upsert_rate:
+                return Fault("locked", status=423)
+            if s.slow_rate and roll() < s.slow_rate:
+                return Fault("slow", seconds=s.slow_seconds)
+            return None

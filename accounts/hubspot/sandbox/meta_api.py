@@ -1,0 +1,122 @@
+"""Properties, deal pipelines and owners."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .clock import iso_from_ms
+from .errors import SandboxError
+from .http import Request, Response
+from .store import Store
+
+PROPERTY_TYPES = {"bool", "date", "datetime", "enumeration", "number", "phone_number", "string"}
+
+
+def list_properties(store: Store, req: Request, object_type: str) -> Response:
+    return Response(200, {"results": list(store.properties[object_type].values())})
+
+
+def get_property(store: Store, req: Request, object_type: str, name: str) -> Response:
+    prop = store.properties[object_type].get(name)
+    if prop is None:
+        raise SandboxError(404, f"Unable to find property {name}", category="OBJECT_NOT_FOUND")
+    return Response(200, prop)
+
+
+def create_property(store: Store, req: Request, object_type: str) -> Response:
+    body = req.json()
+    name = str(body.get("name", ""))
+    missing = [k for k in ("name", "label", "type", "fieldType", "groupName") if not body.get(k)]
+    if missing:
+        raise SandboxError(400, f"Missing required fields: {', '.join(missing)}")
+    if body["type"] not in PROPERTY_TYPES:
+        raise SandboxError(400, f"Unknown property type {body['type']}")
+    if name in store.properties[object_type]:
+        raise SandboxError(
+            409, f"A property named '{name}' already exists.", category="OBJECT_ALREADY_EXISTS"
+        )
+    now = iso_from_ms(store.clock.now_ms())
+    prop: dict[str, Any] = {
+        "name": name,
+        "label": body["label"],
+        "type": body["type"],
+        "fieldType": body["fieldType"],
+        "groupName": body["groupName"],
+        "description": body.get("description", ""),
+        "options": [
+            {
+                "label": o["label"],
+                "value": o["value"],
+                "displayOrder": o.get("displayOrder", i),
+                "hidden": o.get("hidden", False),
+            }
+            for i, o in enumerate(body.get("options") or [])
+        ],
+        "hasUniqueValue": bool(body.get("hasUniqueValue", False)),
+        "calculated": False,
+        "hubspotDefined": False,
+        "hidden": bool(body.get("hidden", False)),
+        "formField": bool(body.get("formField", False)),
+        "displayOrder": body.get("displayOrder", -1),
+        "archived": False,
+        "createdAt": now,
+        "updatedAt": now,
+        "modificationMetadata": {
+            "archivable": True,
+            "readOnlyDefinition": False,
+            "readOnlyValue": False,
+        },
+    }
+    store.properties[object_type][name] = prop
+    return Response(201, prop)
+
+
+def list_pipelines(store: Store, req: Request, object_type: str) -> Response:
+    if object_type != "deals":
+        return Response(200, {"results": []})
+    return Response(200, {"results": store.pipelines})
+
+
+def list_owners(store: Store, req: Request) -> Response:
+    limit = int(req.arg("limit", "100") or 100)
+    start = int(req.arg("after", "0") or 0)
+    email = req.arg("email")
+    owners = [o for o in store.owners if not email or o["email"] == email]
+    owners = [o for o in owners if o.get("archived", False) == req.flag("archived")]
+    page = owners[start : start + limit]
+    body: dict[str, Any] = {"results": page}
+    if start + limit < len(owners):
+        body["paging"] = {"next": {"after": str(start + limit)}}
+    return Response(200, body)
+
+
+def add_owner(
+    store: Store, *, email: str, first_name: str = "", last_name: str = "", owner_id: str = ""
+) -> dict[str, Any]:
+    """Create an owner (a HubSpot user); owners have no write API, so this is sandbox-only."""
+    now = iso_from_ms(store.clock.now_ms())
+    oid = owner_id or str(100 + len(store.owners) + 1)
+    owner = {
+        "id": oid,
+        "email": email,
+        "firstName": first_name,
+        "lastName": last_name,
+        "userId": int(oid) * 10,
+        "type": "PERSON",
+        "teams": [],
+        "createdAt": now,
+        "updatedAt": now,
+        "archived": False,
+    }
+    store.owners.append(owner)
+    owner_prop = store.properties
+    for ot in owner_prop:
+        owner_prop[ot]["hubspot_owner_id"]["options"].append(
+            {
+                "label": f"{first_name} {last_name}".strip() or email,
+                "value": oid,
+                "displayOrder": len(store.owners),
+                "hidden": False,
+            }
+        )
+    return owner

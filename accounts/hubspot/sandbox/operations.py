@@ -1,0 +1,152 @@
+"""Multi-record operations on the store: merges, bulk edits, rendering records as JSON."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .clock import iso_from_ms
+from .schema import DEFAULT_PROPERTIES, MODIFIED_PROPERTY, SINGULAR, TYPE_NAMES
+from .store import API, Record, Source, Store
+
+
+def merge(
+    store: Store,
+    object_type: str,
+    *,
+    primary_id: str,
+    merged_id: str,
+    new_id: bool = False,
+    source: Source = API,
+) -> Record:
+    """Merge `merged_id` into `primary_id`, as HubSpot does.
+
+    The primary's values win, blanks are filled from the merged record, associations move
+    to the survivor, and old ids keep answering with the survivor. With `new_id` the
+    survivor is re-created under a fresh id, which HubSpot does for some merges.
+    """
+    primary = store.find(object_type, primary_id)
+    merged = store.find(object_type, merged_id)
+    now = store.clock.now_ms()
+    gone = [merged]
+    survivor = primary
+    if new_id:
+        sid = str(store.next_id)
+        store.next_id += 1
+        survivor = Record(
+            object_type,
+            sid,
+            dict(primary.properties),
+            created_ms=primary.created_ms,
+            updated_ms=now,
+            history={k: list(v) for k, v in primary.history.items()},
+        )
+        survivor.properties["hs_object_id"] = sid
+        store.records[object_type][sid] = survivor
+        gone.append(primary)
+    previous = [i for i in primary.properties.get("hs_merged_object_ids", "").split(";") if i]
+    previous += [i for i in merged.properties.get("hs_merged_object_ids", "").split(";") if i]
+    merged_ids = [*previous, merged.id, *([primary.id] if new_id else [])]
+    filled = {
+        k: v
+        for k, v in merged.properties.items()
+        if v and not survivor.properties.get(k) and k not in {"hs_object_id", "createdate"}
+    }
+    filled["hs_merged_object_ids"] = ";".join(merged_ids)
+    filled[MODIFIED_PROPERTY[object_type]] = iso_from_ms(now)
+    store._stamp(survivor, filled, now, source)
+    survivor.updated_ms = now
+    for record in gone:
+        del store.records[object_type][record.id]
+        aliases = store.aliases[object_type]
+        for old, target in list(aliases.items()):
+            if target == record.id:
+                aliases[old] = survivor.id
+        aliases[record.id] = survivor.id
+        for (to_type, to_id), types in store.associations.pop((object_type, record.id), {}).items():
+            back = store.associations.get((to_type, to_id), {})
+            back_types = back.pop((object_type, record.id), set())
+            back.setdefault((object_type, survivor.id), set()).update(back_types)
+            links = store.associations.setdefault((object_type, survivor.id), {})
+            links.setdefault((to_type, to_id), set()).update(types)
+    store._reindex(survivor, now)
+    store.emit(
+        {
+            "subscriptionType": f"{SINGULAR[object_type]}.merge",
+            "objectId": int(survivor.id),
+            "primaryObjectId": int(primary.id),
+            "mergedObjectIds": [int(merged.id)],
+            "newObjectId": int(survivor.id),
+            "occurredAt": now,
+            "_source": source,
+        }
+    )
+    return survivor
+
+
+def bulk_edit(
+    store: Store,
+    object_type: str,
+    *,
+    ids: list[str],
+    values: dict[str, Any],
+    source: Source,
+    at_ms: int | None = None,
+) -> list[Record]:
+    """Stamp many records with the same values and the same modified instant, like a
+    month-end bulk edit in HubSpot's UI (the case that breaks timestamp-only cursors)."""
+    instant = store.clock.now_ms() if at_ms is None else at_ms
+    return [
+        store.update(store.find(object_type, rid), values, source=source, at_ms=instant)
+        for rid in ids
+    ]
+
+
+def render(
+    store: Store,
+    record: Record,
+    *,
+    properties: list[str] | None = None,
+    with_history: list[str] | None = None,
+    associations: list[str] | None = None,
+    values: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """A record as HubSpot's v3 objects API returns it."""
+    values = record.properties if values is None else values
+    names = properties or DEFAULT_PROPERTIES[record.object_type]
+    always = ["hs_object_id", "createdate", MODIFIED_PROPERTY[record.object_type]]
+    shown = {n: values[n] for n in [*always, *names] if n in values}
+    body: dict[str, Any] = {
+        "id": record.id,
+        "properties": shown,
+        "createdAt": iso_from_ms(record.created_ms),
+        "updatedAt": iso_from_ms(record.updated_ms),
+        "archived": record.archived,
+    }
+    if record.archived and record.archived_ms is not None:
+        body["archivedAt"] = iso_from_ms(record.archived_ms)
+    if with_history:
+        body["propertiesWithHistory"] = {
+            n: record.history.get(n, []) for n in with_history if n in record.history
+        }
+    if associations:
+        found = {}
+        for to_type in associations:
+            linked = store.associated(record.object_type, record.id, to_type)
+            results = [
+                {"id": tid, "type": TYPE_NAMES.get(t, str(t))}
+                for tid, types in sorted(linked.items(), key=lambda kv: int(kv[0]))
+                for t in sorted(types)
+            ]
+            if results:
+                found[to_type] = {"results": results}
+        if found:
+            body["associations"] = found
+    return body
+
+
+def csv(values: list[str] | None) -> list[str]:
+    """Query parameters given either repeated or comma-separated."""
+    out: list[str] = []
+    for value in values or []:
+        out.extend(v for v in value.split(",") if v)
+    return out

@@ -1,0 +1,177 @@
+"""What a fresh HubSpot portal holds before anyone writes to it: object types, built-in
+properties, the default deal pipeline, association types."""
+
+from __future__ import annotations
+
+from typing import Any
+
+OBJECT_TYPES = ("companies", "deals", "contacts")
+SINGULAR = {"companies": "company", "deals": "deal", "contacts": "contact"}
+OBJECT_TYPE_IDS = {"contacts": "0-1", "companies": "0-2", "deals": "0-3"}
+ALIASES = {
+    **{name: name for name in OBJECT_TYPES},
+    **{v: k for k, v in SINGULAR.items()},
+    **{v: k for k, v in OBJECT_TYPE_IDS.items()},
+}
+
+MODIFIED_PROPERTY = {
+    "companies": "hs_lastmodifieddate",
+    "deals": "hs_lastmodifieddate",
+    "contacts": "lastmodifieddate",
+}
+# Returned when a request names no properties (HubSpot's defaults per object type).
+DEFAULT_PROPERTIES = {
+    "companies": ["name", "domain", "createdate", "hs_lastmodifieddate", "hs_object_id"],
+    "deals": [
+        "dealname",
+        "amount",
+        "closedate",
+        "pipeline",
+        "dealstage",
+        "createdate",
+        "hs_lastmodifieddate",
+        "hs_object_id",
+    ],
+    "contacts": [
+        "email",
+        "firstname",
+        "lastname",
+        "createdate",
+        "lastmodifieddate",
+        "hs_object_id",
+    ],
+}
+READ_ONLY = {"hs_object_id", "hs_lastmodifieddate", "lastmodifieddate", "hs_merged_object_ids"}
+
+# (from, to) -> default unlabeled association type id, and its v3 type name.
+ASSOCIATION_TYPES: dict[tuple[str, str], tuple[int, str]] = {
+    ("deals", "companies"): (341, "deal_to_company"),
+    ("companies", "deals"): (342, "company_to_deal"),
+    ("contacts", "companies"): (279, "contact_to_company"),
+    ("companies", "contacts"): (280, "company_to_contact"),
+    ("deals", "contacts"): (3, "deal_to_contact"),
+    ("contacts", "deals"): (4, "contact_to_deal"),
+}
+PRIMARY_TYPES: dict[tuple[str, str], tuple[int, str]] = {
+    ("deals", "companies"): (5, "deal_to_company_primary"),
+    ("companies", "deals"): (6, "company_to_deal_primary"),
+    ("contacts", "companies"): (1, "contact_to_company_primary"),
+    ("companies", "contacts"): (2, "company_to_contact_primary"),
+}
+TYPE_NAMES = {tid: name for tid, name in [*ASSOCIATION_TYPES.values(), *PRIMARY_TYPES.values()]}
+
+
+def _prop(
+    name: str,
+    label: str,
+    type_: str = "string",
+    field_type: str = "text",
+    *,
+    calculated: bool = False,
+    unique: bool = False,
+    options: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    return {
+        "name": name,
+        "label": label,
+        "type": type_,
+        "fieldType": field_type,
+        "groupName": "information",
+        "description": "",
+        "options": options or [],
+        "calculated": calculated,
+        "hasUniqueValue": unique,
+        "hubspotDefined": True,
+        "hidden": False,
+        "formField": False,
+        "displayOrder": -1,
+        "archived": False,
+        "modificationMetadata": {
+            "archivable": not calculated,
+            "readOnlyDefinition": True,
+            "readOnlyValue": calculated or name in READ_ONLY,
+        },
+    }
+
+
+def _common(modified: str) -> list[dict[str, Any]]:
+    return [
+        _prop("hs_object_id", "Record ID", "number", "number", unique=True),
+        _prop("createdate", "Create Date", "datetime", "date"),
+        _prop(modified, "Last Modified Date", "datetime", "date"),
+        _prop("hubspot_owner_id", "Owner", "enumeration", "select"),
+        _prop("hs_merged_object_ids", "Merged Record IDs", "enumeration", "checkbox"),
+    ]
+
+
+def default_properties() -> dict[str, dict[str, dict[str, Any]]]:
+    """Built-in property definitions per object type, keyed by property name."""
+    industry = [
+        {"label": label, "value": value, "displayOrder": i, "hidden": False}
+        for i, (label, value) in enumerate(
+            [
+                ("Computer Software", "COMPUTER_SOFTWARE"),
+                ("Financial Services", "FINANCIAL_SERVICES"),
+            ]
+        )
+    ]
+    lists = {
+        "companies": [
+            *_common("hs_lastmodifieddate"),
+            _prop("name", "Company name"),
+            _prop("domain", "Company domain name"),
+            _prop("industry", "Industry", "enumeration", "select", options=industry),
+            _prop("annualrevenue", "Annual Revenue", "number", "number"),
+            _prop("num_associated_deals", "Associated Deals", "number", "number", calculated=True),
+        ],
+        "deals": [
+            *_common("hs_lastmodifieddate"),
+            _prop("dealname", "Deal Name"),
+            _prop("amount", "Amount", "number", "number"),
+            _prop("closedate", "Close Date", "datetime", "date"),
+            _prop("pipeline", "Pipeline", "enumeration", "select"),
+            _prop("dealstage", "Deal Stage", "enumeration", "radio"),
+            _prop("hs_is_closed", "Is Closed", "bool", "booleancheckbox", calculated=True),
+        ],
+        "contacts": [
+            *_common("lastmodifieddate"),
+            _prop("email", "Email", unique=True),
+            _prop("firstname", "First Name"),
+            _prop("lastname", "Last Name"),
+            _prop("jobtitle", "Job Title"),
+        ],
+    }
+    return {ot: {p["name"]: p for p in props} for ot, props in lists.items()}
+
+
+def default_pipelines(now_iso: str) -> list[dict[str, Any]]:
+    stages = [
+        ("appointmentscheduled", "Appointment Scheduled", "false", "0.2"),
+        ("qualifiedtobuy", "Qualified To Buy", "false", "0.4"),
+        ("contractsent", "Contract Sent", "false", "0.8"),
+        ("closedwon", "Closed Won", "true", "1.0"),
+        ("closedlost", "Closed Lost", "true", "0.0"),
+    ]
+    return [
+        {
+            "id": "default",
+            "label": "Sales Pipeline",
+            "displayOrder": 0,
+            "createdAt": now_iso,
+            "updatedAt": now_iso,
+            "archived": False,
+            "stages": [
+                {
+                    "id": sid,
+                    "label": label,
+                    "displayOrder": i,
+                    "metadata": {"isClosed": closed, "probability": prob},
+                    "createdAt": now_iso,
+                    "updatedAt": now_iso,
+                    "archived": False,
+                    "writePermissions": "CRM_PERMISSIONS_ENFORCEMENT",
+                }
+                for i, (sid, label, closed, prob) in enumerate(stages)
+            ],
+        }
+    ]

@@ -1,0 +1,329 @@
+"""The sandbox portal's state: records with history and search snapshots, properties,
+pipelines, owners and associations. Guarded by one re-entrant lock; knows nothing of HTTP."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from .clock import Clock, iso_from_ms
+from .errors import SandboxError, not_found
+from .schema import (
+    ASSOCIATION_TYPES,
+    MODIFIED_PROPERTY,
+    OBJECT_TYPES,
+    READ_ONLY,
+    SINGULAR,
+    default_pipelines,
+    default_properties,
+)
+
+Event = dict[str, Any]
+
+
+@dataclass
+class Source:
+    """Who made a change, as history entries and webhooks report it."""
+
+    source_type: str = "INTEGRATION"
+    source_id: str = ""
+    change_source: str = "INTEGRATION"
+    user_id: str | None = None
+
+
+API = Source()
+
+
+@dataclass
+class Record:
+    object_type: str
+    id: str
+    properties: dict[str, str]
+    created_ms: int
+    updated_ms: int
+    history: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    archived: bool = False
+    archived_ms: int | None = None
+    # (visible_from_ms, properties or None when hidden): what search sees, and since when.
+    search_versions: list[tuple[int, dict[str, str] | None]] = field(default_factory=list)
+
+
+class Store:
+    """All portal state. Callers hold `lock` around any sequence of reads and writes."""
+
+    def __init__(self, *, clock: Clock, search_delay_ms: int = 0) -> None:
+        self.clock = clock
+        self.search_delay_ms = search_delay_ms
+        self.lock = threading.RLock()
+        self.properties = default_properties()
+        self.pipelines = default_pipelines(iso_from_ms(clock.now_ms()))
+        self.owners: list[dict[str, Any]] = []
+        self.records: dict[str, dict[str, Record]] = {ot: {} for ot in OBJECT_TYPES}
+        self.aliases: dict[str, dict[str, str]] = {ot: {} for ot in OBJECT_TYPES}
+        # (from_type, from_id) -> {(to_type, to_id): {type ids}}
+        self.associations: dict[tuple[str, str], dict[tuple[str, str], set[int]]] = {}
+        self.next_id = 1001
+        self.listeners: list[Callable[[Event], None]] = []
+
+    # -- reading ---------------------------------------------------------------
+
+    def find(self, object_type: str, object_id: str, *, archived: bool = False) -> Record:
+        """A live record by id, following merge aliases; 404 when absent."""
+        records = self.records[object_type]
+        rid = self.aliases[object_type].get(object_id, object_id)
+        record = records.get(rid)
+        if record is None or record.archived != archived:
+            raise not_found(object_type, object_id)
+        return record
+
+    def find_by(self, object_type: str, prop: str, value: str) -> Record | None:
+        if prop == "hs_object_id":
+            try:
+                return self.find(object_type, value)
+            except SandboxError:
+                return None
+        for record in self.records[object_type].values():
+            if not record.archived and record.properties.get(prop) == value:
+                return record
+        return None
+
+    def ordered(self, object_type: str, *, archived: bool = False) -> list[Record]:
+        return sorted(
+            (r for r in self.records[object_type].values() if r.archived == archived),
+            key=lambda r: int(r.id),
+        )
+
+    def search_view(self, object_type: str) -> list[tuple[Record, dict[str, str]]]:
+        """Records as the search index sees them now: delayed, never archived."""
+        now = self.clock.now_ms()
+        view = []
+        for record in self.records[object_type].values():
+            visible = [props for since, props in record.search_versions if since <= now]
+            if visible and visible[-1] is not None:
+                view.append((record, visible[-1]))
+        return view
+
+    def associated(self, object_type: str, object_id: str, to_type: str) -> dict[str, set[int]]:
+        links = self.associations.get((object_type, object_id), {})
+        return {tid: types for (tt, tid), types in links.items() if tt == to_type}
+
+    # -- validation ------------------------------------------------------------
+
+    def check_properties(
+        self, object_type: str, values: dict[str, Any], *, allow_read_only: bool = False
+    ) -> dict[str, str]:
+        """Values as HubSpot stores them (strings), or a 400 naming each bad property."""
+        defined = self.properties[object_type]
+        problems = []
+        clean: dict[str, str] = {}
+        for name, raw in values.items():
+            value = "" if raw is None else str(raw).lower() if isinstance(raw, bool) else str(raw)
+            prop = defined.get(name)
+            if prop is None:
+                problems.append(
+                    ("PROPERTY_DOESNT_EXIST", name, f'Property "{name}" does not exist')
+                )
+            elif not allow_read_only and (name in READ_ONLY or prop.get("calculated")):
+                problems.append(("READ_ONLY_VALUE", name, f"{name} is a read only property"))
+            elif prop["type"] == "enumeration" and value and prop["options"]:
+                allowed = {o["value"] for o in prop["options"]}
+                bad = [v for v in value.split(";") if v not in allowed]
+                if bad:
+                    problems.append(
+                        ("INVALID_OPTION", name, f"{bad[0]} was not one of the allowed options")
+                    )
+            clean[name] = value
+        if problems:
+            details = ", ".join(
+                f'{{"isValid":false,"message":"{msg}","error":"{code}","name":"{name}"}}'
+                for code, name, msg in problems
+            )
+            raise SandboxError(
+                400,
+                f"Property values were not valid: [{details}]",
+                category="VALIDATION_ERROR",
+                extra={"errors": [{"message": m, "code": c} for c, _, m in problems]},
+            )
+        return clean
+
+    def check_unique(self, object_type: str, values: dict[str, str], *, skip_id: str = "") -> None:
+        for name, value in values.items():
+            prop = self.properties[object_type].get(name)
+            if not value or not prop or not prop.get("hasUniqueValue") or name == "hs_object_id":
+                continue
+            twin = self.find_by(object_type, name, value)
+            if twin is not None and twin.id != skip_id:
+                raise SandboxError(
+                    409,
+                    f"{SINGULAR[object_type].title()} already exists. Existing ID: {twin.id}",
+                    category="CONFLICT",
+                )
+
+    # -- writing ---------------------------------------------------------------
+
+    def _stamp(self, record: Record, values: dict[str, str], now: int, source: Source) -> None:
+        for name, value in values.items():
+            record.properties[name] = value
+            entry: dict[str, Any] = {
+                "value": value,
+                "timestamp": iso_from_ms(now),
+                "sourceType": source.source_type,
+                "sourceId": source.source_id,
+                "sourceLabel": source.source_type.lower(),
+            }
+            if source.user_id:
+                entry["updatedByUserId"] = int(source.user_id)
+            record.history.setdefault(name, []).insert(0, entry)
+
+    def _reindex(self, record: Record, now: int) -> None:
+        snapshot = None if record.archived else dict(record.properties)
+        visible = [v for v in record.search_versions if v[0] <= now]
+        record.search_versions = [*visible[-1:], (now + self.search_delay_ms, snapshot)]
+
+    def emit(self, event: Event) -> None:
+        for listener in self.listeners:
+            listener(event)
+
+    def create(
+        self,
+        object_type: str,
+        values: dict[str, Any],
+        *,
+        source: Source = API,
+        allow_read_only: bool = False,
+        at_ms: int | None = None,
+    ) -> Record:
+        clean = self.check_properties(object_type, values, allow_read_only=allow_read_only)
+        self.check_unique(object_type, clean)
+        now = self.clock.now_ms() if at_ms is None else at_ms
+        rid = str(self.next_id)
+        self.next_id += 1
+        record = Record(object_type, rid, {}, created_ms=now, updated_ms=now)
+        stamped = {
+            "hs_object_id": rid,
+            "createdate": iso_from_ms(now),
+            MODIFIED_PROPERTY[object_type]: iso_from_ms(now),
+            **{k: v for k, v in clean.items() if v != ""},
+        }
+        self._stamp(record, stamped, now, source)
+        self.records[object_type][rid] = record
+        self._reindex(record, now)
+        self.emit(
+            {
+                "subscriptionType": f"{SINGULAR[object_type]}.creation",
+                "objectId": rid,
+                "occurredAt": now,
+                "_source": source,
+            }
+        )
+        for name, value in clean.items():
+            self._emit_change(record, name, value, now, source)
+        return record
+
+    def _emit_change(self, record: Record, name: str, value: str, now: int, src: Source) -> None:
+        self.emit(
+            {
+                "subscriptionType": f"{SINGULAR[record.object_type]}.propertyChange",
+                "objectId": record.id,
+                "propertyName": name,
+                "propertyValue": value,
+                "occurredAt": now,
+                "_source": src,
+            }
+        )
+
+    def update(
+        self,
+        record: Record,
+        values: dict[str, Any],
+        *,
+        source: Source = API,
+        allow_read_only: bool = False,
+        at_ms: int | None = None,
+    ) -> Record:
+        """Change properties; calculated-only changes leave the modified date alone."""
+        clean = self.check_properties(record.object_type, values, allow_read_only=allow_read_only)
+        self.check_unique(record.object_type, clean, skip_id=record.id)
+        now = self.clock.now_ms() if at_ms is None else at_ms
+        changed = {k: v for k, v in clean.items() if record.properties.get(k, "") != v}
+        if not changed:
+            return record
+        defined = self.properties[record.object_type]
+        bumps = any(not defined[k].get("calculated") for k in changed)
+        if bumps:
+            changed[MODIFIED_PROPERTY[record.object_type]] = iso_from_ms(now)
+            record.updated_ms = now
+        self._stamp(record, changed, now, source)
+        for k in [k for k, v in changed.items() if v == ""]:
+            record.properties.pop(k, None)
+        self._reindex(record, now)
+        for name in clean:
+            if name in changed:
+                self._emit_change(record, name, changed[name], now, source)
+        return record
+
+    def archive(self, record: Record, *, source: Source = API) -> None:
+        now = self.clock.now_ms()
+        record.archived, record.archived_ms = True, now
+        self._reindex(record, now)
+        self.emit(
+            {
+                "subscriptionType": f"{SINGULAR[record.object_type]}.deletion",
+                "objectId": record.id,
+                "occurredAt": now,
+                "_source": source,
+            }
+        )
+
+    def restore(self, record: Record, *, source: Source = API) -> None:
+        now = self.clock.now_ms()
+        record.archived, record.archived_ms = False, None
+        self._reindex(record, now)
+        self.emit(
+            {
+                "subscriptionType": f"{SINGULAR[record.object_type]}.restore",
+                "objectId": record.id,
+                "occurredAt": now,
+                "_source": source,
+            }
+        )
+
+    def associate(
+        self, from_type: str, from_id: str, to_type: str, to_id: str, type_ids: Iterable[int]
+    ) -> None:
+        """Link both directions (HubSpot always stores the pair), firing associationChange."""
+        self.find(from_type, from_id)
+        self.find(to_type, to_id)
+        ids = set(type_ids) or {ASSOCIATION_TYPES[(from_type, to_type)][0]}
+        self.associations.setdefault((from_type, from_id), {}).setdefault(
+            (to_type, to_id), set()
+        ).update(ids)
+        back = ASSOCIATION_TYPES[(to_type, from_type)][0]
+        self.associations.setdefault((to_type, to_id), {}).setdefault(
+            (from_type, from_id), set()
+        ).add(back)
+        self._emit_association(from_type, from_id, to_type, to_id, removed=False)
+
+    def dissociate(self, from_type: str, from_id: str, to_type: str, to_id: str) -> None:
+        existed = self.associations.get((from_type, from_id), {}).pop((to_type, to_id), None)
+        self.associations.get((to_type, to_id), {}).pop((from_type, from_id), None)
+        if existed is not None:
+            self._emit_association(from_type, from_id, to_type, to_id, removed=True)
+
+    def _emit_association(
+        self, from_type: str, from_id: str, to_type: str, to_id: str, *, removed: bool
+    ) -> None:
+        self.emit(
+            {
+                "subscriptionType": f"{SINGULAR[from_type]}.associationChange",
+                "objectId": int(from_id),
+                "fromObjectId": int(from_id),
+                "toObjectId": int(to_id),
+                "associationType": ASSOCIATION_TYPES[(from_type, to_type)][1].upper(),
+                "associationRemoved": removed,
+                "occurredAt": self.clock.now_ms(),
+                "_source": API,
+            }
+        )

@@ -1,0 +1,127 @@
+"""A real sandbox HTTP server per test, and the real hubspot-api-client pointed at it."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+from hubspot import HubSpot
+
+from accounts.hubspot.sandbox import ManualClock, Sandbox, SandboxServer
+
+TOKEN = "sandbox-test-token"
+PORTS = range(8120, 8200)
+
+
+def free_port() -> int:
+    """A free port in the range this project may use (8111-8199)."""
+    for port in PORTS:
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port in 8120-8199")
+
+
+def serve(sandbox: Sandbox) -> SandboxServer:
+    for _ in range(20):
+        try:
+            return SandboxServer(sandbox, port=free_port()).start()
+        except OSError:  # another worker took the port between probe and bind
+            continue
+    raise RuntimeError("could not bind the sandbox")
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock()
+
+
+@pytest.fixture
+def sandbox(clock: ManualClock) -> Sandbox:
+    return Sandbox(clock=clock, tier="off", access_token=TOKEN)
+
+
+@pytest.fixture
+def server(sandbox: Sandbox) -> Iterator[SandboxServer]:
+    running = serve(sandbox)
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def hubspot(server: SandboxServer) -> HubSpot:
+    return HubSpot(access_token=TOKEN, host=server.url)
+
+
+@dataclass
+class Received:
+    """A webhook POST as the receiver saw it."""
+
+    path: str
+    headers: dict[str, str]
+    body: str
+
+    @property
+    def events(self) -> list[dict[str, Any]]:
+        return json.loads(self.body)
+
+
+@dataclass
+class Receiver:
+    """A stand-in for our webhook endpoint: records requests, answers `statuses` in turn."""
+
+    url: str = ""
+    received: list[Received] = field(default_factory=list)
+    statuses: list[int] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def events(self) -> list[dict[str, Any]]:
+        with self.lock:
+            return [e for r in self.received for e in r.events]
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    state = Receiver()
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+        def do_POST(self) -> None:
+            raw = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
+            with state.lock:
+                state.received.append(Received(self.path, dict(self.headers.items()), raw))
+                status = state.statuses.pop(0) if state.statuses else 204
+            self.send_response(status)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+    httpd = None
+    for _ in range(20):
+        try:
+            httpd = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
+            break
+        except OSError:
+            continue
+    assert httpd is not None
+    state.url = f"http://127.0.0.1:{httpd.server_address[1]}/hubspot/webhooks"
+    thread = threading.Thread(target=httpd.serve_forever, args=(0.02,), daemon=True)
+    thread.start()
+    yield state
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def error_body(exc: Any) -> dict[str, Any]:
+    """The JSON body of a hubspot-api-client ApiException."""
+    return json.loads(exc.body)
