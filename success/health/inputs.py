@@ -1,0 +1,97 @@
+"""Gather every account's health inputs in a handful of queries.
+
+Never one query per account: the daily job reads the last 120 days of usage
+for the whole portfolio in one ordered pass, and the CS fields other apps
+wrote onto accounts (onboarding progress, lateness) in another.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import date, timedelta
+from typing import Any
+
+from django.db.models import QuerySet
+from django.utils.module_loading import import_string
+
+from accounts.models import Account, Stage, UsageSnapshot
+
+from .scoring import Input
+
+Inputs = dict[str, float | None]
+# Extra providers (e.g. business reviews, objectives) return {account_id: {input: value}}.
+Provider = Callable[[QuerySet[Account], date], dict[int, dict[str, float]]]
+PROVIDERS: list[str] = []
+USAGE_WINDOW_DAYS = 120
+TREND_MIN_DAYS = 60
+
+
+def scorable_accounts(account_ids: Iterable[int] | None = None) -> QuerySet[Account]:
+    """Active accounts that have not churned."""
+    qs = Account.objects.filter(status=Account.Status.ACTIVE).exclude(stage=Stage.CHURNED)
+    if account_ids is not None:
+        qs = qs.filter(pk__in=list(account_ids))
+    return qs
+
+
+def _ratio(part: int | None, whole: int | None) -> float | None:
+    if part is None or not whole:
+        return None
+    return 100.0 * part / whole
+
+
+def gather(accounts: QuerySet[Account], today: date) -> dict[int, Inputs]:
+    result: dict[int, Inputs] = {}
+    for pk, progress, status in accounts.values_list(
+        "pk", "onboarding_progress", "onboarding_status"
+    ):
+        result[pk] = {
+            Input.ONBOARDING_PROGRESS: None if progress is None else float(progress),
+            Input.ONBOARDING_LATE: (1.0 if status == "late" else 0.0) if status else None,
+        }
+
+    rows = (
+        UsageSnapshot.objects.filter(
+            account__in=accounts,
+            date__gt=today - timedelta(days=USAGE_WINDOW_DAYS),
+            date__lte=today,
+        )
+        .order_by("account_id", "date")
+        .values_list(
+            "account_id",
+            "date",
+            "active_users",
+            "seats_purchased",
+            "seats_used",
+            "logins_30d",
+            "core_features_adopted",
+            "open_tickets",
+            "csat",
+            "nps",
+        )
+    )
+    oldest: dict[int, tuple[Any, ...]] = {}
+    latest: dict[int, tuple[Any, ...]] = {}
+    for row in rows.iterator(chunk_size=20_000):
+        oldest.setdefault(row[0], row)
+        latest[row[0]] = row
+    for pk, row in latest.items():
+        _pk, when, active, seats, used, logins, features, tickets, csat, nps = row
+        inputs = result.setdefault(pk, {})
+        inputs[Input.ACTIVE_USERS_RATIO] = _ratio(active, seats)
+        inputs[Input.SEAT_UTILISATION] = _ratio(used, seats)
+        inputs[Input.LOGINS_30D] = None if logins is None else float(logins)
+        inputs[Input.CORE_FEATURES] = None if features is None else float(features)
+        inputs[Input.OPEN_TICKETS] = None if tickets is None else float(tickets)
+        inputs[Input.CSAT] = None if csat is None else float(csat)
+        inputs[Input.NPS] = None if nps is None else float(nps)
+        first = oldest[pk]
+        if (when - first[1]).days >= TREND_MIN_DAYS and first[5] and logins is not None:
+            inputs[Input.LOGIN_TREND_90D] = 100.0 * (logins - first[5]) / first[5]
+
+    for dotted in PROVIDERS:
+        provider: Provider = import_string(dotted)
+        for pk, values in provider(accounts, today).items():
+            if pk in result:
+                result[pk].update(values)
+    return result

@@ -1,0 +1,281 @@
+"""Every write of the health domain: model versions, daily scores, overrides."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from accounts.models import Account, Event, User
+from accounts.services import account_cs_fields_bulk_update, event_record
+
+from . import inputs as health_inputs
+from .models import HealthMeasure, HealthModel, HealthOverride, HealthScore
+from .scoring import Bands, Direction, Input, Measure, Result, RuleKind, compute
+
+BAND_ORDER = {"red": 0, "yellow": 1, "green": 2}
+
+DEFAULT_MEASURES: list[dict[str, Any]] = [
+    {"input": Input.ACTIVE_USERS_RATIO, "weight": 25, "low": 20, "high": 80},
+    {"input": Input.LOGIN_TREND_90D, "weight": 15, "low": -50, "high": 10},
+    {"input": Input.CORE_FEATURES, "weight": 15, "low": 1, "high": 8},
+    {
+        "input": Input.OPEN_TICKETS,
+        "weight": 10,
+        "low": 1,
+        "high": 10,
+        "direction": Direction.LOWER_IS_BETTER,
+    },
+    {
+        "input": Input.CSAT,
+        "weight": 15,
+        "rule": RuleKind.STEPS,
+        "steps": [[3.0, 30], [3.5, 60], [4.0, 80], [4.5, 100]],
+    },
+    {"input": Input.NPS, "weight": 10, "low": -30, "high": 50},
+    {"input": Input.ONBOARDING_PROGRESS, "weight": 10, "low": 0, "high": 100},
+]
+
+
+@transaction.atomic
+def health_model_new_version(*, source: HealthModel, by: User) -> HealthModel:
+    """Start a draft that copies `source`; the source never changes, so every
+    score keeps meaning what it meant."""
+    existing = HealthModel.objects.filter(status=HealthModel.Status.DRAFT).first()
+    if existing:
+        return existing
+    version = (HealthModel.objects.aggregate(v=Max("version"))["v"] or 0) + 1
+    draft = HealthModel.objects.create(
+        version=version,
+        name=source.name,
+        green_min=source.green_min,
+        yellow_min=source.yellow_min,
+        created_by=by,
+        note="",
+    )
+    HealthMeasure.objects.bulk_create(
+        HealthMeasure(
+            model=draft,
+            input=m.input,
+            weight=m.weight,
+            rule=m.rule,
+            direction=m.direction,
+            low=m.low,
+            high=m.high,
+            steps=m.steps,
+        )
+        for m in source.measures.all()
+    )
+    return draft
+
+
+def _require_draft(model: HealthModel) -> None:
+    if model.status != HealthModel.Status.DRAFT:
+        raise ValidationError("Only a draft can change; start a new version instead.")
+
+
+@transaction.atomic
+def health_model_update_draft(
+    *, model: HealthModel, data: Mapping[str, Any], measures: Iterable[Mapping[str, Any]]
+) -> HealthModel:
+    """Replace a draft's settings and measures. Needs at least one measure."""
+    _require_draft(model)
+    for key, value in data.items():
+        setattr(model, key, value)
+    model.full_clean()
+    model.save()
+    specs = list(measures)
+    if not specs:
+        raise ValidationError("A health model needs at least one measure.")
+    model.measures.all().delete()
+    for spec in specs:
+        measure = HealthMeasure(model=model, **spec)
+        measure.full_clean()
+        measure.save()
+    return model
+
+
+@transaction.atomic
+def health_model_activate(*, model: HealthModel, by: User) -> HealthModel:
+    """Make a draft the one active model and rescore today with it."""
+    _require_draft(model)
+    if not model.measures.exists():
+        raise ValidationError("A health model needs at least one measure.")
+    HealthModel.objects.filter(status=HealthModel.Status.ACTIVE).update(
+        status=HealthModel.Status.RETIRED
+    )
+    model.status = HealthModel.Status.ACTIVE
+    model.activated_at = timezone.now()
+    model.save(update_fields=["status", "activated_at"])
+    transaction.on_commit(lambda: health_scores_compute(today=timezone.localdate()))
+    return model
+
+
+def active_model() -> HealthModel | None:
+    return (
+        HealthModel.objects.filter(status=HealthModel.Status.ACTIVE)
+        .prefetch_related("measures")
+        .first()
+    )
+
+
+def _score_all(
+    model: HealthModel, account_ids: Iterable[int] | None, today: date
+) -> dict[int, Result]:
+    measures: list[Measure] = model.measures_for_scoring()
+    bands: Bands = model.bands
+    gathered = health_inputs.gather(health_inputs.scorable_accounts(account_ids), today)
+    return {pk: compute(measures, values, bands) for pk, values in gathered.items()}
+
+
+@dataclass
+class ScoringRun:
+    scored: int = 0
+    without_data: int = 0
+    accounts_written: int = 0
+    flagged: list[int] = field(default_factory=list)
+    bands: Counter[str] = field(default_factory=Counter)
+
+
+def active_overrides(account_ids: Iterable[int] | None, today: date) -> dict[int, HealthOverride]:
+    qs = HealthOverride.objects.filter(ended_at__isnull=True, expires_on__gte=today)
+    if account_ids is not None:
+        qs = qs.filter(account_id__in=list(account_ids))
+    return {o.account_id: o for o in qs.order_by("created_at")}
+
+
+def health_scores_compute(*, today: date, account_ids: Iterable[int] | None = None) -> ScoringRun:
+    """Score accounts with the active model and store today's score per account
+    with its breakdown; write the effective score (an unexpired override wins)
+    and band onto the account for HubSpot. Idempotent for a day."""
+    model = active_model()
+    run = ScoringRun()
+    if model is None:
+        return run
+    ids = None if account_ids is None else list(account_ids)
+    results = _score_all(model, ids, today)
+    overrides = active_overrides(ids, today)
+    now = timezone.now()
+    rows, account_values = [], {}
+    for pk, result in results.items():
+        if result.score is None:
+            run.without_data += 1
+            continue
+        run.scored += 1
+        run.bands[result.band] += 1
+        rows.append(
+            HealthScore(
+                account_id=pk,
+                date=today,
+                model=model,
+                score=result.score,
+                band=result.band,
+                breakdown=[c.as_dict() for c in result.contributions],
+                missing=result.missing,
+                computed_at=now,
+            )
+        )
+        effective, band = result.score, result.band
+        override = overrides.get(pk)
+        if override:
+            effective, band = override.score, model.bands.band(override.score)
+            if abs(BAND_ORDER[band] - BAND_ORDER[result.band]) > 1:
+                run.flagged.append(pk)
+        account_values[pk] = {"health_score": effective, "health_band": band}
+    with transaction.atomic():
+        HealthScore.objects.bulk_create(
+            rows,
+            batch_size=5000,
+            update_conflicts=True,
+            unique_fields=["account", "date"],
+            update_fields=["model", "score", "band", "breakdown", "missing", "computed_at"],
+        )
+        run.accounts_written = account_cs_fields_bulk_update(values=account_values)
+    return run
+
+
+@dataclass
+class Preview:
+    draft_bands: Counter[str]
+    active_bands: Counter[str]
+    band_changes: int
+    scored: int
+    histogram: list[int]
+
+
+def health_model_preview(*, draft: HealthModel, today: date) -> Preview:
+    """How the draft would score the portfolio today, next to the active model:
+    the band distribution and how many accounts change band. Writes nothing."""
+    draft_results = _score_all(draft, None, today)
+    active = active_model()
+    active_results = _score_all(active, None, today) if active else {}
+    histogram = [0] * 10
+    changes = 0
+    draft_bands: Counter[str] = Counter()
+    active_bands: Counter[str] = Counter()
+    for pk, result in draft_results.items():
+        if result.score is None:
+            continue
+        draft_bands[result.band] += 1
+        histogram[min(9, result.score // 10)] += 1
+        before = active_results.get(pk)
+        if before and before.score is not None:
+            active_bands[before.band] += 1
+            changes += before.band != result.band
+    return Preview(draft_bands, active_bands, changes, sum(draft_bands.values()), histogram)
+
+
+@transaction.atomic
+def health_override_set(
+    *, account: Account, score: int, reason: str, expires_on: date, by: User
+) -> HealthOverride:
+    """A CSM's sentiment score with a reason and an expiry; replaces any
+    previous override and rescoring puts it on the account at once."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": "Say why the computed score is wrong."})
+    if expires_on <= timezone.localdate():
+        raise ValidationError({"expires_on": "The override must expire in the future."})
+    if not 0 <= score <= 100:
+        raise ValidationError({"score": "Scores go from 0 to 100."})
+    now = timezone.now()
+    account.health_overrides.filter(ended_at__isnull=True).update(ended_at=now)
+    override = HealthOverride.objects.create(
+        account=account,
+        score=score,
+        reason=reason,
+        expires_on=expires_on,
+        created_by=by,
+    )
+    event_record(
+        account=account,
+        kind=Event.Kind.HEALTH,
+        actor=by,
+        summary=f"Health overridden to {score} until {expires_on:%b %d, %Y}: {reason}",
+    )
+    transaction.on_commit(
+        lambda: health_scores_compute(today=timezone.localdate(), account_ids=[account.pk])
+    )
+    return override
+
+
+@transaction.atomic
+def health_override_end(*, account: Account, by: User) -> None:
+    ended = account.health_overrides.filter(ended_at__isnull=True).update(ended_at=timezone.now())
+    if ended:
+        event_record(
+            account=account,
+            kind=Event.Kind.HEALTH,
+            actor=by,
+            summary="Health override removed; the computed score applies again",
+        )
+        transaction.on_commit(
+            lambda: health_scores_compute(today=timezone.localdate(), account_ids=[account.pk])
+        )

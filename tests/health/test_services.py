@@ -1,0 +1,175 @@
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from accounts.models import Account, Stage
+from success.health import services
+from success.health.models import HealthMeasure, HealthModel, HealthScore
+from tests.factories import AccountFactory, UsageSnapshotFactory
+
+pytestmark = pytest.mark.django_db
+TODAY = date(2026, 11, 23)
+
+
+def _only_users_measure(model: HealthModel) -> None:
+    """Reduce the model to one measure so expected scores are easy to state."""
+    model.measures.all().delete()
+    HealthMeasure.objects.create(model=model, input="active_users_ratio", weight=1, low=20, high=80)
+
+
+@pytest.fixture
+def model() -> HealthModel:
+    active = HealthModel.objects.get(status="active")
+    _only_users_measure(active)
+    return active
+
+
+def _account_with_usage(active: int, seats: int = 100, **kwargs: Any) -> Account:
+    account = AccountFactory.create(**kwargs)
+    UsageSnapshotFactory.create(
+        account=account, date=TODAY - timedelta(days=2), active_users=active, seats_purchased=seats
+    )
+    return account
+
+
+def test_a_fresh_install_has_an_active_default_model() -> None:
+    model = HealthModel.objects.get(status="active")
+    assert model.version == 1
+    assert model.measures.count() >= 5
+
+
+def test_daily_job_stores_score_breakdown_and_writes_the_account(model: HealthModel) -> None:
+    account = _account_with_usage(active=50)  # 50% of seats -> (50-20)/60 = 50
+    run = services.health_scores_compute(today=TODAY)
+    score = HealthScore.objects.get(account=account, date=TODAY)
+    assert (score.score, score.band, score.model) == (50, "yellow", model)
+    assert score.breakdown == [
+        {
+            "input": "active_users_ratio",
+            "value": 50.0,
+            "score": 50.0,
+            "weight": 1.0,
+            "contribution": 50.0,
+        }
+    ]
+    account.refresh_from_db()
+    assert (account.health_score, account.health_band) == (50, "yellow")
+    assert (run.scored, run.accounts_written) == (1, 1)
+
+
+def test_running_the_job_twice_a_day_changes_nothing_the_second_time(model: HealthModel) -> None:
+    _account_with_usage(active=90)
+    services.health_scores_compute(today=TODAY)
+    second = services.health_scores_compute(today=TODAY)
+    assert HealthScore.objects.count() == 1
+    assert second.accounts_written == 0
+
+
+def test_accounts_without_any_input_get_no_score(model: HealthModel) -> None:
+    account = AccountFactory.create()
+    run = services.health_scores_compute(today=TODAY)
+    assert run.without_data == 1
+    assert not HealthScore.objects.filter(account=account).exists()
+
+
+def test_churned_accounts_are_not_scored(model: HealthModel) -> None:
+    _account_with_usage(active=90, stage=Stage.CHURNED)
+    assert services.health_scores_compute(today=TODAY).scored == 0
+
+
+@pytest.mark.parametrize("accounts", [5, 50])
+def test_scoring_costs_the_same_queries_for_5_or_50_accounts(
+    model: HealthModel, accounts: int, django_assert_num_queries: Any
+) -> None:
+    for i in range(accounts):
+        _account_with_usage(active=i % 100)
+    # active model, measures, account fields, usage window, overrides, then a
+    # savepoint, the scores upsert, a nested savepoint for the account writes,
+    # one UPDATE per distinct (score, band), and two releases
+    distinct = len({round(max(0, min(100, (i % 100 - 20) / 60 * 100))) for i in range(accounts)})
+    with django_assert_num_queries(10 + distinct):
+        services.health_scores_compute(today=TODAY)
+
+
+def test_override_wins_on_the_account_and_the_computed_score_is_kept(
+    model: HealthModel, csm: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    account = _account_with_usage(active=95)  # computed 100, green
+    services.health_scores_compute(today=TODAY)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.health_override_set(
+            account=account,
+            score=20,
+            reason="Exec sponsor is leaving",
+            expires_on=date.today() + timedelta(days=30),
+            by=csm,
+        )
+    account.refresh_from_db()
+    assert (account.health_score, account.health_band) == (20, "red")
+    assert HealthScore.objects.get(account=account, date=TODAY).score == 100
+    run = services.health_scores_compute(today=TODAY)
+    assert run.flagged == [account.pk]  # green computed vs red override: two bands apart
+
+
+def test_override_needs_a_reason_and_a_future_expiry(csm: Any) -> None:
+    account = AccountFactory.create()
+    with pytest.raises(ValidationError):
+        services.health_override_set(
+            account=account,
+            score=50,
+            reason=" ",
+            expires_on=date.today() + timedelta(days=1),
+            by=csm,
+        )
+    with pytest.raises(ValidationError):
+        services.health_override_set(
+            account=account, score=50, reason="x", expires_on=date.today(), by=csm
+        )
+    assert not account.health_overrides.exists()
+
+
+def test_new_version_copies_the_active_model_and_leaves_it_untouched(
+    model: HealthModel, admin_user: Any
+) -> None:
+    draft = services.health_model_new_version(source=model, by=admin_user)
+    assert (draft.version, draft.status) == (2, "draft")
+    services.health_model_update_draft(
+        model=draft,
+        data={"green_min": 80},
+        measures=[{"input": "active_users_ratio", "weight": 2, "low": 0, "high": 50}],
+    )
+    model.refresh_from_db()
+    assert model.green_min == 70
+    assert list(model.measures.values_list("low", "high")) == [(20.0, 80.0)]
+    with pytest.raises(ValidationError):
+        services.health_model_update_draft(model=model, data={"green_min": 90}, measures=[])
+
+
+def test_preview_counts_band_changes_and_activation_rescored_with_the_new_version(
+    model: HealthModel, admin_user: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    a = _account_with_usage(active=50)  # active model: 50 yellow
+    _account_with_usage(active=10)  # active model: 0 red
+    draft = services.health_model_new_version(source=model, by=admin_user)
+    services.health_model_update_draft(
+        model=draft,
+        data={},
+        measures=[{"input": "active_users_ratio", "weight": 1, "low": 0, "high": 50}],
+    )
+    preview = services.health_model_preview(draft=draft, today=TODAY)
+    # draft: 50 -> 100 green, 10 -> 20 red; one account changes band
+    assert (preview.band_changes, preview.draft_bands["green"], preview.draft_bands["red"]) == (
+        1,
+        1,
+        1,
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        services.health_model_activate(model=draft, by=admin_user)
+    model.refresh_from_db()
+    assert model.status == "retired"
+    score = HealthScore.objects.get(account=a, date=date.today())
+    assert (score.model, score.score) == (draft, 100)
