@@ -25,6 +25,7 @@ INSTALLED_APPS = [
     "accounts",
     "onboarding",
     "success",
+    "success.health",
 ]
 
 MIDDLEWARE = [
