@@ -13,7 +13,9 @@ from django.utils.module_loading import import_string
 from accounts import demo as accounts_demo
 
 # Builders that run after the accounts demo, in order. Each is idempotent.
-APP_BUILDERS: list[str] = []
+APP_BUILDERS: list[str] = [
+    "onboarding.demo.build",
+]
 
 
 def build_all(

@@ -16,7 +16,13 @@ class Recurring:
     minutes: int | None = None
 
 
-SCHEDULES: list[Recurring] = []
+SCHEDULES: list[Recurring] = [
+    Recurring(
+        name="onboarding: refresh plan statuses",
+        func="onboarding.tasks.onboarding_statuses_refresh",
+        schedule_type=Schedule.DAILY,
+    ),
+]
 
 
 def schedules_sync() -> list[str]:

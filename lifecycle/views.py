@@ -16,6 +16,7 @@ from accounts import selectors
 from accounts.filters import OWNER_ALL, OWNER_ME, PortfolioFilter
 from accounts.http import AuthedRequest
 from accounts.roles import Role, can_edit_account, role_of, sees_all_writes
+from onboarding import selectors as onboarding_selectors
 
 SORTABLE = ["name", "owner", "stage", "arr", "renewal", "health", "activity"]
 
@@ -131,6 +132,7 @@ def account_overview(request: AuthedRequest, pk: int) -> HttpResponse:
         "deals": selectors.account_deals(account=account),
         "timeline": selectors.account_timeline(account=account),
         "usage": selectors.account_latest_usage(account=account),
+        "onboarding_plans": onboarding_selectors.account_plans(account=account),
     }
     return render(request, "lifecycle/account.html", context)
 

@@ -14,7 +14,14 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from accounts.models import ImportBatch
-from tests.factories import AccountFactory, ContactFactory, DealFactory
+from tests.factories import (
+    AccountFactory,
+    ContactFactory,
+    DealFactory,
+    MilestoneFactory,
+    OnboardingPlanFactory,
+    OnboardingTemplateFactory,
+)
 
 ROLES = ["anonymous", "admin", "leader", "csm", "viewer"]
 
@@ -27,6 +34,13 @@ READ = statuses(302, 200, 200, 200, 200)
 LEADER_ONLY = statuses(302, 200, 200, 403, 403)
 OWNER_WRITE = statuses(302, 200, 200, 200, 403)
 OTHERS_WRITE = statuses(302, 200, 200, 403, 403)
+ADMIN_ONLY = statuses(302, 200, 403, 403, 403)
+POST_ONLY = statuses(302, 405, 405, 405, 405)
+
+def _milestone_kwargs(account: Any) -> dict[str, Any]:
+    milestone = MilestoneFactory.create(plan__account=account)
+    return {"pk": milestone.plan_id, "mpk": milestone.pk, "action": "complete"}
+
 
 # url name -> list of (variant, kwargs from the objects, expected per role)
 Objects = dict[str, Any]
@@ -64,6 +78,58 @@ EXPECTED: dict[str, list[tuple[str, Callable[[Objects], dict[str, Any]], dict[st
     "accounts:import_skipped": [("", lambda o: {"pk": o["batch"].pk}, LEADER_ONLY)],
     # Django admin: staff only; everyone else is sent to the admin login.
     "admin:*": [("", lambda o: {}, statuses(302, 200, 302, 302, 302))],
+    "onboarding:my": [("", lambda o: {}, READ)],
+    "onboarding:insights": [("", lambda o: {}, LEADER_ONLY)],
+    "onboarding:plan_start": [
+        ("own", lambda o: {"pk": o["own"].pk}, OWNER_WRITE),
+        ("other", lambda o: {"pk": o["other"].pk}, OTHERS_WRITE),
+    ],
+    "onboarding:plan": [
+        ("", lambda o: {"pk": OnboardingPlanFactory.create(account=o["own"]).pk}, READ)
+    ],
+    "onboarding:milestone_add": [
+        ("own", lambda o: {"pk": OnboardingPlanFactory.create(account=o["own"]).pk}, OWNER_WRITE),
+        (
+            "other",
+            lambda o: {"pk": OnboardingPlanFactory.create(account=o["other"]).pk},
+            OTHERS_WRITE,
+        ),
+    ],
+    "onboarding:milestone_action": [
+        ("own", lambda o: _milestone_kwargs(o["own"]), OWNER_WRITE),
+        ("other", lambda o: _milestone_kwargs(o["other"]), OTHERS_WRITE),
+    ],
+    "onboarding:templates": [("", lambda o: {}, ADMIN_ONLY)],
+    "onboarding:template_create": [("", lambda o: {}, ADMIN_ONLY)],
+    "onboarding:template": [
+        ("", lambda o: {"pk": OnboardingTemplateFactory.create().pk}, ADMIN_ONLY)
+    ],
+    "onboarding:template_apply": [
+        ("", lambda o: {"pk": OnboardingTemplateFactory.create().pk}, ADMIN_ONLY)
+    ],
+    "onboarding:template_action": [
+        (
+            "",
+            lambda o: {"pk": OnboardingTemplateFactory.create().pk, "action": "archive"},
+            POST_ONLY,
+        )
+    ],
+    "onboarding:template_milestone_create": [
+        ("", lambda o: {"pk": OnboardingTemplateFactory.create().pk}, ADMIN_ONLY)
+    ],
+    **{
+        f"onboarding:template_milestone_{name}": [
+            (
+                "",
+                lambda o: {
+                    "pk": (t := OnboardingTemplateFactory.create()).pk,
+                    "mpk": t.milestones.values_list("pk", flat=True)[0],
+                },
+                expected,
+            )
+        ]
+        for name, expected in [("edit", ADMIN_ONLY), ("move", POST_ONLY), ("delete", POST_ONLY)]
+    },
 }
 
 

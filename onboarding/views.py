@@ -1,0 +1,412 @@
+"""Onboarding pages: admins configure templates; CSMs run plans; leaders read
+the numbers. Every form posts to a real URL and works without JavaScript;
+with htmx the plan checklist and the template's milestone list swap in place."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts.http import AuthedRequest
+from accounts.models import Account
+from accounts.roles import (
+    Role,
+    can_edit_account,
+    require_account_edit,
+    require_admin,
+    require_leader,
+    role_of,
+    sees_all_writes,
+)
+
+from . import selectors, services
+from .forms import (
+    ACTION_FORMS,
+    OWNER_ALL,
+    OWNER_ME,
+    AdhocMilestoneForm,
+    MilestoneTemplateForm,
+    PlanFilter,
+    PlanStartForm,
+    TemplateForm,
+)
+from .models import Milestone, MilestoneTemplate, OnboardingPlan, OnboardingTemplate
+
+ACTION_LABELS = {
+    "complete": "Complete",
+    "reopen": "Reopen",
+    "skip": "Skip",
+    "due": "Change due date",
+    "reassign": "Reassign",
+}
+TEMPLATE_ACTIONS = ("activate", "deactivate", "archive", "duplicate")
+
+
+def _is_htmx(request: AuthedRequest) -> bool:
+    htmx = getattr(request, "htmx", None)
+    return bool(htmx) and not htmx.boosted  # type: ignore[union-attr]
+
+
+def _apply_errors(form: forms.BaseForm, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for name, errors in exc.error_dict.items():
+            form.add_error(name if name in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)
+
+
+# --- Lists -----------------------------------------------------------------
+
+
+@require_GET
+def my_onboarding(request: AuthedRequest) -> HttpResponse:
+    """The CSM's running plans, late first; leaders and viewers see everyone's."""
+    params = request.GET.copy()
+    if not params.get("owner"):
+        params["owner"] = OWNER_ME if role_of(request.user) == Role.CSM else OWNER_ALL
+    filterset = PlanFilter(
+        params,
+        queryset=selectors.plans_list(),
+        user=request.user,
+        owners=role_of(request.user) != Role.CSM,
+    )
+    paginator = Paginator(filterset.qs, settings.PORTFOLIO_PAGE_SIZE)
+    page = paginator.get_page(request.GET.get("page"))
+    query = params.copy()
+    query.pop("page", None)
+    context = {
+        "filter": filterset,
+        "page": page,
+        "query": query.urlencode(),
+        "today": timezone.localdate(),
+    }
+    template = "onboarding/my_onboarding.html"
+    if _is_htmx(request):
+        template += "#results"
+    return render(request, template, context)
+
+
+@require_GET
+def insights(request: AuthedRequest) -> HttpResponse:
+    require_leader(request.user)
+    return render(
+        request,
+        "onboarding/insights.html",
+        {"insights": selectors.onboarding_insights(), "buckets": selectors.TTV_BUCKETS},
+    )
+
+
+# --- Plans -----------------------------------------------------------------
+
+
+def _plan_context(
+    request: AuthedRequest, plan: OnboardingPlan, failed: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    today = timezone.localdate()
+    milestones = list(selectors.plan_milestones(plan=plan))
+    for m in milestones:
+        m.flag = m.lateness(today)  # type: ignore[attr-defined]
+    can_act = plan.is_active and can_edit_account(request.user, plan.account)
+    return {
+        "plan": plan,
+        "account": plan.account,
+        "milestones": milestones,
+        "history": selectors.plan_history(plan=plan),
+        "can_act": can_act,
+        "can_skip_required": sees_all_writes(request.user),
+        "today": today,
+        "failed": failed or {},
+        "forms": {name: form_class() for name, form_class in ACTION_FORMS.items()},
+    }
+
+
+@require_GET
+def plan_detail(request: AuthedRequest, pk: int) -> HttpResponse:
+    plan = get_object_or_404(selectors.plan_detail(), pk=pk)
+    return render(request, "onboarding/plan.html", _plan_context(request, plan))
+
+
+@require_http_methods(["GET", "POST"])
+def plan_start(request: AuthedRequest, pk: int) -> HttpResponse:
+    account = get_object_or_404(Account.objects.select_related("owner"), pk=pk)
+    require_account_edit(request.user, account)
+    templates = selectors.templates_for_start(account=account)
+    form = PlanStartForm(request.POST or None, templates=templates)
+    if request.method == "POST" and form.is_valid():
+        try:
+            plan = services.plan_start(
+                account=account,
+                template=form.cleaned_data["template"],
+                start_date=form.cleaned_data["start_date"],
+                by=request.user,
+            )
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, f"Onboarding started for {account.name}.")
+            return redirect(plan)
+    return render(
+        request,
+        "onboarding/plan_start.html",
+        {"form": form, "account": account, "templates": templates},
+    )
+
+
+def _run_action(
+    action: str, milestone: Milestone, form: forms.Form, request: AuthedRequest
+) -> None:
+    data = form.cleaned_data
+    by = request.user
+    if action == "complete":
+        services.milestone_complete(milestone=milestone, by=by, on=data["on"], note=data["note"])
+    elif action == "reopen":
+        services.milestone_reopen(milestone=milestone, by=by)
+    elif action == "skip":
+        services.milestone_skip(milestone=milestone, by=by, reason=data["reason"])
+    elif action == "due":
+        services.milestone_due_change(
+            milestone=milestone, by=by, due_date=data["due_date"], reason=data["reason"]
+        )
+    elif action == "reassign":
+        services.milestone_reassign(
+            milestone=milestone, by=by, owner_side=data["owner_side"], assignee=data["assignee"]
+        )
+
+
+@require_http_methods(["GET", "POST"])
+def milestone_action(request: AuthedRequest, pk: int, mpk: int, action: str) -> HttpResponse:
+    if action not in ACTION_FORMS:
+        raise Http404("Unknown action")
+    plan = get_object_or_404(selectors.plan_detail(), pk=pk)
+    milestone = get_object_or_404(Milestone.objects.select_related("assignee"), pk=mpk, plan=plan)
+    milestone.plan = plan
+    require_account_edit(request.user, plan.account)
+    initial: dict[str, Any] = {
+        "on": timezone.localdate(),
+        "due_date": milestone.due_date,
+        "owner_side": milestone.owner_side,
+        "assignee": milestone.assignee_id,
+    }
+    form = ACTION_FORMS[action](request.POST or None, initial=initial)
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                _run_action(action, milestone, form, request)
+            except ValidationError as exc:
+                _apply_errors(form, exc)
+            else:
+                if _is_htmx(request):
+                    plan.refresh_from_db()
+                    return render(
+                        request, "onboarding/plan.html#checklist", _plan_context(request, plan)
+                    )
+                messages.success(request, f"{ACTION_LABELS[action]}: {milestone.title}.")
+                return redirect(plan)
+        if _is_htmx(request):
+            failed = {"milestone": milestone.pk, "action": action, "form": form}
+            return render(
+                request, "onboarding/plan.html#checklist", _plan_context(request, plan, failed)
+            )
+    return render(
+        request,
+        "onboarding/milestone_action.html",
+        {
+            "form": form,
+            "plan": plan,
+            "account": plan.account,
+            "milestone": milestone,
+            "action": action,
+            "action_label": ACTION_LABELS[action],
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def milestone_add(request: AuthedRequest, pk: int) -> HttpResponse:
+    plan = get_object_or_404(selectors.plan_detail(), pk=pk)
+    require_account_edit(request.user, plan.account)
+    form = AdhocMilestoneForm(request.POST or None, initial={"due_date": timezone.localdate()})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.milestone_add(plan=plan, by=request.user, data=form.cleaned_data)
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, "Milestone added to this plan.")
+            return redirect(plan)
+    return render(
+        request,
+        "onboarding/milestone_add.html",
+        {"form": form, "plan": plan, "account": plan.account},
+    )
+
+
+# --- Templates (admin) -----------------------------------------------------
+
+
+@require_GET
+def template_list(request: AuthedRequest) -> HttpResponse:
+    require_admin(request.user)
+    return render(
+        request,
+        "onboarding/template_list.html",
+        {"templates": selectors.templates_admin_list()},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def template_create(request: AuthedRequest) -> HttpResponse:
+    require_admin(request.user)
+    form = TemplateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            template = services.template_create(by=request.user, data=form.cleaned_data)
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, "Template created. Add its milestones, then activate it.")
+            return redirect(template)
+    return render(request, "onboarding/template_form.html", {"form": form, "template": None})
+
+
+def _template_context(template: OnboardingTemplate, **extra: Any) -> dict[str, Any]:
+    return {
+        "template": template,
+        "milestones": list(template.milestones.all()),
+        "problems": services.template_problems(template=template),
+        "outdated": selectors.template_outdated_plans(template=template).count(),
+        **extra,
+    }
+
+
+@require_http_methods(["GET", "POST"])
+def template_detail(request: AuthedRequest, pk: int) -> HttpResponse:
+    require_admin(request.user)
+    template = get_object_or_404(selectors.template_with_milestones(), pk=pk)
+    form = TemplateForm(request.POST or None, instance=OnboardingTemplate.objects.get(pk=pk))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.template_update(template=template, by=request.user, data=form.cleaned_data)
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, "Template saved.")
+            return redirect(template)
+    return render(request, "onboarding/template.html", _template_context(template, form=form))
+
+
+@require_http_methods(["GET", "POST"])
+def template_milestone_edit(
+    request: AuthedRequest, pk: int, mpk: int | None = None
+) -> HttpResponse:
+    require_admin(request.user)
+    template = get_object_or_404(OnboardingTemplate, pk=pk)
+    milestone = get_object_or_404(MilestoneTemplate, pk=mpk, template=template) if mpk else None
+    form = MilestoneTemplateForm(request.POST or None, instance=milestone)
+    if request.method == "POST" and form.is_valid():
+        target = milestone or MilestoneTemplate(template=template)
+        try:
+            services.milestone_template_save(
+                template=template,
+                by=request.user,
+                data=form.cleaned_data,
+                milestone=target if milestone else None,
+            )
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, "Milestone saved.")
+            return redirect(template)
+    return render(
+        request,
+        "onboarding/template_milestone_form.html",
+        {"form": form, "template": template, "milestone": milestone},
+    )
+
+
+@require_POST
+def template_milestone_move(request: AuthedRequest, pk: int, mpk: int) -> HttpResponse:
+    require_admin(request.user)
+    milestone = get_object_or_404(
+        MilestoneTemplate.objects.select_related("template"), pk=mpk, template_id=pk
+    )
+    try:
+        services.milestone_template_move(
+            milestone=milestone, direction=request.POST.get("direction", ""), by=request.user
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    template = get_object_or_404(selectors.template_with_milestones(), pk=pk)
+    if _is_htmx(request):
+        return render(request, "onboarding/template.html#milestones", _template_context(template))
+    return redirect(template)
+
+
+@require_POST
+def template_milestone_delete(request: AuthedRequest, pk: int, mpk: int) -> HttpResponse:
+    require_admin(request.user)
+    milestone = get_object_or_404(
+        MilestoneTemplate.objects.select_related("template"), pk=mpk, template_id=pk
+    )
+    try:
+        services.milestone_template_delete(milestone=milestone, by=request.user)
+    except ValidationError as exc:
+        messages.error(request, "Not deleted: " + " ".join(exc.messages))
+    else:
+        messages.success(request, f"Deleted {milestone.title}.")
+    return redirect("onboarding:template", pk=pk)
+
+
+@require_POST
+def template_action(request: AuthedRequest, pk: int, action: str) -> HttpResponse:
+    require_admin(request.user)
+    if action not in TEMPLATE_ACTIONS:
+        raise Http404("Unknown action")
+    template = get_object_or_404(OnboardingTemplate, pk=pk)
+    try:
+        if action == "activate":
+            services.template_activate(template=template, by=request.user)
+            messages.success(request, f"{template.name} is active: CSMs can start plans from it.")
+        elif action == "deactivate":
+            services.template_deactivate(template=template, by=request.user)
+            messages.success(request, f"{template.name} no longer starts new plans.")
+        elif action == "archive":
+            services.template_archive(template=template, by=request.user)
+            messages.success(request, f"{template.name} is archived. Running plans carry on.")
+        else:
+            copy = services.template_duplicate(template=template, by=request.user)
+            messages.success(request, f"Created {copy.name}, inactive until you activate it.")
+            return redirect(copy)
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    return redirect(template)
+
+
+@require_http_methods(["GET", "POST"])
+def template_apply(request: AuthedRequest, pk: int) -> HttpResponse:
+    """Confirm, then move not-yet-started plans to the template's current version."""
+    require_admin(request.user)
+    template = get_object_or_404(OnboardingTemplate, pk=pk)
+    if request.method == "POST":
+        count = services.template_version_apply(template=template, by=request.user)
+        messages.success(request, f"Moved {count} plan(s) to version {template.version}.")
+        return redirect(template)
+    plans = list(selectors.template_outdated_plans(template=template).order_by("account__name"))
+    running_other = OnboardingPlan.objects.filter(
+        template=template, finished_on__isnull=True, template_version__lt=template.version
+    ).count() - len(plans)
+    return render(
+        request,
+        "onboarding/template_apply.html",
+        {"template": template, "plans": plans, "untouched": running_other},
+    )
