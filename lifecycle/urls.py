@@ -14,6 +14,7 @@ urlpatterns = [
     path("accounts/export.csv", views.portfolio_export, name="portfolio_export"),
     path("accounts/<int:pk>/", views.account_overview, name="account"),
     path("", include("accounts.urls")),
+    path("", include("success.health.urls")),
     path("onboarding/", include("onboarding.urls")),
     path("admin/", admin.site.urls),
 ]

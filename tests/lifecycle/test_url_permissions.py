@@ -14,6 +14,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from accounts.models import ImportBatch
+from success.health.models import HealthModel
 from tests.factories import (
     AccountFactory,
     ContactFactory,
@@ -76,6 +77,18 @@ EXPECTED: dict[str, list[tuple[str, Callable[[Objects], dict[str, Any]], dict[st
     "accounts:import_upload": [("", lambda o: {"kind": "accounts"}, LEADER_ONLY)],
     "accounts:import_preview": [("", lambda o: {"pk": o["batch"].pk}, LEADER_ONLY)],
     "accounts:import_skipped": [("", lambda o: {"pk": o["batch"].pk}, LEADER_ONLY)],
+    # Health: everyone reads; admins configure the model; owners override.
+    "health:models": [("", lambda o: {}, READ)],
+    "health:model_new_version": [("", lambda o: {}, statuses(302, 405, 405, 405, 405))],
+    "health:model_edit": [("", lambda o: {"pk": o["draft"].pk}, ADMIN_ONLY)],
+    "health:model_preview": [("", lambda o: {"pk": o["draft"].pk}, ADMIN_ONLY)],
+    "health:model_activate": [("", lambda o: {"pk": o["draft"].pk}, statuses(302, 405, 405, 405, 405))],
+    "health:account": [("", lambda o: {"pk": o["own"].pk}, READ)],
+    "health:override": [
+        ("own", lambda o: {"pk": o["own"].pk}, OWNER_WRITE),
+        ("other", lambda o: {"pk": o["other"].pk}, OTHERS_WRITE),
+    ],
+    "health:override_end": [("own", lambda o: {"pk": o["own"].pk}, statuses(302, 405, 405, 405, 405))],
     # Django admin: staff only; everyone else is sent to the admin login.
     "admin:*": [("", lambda o: {}, statuses(302, 200, 302, 302, 302))],
     "onboarding:my": [("", lambda o: {}, READ)],
@@ -163,6 +176,7 @@ def objects(db: Any, csm: Any, other_csm: Any, admin_user: Any) -> Objects:
         "contact": ContactFactory.create(account=own),
         "deal": DealFactory.create(account=own),
         "other_deal": DealFactory.create(account=other),
+        "draft": HealthModel.objects.create(version=99, status="draft"),
         "batch": ImportBatch.objects.create(
             kind="accounts", filename="a.csv", content="name\nAcme\n", created_by=admin_user
         ),
