@@ -413,3 +413,6 @@ class ImportBatch(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} import {self.filename}"
+
+
+from accounts.hubspot.models import HubSpotRateWindow  # noqa: E402, F401

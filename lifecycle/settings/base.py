@@ -135,3 +135,13 @@ LOGGING = {
 }
 
 PORTFOLIO_PAGE_SIZE = 25
+
+# HubSpot (accounts/hubspot): a private app's access token, the app's client secret
+# (webhook signatures), the API host (the sandbox's URL in development and tests) and
+# the portal's tier, which sets the shared rate-limit budget.
+import os  # noqa: E402
+
+HUBSPOT_ACCESS_TOKEN = os.environ.get("HUBSPOT_ACCESS_TOKEN", "")
+HUBSPOT_CLIENT_SECRET = os.environ.get("HUBSPOT_CLIENT_SECRET", "")
+HUBSPOT_BASE_URL = os.environ.get("HUBSPOT_BASE_URL", "https://api.hubapi.com")
+HUBSPOT_TIER = os.environ.get("HUBSPOT_TIER", "professional")

@@ -35,9 +35,14 @@ def test_property_create_with_options_and_unique_value(hubspot: HubSpot) -> None
     with pytest.raises(PropertiesApiException) as caught:
         core.create(
             "deals",
-            PropertyCreate(name="lifecycle_health", label="x", type="string",
-                           field_type="text", group_name="dealinformation"),
-        )  # fmt: skip
+            PropertyCreate(
+                name="lifecycle_health",
+                label="x",
+                type="string",
+                field_type="text",
+                group_name="dealinformation",
+            ),
+        )
     assert caught.value.status == 409
 
 

@@ -84,8 +84,13 @@ def test_deliveries_are_signed_v3_and_v1(
         request_body=request.body,
         signature_version="v1",
     )
-    forged = signature_v3(secret="other", method="POST", uri=receiver.url, body=request.body,
-                          timestamp=headers["x-hubspot-request-timestamp"])  # fmt: skip
+    forged = signature_v3(
+        secret="other",
+        method="POST",
+        uri=receiver.url,
+        body=request.body,
+        timestamp=headers["x-hubspot-request-timestamp"],
+    )
     assert forged != headers["x-hubspot-signature-v3"]
 
 
@@ -144,13 +149,18 @@ def _control(server: SandboxServer, method: str, path: str, body: Any = None) ->
 def test_acting_as_a_user_fires_webhooks_from_crm_ui(
     server: SandboxServer, subscribed: Sandbox, receiver: Receiver, hubspot: HubSpot
 ) -> None:
-    created = _control(server, "POST", "/_sandbox/objects/companies",
-                       {"properties": {"name": "Acme"}, "userId": 7})  # fmt: skip
+    created = _control(
+        server, "POST", "/_sandbox/objects/companies", {"properties": {"name": "Acme"}, "userId": 7}
+    )
     rid = created["id"]
     _control(server, "PATCH", f"/_sandbox/objects/companies/{rid}", {"properties": {"name": "B"}})
     other = _create(hubspot, name="Twin")
-    _control(server, "POST", "/_sandbox/objects/companies/merge",
-             {"primaryObjectId": rid, "objectIdToMerge": other})  # fmt: skip
+    _control(
+        server,
+        "POST",
+        "/_sandbox/objects/companies/merge",
+        {"primaryObjectId": rid, "objectIdToMerge": other},
+    )
     _control(server, "DELETE", f"/_sandbox/objects/companies/{rid}")
     assert subscribed.webhooks.wait_idle(3)
     ui = [e for e in receiver.events() if e["changeSource"] == "CRM_UI"]

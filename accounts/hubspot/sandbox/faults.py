@@ -17,7 +17,8 @@ class FaultSettings:
     slow_seconds: float = 0.0
     drop_rate: float = 0.0
     locked_upsert_rate: float = 0.0
-    # Deterministic faults for tests: statuses (or "drop") served to the next requests.
+    # Deterministic faults for tests, served to the next requests in turn: a status,
+    # "drop" (close the connection unanswered) or "slow:SECONDS".
     queued: list[int | str] = field(default_factory=list)
 
 
@@ -54,7 +55,10 @@ class Faults:
                 item = s.queued.pop(0)
                 if item == "drop":
                     return Fault("drop")
-                return Fault("error", status=int(item))
+                if isinstance(item, str) and item.startswith("slow:"):
+                    return Fault("slow", seconds=float(item.split(":", 1)[1]))
+                status = int(item)
+                return Fault("locked" if status == 423 else "error", status=status)
             roll = self._random.random
             if s.drop_rate and roll() < s.drop_rate:
                 return Fault("drop")

@@ -110,6 +110,18 @@ class RateLimiter:
             self._day_count += 1
             return self._headers(tier)
 
+    def saturate(self, *, search: bool = False) -> None:
+        """Spend the whole ten-second (or search) bucket now, as a busy portal would."""
+        with self._lock:
+            if self.tier is None:
+                return
+            now = self.clock.now_ms()
+            self._roll(now)
+            if search:
+                self._search.extend([now] * (self.tier.search_per_second - len(self._search)))
+            else:
+                self._recent.extend([now] * (self.tier.per_ten_seconds - len(self._recent)))
+
     def use_daily(self, count: int) -> None:
         """Pretend `count` requests were already made today (to reach the daily cap fast)."""
         with self._lock:

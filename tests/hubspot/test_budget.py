@@ -1,0 +1,107 @@
+"""The shared rate-limit budget: waits before HubSpot would 429, across processes."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from accounts.hubspot.budget import DatabaseRateBudget, usage_on
+from accounts.hubspot.client import HubSpotClient
+from accounts.hubspot.errors import HubSpotError
+from accounts.hubspot.models import HubSpotRateWindow
+from accounts.hubspot.retry import RetryPolicy
+from accounts.hubspot.sandbox import SandboxServer
+
+from .conftest import TOKEN
+
+pytestmark = pytest.mark.django_db
+
+
+class FakeTime:
+    """A clock for the budget; sleeping advances it."""
+
+    def __init__(self) -> None:
+        self.now = datetime(2026, 3, 2, 9, 0, 0, 250_000, tzinfo=UTC)
+        self.waits: list[float] = []
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.waits.append(round(seconds, 3))
+        self.now += timedelta(seconds=seconds)
+
+
+def _budget(fake: FakeTime, **options: Any) -> DatabaseRateBudget:
+    return DatabaseRateBudget(now=fake, sleep=fake.sleep, **options)
+
+
+def test_search_budget_waits_for_the_next_second() -> None:
+    fake = FakeTime()
+    budget = _budget(fake)  # 5/s with 10% headroom leaves 4
+    for _ in range(4):
+        budget.acquire(search=True)
+    assert fake.waits == []
+    budget.acquire(search=True)
+    assert fake.waits == [0.75]
+
+
+def test_ten_second_budget_is_rolling_and_shared_between_processes() -> None:
+    fake = FakeTime()
+    web, worker = _budget(fake, tier="free"), _budget(fake, tier="free")  # 90 per 10 s
+    for _ in range(45):
+        web.acquire(search=False)
+    fake.now += timedelta(seconds=3)
+    for _ in range(45):
+        worker.acquire(search=False)
+    assert fake.waits == []
+    worker.acquire(search=False)
+    # The first 45 calls leave the window ten seconds after they were made.
+    assert fake.waits == [6.75]
+    assert usage_on(fake.now)["calls"] == 91
+
+
+def test_daily_budget_raises_instead_of_waiting() -> None:
+    fake = FakeTime()
+    budget = _budget(fake, daily_cap=3)
+    for _ in range(3):
+        budget.acquire(search=False)
+    with pytest.raises(HubSpotError) as caught:
+        budget.acquire(search=False)
+    assert caught.value.category == "DAILY_BUDGET" and fake.waits == []
+    fake.now += timedelta(days=1)
+    budget.acquire(search=False)
+
+
+def test_old_windows_are_pruned_on_a_new_day() -> None:
+    fake = FakeTime()
+    budget = _budget(fake)
+    budget.acquire(search=False)
+    fake.now += timedelta(days=2)
+    budget.acquire(search=False)
+    buckets = sorted(HubSpotRateWindow.objects.values_list("bucket", flat=True))
+    assert buckets == ["daily", "daily", "ten_seconds"]
+
+
+def test_client_counts_calls_429s_and_retries(server: SandboxServer, sandbox: Any) -> None:
+    sandbox.limiter.set_tier("free")
+    sandbox.limiter.saturate()
+    waits: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        sandbox.clock.advance(seconds=seconds)
+
+    client = HubSpotClient(
+        access_token=TOKEN,
+        base_url=server.url,
+        budget=DatabaseRateBudget(tier="free", sleep=sleep),
+        policy=RetryPolicy(jitter=lambda: 0.0),
+        sleep=sleep,
+    )
+    client.pipelines()
+    assert waits == [10.0]
+    today = datetime.now(tz=UTC)
+    assert usage_on(today) == {"calls": 2, "rate_limited": 1, "retries": 1}
