@@ -12,6 +12,7 @@ from django import forms
 from django.db import transaction
 
 from .models import Account, ImportBatch, Segment, Stage, User, normalise_domain
+from .selectors import accounts_by_reference
 from .services import USAGE_FIELDS, account_create, account_update, usage_snapshots_upsert
 
 MAX_ROWS = 20_000
@@ -156,42 +157,21 @@ def _check_accounts(rows: list[RowResult]) -> None:
 
 def _check_usage(rows: list[RowResult]) -> None:
     """Match each row's account by our id, HubSpot id or domain, in one query."""
-    keys = {r.data["account"] for r in rows if r.ok}
-    ids = {int(k) for k in keys if k.isdigit()}
-    domains = {normalise_domain(k) for k in keys}
-    matches: dict[str, int] = {}
-    for pk, hubspot_id, domain in Account.objects.filter(
-        models_q_any(ids=ids, hubspot_ids=keys, domains=domains)
-    ).values_list("pk", "hubspot_id", "domain"):
-        matches.setdefault(str(pk), pk)
-        if hubspot_id:
-            matches.setdefault(f"hs:{hubspot_id}", pk)
-        if domain:
-            matches.setdefault(f"d:{domain}", pk)
+    matches = accounts_by_reference(references={r.data["account"] for r in rows if r.ok})
     seen: dict[tuple[int, Any], int] = {}
     for row in rows:
         if not row.ok:
             continue
         key = row.data["account"]
-        match = (
-            matches.get(key)
-            or matches.get(f"hs:{key}")
-            or matches.get(f"d:{normalise_domain(key)}")
-        )
+        match = matches.get(key)
         if match is None:
             row.errors.append(f"account: no account matches {key!r}")
             continue
-        row.data["account_id"] = match
-        pair = (match, row.data["date"])
+        row.data["account_id"] = match.pk
+        pair = (match.pk, row.data["date"])
         if pair in seen:
             row.errors.append(f"date: this account already has {pair[1]} on line {seen[pair]}")
         seen.setdefault(pair, row.line)
-
-
-def models_q_any(*, ids: set[int], hubspot_ids: set[str], domains: set[str]) -> Any:
-    from django.db.models import Q
-
-    return Q(pk__in=ids) | Q(hubspot_id__in=hubspot_ids) | Q(domain__in=domains - {""})
 
 
 @transaction.atomic

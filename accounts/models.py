@@ -7,6 +7,7 @@ review, renewal forecast) live here but are written only through
 
 from __future__ import annotations
 
+import hashlib
 from decimal import Decimal
 
 from django.conf import settings
@@ -413,6 +414,47 @@ class ImportBatch(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} import {self.filename}"
+
+
+class ApiToken(models.Model):
+    """A credential an integration sends as `Authorization: Bearer <token>`.
+
+    The token acts as its user, so the user's role decides what it may do, as
+    in the browser. Only a sha256 of the token is stored; the visible prefix
+    lets admins tell tokens apart without the secret.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField(max_length=100, help_text="What uses it, e.g. 'Usage pipeline'.")
+    prefix = models.CharField(max_length=16, unique=True, editable=False)
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+    @staticmethod
+    def hash_key(key: str) -> str:
+        """What is stored instead of the secret. A plain sha256 suffices: the
+        secret is 256 random bits, so there is nothing to brute-force."""
+        return hashlib.sha256(key.encode()).hexdigest()
 
 
 from accounts.hubspot.models import HubSpotRateWindow  # noqa: E402, F401

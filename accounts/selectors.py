@@ -2,9 +2,22 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from collections.abc import Iterable
+from typing import NamedTuple
 
-from .models import Account, Contact, Deal, Event, StageChange, UsageSnapshot, User
+from django.db.models import Q, QuerySet
+
+from .models import (
+    Account,
+    ApiToken,
+    Contact,
+    Deal,
+    Event,
+    StageChange,
+    UsageSnapshot,
+    User,
+    normalise_domain,
+)
 from .roles import Role
 
 
@@ -39,3 +52,61 @@ def assignable_owners() -> QuerySet[User]:
         .distinct()
         .order_by("first_name", "last_name", "username")
     )
+
+
+class AccountRef(NamedTuple):
+    pk: int
+    owner_id: int | None
+
+
+def accounts_by_reference(*, references: Iterable[str]) -> dict[str, AccountRef]:
+    """Resolve references that name an account by our id, its HubSpot id or its
+    domain, in one query. Our id wins over a HubSpot id, which wins over a
+    domain. References that match nothing are absent from the answer."""
+    keys = {r for r in references if r}
+    if not keys:
+        return {}
+    # Postgres ids are bigints: a longer number cannot be one of ours.
+    ids = {int(k) for k in keys if k.isascii() and k.isdigit() and len(k) < 19}
+    domains = {normalise_domain(k) for k in keys} - {""}
+    by_id: dict[str, AccountRef] = {}
+    by_hubspot: dict[str, AccountRef] = {}
+    by_domain: dict[str, AccountRef] = {}
+    rows = Account.objects.filter(
+        Q(pk__in=ids) | Q(hubspot_id__in=keys) | Q(domain__in=domains)
+    ).values_list("pk", "owner_id", "hubspot_id", "domain")
+    for pk, owner_id, hubspot_id, domain in rows:
+        ref = AccountRef(pk, owner_id)
+        by_id[str(pk)] = ref
+        if hubspot_id:
+            by_hubspot[hubspot_id] = ref
+        if domain:
+            by_domain[domain] = ref
+    resolved: dict[str, AccountRef] = {}
+    for key in keys:
+        found = by_id.get(key) or by_hubspot.get(key) or by_domain.get(normalise_domain(key))
+        if found is not None:
+            resolved[key] = found
+    return resolved
+
+
+def api_accounts() -> QuerySet[Account]:
+    """Accounts as the API lists them: with their owner joined."""
+    return Account.objects.select_related("owner")
+
+
+def api_usage_snapshots() -> QuerySet[UsageSnapshot]:
+    return UsageSnapshot.objects.all()
+
+
+def api_token_by_key(*, key: str) -> ApiToken | None:
+    """The live token whose secret is `key`, with its user, or None."""
+    return (
+        ApiToken.objects.select_related("user")
+        .filter(key_hash=ApiToken.hash_key(key), revoked_at__isnull=True)
+        .first()
+    )
+
+
+def api_tokens() -> QuerySet[ApiToken]:
+    return ApiToken.objects.select_related("user", "created_by", "revoked_by")

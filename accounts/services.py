@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterable, Mapping
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -13,6 +14,7 @@ from django.utils import timezone
 
 from .models import (
     Account,
+    ApiToken,
     Contact,
     Deal,
     Event,
@@ -312,3 +314,43 @@ def usage_snapshots_upsert(*, rows: Iterable[Mapping[str, Any]]) -> int:
         update_fields=[*USAGE_FIELDS, "updated_at"],
     )
     return len(snapshots)
+
+
+API_TOKEN_PREFIX = "lc_"
+# How stale `last_used_at` may get before a request writes it again: one write
+# per token per minute, not one per request.
+API_TOKEN_TOUCH_INTERVAL = timedelta(seconds=60)
+
+
+@transaction.atomic
+def api_token_create(*, user: User, name: str, by: User | None) -> tuple[ApiToken, str]:
+    """Issue a token for `user`. Returns the token row and the secret, which is
+    shown once and never stored: only its sha256 is kept."""
+    prefix = f"{API_TOKEN_PREFIX}{secrets.token_hex(4)}"
+    key = f"{prefix}_{secrets.token_urlsafe(32)}"
+    token = ApiToken(
+        user=user, name=name.strip(), prefix=prefix, key_hash=ApiToken.hash_key(key), created_by=by
+    )
+    token.full_clean()
+    token.save()
+    return token, key
+
+
+@transaction.atomic
+def api_token_revoke(*, token: ApiToken, by: User | None) -> ApiToken:
+    """Stop a token from authenticating. The row stays for the record."""
+    if token.revoked_at is not None:
+        return token
+    token.revoked_at = timezone.now()
+    token.revoked_by = by
+    token.save(update_fields=["revoked_at", "revoked_by"])
+    return token
+
+
+def api_token_touch(*, token: ApiToken, now: datetime | None = None) -> None:
+    """Record that the token was used, at most once per API_TOKEN_TOUCH_INTERVAL."""
+    now = now or timezone.now()
+    if token.last_used_at and now - token.last_used_at < API_TOKEN_TOUCH_INTERVAL:
+        return
+    token.last_used_at = now
+    ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import token_views, views
 
 app_name = "accounts"
 
@@ -16,4 +16,10 @@ urlpatterns = [
     path("imports/<str:kind>/new/", views.import_upload, name="import_upload"),
     path("imports/<int:pk>/", views.import_preview, name="import_preview"),
     path("imports/<int:pk>/skipped.csv", views.import_skipped, name="import_skipped"),
+    path("settings/api-tokens/", token_views.api_tokens, name="api_tokens"),
+    path(
+        "settings/api-tokens/<int:pk>/revoke/",
+        token_views.api_token_revoke,
+        name="api_token_revoke",
+    ),
 ]

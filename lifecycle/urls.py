@@ -16,5 +16,6 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("success.health.urls")),
     path("onboarding/", include("onboarding.urls")),
+    path("api/", include("lifecycle.api_urls")),
     path("admin/", admin.site.urls),
 ]

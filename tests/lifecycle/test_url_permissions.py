@@ -37,6 +37,9 @@ OWNER_WRITE = statuses(302, 200, 200, 200, 403)
 OTHERS_WRITE = statuses(302, 200, 200, 403, 403)
 ADMIN_ONLY = statuses(302, 200, 403, 403, 403)
 POST_ONLY = statuses(302, 405, 405, 405, 405)
+# The API answers 401 without credentials (no login redirect).
+API_READ = statuses(401, 200, 200, 200, 200)
+API_POST_ONLY = statuses(401, 405, 405, 405, 405)
 
 def _milestone_kwargs(account: Any) -> dict[str, Any]:
     milestone = MilestoneFactory.create(plan__account=account)
@@ -89,6 +92,16 @@ EXPECTED: dict[str, list[tuple[str, Callable[[Objects], dict[str, Any]], dict[st
         ("other", lambda o: {"pk": o["other"].pk}, OTHERS_WRITE),
     ],
     "health:override_end": [("own", lambda o: {"pk": o["own"].pk}, statuses(302, 405, 405, 405, 405))],
+    # API tokens page (admins); revoking is POST only.
+    "accounts:api_tokens": [("", lambda o: {}, ADMIN_ONLY)],
+    "accounts:api_token_revoke": [("", lambda o: {"pk": 1}, POST_ONLY)],
+    # The API docs page is for people, so it sends anonymous visitors to sign in.
+    "api:schema": [("", lambda o: {}, API_READ)],
+    "api:docs": [("", lambda o: {}, READ)],
+    "api:account-list": [("", lambda o: {}, API_READ)],
+    "api:account-detail": [("", lambda o: {"pk": o["own"].pk}, API_READ)],
+    "api:account-stage": [("", lambda o: {"pk": o["own"].pk}, API_POST_ONLY)],
+    "api:usage-snapshot-list": [("", lambda o: {}, API_READ)],
     # Django admin: staff only; everyone else is sent to the admin login.
     "admin:*": [("", lambda o: {}, statuses(302, 200, 302, 302, 302))],
     "onboarding:my": [("", lambda o: {}, READ)],

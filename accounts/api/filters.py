@@ -1,0 +1,70 @@
+"""Query parameters of the list endpoints (django-filter)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import django_filters
+from django import forms
+from django.core.validators import RegexValidator
+from django.db.models import QuerySet
+
+from ..models import Account, Segment, Stage, UsageSnapshot, normalise_domain
+
+MAX_ID = 2**63 - 1
+
+
+class IdFilter(django_filters.Filter):
+    field_class = forms.IntegerField
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", MAX_ID)
+        super().__init__(*args, **kwargs)
+
+
+class AccountFilter(django_filters.FilterSet):
+    owner = django_filters.CharFilter(
+        method="by_owner",
+        validators=[RegexValidator(r"^(me|none|[0-9]{1,18})$", "Send a user id, `me` or `none`.")],
+        help_text="A user id, `me` (the caller's accounts) or `none` (unassigned).",
+    )
+    segment = django_filters.ChoiceFilter(choices=Segment.choices)
+    stage = django_filters.ChoiceFilter(choices=Stage.choices)
+    status = django_filters.ChoiceFilter(choices=Account.Status.choices)
+    hubspot_id = django_filters.CharFilter(max_length=32)
+    domain = django_filters.CharFilter(method="by_domain", max_length=253)
+    updated_since = django_filters.IsoDateTimeFilter(
+        field_name="updated_at",
+        lookup_expr="gte",
+        help_text="Only accounts changed at or after this time (ISO 8601), to pull changes.",
+    )
+
+    class Meta:
+        model = Account
+        fields: list[str] = []
+
+    def by_owner(self, queryset: QuerySet[Account], name: str, value: str) -> QuerySet[Account]:
+        if value == "me":
+            return queryset.filter(owner=self.request.user if self.request else None)
+        if value == "none":
+            return queryset.filter(owner__isnull=True)
+        return queryset.filter(owner_id=int(value))
+
+    def by_domain(self, queryset: QuerySet[Account], name: str, value: str) -> QuerySet[Account]:
+        return queryset.filter(domain=normalise_domain(value))
+
+
+class UsageSnapshotFilter(django_filters.FilterSet):
+    account = IdFilter(field_name="account_id", help_text="Our account id.")
+    date_from = django_filters.DateFilter(field_name="date", lookup_expr="gte")
+    date_to = django_filters.DateFilter(field_name="date", lookup_expr="lte")
+    updated_since = django_filters.IsoDateTimeFilter(
+        field_name="updated_at",
+        lookup_expr="gte",
+        help_text="Only snapshots stored or changed at or after this time (ISO 8601).",
+    )
+
+    class Meta:
+        model = UsageSnapshot
+        fields: list[str] = []

@@ -1,0 +1,168 @@
+"""What the accounts endpoints read and write."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from ..models import Account, Stage, UsageSnapshot, User
+
+PG_INT_MAX = 2**31 - 1
+PG_SMALLINT_MAX = 2**15 - 1
+
+
+class OwnerSerializer(serializers.ModelSerializer[User]):
+    name = serializers.CharField(source="get_full_name", read_only=True)
+
+    class Meta:
+        model = User
+        fields = ["id", "username", "email", "name"]
+        read_only_fields = fields
+
+
+class AccountSerializer(serializers.ModelSerializer[Account]):
+    owner = OwnerSerializer(read_only=True, allow_null=True)
+
+    class Meta:
+        model = Account
+        fields = [
+            "id",
+            "name",
+            "domain",
+            "hubspot_id",
+            "owner",
+            "segment",
+            "arr",
+            "currency",
+            "contract_start",
+            "renewal_date",
+            "stage",
+            "status",
+            "health_score",
+            "health_band",
+            "onboarding_status",
+            "onboarding_progress",
+            "next_business_review",
+            "renewal_forecast_category",
+            "renewal_forecast_arr",
+            "last_activity_at",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class StageChangeSerializer(serializers.Serializer[Any]):
+    to_stage = serializers.ChoiceField(choices=Stage.choices)
+    reason = serializers.CharField(max_length=2000, help_text="Why the stage changes; kept.")
+
+
+class UsageSnapshotSerializer(serializers.ModelSerializer[UsageSnapshot]):
+    class Meta:
+        model = UsageSnapshot
+        fields = [
+            "id",
+            "account",
+            "date",
+            "active_users",
+            "seats_purchased",
+            "seats_used",
+            "logins_30d",
+            "core_features_adopted",
+            "open_tickets",
+            "csat",
+            "nps",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+def _count(**kwargs: Any) -> serializers.IntegerField:
+    return serializers.IntegerField(
+        required=False, allow_null=True, min_value=0, max_value=PG_INT_MAX, **kwargs
+    )
+
+
+class UsageRowSerializer(serializers.Serializer[Any]):
+    """One reading for one account and day. Omitted metrics are stored empty."""
+
+    account = serializers.CharField(
+        max_length=253,
+        help_text="Our account id, the HubSpot company id, or the account's domain.",
+    )
+    date = serializers.DateField()
+    active_users = _count()
+    seats_purchased = _count()
+    seats_used = _count()
+    logins_30d = _count(help_text="Logins over the last 30 days.")
+    core_features_adopted = serializers.IntegerField(
+        required=False, allow_null=True, min_value=0, max_value=PG_SMALLINT_MAX
+    )
+    open_tickets = _count()
+    csat = serializers.DecimalField(
+        max_digits=3,
+        decimal_places=2,
+        min_value=Decimal("1"),
+        max_value=Decimal("5"),
+        required=False,
+        allow_null=True,
+        coerce_to_string=False,
+    )
+    nps = serializers.IntegerField(required=False, allow_null=True, min_value=-100, max_value=100)
+
+
+@extend_schema_field(UsageRowSerializer(many=True))
+class UsageRowsField(serializers.ListField):
+    """Rows are validated one by one by the view, so one bad row is reported
+    beside the good ones instead of failing the whole list here."""
+
+    child = serializers.JSONField()
+
+    def to_internal_value(self, data: Any) -> list[Any]:
+        rows: list[Any] = super().to_internal_value(data)
+        limit = settings.API_USAGE_INGEST_MAX_ROWS
+        if not rows:
+            raise serializers.ValidationError("Send at least one row.")
+        if len(rows) > limit:
+            raise serializers.ValidationError(
+                f"Send at most {limit:,} rows per request; split the rest."
+            )
+        return rows
+
+
+class UsageIngestSerializer(serializers.Serializer[Any]):
+    rows = UsageRowsField(help_text="Rows to store; at most API_USAGE_INGEST_MAX_ROWS.")
+    partial = serializers.BooleanField(  # type: ignore[assignment]
+        default=False,
+        help_text="Store the valid rows even when others are rejected "
+        "(also `?partial=true`). By default one bad row stores nothing.",
+    )
+
+
+class UsageRowResultSerializer(serializers.Serializer[Any]):
+    index = serializers.IntegerField(help_text="Position of the row in `rows`, from 0.")
+    status = serializers.ChoiceField(
+        choices=[
+            ("stored", "Stored (created or replaced the reading of that day)"),
+            ("rejected", "Rejected; see errors"),
+            ("skipped", "Valid, but not stored because other rows were rejected"),
+        ]
+    )
+    account_id = serializers.IntegerField(allow_null=True)
+    date = serializers.DateField(allow_null=True)
+    errors = serializers.DictField(  # type: ignore[assignment]
+        child=serializers.ListField(child=serializers.CharField())
+    )
+
+
+class UsageIngestResultSerializer(serializers.Serializer[Any]):
+    partial = serializers.BooleanField()  # type: ignore[assignment]
+    stored = serializers.IntegerField()
+    rejected = serializers.IntegerField()
+    skipped = serializers.IntegerField()
+    rows = UsageRowResultSerializer(many=True)
