@@ -53,12 +53,11 @@ class MilestoneTemplateForm(forms.ModelForm):
             "due_offset_days": forms.NumberInput(attrs={"min": 0}),
         }
         help_texts = {"is_first_value": "Time to value is measured when this is completed."}
-
-    def clean_due_offset_days(self) -> int:
-        value = self.cleaned_data["due_offset_days"]
-        if value is None or value < 0:
-            raise forms.ValidationError("The offset counts days after the start: 0 or more.")
-        return int(value)
+        error_messages = {
+            "due_offset_days": {
+                "min_value": "The offset counts days after the plan starts: use 0 or more."
+            }
+        }
 
 
 class PlanStartForm(forms.Form):

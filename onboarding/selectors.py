@@ -78,6 +78,10 @@ def plan_history(*, plan: OnboardingPlan, limit: int = 100) -> QuerySet:
 
 def account_plans(*, account: Account) -> list[OnboardingPlan]:
     """The account's plans, running one first, each with its milestones."""
+    if not account.onboarding_status:
+        # Starting a plan always writes onboarding_status, so an account
+        # without one has no plan: the account page pays no query for it.
+        return []
     return list(
         account.onboarding_plans.select_related("template")
         .prefetch_related(

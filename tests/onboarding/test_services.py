@@ -242,9 +242,7 @@ def test_completing_every_required_milestone_finishes_plan_and_moves_stage(csm: 
     assert change is not None
     assert change.reason == "Onboarding completed"
     # The finished plan stays as history and a new one can start.
-    again = services.plan_start(
-        account=account, template=plan.template, start_date=today(), by=csm
-    )
+    again = services.plan_start(account=account, template=plan.template, start_date=today(), by=csm)
     assert again.pk != plan.pk
 
 
