@@ -110,6 +110,7 @@ def receiver() -> Iterator[Receiver]:
     for _ in range(20):
         try:
             httpd = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
+            httpd.daemon_threads, httpd.block_on_close = True, False
             break
         except OSError:
             continue

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 import urllib.request
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -20,7 +21,7 @@ SECRET = "sandbox-client-secret"
 
 
 @pytest.fixture
-def subscribed(sandbox: Sandbox, receiver: Receiver) -> Sandbox:
+def subscribed(sandbox: Sandbox, receiver: Receiver) -> Iterator[Sandbox]:
     settings = sandbox.webhooks.settings
     settings.target_url = receiver.url
     settings.client_secret = SECRET
@@ -29,7 +30,8 @@ def subscribed(sandbox: Sandbox, receiver: Receiver) -> Sandbox:
     for kind in ("company.creation", "company.deletion", "company.merge", "deal.associationChange"):
         sandbox.webhooks.subscribe(kind)
     sandbox.webhooks.subscribe("company.propertyChange", "name")
-    return sandbox
+    yield sandbox
+    sandbox.webhooks.stop()  # before the receiver goes away
 
 
 def _wait_for(receiver: Receiver, count: int, timeout: float = 3.0) -> list[dict[str, Any]]:
@@ -108,7 +110,7 @@ def test_failed_delivery_is_retried_with_a_higher_attempt_number(
 def test_events_are_batched_up_to_100_per_post(
     hubspot: HubSpot, subscribed: Sandbox, receiver: Receiver
 ) -> None:
-    subscribed.webhooks.settings.batch_window_s = 0.3
+    subscribed.webhooks.settings.batch_window_s = 0.05
     store = subscribed.store
     with store.lock:
         for i in range(130):

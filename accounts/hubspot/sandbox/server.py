@@ -78,6 +78,8 @@ class _Handler(BaseHTTPRequestHandler):
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    # Clients keep connections alive; closing must not wait for them to hang up.
+    block_on_close = False
     sandbox: Sandbox
 
 
