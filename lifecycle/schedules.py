@@ -22,6 +22,11 @@ SCHEDULES: list[Recurring] = [
         func="onboarding.tasks.onboarding_statuses_refresh",
         schedule_type=Schedule.DAILY,
     ),
+    Recurring(
+        name="success: open due renewals",
+        func="success.tasks.renewals_open_due",
+        schedule_type=Schedule.DAILY,
+    ),
 ]
 
 

@@ -16,6 +16,7 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("success.health.urls")),
     path("onboarding/", include("onboarding.urls")),
+    path("", include("success.urls")),
     path("api/", include("lifecycle.api_urls")),
     path("admin/", admin.site.urls),
 ]

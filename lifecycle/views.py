@@ -17,6 +17,7 @@ from accounts.filters import OWNER_ALL, OWNER_ME, PortfolioFilter
 from accounts.http import AuthedRequest
 from accounts.roles import Role, can_edit_account, role_of, sees_all_writes
 from onboarding import selectors as onboarding_selectors
+from success import selectors as success_selectors
 
 SORTABLE = ["name", "owner", "stage", "arr", "renewal", "health", "activity"]
 
@@ -133,6 +134,7 @@ def account_overview(request: AuthedRequest, pk: int) -> HttpResponse:
         "timeline": selectors.account_timeline(account=account),
         "usage": selectors.account_latest_usage(account=account),
         "onboarding_plans": onboarding_selectors.account_plans(account=account),
+        "success": success_selectors.account_success(account=account),
     }
     return render(request, "lifecycle/account.html", context)
 

@@ -181,3 +181,6 @@ SPECTACULAR_SETTINGS = {
         "accounts.api.schema.add_error_responses",
     ],
 }
+
+# Success: renewals open this many days before the account's renewal date.
+SUCCESS_RENEWAL_LEAD_DAYS = 120

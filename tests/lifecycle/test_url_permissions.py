@@ -41,6 +41,40 @@ POST_ONLY = statuses(302, 405, 405, 405, 405)
 API_READ = statuses(401, 200, 200, 200, 200)
 API_POST_ONLY = statuses(401, 405, 405, 405, 405)
 
+def _success_kwargs(kind: str, account: Any) -> dict[str, Any]:
+    """Success objects built on demand for one URL row (plans, reviews, renewals)."""
+    from tests.factories import (
+        BusinessReviewFactory,
+        ObjectiveFactory,
+        RenewalFactory,
+        SuccessPlanFactory,
+        SuccessTaskFactory,
+    )
+
+    if kind == "plan":
+        return {"plan_pk": SuccessPlanFactory.create(account=account).pk}
+    if kind == "objective":
+        return {"pk": ObjectiveFactory.create(plan__account=account).pk}
+    if kind == "task":
+        return {"pk": SuccessTaskFactory.create(account=account).pk}
+    if kind == "review":
+        return {"pk": BusinessReviewFactory.create(account=account).pk}
+    if kind == "renewal":
+        return {"pk": RenewalFactory.create(account=account).pk}
+    token = "t" * 43 if kind == "shared" else "revoked-token"
+    SuccessPlanFactory.create(account=account, share_token=token if kind == "shared" else None)
+    return {"token": token}
+
+
+def _success_rows(
+    kind: str, *, own: dict[str, int] = OWNER_WRITE, other: dict[str, int] = OTHERS_WRITE
+) -> list[tuple[str, Callable[[Objects], dict[str, Any]], dict[str, int]]]:
+    return [
+        ("own", lambda o: _success_kwargs(kind, o["own"]), own),
+        ("other", lambda o: _success_kwargs(kind, o["other"]), other),
+    ]
+
+
 def _milestone_kwargs(account: Any) -> dict[str, Any]:
     milestone = MilestoneFactory.create(plan__account=account)
     return {"pk": milestone.plan_id, "mpk": milestone.pk, "action": "complete"}
@@ -102,6 +136,44 @@ EXPECTED: dict[str, list[tuple[str, Callable[[Objects], dict[str, Any]], dict[st
     "api:account-detail": [("", lambda o: {"pk": o["own"].pk}, API_READ)],
     "api:account-stage": [("", lambda o: {"pk": o["own"].pk}, API_POST_ONLY)],
     "api:usage-snapshot-list": [("", lambda o: {}, API_READ)],
+    # Success: plans, reviews, renewals. Viewers and other CSMs read; owners write.
+    "success:my_work": [("", lambda o: {}, READ)],
+    "success:renewals": [("", lambda o: {}, READ)],
+    "success:renewals_export": [("", lambda o: {}, READ)],
+    "success:plan": [("", lambda o: {"pk": o["own"].pk}, READ)],
+    "success:plan_create": [
+        ("own", lambda o: {"pk": o["own"].pk}, OWNER_WRITE),
+        ("other", lambda o: {"pk": o["other"].pk}, OTHERS_WRITE),
+    ],
+    "success:task_create": [
+        ("own", lambda o: {"pk": o["own"].pk}, OWNER_WRITE),
+        ("other", lambda o: {"pk": o["other"].pk}, OTHERS_WRITE),
+    ],
+    "success:review_create": [
+        ("own", lambda o: {"pk": o["own"].pk}, OWNER_WRITE),
+        ("other", lambda o: {"pk": o["other"].pk}, OTHERS_WRITE),
+    ],
+    "success:plan_edit": _success_rows("plan"),
+    "success:plan_share": _success_rows("plan", own=POST_ONLY, other=POST_ONLY),
+    "success:objective_create": _success_rows("plan"),
+    "success:objective_value": _success_rows("objective"),
+    "success:objective_status": _success_rows("objective"),
+    "success:task_done": _success_rows("task", own=POST_ONLY, other=POST_ONLY),
+    # The customer's link needs no login; once revoked it is a 404 for everyone.
+    "success:shared_plan": [
+        ("", lambda o: _success_kwargs("shared", o["own"]), statuses(200, 200, 200, 200, 200)),
+        (
+            "revoked",
+            lambda o: _success_kwargs("revoked", o["own"]),
+            statuses(404, 404, 404, 404, 404),
+        ),
+    ],
+    "success:review": _success_rows("review", own=READ, other=READ),
+    "success:review_hold": _success_rows("review"),
+    "success:review_cancel": _success_rows("review", own=POST_ONLY, other=POST_ONLY),
+    "success:renewal": _success_rows("renewal", own=READ, other=READ),
+    "success:renewal_forecast": _success_rows("renewal"),
+    "success:renewal_close": _success_rows("renewal"),
     # Django admin: staff only; everyone else is sent to the admin login.
     "admin:*": [("", lambda o: {}, statuses(302, 200, 302, 302, 302))],
     "onboarding:my": [("", lambda o: {}, READ)],
