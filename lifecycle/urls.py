@@ -15,6 +15,7 @@ urlpatterns = [
     path("accounts/<int:pk>/", views.account_overview, name="account"),
     path("", include("accounts.urls")),
     path("", include("success.health.urls")),
+    path("", include("success.alerts.urls")),
     path("onboarding/", include("onboarding.urls")),
     path("", include("success.urls")),
     path("api/", include("lifecycle.api_urls")),

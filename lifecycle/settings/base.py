@@ -28,6 +28,7 @@ INSTALLED_APPS = [
     "onboarding",
     "success",
     "success.health",
+    "success.alerts",
 ]
 
 MIDDLEWARE = [

@@ -8,12 +8,14 @@ Columns: anonymous, admin, leader, csm (owner of "own", not of "other"), viewer.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from accounts.models import ImportBatch
+from success.alerts.models import Alert, AlertRule, ExpansionSignal
 from success.health.models import HealthModel
 from tests.factories import (
     AccountFactory,
@@ -40,6 +42,7 @@ POST_ONLY = statuses(302, 405, 405, 405, 405)
 # The API answers 401 without credentials (no login redirect).
 API_READ = statuses(401, 200, 200, 200, 200)
 API_POST_ONLY = statuses(401, 405, 405, 405, 405)
+
 
 def _success_kwargs(kind: str, account: Any) -> dict[str, Any]:
     """Success objects built on demand for one URL row (plans, reviews, renewals)."""
@@ -119,13 +122,33 @@ EXPECTED: dict[str, list[tuple[str, Callable[[Objects], dict[str, Any]], dict[st
     "health:model_new_version": [("", lambda o: {}, statuses(302, 405, 405, 405, 405))],
     "health:model_edit": [("", lambda o: {"pk": o["draft"].pk}, ADMIN_ONLY)],
     "health:model_preview": [("", lambda o: {"pk": o["draft"].pk}, ADMIN_ONLY)],
-    "health:model_activate": [("", lambda o: {"pk": o["draft"].pk}, statuses(302, 405, 405, 405, 405))],
+    "health:model_activate": [
+        ("", lambda o: {"pk": o["draft"].pk}, statuses(302, 405, 405, 405, 405))
+    ],
     "health:account": [("", lambda o: {"pk": o["own"].pk}, READ)],
     "health:override": [
         ("own", lambda o: {"pk": o["own"].pk}, OWNER_WRITE),
         ("other", lambda o: {"pk": o["other"].pk}, OTHERS_WRITE),
     ],
-    "health:override_end": [("own", lambda o: {"pk": o["own"].pk}, statuses(302, 405, 405, 405, 405))],
+    "health:override_end": [
+        ("own", lambda o: {"pk": o["own"].pk}, statuses(302, 405, 405, 405, 405))
+    ],
+    "health:backtest": [("", lambda o: {}, LEADER_ONLY)],
+    # Alerts: everyone reads their list; owners act; admins configure rules.
+    "alerts:list": [("", lambda o: {}, READ)],
+    "alerts:close": [("", lambda o: {"pk": o["alert"].pk}, statuses(302, 405, 405, 405, 405))],
+    "alerts:rules": [("", lambda o: {}, ADMIN_ONLY)],
+    "alerts:rule_create": [("", lambda o: {}, ADMIN_ONLY)],
+    "alerts:rule_edit": [("", lambda o: {"pk": o["alert"].rule_id}, ADMIN_ONLY)],
+    "alerts:rules_run": [("", lambda o: {}, statuses(302, 405, 405, 405, 405))],
+    "alerts:signals": [("", lambda o: {}, READ)],
+    "alerts:signal_follow_up": [
+        ("", lambda o: {"pk": o["signal"].pk}, statuses(302, 405, 405, 405, 405))
+    ],
+    "alerts:signal_raise": [
+        ("own", lambda o: {"pk": o["own"].pk}, OWNER_WRITE),
+        ("other", lambda o: {"pk": o["other"].pk}, OTHERS_WRITE),
+    ],
     # API tokens page (admins); revoking is POST only.
     "accounts:api_tokens": [("", lambda o: {}, ADMIN_ONLY)],
     "accounts:api_token_revoke": [("", lambda o: {"pk": 1}, POST_ONLY)],
@@ -262,6 +285,13 @@ def objects(db: Any, csm: Any, other_csm: Any, admin_user: Any) -> Objects:
         "deal": DealFactory.create(account=own),
         "other_deal": DealFactory.create(account=other),
         "draft": HealthModel.objects.create(version=99, status="draft"),
+        "alert": Alert.objects.create(
+            account=own,
+            rule=AlertRule.objects.create(name="Late", kind="onboarding_late"),
+            message="Call",
+            due_on=date.today(),
+        ),
+        "signal": ExpansionSignal.objects.create(account=own, note="More seats"),
         "batch": ImportBatch.objects.create(
             kind="accounts", filename="a.csv", content="name\nAcme\n", created_by=admin_user
         ),
