@@ -66,9 +66,11 @@ def template_problems(*, template: OnboardingTemplate) -> list[str]:
 
 
 def _template_touch(template: OnboardingTemplate) -> None:
-    """A new version: running plans keep the version they copied."""
-    template.version += 1
-    template.save(update_fields=["version", "updated_at"])
+    """A new version once some plan has copied the current one (drafting a
+    template nobody used yet is not worth a version); plans keep theirs."""
+    if template.plans.filter(template_version=template.version).exists():
+        template.version += 1
+        template.save(update_fields=["version", "updated_at"])
 
 
 @transaction.atomic
@@ -404,7 +406,8 @@ def milestone_complete(
     milestone.skip_reason = ""
     milestone.full_clean()
     milestone.save()
-    late = "" if milestone.on_time else f", {(on - milestone.due_date).days} days late"
+    days_late = (on - milestone.due_date).days
+    late = "" if days_late <= 0 else f", {days_late} day{'s' if days_late > 1 else ''} late"
     _history(
         plan,
         milestone=milestone,

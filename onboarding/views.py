@@ -101,7 +101,11 @@ def insights(request: AuthedRequest) -> HttpResponse:
     return render(
         request,
         "onboarding/insights.html",
-        {"insights": selectors.onboarding_insights(), "buckets": selectors.TTV_BUCKETS},
+        {
+            "insights": selectors.onboarding_insights(),
+            "buckets": selectors.TTV_BUCKETS,
+            "today": timezone.localdate(),
+        },
     )
 
 

@@ -42,25 +42,49 @@ def test_editing_an_active_template_leaves_running_plans_alone(admin_user: Any) 
     assert list(plan.milestones.values_list("title", "due_date")) == before
 
 
+def test_drafting_a_template_no_plan_uses_makes_no_version(admin_user: Any) -> None:
+    template = OnboardingTemplateFactory.create(is_active=False)
+    _edit(template, admin_user)
+    assert template.version == 1
+
+
 def test_every_kind_of_template_change_is_a_new_version(admin_user: Any) -> None:
     template = OnboardingTemplateFactory.create()
-    first = template.milestones.first()
-    assert first is not None
-    services.milestone_template_move(milestone=first, direction="down", by=admin_user)
+    data = {"name": "Renamed", "description": "", "segments": ["smb"]}
+    changes = [
+        lambda: services.milestone_template_move(
+            milestone=template.milestones.all()[1], direction="up", by=admin_user
+        ),
+        lambda: services.template_update(template=template, by=admin_user, data=data),
+        lambda: services.milestone_template_save(
+            template=template, by=admin_user, data=NEW_MILESTONE
+        ),
+        lambda: services.milestone_template_delete(
+            milestone=template.milestones.get(title="Security review"), by=admin_user
+        ),
+    ]
+    for expected, change in enumerate(changes, start=2):
+        OnboardingPlanFactory.create(template=template)  # someone uses the current version
+        change()
+        template.refresh_from_db()
+        assert template.version == expected
+    OnboardingPlanFactory.create(template=template)
+    services.template_update(template=template, by=admin_user, data=data)
+    template.refresh_from_db()
+    assert template.version == 5  # nothing changed, no new version
+
+
+def test_changes_before_anyone_uses_a_version_stay_in_that_version(admin_user: Any) -> None:
+    template = OnboardingTemplateFactory.create()
+    OnboardingPlanFactory.create(template=template)
+    _edit(template, admin_user)
     services.template_update(
         template=template,
         by=admin_user,
         data={"name": "Renamed", "description": "", "segments": ["smb"]},
     )
     template.refresh_from_db()
-    assert template.version == 3
-    services.template_update(
-        template=template,
-        by=admin_user,
-        data={"name": "Renamed", "description": "", "segments": ["smb"]},
-    )
-    template.refresh_from_db()
-    assert template.version == 3  # nothing changed, no new version
+    assert template.version == 2
 
 
 def test_outdated_plans_are_those_on_older_versions_with_nothing_done(
