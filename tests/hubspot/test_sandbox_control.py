@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -121,6 +122,18 @@ def test_dump_and_load_round_trip(sandbox: Sandbox, clock: ManualClock) -> None:
     assert copy.store.create("companies", {"name": "B"}).id == str(state["next_id"])
 
 
+def _wait_until_listening(port: int, process: subprocess.Popen[bytes]) -> None:
+    """Django's startup can take a while on a busy machine; the port tells when it is up."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        assert process.poll() is None, process.communicate()[1].decode()
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise AssertionError("the sandbox command did not start listening")
+
+
 def test_management_command_serves_and_saves_state(tmp_path: Path) -> None:
     port = free_port()
     state = tmp_path / "portal.json"
@@ -147,20 +160,14 @@ def test_management_command_serves_and_saves_state(tmp_path: Path) -> None:
         stderr=subprocess.PIPE,
     )
     try:
+        _wait_until_listening(port, process)
         client = HubSpot(access_token=TOKEN, host=f"http://127.0.0.1:{port}")
-        deadline = time.monotonic() + 15
-        while True:
-            try:
-                client.crm.objects.basic_api.create("companies", {"properties": {"name": "A"}})
-                break
-            except Exception:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    raise
-                time.sleep(0.1)
+        client.crm.objects.basic_api.create("companies", {"properties": {"name": "A"}})
         _, _, headers = client.crm.objects.basic_api.get_page_with_http_info("companies")
         assert headers["X-HubSpot-RateLimit-Max"] == "100"
     finally:
         process.send_signal(signal.SIGTERM)
-        process.wait(timeout=10)
+        _, stderr = process.communicate(timeout=30)
+    assert process.returncode == 0, stderr.decode()
     saved = json.loads(state.read_text())
     assert [r["properties"]["name"] for r in saved["records"]["companies"]] == ["A"]
