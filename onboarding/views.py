@@ -129,7 +129,6 @@ def _plan_context(
         "can_skip_required": sees_all_writes(request.user),
         "today": today,
         "failed": failed or {},
-        "forms": {name: form_class() for name, form_class in ACTION_FORMS.items()},
     }
 
 

@@ -307,3 +307,56 @@ def test_insights_show_on_time_and_ttv_in_constant_queries(
     assert stats.on_time_rate == 0  # first value due day 21, done day 30
     assert len(response.context["insights"].late_now) == plans
     assert "<svg" in response.content.decode() or "onb-bar" in response.content.decode()
+
+
+def test_htmx_action_with_errors_shows_them_in_the_row(client: Any, csm: Any) -> None:
+    plan = _plan(csm, "Oops Co")
+    optional = plan.milestones.get(required=False)
+    client.force_login(csm)
+    url = reverse("onboarding:milestone_action", args=[plan.pk, optional.pk, "skip"])
+    response = client.post(url, {"reason": ""}, headers={"HX-Request": "true"})
+    body = response.content.decode()
+    assert body.lstrip().startswith('<div id="checklist">')
+    assert "Reason: This field is required." in body
+    assert "<details open>" in body  # the failed form stays open
+    optional.refresh_from_db()
+    assert optional.skipped_on is None
+
+
+def test_reassign_and_add_milestone_through_the_pages(
+    client: Any, csm: Any, other_csm: Any
+) -> None:
+    plan = _plan(csm, "Pages Co")
+    kickoff = plan.milestones.get(kind=MilestoneKind.KICKOFF)
+    client.force_login(csm)
+    url = reverse("onboarding:milestone_action", args=[plan.pk, kickoff.pk, "reassign"])
+    assert client.get(url).status_code == 200
+    client.post(url, {"owner_side": "implementation", "assignee": other_csm.pk})
+    kickoff.refresh_from_db()
+    assert (kickoff.owner_side, kickoff.assignee) == ("implementation", other_csm)
+
+    client.post(
+        reverse("onboarding:milestone_add", args=[plan.pk]),
+        {
+            "title": "Data migration",
+            "kind": "integration",
+            "due_date": (today() + timedelta(days=9)).isoformat(),
+            "owner_side": "customer",
+            "required": "on",
+        },
+    )
+    assert plan.milestones.get(title="Data migration").is_adhoc
+
+
+def test_duplicate_and_archive_through_the_pages(client: Any, admin_user: Any) -> None:
+    template = OnboardingTemplateFactory.create(name="Standard")
+    client.force_login(admin_user)
+    response = client.post(reverse("onboarding:template_action", args=[template.pk, "duplicate"]))
+    copy = OnboardingTemplate.objects.get(name="Standard (copy)")
+    assert response["Location"] == copy.get_absolute_url()
+    client.post(reverse("onboarding:template_action", args=[template.pk, "archive"]))
+    template.refresh_from_db()
+    assert template.is_archived
+    assert not template.is_active
+    listing = client.get(reverse("onboarding:templates")).content.decode()
+    assert "Archived" in listing
