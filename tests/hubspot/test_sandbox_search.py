@@ -174,3 +174,55 @@ def test_bulk_edit_stamps_one_instant_on_every_record(
     result = _search(hubspot, filter_groups=_one("industry", "EQ", "COMPUTER_SOFTWARE"))
     stamps = {r.properties["hs_lastmodifieddate"] for r in result.results}
     assert result.total == 4 and len(stamps) == 1
+
+
+def test_ten_thousand_cap_with_real_data_reports_the_full_total(
+    hubspot: HubSpot, sandbox: Sandbox, clock: ManualClock
+) -> None:
+    """A month-end bulk edit: 10,050 records share one hs_lastmodifieddate."""
+    instant = clock.now_ms()
+    store = sandbox.store
+    with store.lock:
+        for i in range(10_050):
+            store.create("companies", {"name": f"C{i}"}, at_ms=instant)
+    clock.advance(seconds=3)
+    same_instant = _one("hs_lastmodifieddate", "EQ", str(instant))
+    sorts = [{"propertyName": "hs_lastmodifieddate", "direction": "ASCENDING"}]
+    page = _search(hubspot, filter_groups=same_instant, sorts=sorts, limit=200, after="9800")
+    assert page.total == 10_050 and len(page.results) == 200
+    assert page.paging.next.after == "10000"
+    with pytest.raises(ApiException) as caught:
+        _search(hubspot, filter_groups=same_instant, sorts=sorts, limit=200, after="10000")
+    assert caught.value.status == 400
+    # Restarting past the last id seen (the (timestamp, id) cursor) reaches the rest.
+    last_id = int(page.results[-1].id)
+    rest = _search(
+        hubspot,
+        filter_groups=[
+            {
+                "filters": [
+                    {
+                        "propertyName": "hs_lastmodifieddate",
+                        "operator": "EQ",
+                        "value": str(instant),
+                    },
+                    {"propertyName": "hs_object_id", "operator": "GT", "value": str(last_id)},
+                ]
+            }
+        ],
+        sorts=[{"propertyName": "hs_object_id", "direction": "ASCENDING"}],
+        limit=200,
+    )
+    assert rest.total == 50 and int(rest.results[0].id) == last_id + 1
+
+
+def test_contacts_use_lastmodifieddate(hubspot: HubSpot, sandbox: Sandbox) -> None:
+    seed(sandbox, {"contacts": [{"properties": {"email": "ann@acme.com"}}]})
+    found = _search(
+        hubspot,
+        "contacts",
+        filter_groups=_one("lastmodifieddate", "GTE", "0"),
+        properties=["email"],
+    )
+    assert [r.properties["email"] for r in found.results] == ["ann@acme.com"]
+    assert "hs_lastmodifieddate" not in found.results[0].properties

@@ -6,6 +6,7 @@ test can cross a ten-second window by advancing it instead of sleeping.
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from datetime import UTC, datetime
@@ -40,12 +41,14 @@ class ManualClock:
             return self._now
 
 
+@functools.lru_cache(maxsize=4096)  # bulk edits stamp thousands of records alike
 def iso_from_ms(ms: int) -> str:
     """HubSpot's timestamp format: UTC, millisecond precision, trailing Z."""
     dt = datetime.fromtimestamp(ms / 1000, tz=UTC)
     return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
 
 
+@functools.lru_cache(maxsize=65536)  # search re-reads the same timestamps per query
 def ms_from_text(value: str) -> int | None:
     """Epoch ms from either an epoch-ms string or an ISO timestamp; None when neither."""
     text = value.strip()

@@ -164,11 +164,12 @@ class Store:
     # -- writing ---------------------------------------------------------------
 
     def _stamp(self, record: Record, values: dict[str, str], now: int, source: Source) -> None:
+        stamp = iso_from_ms(now)
         for name, value in values.items():
             record.properties[name] = value
             entry: dict[str, Any] = {
                 "value": value,
-                "timestamp": iso_from_ms(now),
+                "timestamp": stamp,
                 "sourceType": source.source_type,
                 "sourceId": source.source_id,
                 "sourceLabel": source.source_type.lower(),
