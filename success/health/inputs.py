@@ -21,7 +21,7 @@ from .scoring import Input
 Inputs = dict[str, float | None]
 # Extra providers (e.g. business reviews, objectives) return {account_id: {input: value}}.
 Provider = Callable[[QuerySet[Account], date], dict[int, dict[str, float]]]
-PROVIDERS: list[str] = []
+PROVIDERS: list[str] = ["success.health.providers.success_inputs"]
 USAGE_WINDOW_DAYS = 120
 TREND_MIN_DAYS = 60
 

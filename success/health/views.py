@@ -3,6 +3,10 @@ and CSM overrides."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+from typing import Any
+
+from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
@@ -12,9 +16,17 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.http import AuthedRequest
 from accounts.models import Account
-from accounts.roles import can_edit_account, is_admin, require, require_account_edit, require_admin
+from accounts.roles import (
+    can_edit_account,
+    is_admin,
+    require,
+    require_account_edit,
+    require_admin,
+    require_leader,
+)
 
 from . import selectors, services
+from .backtest import renewal_backtest
 from .forms import HealthModelForm, MeasureFormSet, OverrideForm
 from .models import HealthModel
 
@@ -153,3 +165,26 @@ def override_end(request: AuthedRequest, pk: int) -> HttpResponse:
     services.health_override_end(account=account, by=request.user)
     messages.success(request, "Override removed.")
     return redirect("health:account", pk=account.pk)
+
+
+class BacktestForm(forms.Form):
+    start = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("start") and data.get("end") and data["end"] < data["start"]:
+            self.add_error("end", "The end comes after the start.")
+        return data
+
+
+@require_GET
+def backtest(request: AuthedRequest) -> HttpResponse:
+    require_leader(request.user)
+    today = timezone.localdate()
+    initial = {"start": today - timedelta(days=365), "end": today}
+    form = BacktestForm(request.GET or initial)
+    outcomes = None
+    if form.is_valid():
+        outcomes = renewal_backtest(start=form.cleaned_data["start"], end=form.cleaned_data["end"])
+    return render(request, "health/backtest.html", {"form": form, "outcomes": outcomes})

@@ -87,11 +87,12 @@ def test_scoring_costs_the_same_queries_for_5_or_50_accounts(
 ) -> None:
     for i in range(accounts):
         _account_with_usage(active=i % 100)
-    # active model, measures, account fields, usage window, overrides, then a
-    # savepoint, the scores upsert, a nested savepoint for the account writes,
-    # one UPDATE per distinct (score, band), and two releases
+    # active model, measures, account fields, usage window, last review dates,
+    # review sentiments, objectives, overrides, then a savepoint, the scores
+    # upsert, a nested savepoint for the account writes, one UPDATE per
+    # distinct (score, band), and two releases
     distinct = len({round(max(0, min(100, (i % 100 - 20) / 60 * 100))) for i in range(accounts)})
-    with django_assert_num_queries(10 + distinct):
+    with django_assert_num_queries(13 + distinct):
         services.health_scores_compute(today=TODAY)
 
 

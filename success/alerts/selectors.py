@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+from django.db.models import Case, IntegerField, QuerySet, Value, When
+
+from accounts.models import User
+from accounts.roles import sees_all_writes
+
+from .models import Alert, AlertRule, ExpansionSignal
+
+
+def alerts_for(*, user: User, status: str = "live", rule_id: int | None = None) -> QuerySet[Alert]:
+    qs = Alert.objects.select_related("account", "rule", "owner")
+    if not sees_all_writes(user):
+        qs = qs.filter(account__owner=user)
+    if status == "live":
+        qs = qs.filter(status__in=[Alert.Status.OPEN, Alert.Status.ACKNOWLEDGED])
+    elif status:
+        qs = qs.filter(status=status)
+    if rule_id:
+        qs = qs.filter(rule_id=rule_id)
+    return qs.order_by("due_on", "-opened_at")
+
+
+def signals_for(*, user: User) -> QuerySet[ExpansionSignal]:
+    qs = ExpansionSignal.objects.select_related("account", "raised_by", "followed_up_by")
+    if not sees_all_writes(user):
+        qs = qs.filter(account__owner=user)
+    open_first = Case(
+        When(followed_up_at__isnull=True, then=Value(0)),
+        default=Value(1),
+        output_field=IntegerField(),
+    )
+    return qs.order_by(open_first, "follow_up_by")
+
+
+def rules() -> QuerySet[AlertRule]:
+    return AlertRule.objects.all()

@@ -1,0 +1,132 @@
+"""Alerts (whom to call), alert rules (admins), expansion signals."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts.http import AuthedRequest
+from accounts.models import Account
+from accounts.roles import require_account_edit, require_admin
+
+from . import selectors, services
+from .forms import AlertCloseForm, AlertRuleForm, FollowUpForm, SignalForm
+from .models import RULE_PARAMS, Alert, AlertRule, ExpansionSignal
+
+
+@require_GET
+def alert_list(request: AuthedRequest) -> HttpResponse:
+    status = request.GET.get("status", "live")
+    if status not in {"live", "", *Alert.Status.values}:
+        status = "live"
+    rule = request.GET.get("rule", "")
+    alerts = selectors.alerts_for(
+        user=request.user, status=status, rule_id=int(rule) if rule.isdigit() else None
+    )
+    page = Paginator(alerts, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "alerts/alert_list.html",
+        {
+            "page": page,
+            "status": status,
+            "rule": rule,
+            "rules": selectors.rules(),
+            "statuses": Alert.Status.choices,
+            "today": timezone.localdate(),
+        },
+    )
+
+
+@require_POST
+def alert_close(request: AuthedRequest, pk: int) -> HttpResponse:
+    alert = get_object_or_404(Alert.objects.select_related("account"), pk=pk)
+    require_account_edit(request.user, alert.account)
+    form = AlertCloseForm(request.POST)
+    if form.is_valid():
+        try:
+            services.alert_close(alert=alert, by=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, f"Alert {alert.get_status_display().lower()}.")
+    else:
+        messages.error(request, "Choose acknowledge, resolve or dismiss.")
+    return redirect(request.POST.get("next") or "alerts:list")
+
+
+@require_GET
+def rule_list(request: AuthedRequest) -> HttpResponse:
+    require_admin(request.user)
+    return render(request, "alerts/rule_list.html", {"rules": selectors.rules()})
+
+
+@require_http_methods(["GET", "POST"])
+def rule_edit(request: AuthedRequest, pk: int | None = None) -> HttpResponse:
+    require_admin(request.user)
+    rule = get_object_or_404(AlertRule, pk=pk) if pk else None
+    form = AlertRuleForm(request.POST or None, instance=rule)
+    if request.method == "POST" and form.is_valid():
+        saved = form.save(commit=False)
+        if rule is None:
+            saved.created_by = request.user
+        saved.save()
+        messages.success(request, f"Saved rule “{saved.name}”.")
+        return redirect("alerts:rules")
+    return render(
+        request, "alerts/rule_form.html", {"form": form, "rule": rule, "params": RULE_PARAMS}
+    )
+
+
+@require_POST
+def rules_run(request: AuthedRequest) -> HttpResponse:
+    require_admin(request.user)
+    run = services.alerts_evaluate(today=timezone.localdate())
+    messages.success(
+        request,
+        f"Opened {sum(run.opened.values())} alert(s), cleared {sum(run.cleared.values())}, "
+        f"raised {run.signals} expansion signal(s).",
+    )
+    return redirect("alerts:rules")
+
+
+@require_GET
+def signal_list(request: AuthedRequest) -> HttpResponse:
+    page = Paginator(selectors.signals_for(user=request.user), 50).get_page(request.GET.get("page"))
+    return render(request, "alerts/signal_list.html", {"page": page})
+
+
+@require_http_methods(["GET", "POST"])
+def signal_raise(request: AuthedRequest, pk: int) -> HttpResponse:
+    account = get_object_or_404(Account, pk=pk)
+    require_account_edit(request.user, account)
+    form = SignalForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.expansion_signal_raise(account=account, by=request.user, **form.cleaned_data)
+        messages.success(request, "Expansion signal raised; follow up within 24 hours.")
+        return redirect(account)
+    return render(request, "alerts/signal_form.html", {"form": form, "account": account})
+
+
+@require_POST
+def signal_follow_up(request: AuthedRequest, pk: int) -> HttpResponse:
+    signal = get_object_or_404(ExpansionSignal.objects.select_related("account"), pk=pk)
+    require_account_edit(request.user, signal.account)
+    form = FollowUpForm(request.POST)
+    if form.is_valid():
+        try:
+            services.expansion_signal_follow_up(
+                signal=signal, outcome=form.cleaned_data["outcome"], by=request.user
+            )
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, "Follow-up recorded.")
+    else:
+        messages.error(request, "Say what came of the follow-up.")
+    return redirect("alerts:signals")

@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+import html
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+from django.urls import reverse
+
+from success.alerts.models import Alert, AlertRule, ExpansionSignal, RuleKind
+from tests.factories import AccountFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _alert(account: Any, rule: AlertRule) -> Alert:
+    return Alert.objects.create(
+        account=account,
+        rule=rule,
+        owner=account.owner,
+        message=f"Call {account.name}",
+        due_on=date.today() - timedelta(days=1),
+    )
+
+
+def test_csm_sees_only_their_accounts_alerts_leader_sees_all(
+    client: Any, csm: Any, other_csm: Any, leader: Any
+) -> None:
+    rule = AlertRule.objects.create(name="Late", kind=RuleKind.ONBOARDING_LATE)
+    _alert(AccountFactory.create(owner=csm, name="Mine"), rule)
+    _alert(AccountFactory.create(owner=other_csm, name="Theirs"), rule)
+    client.force_login(csm)
+    page = client.get(reverse("alerts:list")).content.decode()
+    assert "Call Mine" in page and "Call Theirs" not in page and "overdue" in page
+    client.force_login(leader)
+    page = client.get(reverse("alerts:list")).content.decode()
+    assert "Call Mine" in page and "Call Theirs" in page
+
+
+def test_owner_resolves_an_alert_and_another_csm_cannot(
+    client: Any, csm: Any, other_csm: Any
+) -> None:
+    rule = AlertRule.objects.create(name="Late", kind=RuleKind.ONBOARDING_LATE)
+    alert = _alert(AccountFactory.create(owner=csm), rule)
+    client.force_login(other_csm)
+    response = client.post(reverse("alerts:close", args=[alert.pk]), {"status": "resolved"})
+    assert response.status_code == 403
+    client.force_login(csm)
+    client.post(reverse("alerts:close", args=[alert.pk]), {"status": "resolved", "note": "Done"})
+    alert.refresh_from_db()
+    assert alert.status == "resolved"
+
+
+def test_rule_form_explains_missing_parameters(client: Any, admin_user: Any) -> None:
+    client.force_login(admin_user)
+    response = client.post(
+        reverse("alerts:rule_create"),
+        {"name": "Renewals", "kind": "renewal_without_review", "days": "90", "due_in_days": "3"},
+    )
+    assert "no review in the last (days)" in html.unescape(response.content.decode())
+    assert not AlertRule.objects.exists()
+
+
+def test_csm_raises_and_follows_up_an_expansion_signal(client: Any, csm: Any) -> None:
+    account = AccountFactory.create(owner=csm)
+    client.force_login(csm)
+    client.post(
+        reverse("alerts:signal_raise", args=[account.pk]),
+        {"source": "support", "note": "Asked about SSO for 200 more users"},
+    )
+    signal = ExpansionSignal.objects.get()
+    assert (signal.source, signal.raised_by) == ("support", csm)
+    page = client.get(reverse("alerts:signals")).content.decode()
+    assert "Asked about SSO" in page
+    client.post(reverse("alerts:signal_follow_up", args=[signal.pk]), {"outcome": "Demo booked"})
+    signal.refresh_from_db()
+    assert signal.outcome == "Demo booked" and signal.followed_up_by == csm
