@@ -65,6 +65,11 @@ def template_problems(*, template: OnboardingTemplate) -> list[str]:
     return problems
 
 
+def _require_editable(template: OnboardingTemplate) -> None:
+    if template.is_archived:
+        raise ValidationError("This template is archived; duplicate it to change it.")
+
+
 def _template_touch(template: OnboardingTemplate) -> None:
     """A new version once some plan has copied the current one (drafting a
     template nobody used yet is not worth a version); plans keep theirs."""
@@ -87,6 +92,7 @@ def template_update(
     *, template: OnboardingTemplate, by: User | None, data: Mapping[str, Any]
 ) -> OnboardingTemplate:
     """Change name, description or segments; a real change is a new version."""
+    _require_editable(template)
     changed = [f for f in TEMPLATE_FIELDS if getattr(template, f) != data[f]]
     if not changed:
         return template
@@ -172,8 +178,7 @@ def milestone_template_save(
     milestone: MilestoneTemplate | None = None,
 ) -> MilestoneTemplate:
     """Add a milestone to the end of the template, or change one."""
-    if template.is_archived:
-        raise ValidationError("This template is archived; duplicate it to change it.")
+    _require_editable(template)
     if milestone is None:
         last = template.milestones.aggregate(m=Max("position"))["m"]
         milestone = MilestoneTemplate(template=template, position=0 if last is None else last + 1)
@@ -194,6 +199,7 @@ def milestone_template_save(
 def milestone_template_delete(*, milestone: MilestoneTemplate, by: User | None) -> None:
     """Remove a milestone; an active template must stay valid."""
     template = milestone.template
+    _require_editable(template)
     milestone.delete()
     _template_touch(template)
     if template.is_active:
@@ -207,6 +213,7 @@ def milestone_template_move(
     *, milestone: MilestoneTemplate, direction: str, by: User | None
 ) -> MilestoneTemplate:
     """Swap the milestone with its neighbour above ('up') or below ('down')."""
+    _require_editable(milestone.template)
     if direction not in ("up", "down"):
         raise ValidationError(f"Unknown direction {direction!r}.")
     siblings = list(milestone.template.milestones.select_for_update().order_by("position", "id"))

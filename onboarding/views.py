@@ -39,7 +39,14 @@ from .forms import (
     PlanStartForm,
     TemplateForm,
 )
-from .models import Milestone, MilestoneTemplate, OnboardingPlan, OnboardingTemplate
+from .models import (
+    Milestone,
+    MilestoneTemplate,
+    OnboardingPlan,
+    OnboardingTemplate,
+    PlanStatus,
+)
+from .status import plan_derive
 
 ACTION_LABELS = {
     "complete": "Complete",
@@ -120,8 +127,13 @@ def _plan_context(
     for m in milestones:
         m.flag = m.lateness(today)  # type: ignore[attr-defined]
     can_act = plan.is_active and can_edit_account(request.user, plan.account)
+    # The stored status is what lists sort on (the daily job keeps it fresh);
+    # this page derives it from today's date so it is never a day behind.
+    status = plan.status if not plan.is_active else plan_derive(milestones, today).status
     return {
         "plan": plan,
+        "status": status,
+        "status_label": PlanStatus(status).label,
         "account": plan.account,
         "milestones": milestones,
         "history": selectors.plan_history(plan=plan),

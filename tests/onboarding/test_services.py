@@ -337,3 +337,16 @@ def test_adhoc_milestone_belongs_to_this_plan_only(csm: Any) -> None:
     plan.refresh_from_db()
     assert plan.progress == 0
     assert plan.history.filter(action=PlanHistory.Action.ADDED).count() == 1
+
+
+def test_archived_template_cannot_be_edited(admin_user: Any) -> None:
+    template = OnboardingTemplateFactory.create()
+    services.template_archive(template=template, by=admin_user)
+    first = template.milestones.first()
+    assert first is not None
+    with pytest.raises(ValidationError, match="archived"):
+        services.milestone_template_move(milestone=first, direction="down", by=admin_user)
+    with pytest.raises(ValidationError, match="archived"):
+        services.template_update(
+            template=template, by=admin_user, data={"name": "X", "description": "", "segments": []}
+        )

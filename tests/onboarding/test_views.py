@@ -360,3 +360,13 @@ def test_duplicate_and_archive_through_the_pages(client: Any, admin_user: Any) -
     assert not template.is_active
     listing = client.get(reverse("onboarding:templates")).content.decode()
     assert "Archived" in listing
+
+
+def test_plan_page_status_follows_the_date_before_the_nightly_job(client: Any, csm: Any) -> None:
+    plan = _plan(csm, "Tomorrow Co", start_days_ago=-1)  # kickoff due in 4 days
+    assert plan.status == PlanStatus.NOT_STARTED
+    OnboardingPlan.objects.filter(pk=plan.pk).update(start_date=today() - timedelta(days=5))
+    plan.milestones.update(due_date=today() - timedelta(days=1))  # the calendar moved on
+    client.force_login(csm)
+    body = client.get(plan.get_absolute_url()).content.decode()
+    assert 'onb-status-late">Late<' in body
