@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -82,6 +83,9 @@ class Receiver:
     url: str = ""
     received: list[Received] = field(default_factory=list)
     statuses: list[int] = field(default_factory=list)
+    delay: float = 0.0  # seconds each answer takes
+    active: int = 0
+    max_active: int = 0  # most requests seen in flight at once
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def events(self) -> list[dict[str, Any]]:
@@ -102,6 +106,11 @@ def receiver() -> Iterator[Receiver]:
             with state.lock:
                 state.received.append(Received(self.path, dict(self.headers.items()), raw))
                 status = state.statuses.pop(0) if state.statuses else 204
+                state.active += 1
+                state.max_active = max(state.max_active, state.active)
+            time.sleep(state.delay)
+            with state.lock:
+                state.active -= 1
             self.send_response(status)
             self.send_header("Content-Length", "0")
             self.end_headers()

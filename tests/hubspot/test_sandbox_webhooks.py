@@ -189,3 +189,60 @@ def test_updates_from_the_api_are_echoed_too(
     events = _wait_for(receiver, 3)
     values = [str(e.get("propertyValue")) for e in events if e.get("propertyName") == "name"]
     assert sorted(values) == ["Acme", "Acme 2"]
+
+
+def test_deliveries_run_concurrently_up_to_the_in_flight_cap(
+    hubspot: HubSpot, subscribed: Sandbox, receiver: Receiver
+) -> None:
+    receiver.delay = 0.2
+    settings = subscribed.webhooks.settings
+    settings.max_batch, settings.max_in_flight = 1, 3
+    with subscribed.store.lock:
+        for i in range(4):  # 8 events, one per POST
+            subscribed.store.create("companies", {"name": f"C{i}"})
+    assert subscribed.webhooks.wait_idle(5)
+    assert len(receiver.received) == 8
+    assert receiver.max_active == 3
+
+
+def test_timestamp_offset_makes_a_stale_signature(
+    hubspot: HubSpot, subscribed: Sandbox, receiver: Receiver
+) -> None:
+    from hubspot.exceptions import InvalidSignatureTimestampError
+
+    subscribed.webhooks.settings.timestamp_offset_s = -600
+    _create(hubspot, name="Acme")
+    _wait_for(receiver, 1)
+    request = receiver.received[0]
+    headers = {k.lower(): v for k, v in request.headers.items()}
+    with pytest.raises(InvalidSignatureTimestampError):
+        Signature.is_valid(
+            signature=headers["x-hubspot-signature-v3"],
+            client_secret=SECRET,
+            request_body=request.body,
+            http_uri=receiver.url,
+            signature_version="v3",
+            timestamp=headers["x-hubspot-request-timestamp"],
+        )
+
+
+def test_webhooks_are_configured_over_http(
+    server: SandboxServer, sandbox: Sandbox, receiver: Receiver, hubspot: HubSpot
+) -> None:
+    configured = _control(
+        server,
+        "PUT",
+        "/_sandbox/webhooks",
+        {
+            "targetUrl": receiver.url,
+            "clientSecret": "s3cret",
+            "subscriptions": [{"subscriptionType": "deal.creation"}],
+        },
+    )
+    assert configured["subscriptions"][0]["subscriptionType"] == "deal.creation"
+    hubspot.crm.objects.basic_api.create("deals", SimplePublicObjectInputForCreate(properties={}))
+    hubspot.crm.objects.basic_api.create(
+        "companies", SimplePublicObjectInputForCreate(properties={})
+    )
+    assert sandbox.webhooks.wait_idle(3)
+    assert [e["subscriptionType"] for e in receiver.events()] == ["deal.creation"]

@@ -131,6 +131,8 @@ def configure_webhooks(app: Sandbox, body: dict[str, Any]) -> dict[str, Any]:
         "reorder": "reorder",
         "maxBatch": "max_batch",
         "timeoutSeconds": "timeout_s",
+        "maxInFlight": "max_in_flight",
+        "timestampOffsetSeconds": "timestamp_offset_s",
     }
     for key, attr in mapping.items():
         if key in body:

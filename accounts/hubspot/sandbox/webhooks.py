@@ -47,6 +47,9 @@ class WebhookSettings:
     retry_delays: list[float] = field(default_factory=lambda: list(HUBSPOT_RETRY_DELAYS))
     duplicate_rate: float = 0.0
     reorder: bool = False
+    max_in_flight: int = 10  # HubSpot sends up to 10 requests at once
+    # Shift the signed timestamp (e.g. -600 to test that stale deliveries are refused).
+    timestamp_offset_s: float = 0.0
 
 
 @dataclass
@@ -67,7 +70,7 @@ class WebhookDispatcher:
         self.deliveries: list[Delivery] = []
         self.dead: list[dict[str, Any]] = []
         self._pending: list[tuple[float, dict[str, Any]]] = []
-        self._busy = False
+        self._in_flight = 0
         self._cond = threading.Condition()
         self._stop = False
         self._thread: threading.Thread | None = None
@@ -128,7 +131,7 @@ class WebhookDispatcher:
         """True once nothing is queued or in flight (retries scheduled later count as queued)."""
         deadline = time.monotonic() + timeout
         with self._cond:
-            while self._pending or self._busy:
+            while self._pending or self._in_flight:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     return False
@@ -145,20 +148,31 @@ class WebhookDispatcher:
     def _run(self) -> None:
         while True:
             with self._cond:
-                while not self._stop and not any(t <= time.monotonic() for t, _ in self._pending):
+                while not self._stop and (
+                    self._in_flight >= self.settings.max_in_flight
+                    or not any(t <= time.monotonic() for t, _ in self._pending)
+                ):
                     nearest = min((t for t, _ in self._pending), default=None)
-                    wait = 0.2 if nearest is None else max(0.0, nearest - time.monotonic())
-                    self._cond.wait(wait)
+                    wait = 0.2 if nearest is None else max(0.001, nearest - time.monotonic())
+                    self._cond.wait(min(wait, 0.2))
                 if self._stop:
                     return
-                self._busy = True
+                self._in_flight += 1
             time.sleep(self.settings.batch_window_s)  # let a burst of edits share one POST
             with self._cond:
                 batch = self._take_due()
-            if batch:
-                self._deliver(batch)
+                if not batch:
+                    self._in_flight -= 1
+                    self._cond.notify_all()
+                    continue
+            threading.Thread(target=self._deliver_then_release, args=(batch,), daemon=True).start()
+
+    def _deliver_then_release(self, batch: list[dict[str, Any]]) -> None:
+        try:
+            self._deliver(batch)
+        finally:
             with self._cond:
-                self._busy = False
+                self._in_flight -= 1
                 self._cond.notify_all()
 
     def _deliver(self, batch: list[dict[str, Any]]) -> None:
@@ -166,7 +180,7 @@ class WebhookDispatcher:
         if s.reorder:
             self.random.shuffle(batch)
         body = json.dumps(batch)
-        timestamp = str(int(time.time() * 1000))
+        timestamp = str(int((time.time() + s.timestamp_offset_s) * 1000))
         headers = {
             "Content-Type": "application/json",
             "X-HubSpot-Signature-v3": signature_v3(
@@ -189,7 +203,8 @@ class WebhookDispatcher:
             status, error = exc.code, str(exc)
         except (OSError, TimeoutError) as exc:
             error = str(exc)
-        self.deliveries.append(Delivery(status, batch, error))
+        with self._cond:
+            self.deliveries.append(Delivery(status, batch, error))
         if 200 <= status < 300:
             return
         logger.info("webhook delivery failed (%s %s); will retry", status, error)
