@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from accounts.hubspot.client import HubSpotClient
@@ -227,3 +229,28 @@ def test_validation_error_is_raised_at_once(client: HubSpotClient, sleep: FakeSl
         client.create("companies", properties={"no_such_property": "x"})
     assert caught.value.status == 400 and caught.value.category == "VALIDATION_ERROR"
     assert sleep.waits == []
+
+
+@pytest.mark.django_db
+def test_from_settings_uses_the_configured_portal(
+    server: SandboxServer, sandbox: Sandbox, settings: Any
+) -> None:
+    settings.HUBSPOT_ACCESS_TOKEN = TOKEN
+    settings.HUBSPOT_BASE_URL = server.url + "/"
+    settings.HUBSPOT_TIER = "enterprise"
+    seed(sandbox, {"companies": [{"properties": {"name": "Acme"}}]})
+    client = HubSpotClient.from_settings()
+    assert [len(p) for p in client.list_pages("companies")] == [1]
+    settings.HUBSPOT_ACCESS_TOKEN = "revoked"
+    with pytest.raises(HubSpotError) as caught:
+        list(HubSpotClient.from_settings().list_pages("companies"))
+    assert caught.value.status == 401
+
+
+def test_batch_read_by_unique_property(client: HubSpotClient, sandbox: Sandbox) -> None:
+    seed(sandbox, {"contacts": [{"properties": {"email": "ann@acme.com"}}]})
+    read = client.batch_read(
+        "contacts", ["ann@acme.com", "nobody@acme.com"], properties=["email"], id_property="email"
+    )
+    assert [r["properties"]["email"] for r in read.results] == ["ann@acme.com"]
+    assert read.errors[0]["context"]["ids"] == ["nobody@acme.com"]

@@ -1,9 +1,47 @@
 """A HubSpot CRM sandbox: a real HTTP server that behaves as HubSpot does (see the shared
 HUBSPOT.md) for the parts Lifecycle uses. It knows nothing of Django models.
 
-    sandbox = Sandbox(tier="professional", clock=ManualClock())
-    server = SandboxServer(sandbox).start()
-    HubSpot(access_token="x", host=server.url)
+    sandbox = Sandbox(tier="professional", clock=ManualClock(), search_delay_ms=2000)
+    server = SandboxServer(sandbox, port=8111).start()
+    HubSpot(access_token="x", host=server.url)      # or HubSpotClient(base_url=server.url)
+
+CRM API (bearer token checked when `access_token` is set; limits per tier, faults):
+    GET/POST      /crm/v3/objects/{type}                    list (limit<=100, after, properties,
+                                                            propertiesWithHistory, associations,
+                                                            archived) / create (201)
+    GET/PATCH/DELETE /crm/v3/objects/{type}/{id}            get (idProperty, archived) / update /
+                                                            archive (204)
+    POST          /crm/v3/objects/{type}/batch/{read|create|update|upsert|archive}
+                                                            100 inputs (50 with history); 207 with
+                                                            errors/numErrors on partial failure
+    POST          /crm/v3/objects/{type}/search             filters, one sort, limit<=200, 10,000
+                                                            cap, index lags by search_delay_ms
+    POST          /crm/v3/objects/{type}/merge              survivor may get a new id
+    GET/POST      /crm/v3/properties/{type}[/{name}]        list, get, create (hasUniqueValue)
+    GET           /crm/v3/pipelines/deals                   stages with string metadata
+    GET           /crm/v3/owners/                           paged owners
+    PUT           /crm/v4/objects/{from}/{id}/associations/default/{to}/{toId}
+    GET           /crm/v4/objects/{from}/{id}/associations/{to}
+    POST          /crm/v4/associations/{from}/{to}/batch/{create|read|archive}
+Types are companies, deals, contacts (also by singular name or 0-2/0-3/0-1).
+
+Acting as HubSpot and its users (no auth, no limits; see control_api.py):
+    GET  /_sandbox/state                 dump (persist.dump format)
+    POST /_sandbox/seed                  records, owners, properties, associations by key
+    PUT  /_sandbox/tier                  {"tier": "off|free|starter|professional|enterprise"}
+    PUT  /_sandbox/faults                error_rate, error_status, slow_rate, slow_seconds,
+                                         drop_rate, locked_upsert_rate, queued ([502, "drop",
+                                         "slow:2"])
+    PUT  /_sandbox/webhooks              targetUrl, clientSecret, subscriptions, retryDelays,
+                                         duplicateRate, reorder, maxBatch, maxInFlight,
+                                         timeoutSeconds, timestampOffsetSeconds
+    POST /_sandbox/owners                add an owner
+    POST /_sandbox/daily-usage           {"count": n} spend part of today's limit
+    POST /_sandbox/clock/advance         {"seconds": s} (ManualClock only)
+    POST /_sandbox/objects/{type}        create as a user ("userId"), fires webhooks
+    PATCH/DELETE /_sandbox/objects/{type}/{id}, POST .../{id}/restore
+    POST /_sandbox/objects/{type}/merge  {"primaryObjectId", "objectIdToMerge", "newId"}
+    POST /_sandbox/objects/{type}/bulk-edit  {"ids", "properties"}: one modified instant
 """
 
 from .app import Sandbox
