@@ -164,3 +164,13 @@ def test_missing_record_is_404_with_hubspot_body(hubspot: HubSpot) -> None:
     with pytest.raises(ApiException) as caught:
         hubspot.crm.objects.basic_api.get_by_id("deals", "424242")
     assert caught.value.status == 404
+
+
+def test_malformed_input_is_a_400_not_a_dropped_connection(hubspot: HubSpot) -> None:
+    from hubspot.crm.associations.v4 import ApiException as AssociationsApiException
+
+    with pytest.raises(AssociationsApiException) as caught:
+        hubspot.crm.associations.v4.batch_api.create(
+            "deals", "companies", {"inputs": [{"to": {"id": "1"}}]}
+        )
+    assert caught.value.status == 400

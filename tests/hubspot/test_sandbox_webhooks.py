@@ -246,3 +246,27 @@ def test_webhooks_are_configured_over_http(
     )
     assert sandbox.webhooks.wait_idle(3)
     assert [e["subscriptionType"] for e in receiver.events()] == ["deal.creation"]
+
+
+def test_an_association_fires_association_change_on_both_sides(
+    hubspot: HubSpot, subscribed: Sandbox, receiver: Receiver
+) -> None:
+    subscribed.webhooks.subscribe("company.associationChange")
+    company = _create(hubspot, name="Acme")
+    deal = hubspot.crm.objects.basic_api.create(
+        "deals", SimplePublicObjectInputForCreate(properties={})
+    ).id
+    hubspot.crm.associations.v4.basic_api.create_default("deals", deal, "companies", company)
+    assert subscribed.webhooks.wait_idle(3)
+    changes = {
+        (e["subscriptionType"], e["fromObjectId"], e["toObjectId"], e["associationType"])
+        for e in receiver.events()
+        if e["subscriptionType"].endswith("associationChange")
+    }
+    assert changes == {
+        ("deal.associationChange", int(deal), int(company), "DEAL_TO_COMPANY"),
+        ("company.associationChange", int(company), int(deal), "COMPANY_TO_DEAL"),
+    }
+    assert all(
+        e["associationRemoved"] is False for e in receiver.events() if "associationRemoved" in e
+    )

@@ -127,6 +127,9 @@ class Sandbox:
             return self._handle_crm(request)
         except SandboxError as exc:
             return Response(exc.status, exc.body())
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            # Malformed input that a handler did not validate: HubSpot answers 400.
+            return Response(400, SandboxError(400, f"Invalid input JSON: {exc!r}").body())
 
     def _handle_crm(self, request: Request) -> Response:
         route, params = self._match(request)
@@ -148,6 +151,8 @@ class Sandbox:
                 response = route.handler(request, **params)
         except SandboxError as exc:
             response = Response(exc.status, exc.body())
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            response = Response(400, SandboxError(400, f"Invalid input JSON: {exc!r}").body())
         response.headers = {**headers, **response.headers}
         return response
 

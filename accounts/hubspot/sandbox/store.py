@@ -316,15 +316,21 @@ class Store:
     def _emit_association(
         self, from_type: str, from_id: str, to_type: str, to_id: str, *, removed: bool
     ) -> None:
-        self.emit(
-            {
-                "subscriptionType": f"{SINGULAR[from_type]}.associationChange",
-                "objectId": int(from_id),
-                "fromObjectId": int(from_id),
-                "toObjectId": int(to_id),
-                "associationType": ASSOCIATION_TYPES[(from_type, to_type)][1].upper(),
-                "associationRemoved": removed,
-                "occurredAt": self.clock.now_ms(),
-                "_source": API,
-            }
-        )
+        """One event per side: a deal-company link fires deal.* and company.associationChange."""
+        now = self.clock.now_ms()
+        for a_type, a_id, b_type, b_id in (
+            (from_type, from_id, to_type, to_id),
+            (to_type, to_id, from_type, from_id),
+        ):
+            self.emit(
+                {
+                    "subscriptionType": f"{SINGULAR[a_type]}.associationChange",
+                    "objectId": int(a_id),
+                    "fromObjectId": int(a_id),
+                    "toObjectId": int(b_id),
+                    "associationType": ASSOCIATION_TYPES[(a_type, b_type)][1].upper(),
+                    "associationRemoved": removed,
+                    "occurredAt": now,
+                    "_source": API,
+                }
+            )
