@@ -142,3 +142,15 @@ def test_evaluation_costs_the_same_queries_for_any_portfolio_size(
     with django_assert_num_queries(8):
         services.alerts_evaluate(today=TODAY)
     assert Alert.objects.count() == accounts
+
+
+def test_a_fresh_install_has_the_standard_plays(django_db_setup: Any) -> None:
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    # The autouse fixture emptied the table; re-run the data migration's function.
+    executor = MigrationExecutor(connection)
+    state = executor.loader.project_state(("alerts", "0002_default_rules"))
+    migration = executor.loader.get_migration("alerts", "0002_default_rules")
+    migration.operations[0].code(state.apps, None)
+    assert set(AlertRule.objects.values_list("kind", flat=True)) == set(RuleKind.values)

@@ -1,0 +1,11 @@
+from typing import Any
+
+import pytest
+
+from success.alerts.models import AlertRule
+
+
+@pytest.fixture(autouse=True)
+def without_default_rules(db: Any) -> None:
+    """Each test states the rules it needs; the install's defaults would add noise."""
+    AlertRule.objects.all().delete()
