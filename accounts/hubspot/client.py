@@ -118,6 +118,30 @@ class HubSpotClient:
             if not after:
                 return
 
+    def list_page(
+        self,
+        object_type: str,
+        *,
+        properties: Sequence[str] = (),
+        associations: Sequence[str] = (),
+        archived: bool = False,
+        page_size: int = LIST_PAGE_MAX,
+        after: str | None = None,
+    ) -> tuple[list[Record], str | None]:
+        """One list page and the `after` of the next (None on the last page), for
+        callers that store the cursor to resume from it."""
+        body = self._call(
+            self._objects.get_page,
+            object_type,
+            limit=min(page_size, LIST_PAGE_MAX),
+            after=after,
+            properties=list(properties) or None,
+            associations=list(associations) or None,
+            archived=archived,
+        ).body
+        next_after = (body.get("paging") or {}).get("next", {}).get("after")
+        return body.get("results", []), next_after or None
+
     def get(
         self,
         object_type: str,

@@ -4,6 +4,7 @@ the web process and every worker draw on the one limit HubSpot enforces per port
 from __future__ import annotations
 
 from django.db import models
+from django.utils import timezone
 
 
 class HubSpotRateWindow(models.Model):
@@ -34,3 +35,182 @@ class HubSpotRateWindow(models.Model):
 
     def __str__(self) -> str:
         return f"{self.bucket} {self.window_start:%Y-%m-%d %H:%M:%S}: {self.calls} calls"
+
+
+# -- the inbound sync (accounts/hubspot/engine) ------------------------------------------
+
+
+class SyncSource(models.TextChoices):
+    IMPORT = "import", "Import"
+    POLL = "poll", "Incremental sync"
+    WEBHOOK = "webhook", "Webhook"
+
+
+class SyncRun(models.Model):
+    """One full import or incremental sync, with its progress and, for imports, the
+    `after` cursor of each object type, saved with each committed page so a crashed
+    import resumes from the last page it wrote."""
+
+    class Kind(models.TextChoices):
+        IMPORT = "import", "Full import"
+        POLL = "poll", "Incremental sync"
+        ARCHIVED = "archived", "Archived sweep"
+        RETRY = "retry", "Quarantine retry"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    phase = models.CharField(max_length=20, blank=True)
+    # {"companies": {"after": "1234", "done": false}, ...}
+    cursors = models.JSONField(default=dict, blank=True)
+    records_done = models.PositiveIntegerField(default=0)
+    records_estimated = models.PositiveIntegerField(default=0)
+    created = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    quarantined = models.PositiveIntegerField(default=0)
+    skipped = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.pk} ({self.status})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in (self.Status.QUEUED, self.Status.RUNNING)
+
+    @property
+    def elapsed_seconds(self) -> float:
+        if not self.started_at:
+            return 0.0
+        end = self.finished_at or timezone.now()
+        return max((end - self.started_at).total_seconds(), 0.0)
+
+    @property
+    def rate(self) -> float:
+        """Records per second so far."""
+        elapsed = self.elapsed_seconds
+        return self.records_done / elapsed if elapsed > 0 else 0.0
+
+    @property
+    def percent(self) -> int:
+        if not self.records_estimated:
+            return 100 if self.status == self.Status.DONE else 0
+        return min(100, round(100 * self.records_done / self.records_estimated))
+
+    @property
+    def seconds_left(self) -> float | None:
+        if self.status != self.Status.RUNNING or not self.rate:
+            return None
+        return max(self.records_estimated - self.records_done, 0) / self.rate
+
+
+class SyncCursor(models.Model):
+    """Where incremental sync stands per object type: the next search starts at
+    `since_ms` (HubSpot's modified date, epoch ms); the last (modified, id) pair seen."""
+
+    object_type = models.CharField(max_length=20, unique=True)
+    since_ms = models.BigIntegerField(default=0)
+    modified_ms = models.BigIntegerField(default=0)
+    last_id = models.BigIntegerField(default=0)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.object_type} @ {self.modified_ms}/{self.last_id}"
+
+
+class SyncIssue(models.Model):
+    """A HubSpot record we could not map (unknown stage, bad date, unmapped owner...).
+    Kept with its reason and payload until a later sync or retry maps it."""
+
+    object_type = models.CharField(max_length=20)
+    hubspot_id = models.CharField(max_length=32)
+    reason = models.CharField(max_length=500)
+    payload = models.JSONField(default=dict, blank=True)
+    source = models.CharField(max_length=10, choices=SyncSource.choices)
+    attempts = models.PositiveIntegerField(default=1)
+    first_seen_at = models.DateTimeField(default=timezone.now)
+    last_seen_at = models.DateTimeField(default=timezone.now)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-last_seen_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["object_type", "hubspot_id"], name="hubspot_sync_issue_unique"
+            )
+        ]
+        indexes = [models.Index(fields=["resolved_at"], name="hubspot_sync_issue_open")]
+
+    def __str__(self) -> str:
+        return f"{self.object_type} {self.hubspot_id}: {self.reason}"
+
+
+class SyncChange(models.Model):
+    """The sync journal: one applied change of one field of one local record."""
+
+    account = models.ForeignKey(
+        "accounts.Account",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="hubspot_changes",
+    )
+    object_type = models.CharField(max_length=20)
+    object_id = models.BigIntegerField(help_text="Our primary key of the changed record.")
+    hubspot_id = models.CharField(max_length=32, blank=True)
+    field = models.CharField(max_length=50)
+    old_value = models.TextField(blank=True)
+    new_value = models.TextField(blank=True)
+    source = models.CharField(max_length=10, choices=SyncSource.choices)
+    change_source = models.CharField(max_length=40, blank=True)
+    run = models.ForeignKey(SyncRun, null=True, blank=True, on_delete=models.SET_NULL)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [
+            models.Index(fields=["account", "-at"], name="hubspot_change_account_at"),
+            models.Index(fields=["-at"], name="hubspot_change_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.object_type} {self.object_id}.{self.field}: {self.new_value}"
+
+
+class WebhookEvent(models.Model):
+    """One event of a HubSpot webhook delivery, stored before we answer.
+
+    `dedupe_key` is a hash of what the event says (HubSpot's eventId is not unique and
+    retries resend events), so a repeated event is dropped by the insert itself."""
+
+    dedupe_key = models.CharField(max_length=64, unique=True)
+    subscription_type = models.CharField(max_length=60)
+    object_id = models.CharField(max_length=32)
+    occurred_ms = models.BigIntegerField()
+    portal_id = models.CharField(max_length=32, blank=True)
+    change_source = models.CharField(max_length=40, blank=True)
+    payload = models.JSONField()
+    received_at = models.DateTimeField(default=timezone.now)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["occurred_ms", "id"]
+        indexes = [
+            models.Index(fields=["processed_at", "occurred_ms"], name="hubspot_webhook_pending")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subscription_type} {self.object_id} @ {self.occurred_ms}"

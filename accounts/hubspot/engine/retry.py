@@ -1,0 +1,72 @@
+"""Retry quarantined records: re-read them from HubSpot and write them again, after
+owners and pipelines are refreshed (the usual fixes are a mapped owner or a stage)."""
+
+from __future__ import annotations
+
+from django.db.models import F
+from django.utils import timezone
+
+from .. import mapping
+from ..client import HubSpotClient
+from ..models import SyncIssue, SyncRun, SyncSource
+from .importer import OBJECT_ORDER, owners_import, pipelines_import, properties_for
+from .poller import with_associations
+from .writers import PAGE_WRITERS, PageResult, SyncContext
+
+
+def issues_retry(
+    run: SyncRun, *, client: HubSpotClient, config: mapping.MappingConfig | None = None
+) -> SyncRun:
+    """Every open issue, companies first (deals and contacts need their account)."""
+    config = config or mapping.MappingConfig()
+    now = timezone.now()
+    SyncRun.objects.filter(pk=run.pk).update(
+        status=SyncRun.Status.RUNNING, started_at=now, heartbeat_at=now
+    )
+    try:
+        owners_import(client)
+        pipelines_import(client)
+        ctx = SyncContext(source=SyncSource.POLL, run=run, config=config).load()
+        total = PageResult()
+        for object_type in OBJECT_ORDER:
+            ids = list(
+                SyncIssue.objects.filter(object_type=object_type, resolved_at__isnull=True)
+                .order_by("pk")
+                .values_list("hubspot_id", flat=True)
+            )
+            if not ids:
+                continue
+            SyncIssue.objects.filter(object_type=object_type, hubspot_id__in=ids).update(
+                attempts=F("attempts") + 1
+            )
+            for start in range(0, len(ids), 100):
+                chunk = ids[start : start + 100]
+                found = client.batch_read(
+                    object_type, chunk, properties=properties_for(object_type, config)
+                )
+                records = with_associations(client, object_type, found.results)
+                if records:
+                    total.add(PAGE_WRITERS[object_type](records, ctx))
+                gone = {str(r["id"]) for r in records}
+                missing = [i for i in chunk if i not in gone]
+                SyncIssue.objects.filter(
+                    object_type=object_type, hubspot_id__in=missing, resolved_at__isnull=True
+                ).update(
+                    resolved_at=timezone.now(), reason="no longer in HubSpot (deleted or merged)"
+                )
+        SyncRun.objects.filter(pk=run.pk).update(
+            records_done=total.seen,
+            created=total.created,
+            updated=total.updated,
+            quarantined=total.quarantined,
+        )
+    except BaseException as exc:
+        SyncRun.objects.filter(pk=run.pk).update(
+            status=SyncRun.Status.FAILED,
+            error=f"{type(exc).__name__}: {exc}"[:2000],
+            finished_at=timezone.now(),
+        )
+        raise
+    SyncRun.objects.filter(pk=run.pk).update(status=SyncRun.Status.DONE, finished_at=timezone.now())
+    run.refresh_from_db()
+    return run

@@ -1,0 +1,606 @@
+"""Write one page of HubSpot records into our tables with a fixed number of queries.
+
+Each `*_page_write` reads the page's local twins in one query, then writes new rows,
+changed rows, journal rows and quarantine rows in one bulk statement each, inside one
+transaction (the caller's, with the cursor). Never a query per record.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Q, Sum
+from django.utils import timezone
+
+from accounts.models import (
+    Account,
+    Contact,
+    Deal,
+    Event,
+    OwnerLink,
+    Pipeline,
+    PipelineStage,
+    StageChange,
+)
+
+from .. import mapping
+from ..mapping import MappingConfig, OwnerRef, Record, StageRef, Unmappable
+from ..models import SyncChange, SyncIssue, SyncRun
+
+ACCOUNT_FIELDS = ("name", "domain", "owner_id", "arr")
+DEAL_FIELDS = ("name", "amount", "close_date", "pipeline_id", "stage_id", "account_id")
+CONTACT_FIELDS = ("name", "email", "title", "account_id")
+
+
+@dataclass
+class PageResult:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    quarantined: int = 0
+    skipped: int = 0
+
+    @property
+    def seen(self) -> int:
+        return self.created + self.updated + self.unchanged + self.quarantined + self.skipped
+
+    def add(self, other: PageResult) -> None:
+        self.created += other.created
+        self.updated += other.updated
+        self.unchanged += other.unchanged
+        self.quarantined += other.quarantined
+        self.skipped += other.skipped
+
+
+@dataclass
+class SyncContext:
+    """What a run writes with: its source, its mapping and the lookups every page needs
+    (owners, stages), loaded once per run with `load()`."""
+
+    source: str
+    run: SyncRun | None = None
+    config: MappingConfig = field(default_factory=MappingConfig)
+    # HubSpot's changeSource per record id, when a webhook told us.
+    change_sources: dict[str, str] = field(default_factory=dict)
+    owners: dict[str, OwnerRef] = field(default_factory=dict)
+    stages: dict[tuple[str, str], StageRef] = field(default_factory=dict)
+    renewal_pipelines: set[int] = field(default_factory=set)
+
+    def load(self) -> SyncContext:
+        self.owners = {
+            link.hubspot_owner_id: OwnerRef(email=link.email, user_pk=link.user_id)
+            for link in OwnerLink.objects.all()
+        }
+        self.stages = {
+            (s.pipeline.hubspot_id or "", s.hubspot_id or ""): StageRef(
+                pipeline_pk=s.pipeline_id, stage_pk=s.pk, is_won=s.is_won
+            )
+            for s in PipelineStage.objects.select_related("pipeline").filter(
+                hubspot_id__isnull=False, pipeline__hubspot_id__isnull=False
+            )
+        }
+        self.renewal_pipelines = set(
+            Pipeline.objects.filter(is_renewal=True).values_list("pk", flat=True)
+        )
+        return self
+
+
+@dataclass
+class _Journal:
+    ctx: SyncContext
+    rows: list[SyncChange] = field(default_factory=list)
+
+    def add(
+        self,
+        *,
+        object_type: str,
+        object_id: int,
+        hubspot_id: str,
+        account_id: int | None,
+        field: str,
+        old: Any,
+        new: Any,
+    ) -> None:
+        self.rows.append(
+            SyncChange(
+                account_id=account_id,
+                object_type=object_type,
+                object_id=object_id,
+                hubspot_id=hubspot_id,
+                field=field,
+                old_value=mapping.display(old),
+                new_value=mapping.display(new),
+                source=self.ctx.source,
+                change_source=self.ctx.change_sources.get(hubspot_id, "")[:40],
+                run=self.ctx.run,
+                at=timezone.now(),
+            )
+        )
+
+    def save(self) -> None:
+        if self.rows:
+            SyncChange.objects.bulk_create(self.rows)
+
+
+def _issues_save(
+    ctx: SyncContext,
+    object_type: str,
+    failed: Mapping[str, tuple[str, Record]],
+    ok: Iterable[str],
+) -> None:
+    """Quarantine what failed (one upsert) and resolve what now maps (one update)."""
+    now = timezone.now()
+    if failed:
+        SyncIssue.objects.bulk_create(
+            [
+                SyncIssue(
+                    object_type=object_type,
+                    hubspot_id=hid,
+                    reason=reason[:500],
+                    payload=record,
+                    source=ctx.source,
+                    first_seen_at=now,
+                    last_seen_at=now,
+                    resolved_at=None,
+                )
+                for hid, (reason, record) in failed.items()
+            ],
+            update_conflicts=True,
+            unique_fields=["object_type", "hubspot_id"],
+            update_fields=["reason", "payload", "source", "last_seen_at", "resolved_at"],
+        )
+    ok = list(ok)
+    if ok:
+        SyncIssue.objects.filter(
+            object_type=object_type, hubspot_id__in=ok, resolved_at__isnull=True
+        ).update(resolved_at=now)
+
+
+def _diff(obj: Any, values: Mapping[str, Any], fields: Sequence[str]) -> dict[str, Any]:
+    """{field: old value} for each mapped field whose value changes."""
+    return {f: getattr(obj, f) for f in fields if f in values and getattr(obj, f) != values[f]}
+
+
+def companies_page_write(records: Sequence[Record], ctx: SyncContext) -> PageResult:
+    """Upsert companies as Accounts: matched by hubspot_id, then by normalised domain;
+    a domain another linked account already holds is quarantined, never duplicated."""
+    result = PageResult()
+    mapped: dict[str, dict[str, Any]] = {}
+    failed: dict[str, tuple[str, Record]] = {}
+    for record in records:
+        hid = str(record["id"])
+        try:
+            mapped[hid] = mapping.company_fields(record, config=ctx.config, owners=ctx.owners)
+        except Unmappable as exc:
+            failed[hid] = (exc.reason, record)
+    domains = {v["domain"] for v in mapped.values() if v["domain"]}
+    existing = list(
+        Account.objects.filter(Q(hubspot_id__in=list(mapped)) | Q(domain__in=domains)).only(
+            "pk", "hubspot_id", "status", *[f.removesuffix("_id") for f in ACCOUNT_FIELDS]
+        )
+    )
+    by_hid = {a.hubspot_id: a for a in existing if a.hubspot_id}
+    by_domain = {a.domain: a for a in existing if a.domain}
+    journal = _Journal(ctx)
+    now = timezone.now()
+    new: list[tuple[str, Account]] = []
+    changed: dict[int, Account] = {}
+    claimed: set[str] = set()
+    for hid, values in mapped.items():
+        account = by_hid.get(hid)
+        twin = by_domain.get(values["domain"]) if values["domain"] else None
+        if account is None and twin is not None and twin.hubspot_id in (None, ""):
+            account = twin  # a CSV-imported or hand-made account: link it, do not duplicate
+        if twin is not None and account is not None and twin.pk != account.pk:
+            failed[hid] = (f"domain {values['domain']} belongs to account {twin.name}", {})
+            continue
+        if account is None and twin is not None:
+            failed[hid] = (
+                f"domain {values['domain']} is already linked to HubSpot company "
+                f"{twin.hubspot_id} ({twin.name})",
+                {},
+            )
+            continue
+        if values["domain"] and values["domain"] in claimed:
+            failed[hid] = (f"domain {values['domain']} appears twice in one page", {})
+            continue
+        if values["domain"]:
+            claimed.add(values["domain"])
+        if account is None:
+            account = Account(hubspot_id=hid, created_at=now, last_activity_at=now, **values)
+            new.append((hid, account))
+            continue
+        old = _diff(account, values, ACCOUNT_FIELDS)
+        if account.hubspot_id != hid:
+            old["hubspot_id"] = account.hubspot_id
+            values = {**values, "hubspot_id": hid}
+        if not old:
+            result.unchanged += 1
+            continue
+        for name, previous in old.items():
+            setattr(account, name, values[name])
+            journal.add(
+                object_type="account",
+                object_id=account.pk,
+                hubspot_id=hid,
+                account_id=account.pk,
+                field=name,
+                old=previous,
+                new=values[name],
+            )
+        account.updated_at = now
+        changed[account.pk] = account
+    # Records whose failure was found after mapping keep the original payload.
+    originals = {str(r["id"]): r for r in records}
+    failed = {hid: (reason, originals[hid]) for hid, (reason, _) in failed.items()}
+    with transaction.atomic():
+        if new:
+            Account.objects.bulk_create([a for _, a in new])
+            StageChange.objects.bulk_create(
+                [
+                    StageChange(account=a, to_stage=a.stage, reason="Created from HubSpot")
+                    for _, a in new
+                ]
+            )
+            Event.objects.bulk_create(
+                [
+                    Event(
+                        account=a,
+                        kind=Event.Kind.HUBSPOT,
+                        summary=f"Account created from HubSpot company {hid}",
+                        occurred_at=now,
+                    )
+                    for hid, a in new
+                ]
+            )
+            for hid, a in new:
+                journal.add(
+                    object_type="account",
+                    object_id=a.pk,
+                    hubspot_id=hid,
+                    account_id=a.pk,
+                    field="created",
+                    old="",
+                    new=a.name,
+                )
+        if changed:
+            fields = sorted({c.field for c in journal.rows if c.field != "created"})
+            Account.objects.bulk_update(
+                list(changed.values()), [*(f for f in fields), "updated_at"]
+            )
+        journal.save()
+        _issues_save(ctx, "companies", failed, mapped.keys() - failed.keys())
+    result.created += len(new)
+    result.updated += len(changed)
+    result.quarantined += len(failed)
+    return result
+
+
+def _accounts_for(records: Sequence[Record]) -> dict[str, int]:
+    """Local account pks of every company the records are associated with (one query)."""
+    ids = {c for r in records for c in mapping.associated_ids(r, "companies")}
+    if not ids:
+        return {}
+    rows = Account.objects.filter(hubspot_id__in=ids).values_list("hubspot_id", "pk")
+    return {str(h): pk for h, pk in rows}
+
+
+def deals_page_write(records: Sequence[Record], ctx: SyncContext) -> PageResult:
+    """Upsert deals by hubspot_id; stage by internal pipeline and stage ids; account by
+    the (primary) associated company. Recomputes ARR when it is the sum of won deals."""
+    result = PageResult()
+    accounts = _accounts_for(records)
+    mapped: dict[str, dict[str, Any]] = {}
+    failed: dict[str, tuple[str, Record]] = {}
+    for record in records:
+        hid = str(record["id"])
+        try:
+            mapped[hid] = mapping.deal_fields(record, stages=ctx.stages, accounts=accounts)
+        except Unmappable as exc:
+            failed[hid] = (exc.reason, record)
+    existing = {
+        d.hubspot_id: d
+        for d in Deal.objects.filter(hubspot_id__in=list(mapped)).only(
+            "pk", "hubspot_id", *DEAL_FIELDS
+        )
+    }
+    renewal_pipelines = ctx.renewal_pipelines
+    journal = _Journal(ctx)
+    now = timezone.now()
+    new: list[Deal] = []
+    changed: list[Deal] = []
+    touched_accounts: set[int] = set()
+    for hid, values in mapped.items():
+        deal = existing.get(hid)
+        if deal is None:
+            kind = (
+                Deal.Kind.RENEWAL if values["pipeline_id"] in renewal_pipelines else Deal.Kind.NEW
+            )
+            new.append(Deal(hubspot_id=hid, kind=kind, created_at=now, **values))
+            touched_accounts.add(values["account_id"])
+            continue
+        old = _diff(deal, values, DEAL_FIELDS)
+        if not old:
+            result.unchanged += 1
+            continue
+        touched_accounts |= {deal.account_id, values["account_id"]}
+        for name, previous in old.items():
+            setattr(deal, name, values[name])
+            journal.add(
+                object_type="deal",
+                object_id=deal.pk,
+                hubspot_id=hid,
+                account_id=values["account_id"],
+                field=name,
+                old=previous,
+                new=values[name],
+            )
+        deal.updated_at = now
+        changed.append(deal)
+    with transaction.atomic():
+        if new:
+            Deal.objects.bulk_create(new)
+            for deal in new:
+                journal.add(
+                    object_type="deal",
+                    object_id=deal.pk,
+                    hubspot_id=deal.hubspot_id or "",
+                    account_id=deal.account_id,
+                    field="created",
+                    old="",
+                    new=deal.name,
+                )
+        if changed:
+            fields = sorted({c.field for c in journal.rows if c.field != "created"})
+            Deal.objects.bulk_update(changed, [*fields, "updated_at"])
+        if ctx.config.arr_source == mapping.WON_DEALS and touched_accounts:
+            arr_from_won_deals(touched_accounts, journal)
+        journal.save()
+        _issues_save(ctx, "deals", failed, mapped.keys())
+    result.created += len(new)
+    result.updated += len(changed)
+    result.quarantined += len(failed)
+    return result
+
+
+def arr_from_won_deals(account_pks: Iterable[int], journal: _Journal) -> None:
+    """ARR = the sum of each account's deals in won stages (two queries)."""
+    accounts = list(
+        Account.objects.filter(pk__in=list(account_pks))
+        .annotate(won=Sum("deals__amount", filter=Q(deals__stage__is_won=True)))
+        .only("pk", "arr", "hubspot_id")
+    )
+    changed = []
+    for account in accounts:
+        won = (account.won or Decimal("0")).quantize(Decimal("0.01"))
+        if account.arr != won:
+            journal.add(
+                object_type="account",
+                object_id=account.pk,
+                hubspot_id=account.hubspot_id or "",
+                account_id=account.pk,
+                field="arr",
+                old=account.arr,
+                new=won,
+            )
+            account.arr = won
+            account.updated_at = timezone.now()
+            changed.append(account)
+    if changed:
+        Account.objects.bulk_update(changed, ["arr", "updated_at"])
+
+
+def contacts_page_write(records: Sequence[Record], ctx: SyncContext) -> PageResult:
+    """Upsert contacts of synced companies; contacts of companies we do not sync are
+    counted as skipped."""
+    result = PageResult()
+    accounts = _accounts_for(records)
+    mapped: dict[str, dict[str, Any]] = {}
+    failed: dict[str, tuple[str, Record]] = {}
+    for record in records:
+        hid = str(record["id"])
+        try:
+            values = mapping.contact_fields(record, accounts=accounts)
+        except Unmappable as exc:
+            failed[hid] = (exc.reason, record)
+            continue
+        if values is None:
+            result.skipped += 1
+        else:
+            mapped[hid] = values
+    existing = {
+        c.hubspot_id: c
+        for c in Contact.objects.filter(hubspot_id__in=list(mapped)).only(
+            "pk", "hubspot_id", *CONTACT_FIELDS
+        )
+    }
+    journal = _Journal(ctx)
+    now = timezone.now()
+    new: list[Contact] = []
+    changed: list[Contact] = []
+    for hid, values in mapped.items():
+        contact = existing.get(hid)
+        if contact is None:
+            new.append(Contact(hubspot_id=hid, created_at=now, **values))
+            continue
+        old = _diff(contact, values, CONTACT_FIELDS)
+        if not old:
+            result.unchanged += 1
+            continue
+        for name, previous in old.items():
+            setattr(contact, name, values[name])
+            journal.add(
+                object_type="contact",
+                object_id=contact.pk,
+                hubspot_id=hid,
+                account_id=values["account_id"],
+                field=name,
+                old=previous,
+                new=values[name],
+            )
+        contact.updated_at = now
+        changed.append(contact)
+    with transaction.atomic():
+        if new:
+            Contact.objects.bulk_create(new)
+            for contact in new:
+                journal.add(
+                    object_type="contact",
+                    object_id=contact.pk,
+                    hubspot_id=contact.hubspot_id or "",
+                    account_id=contact.account_id,
+                    field="created",
+                    old="",
+                    new=contact.name,
+                )
+        if changed:
+            fields = sorted({c.field for c in journal.rows if c.field != "created"})
+            Contact.objects.bulk_update(changed, [*fields, "updated_at"])
+        journal.save()
+        _issues_save(ctx, "contacts", failed, mapped.keys())
+    result.created += len(new)
+    result.updated += len(changed)
+    result.quarantined += len(failed)
+    return result
+
+
+PAGE_WRITERS = {
+    "companies": companies_page_write,
+    "deals": deals_page_write,
+    "contacts": contacts_page_write,
+}
+
+
+def records_archive(object_type: str, hubspot_ids: Sequence[str], ctx: SyncContext) -> int:
+    """A HubSpot deletion archives the local account (never deletes it or its CS data).
+    Deals and contacts are kept as they are; the journal notes the deletion."""
+    ids = [str(i) for i in hubspot_ids]
+    if not ids:
+        return 0
+    journal = _Journal(ctx)
+    if object_type == "companies":
+        accounts = list(
+            Account.objects.filter(hubspot_id__in=ids)
+            .exclude(status=Account.Status.ARCHIVED)
+            .only("pk", "hubspot_id", "status")
+        )
+        for account in accounts:
+            journal.add(
+                object_type="account",
+                object_id=account.pk,
+                hubspot_id=account.hubspot_id or "",
+                account_id=account.pk,
+                field="status",
+                old=account.status,
+                new=Account.Status.ARCHIVED,
+            )
+        with transaction.atomic():
+            Account.objects.filter(pk__in=[a.pk for a in accounts]).update(
+                status=Account.Status.ARCHIVED, updated_at=timezone.now()
+            )
+            journal.save()
+        return len(accounts)
+    model: type[Deal] | type[Contact] = Deal if object_type == "deals" else Contact
+    rows = list(
+        model.objects.filter(hubspot_id__in=ids).values_list("pk", "hubspot_id", "account_id")
+    )
+    already = set(
+        SyncChange.objects.filter(
+            object_type=object_type.removesuffix("s"),
+            hubspot_id__in=ids,
+            field="deleted_in_hubspot",
+        ).values_list("hubspot_id", flat=True)
+    )
+    for pk, hid, account_id in rows:
+        if hid not in already:
+            journal.add(
+                object_type=object_type.removesuffix("s"),
+                object_id=pk,
+                hubspot_id=hid or "",
+                account_id=account_id,
+                field="deleted_in_hubspot",
+                old="",
+                new="yes",
+            )
+    journal.save()
+    return len(journal.rows)
+
+
+def account_restore(hubspot_id: str, ctx: SyncContext) -> bool:
+    """A restored HubSpot company makes its archived account active again."""
+    account = Account.objects.filter(hubspot_id=hubspot_id, status=Account.Status.ARCHIVED).first()
+    if account is None:
+        return False
+    journal = _Journal(ctx)
+    journal.add(
+        object_type="account",
+        object_id=account.pk,
+        hubspot_id=hubspot_id,
+        account_id=account.pk,
+        field="status",
+        old=account.status,
+        new=Account.Status.ACTIVE,
+    )
+    with transaction.atomic():
+        Account.objects.filter(pk=account.pk).update(
+            status=Account.Status.ACTIVE, updated_at=timezone.now()
+        )
+        journal.save()
+    return True
+
+
+def record_merge(
+    object_type: str, *, survivor_id: str, merged_ids: Sequence[str], ctx: SyncContext
+) -> None:
+    """HubSpot merged records: point our record at the survivor's id and keep our data.
+
+    When we hold several of the merged records, the one already linked to the survivor
+    (else the first we find) keeps the link; the others move their deals and contacts
+    to it, are unlinked and (accounts) archived, so no CS data is lost or duplicated."""
+    ids = list(dict.fromkeys([survivor_id, *merged_ids]))
+    model: Any = {"companies": Account, "deals": Deal, "contacts": Contact}[object_type]
+    label = object_type.removesuffix("s").replace("companie", "account")
+    rows = sorted(model.objects.filter(hubspot_id__in=ids), key=lambda r: ids.index(r.hubspot_id))
+    if not rows:
+        return
+    keeper, others = rows[0], rows[1:]
+    journal = _Journal(ctx)
+
+    def account_of(row: Any) -> int | None:
+        return row.pk if object_type == "companies" else row.account_id
+
+    with transaction.atomic():
+        for row in others:
+            journal.add(
+                object_type=label,
+                object_id=row.pk,
+                hubspot_id=row.hubspot_id,
+                account_id=account_of(row),
+                field="merged_into",
+                old=row.hubspot_id,
+                new=f"{survivor_id} (ours: #{keeper.pk})",
+            )
+            if object_type == "companies":
+                Deal.objects.filter(account=row).update(account=keeper)
+                Contact.objects.filter(account=row).update(account=keeper)
+                model.objects.filter(pk=row.pk).update(
+                    hubspot_id=None, status=Account.Status.ARCHIVED
+                )
+            else:
+                model.objects.filter(pk=row.pk).update(hubspot_id=None)
+        if keeper.hubspot_id != survivor_id:
+            journal.add(
+                object_type=label,
+                object_id=keeper.pk,
+                hubspot_id=survivor_id,
+                account_id=account_of(keeper),
+                field="hubspot_id",
+                old=keeper.hubspot_id,
+                new=survivor_id,
+            )
+            model.objects.filter(pk=keeper.pk).update(hubspot_id=survivor_id)
+        journal.save()

@@ -1,0 +1,44 @@
+"""Writes the HubSpot admin page makes: queue runs, map owners."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django_q.tasks import async_task
+
+from accounts.models import OwnerLink, User
+
+from .models import SyncIssue, SyncRun
+
+TASKS = {
+    SyncRun.Kind.IMPORT: "accounts.hubspot.tasks.hubspot_import",
+    SyncRun.Kind.POLL: "accounts.hubspot.tasks.hubspot_poll",
+    SyncRun.Kind.RETRY: "accounts.hubspot.tasks.hubspot_issues_retry",
+}
+
+
+def sync_run_queue(*, kind: str) -> SyncRun:
+    """Create a queued run and enqueue its task after commit. A full import resumes
+    the unfinished one instead of starting over."""
+    run = None
+    if kind == SyncRun.Kind.IMPORT:
+        from .engine.importer import resumable_import
+
+        run = resumable_import()
+    if run is None:
+        run = SyncRun.objects.create(kind=kind)
+    task = TASKS[SyncRun.Kind(kind)]
+    transaction.on_commit(lambda: async_task(task, run.pk, task_name=f"hubspot-{kind}-{run.pk}"))
+    return run
+
+
+@transaction.atomic
+def owner_link_map(*, link: OwnerLink, user: User | None) -> OwnerLink:
+    """Map a HubSpot owner to a user by hand; records quarantined for it are retried by
+    the next sync or a retry from the issues page."""
+    link.user = user
+    link.save(update_fields=["user"])
+    return link
+
+
+def open_issue_count() -> int:
+    return SyncIssue.objects.filter(resolved_at__isnull=True).count()

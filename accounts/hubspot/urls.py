@@ -1,0 +1,17 @@
+from django.urls import path
+
+from . import views
+
+app_name = "hubspot"
+
+urlpatterns = [
+    path("hubspot/", views.status, name="status"),
+    path("hubspot/import/", views.import_start, name="import_start"),
+    path("hubspot/sync/", views.sync_start, name="sync_start"),
+    path("hubspot/owners/<int:pk>/", views.owner_map, name="owner_map"),
+    path("hubspot/issues/", views.issues, name="issues"),
+    path("hubspot/issues/retry/", views.issues_retry, name="issues_retry"),
+    path("hubspot/journal/", views.journal, name="journal"),
+    path("hubspot/journal/account/<int:pk>/", views.account_journal, name="account_journal"),
+    path("hubspot/webhooks/", views.webhook_receive, name="webhooks"),
+]

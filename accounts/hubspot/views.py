@@ -1,0 +1,157 @@
+"""HubSpot pages: the admin status page (runs with live progress, errors, quarantine,
+cursors, owner mapping), the sync issues page, the sync journal, and the webhook
+receiver (signed, not logged in)."""
+
+from __future__ import annotations
+
+import logging
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
+from django_q.tasks import async_task
+
+from accounts.http import AuthedRequest
+from accounts.models import Account, OwnerLink, User
+from accounts.roles import require_admin
+
+from . import selectors, services, webhooks
+from .models import SyncRun
+
+logger = logging.getLogger(__name__)
+JOURNAL_PAGE_SIZE = 50
+
+
+class OwnerMapForm(forms.Form):
+    user = forms.ModelChoiceField(
+        queryset=User.objects.filter(is_active=True), required=False, empty_label="No user"
+    )
+
+
+@never_cache
+@require_GET
+def status(request: AuthedRequest) -> HttpResponse:
+    """Connection, budget, counts, runs with progress, cursors and unmatched owners.
+    htmx refreshes the runs part every few seconds; without JS, a running import makes
+    the page reload itself."""
+    require_admin(request.user)
+    runs = selectors.recent_runs()
+    context = {
+        "runs": runs,
+        "active": any(r.is_active for r in runs),
+        "failed_runs": [r for r in runs if r.status == SyncRun.Status.FAILED],
+    }
+    if getattr(request, "htmx", False):
+        return render(request, "hubspot/status.html#runs", context)
+    context.update(
+        {
+            "connection": selectors.connection_status(),
+            "counts": selectors.synced_counts(),
+            "cursors": selectors.cursors(),
+            "unmatched_owners": selectors.unmatched_owners(),
+            "owner_form": OwnerMapForm(),
+            "users": User.objects.filter(is_active=True).order_by("email"),
+        }
+    )
+    return render(request, "hubspot/status.html", context)
+
+
+@require_POST
+def import_start(request: AuthedRequest) -> HttpResponse:
+    require_admin(request.user)
+    run = services.sync_run_queue(kind=SyncRun.Kind.IMPORT)
+    messages.success(request, f"Full import #{run.pk} queued.")
+    return redirect("hubspot:status")
+
+
+@require_POST
+def sync_start(request: AuthedRequest) -> HttpResponse:
+    require_admin(request.user)
+    run = services.sync_run_queue(kind=SyncRun.Kind.POLL)
+    messages.success(request, f"Incremental sync #{run.pk} queued.")
+    return redirect("hubspot:status")
+
+
+@require_POST
+def owner_map(request: AuthedRequest, pk: int) -> HttpResponse:
+    require_admin(request.user)
+    link = get_object_or_404(OwnerLink, pk=pk)
+    form = OwnerMapForm(request.POST)
+    if form.is_valid():
+        services.owner_link_map(link=link, user=form.cleaned_data["user"])
+        messages.success(
+            request,
+            f"HubSpot owner {link.email or link.hubspot_owner_id} mapped. "
+            "Retry quarantined records to apply it.",
+        )
+    else:
+        messages.error(request, "Choose a user.")
+    return redirect("hubspot:status")
+
+
+@never_cache
+@require_GET
+def issues(request: AuthedRequest) -> HttpResponse:
+    require_admin(request.user)
+    return render(request, "hubspot/issues.html", {"issues": selectors.open_issues()[:500]})
+
+
+@require_POST
+def issues_retry(request: AuthedRequest) -> HttpResponse:
+    require_admin(request.user)
+    run = services.sync_run_queue(kind=SyncRun.Kind.RETRY)
+    messages.success(request, f"Retry #{run.pk} of quarantined records queued.")
+    return redirect("hubspot:issues")
+
+
+@require_GET
+def journal(request: AuthedRequest) -> HttpResponse:
+    require_admin(request.user)
+    page = Paginator(selectors.journal(), JOURNAL_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "hubspot/journal.html", {"page": page, "account": None})
+
+
+@require_GET
+def account_journal(request: AuthedRequest, pk: int) -> HttpResponse:
+    """Everyone who reads an account reads what the sync changed on it."""
+    account = get_object_or_404(Account, pk=pk)
+    changes = selectors.journal(account=account)
+    page = Paginator(changes, JOURNAL_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "hubspot/journal.html", {"page": page, "account": account})
+
+
+@login_not_required
+@csrf_exempt
+@require_POST
+def webhook_receive(request: HttpRequest) -> HttpResponse:
+    """HubSpot's webhook target: verify, store in one insert, enqueue, answer."""
+    delivery = webhooks.Delivery(
+        method=request.method or "POST",
+        uri=request.build_absolute_uri(),
+        body=request.body,
+        headers={k.lower(): v for k, v in request.headers.items()},
+    )
+    try:
+        version = webhooks.signature_verify(delivery, secret=settings.HUBSPOT_CLIENT_SECRET)
+        events = webhooks.events_parse(request.body)
+    except webhooks.Rejected as exc:
+        logger.warning(
+            "HubSpot webhook rejected (%s): %s; %d bytes from %s",
+            exc.status,
+            exc.reason,
+            len(request.body),
+            request.META.get("REMOTE_ADDR", ""),
+        )
+        return HttpResponse(exc.reason, status=exc.status, content_type="text/plain")
+    stored = webhooks.events_store(events)
+    if stored:
+        async_task("accounts.hubspot.tasks.hubspot_events_apply", task_name="hubspot-events")
+    logger.info("HubSpot webhook (%s): %d events, %d new", version, len(events), stored)
+    return HttpResponse(status=204)

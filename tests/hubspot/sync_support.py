@@ -1,0 +1,134 @@
+"""Fixtures for the sync tests: a sandbox on this suite's ports (8301-8399), the real
+HubSpotClient pointed at it, and portfolio builders."""
+
+from __future__ import annotations
+
+import socket
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.test import override_settings
+
+from accounts.hubspot.client import HubSpotClient
+from accounts.hubspot.retry import RetryPolicy
+from accounts.hubspot.sandbox import ManualClock, Sandbox, SandboxServer, seed
+
+TOKEN = "sync-test-token"
+SECRET = "sync-test-secret"
+PORTS = range(8301, 8400)
+
+
+def _serve(sandbox: Sandbox) -> SandboxServer:
+    for port in PORTS:
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        try:
+            return SandboxServer(sandbox, port=port).start()
+        except OSError:
+            continue
+    raise RuntimeError("no free port in 8301-8399")
+
+
+@pytest.fixture
+def sync_clock() -> ManualClock:
+    # HubSpot's clock and ours agree, as they do in production.
+    return ManualClock(start_ms=int(time.time() * 1000) - 3_600_000)
+
+
+@pytest.fixture
+def sync_sandbox(sync_clock: ManualClock) -> Sandbox:
+    return Sandbox(clock=sync_clock, tier="off", access_token=TOKEN)
+
+
+@pytest.fixture
+def sync_server(sync_sandbox: Sandbox) -> Iterator[SandboxServer]:
+    server = _serve(sync_sandbox)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def client(sync_server: SandboxServer) -> HubSpotClient:
+    return HubSpotClient(
+        access_token=TOKEN,
+        base_url=sync_server.url,
+        timeout=(2.0, 10.0),
+        policy=RetryPolicy(max_attempts=2, backoff_base=0.0, jitter=lambda: 0.0),
+        sleep=lambda seconds: None,
+    )
+
+
+@pytest.fixture
+def hubspot_settings(sync_server: SandboxServer) -> Iterator[None]:
+    """Tasks and views build their client from settings: point them at the sandbox."""
+    with override_settings(
+        HUBSPOT_ACCESS_TOKEN=TOKEN,
+        HUBSPOT_BASE_URL=sync_server.url,
+        HUBSPOT_CLIENT_SECRET=SECRET,
+        HUBSPOT_TIER="professional",
+        HUBSPOT_ARR_SOURCE="annualrevenue",
+    ):
+        yield
+
+
+def portfolio(
+    sandbox: Sandbox,
+    *,
+    companies: int,
+    deals_per_company: int = 2,
+    contacts_per_company: int = 0,
+    owner_email: str = "",
+    stage: str = "closedwon",
+) -> dict[str, dict[str, str]]:
+    """Seed companies (with domains and revenue), their deals and contacts."""
+    data: dict[str, Any] = {"companies": [], "deals": [], "contacts": [], "associations": []}
+    if owner_email:
+        data["owners"] = [
+            {"email": owner_email, "firstName": "Ann", "lastName": "Owner", "id": "501"}
+        ]
+    for i in range(companies):
+        props = {
+            "name": f"Company {i}",
+            "domain": f"https://www.co{i}.example/",
+            "annualrevenue": "1000",
+        }
+        if owner_email:
+            props["hubspot_owner_id"] = "501"
+        data["companies"].append({"key": f"c{i}", "properties": props})
+        for j in range(deals_per_company):
+            data["deals"].append(
+                {
+                    "key": f"d{i}-{j}",
+                    "properties": {
+                        "dealname": f"Deal {i}-{j}",
+                        "amount": "500",
+                        "closedate": "2026-03-01T00:00:00.000Z",
+                        "pipeline": "default",
+                        "dealstage": stage,
+                    },
+                }
+            )
+            data["associations"].append(
+                {"from": "deals", "fromKey": f"d{i}-{j}", "to": "companies", "toKey": f"c{i}"}
+            )
+        for k in range(contacts_per_company):
+            data["contacts"].append(
+                {
+                    "key": f"p{i}-{k}",
+                    "properties": {
+                        "email": f"person{k}@co{i}.example",
+                        "firstname": "Pat",
+                        "lastname": f"{i}-{k}",
+                        "jobtitle": "CTO",
+                    },
+                }
+            )
+            data["associations"].append(
+                {"from": "contacts", "fromKey": f"p{i}-{k}", "to": "companies", "toKey": f"c{i}"}
+            )
+    return seed(sandbox, data)
