@@ -146,11 +146,14 @@ def test_evaluation_costs_the_same_queries_for_any_portfolio_size(
 
 def test_a_fresh_install_has_the_standard_plays(django_db_setup: Any) -> None:
     from django.db import connection
+    from django.db.migrations import RunPython
     from django.db.migrations.executor import MigrationExecutor
 
     # The autouse fixture emptied the table; re-run the data migration's function.
     executor = MigrationExecutor(connection)
     state = executor.loader.project_state(("alerts", "0002_default_rules"))
     migration = executor.loader.get_migration("alerts", "0002_default_rules")
-    migration.operations[0].code(state.apps, None)
+    run_python = migration.operations[0]
+    assert isinstance(run_python, RunPython)
+    run_python.code(state.apps, None)
     assert set(AlertRule.objects.values_list("kind", flat=True)) == set(RuleKind.values)
