@@ -6,8 +6,10 @@ plumbing in accounts.api (token auth, pagination, throttling, error schema),
 which REST_FRAMEWORK makes the default for every API view."""
 
 from django.contrib.auth.decorators import login_required
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from accounts.api.views import api_not_found
 
 app_name = "api"
 
@@ -20,4 +22,5 @@ urlpatterns = [
         login_required(SpectacularSwaggerView.as_view(url_name="api:schema")),
         name="docs",
     ),
+    re_path(r"", api_not_found),
 ]

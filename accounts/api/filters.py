@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import django_filters
 from django import forms
 from django.core.validators import RegexValidator
 from django.db.models import QuerySet
+from django_filters.fields import IsoDateTimeField
 
 from ..models import Account, Segment, Stage, UsageSnapshot, normalise_domain
 
@@ -23,6 +25,29 @@ class IdFilter(django_filters.Filter):
         super().__init__(*args, **kwargs)
 
 
+class UtcIsoDateTimeField(IsoDateTimeField):
+    """ISO 8601, turned into UTC here: PostgreSQL refuses offsets beyond ±15:59
+    that Python accepts, and an offset can push year 1 or 9999 out of range."""
+
+    def to_python(self, value: Any) -> datetime | None:
+        parsed: datetime | None = super().to_python(value)
+        if parsed is None:
+            return None
+        try:
+            return parsed.astimezone(UTC)
+        except OverflowError:
+            raise forms.ValidationError("This date and time is out of range.") from None
+
+
+class UpdatedSinceFilter(django_filters.IsoDateTimeFilter):
+    field_class = UtcIsoDateTimeField
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("field_name", "updated_at")
+        kwargs.setdefault("lookup_expr", "gte")
+        super().__init__(*args, **kwargs)
+
+
 class AccountFilter(django_filters.FilterSet):
     owner = django_filters.CharFilter(
         method="by_owner",
@@ -34,9 +59,7 @@ class AccountFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=Account.Status.choices)
     hubspot_id = django_filters.CharFilter(max_length=32)
     domain = django_filters.CharFilter(method="by_domain", max_length=253)
-    updated_since = django_filters.IsoDateTimeFilter(
-        field_name="updated_at",
-        lookup_expr="gte",
+    updated_since = UpdatedSinceFilter(
         help_text="Only accounts changed at or after this time (ISO 8601), to pull changes.",
     )
 
@@ -59,9 +82,7 @@ class UsageSnapshotFilter(django_filters.FilterSet):
     account = IdFilter(field_name="account_id", help_text="Our account id.")
     date_from = django_filters.DateFilter(field_name="date", lookup_expr="gte")
     date_to = django_filters.DateFilter(field_name="date", lookup_expr="lte")
-    updated_since = django_filters.IsoDateTimeFilter(
-        field_name="updated_at",
-        lookup_expr="gte",
+    updated_since = UpdatedSinceFilter(
         help_text="Only snapshots stored or changed at or after this time (ISO 8601).",
     )
 

@@ -9,7 +9,7 @@ from django.conf import settings
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from ..models import Account, Stage, UsageSnapshot, User
+from ..models import Account, ForecastCategory, HealthBand, Stage, UsageSnapshot, User
 
 PG_INT_MAX = 2**31 - 1
 PG_SMALLINT_MAX = 2**15 - 1
@@ -24,8 +24,15 @@ class OwnerSerializer(serializers.ModelSerializer[User]):
         read_only_fields = fields
 
 
+def _optional_choice(choices: Any) -> serializers.ChoiceField:
+    # Read-only model fields lose allow_blank, and with it the "" the schema must allow.
+    return serializers.ChoiceField(choices=choices, allow_blank=True, read_only=True)
+
+
 class AccountSerializer(serializers.ModelSerializer[Account]):
     owner = OwnerSerializer(read_only=True, allow_null=True)
+    health_band = _optional_choice(HealthBand.choices)
+    renewal_forecast_category = _optional_choice(ForecastCategory.choices)
 
     class Meta:
         model = Account
@@ -121,7 +128,7 @@ class UsageRowsField(serializers.ListField):
     """Rows are validated one by one by the view, so one bad row is reported
     beside the good ones instead of failing the whole list here."""
 
-    child = serializers.JSONField()
+    child = serializers.JSONField(allow_null=True)
 
     def to_internal_value(self, data: Any) -> list[Any]:
         rows: list[Any] = super().to_internal_value(data)

@@ -6,8 +6,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
@@ -150,3 +153,10 @@ class UsageSnapshotViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[UsageS
         if value and value not in TRUE | FALSE:
             raise ValidationError({"partial": ["Send true or false."]})
         return value in TRUE
+
+
+@csrf_exempt
+@login_not_required
+def api_not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
+    """Unknown /api/ paths answer in JSON like the rest of the API, not the HTML 404 page."""
+    return JsonResponse({"detail": "Not found."}, status=404)
