@@ -155,5 +155,6 @@ def test_a_fresh_install_has_the_standard_plays(django_db_setup: Any) -> None:
     migration = executor.loader.get_migration("alerts", "0002_default_rules")
     run_python = migration.operations[0]
     assert isinstance(run_python, RunPython)
-    run_python.code(state.apps, None)
+    with connection.schema_editor() as editor:
+        run_python.code(state.apps, editor)
     assert set(AlertRule.objects.values_list("kind", flat=True)) == set(RuleKind.values)
