@@ -62,6 +62,8 @@ def changed_pages(
     lower = since_ms
     while True:
         last: Position | None = None
+        # Ids seen at the latest instant, so the by-id pass over it yields only the rest.
+        at_last: set[int] = set()
         offset = 0
         while True:
             if offset + page_size > cap:
@@ -76,17 +78,24 @@ def changed_pages(
             )
             if page.results:
                 yield page.results
-                tail = page.results[-1]
-                last = Position(mapping.parse_ms(mapping.prop(tail, modified)), int(tail["id"]))
+                for record in page.results:
+                    instant = mapping.parse_ms(mapping.prop(record, modified))
+                    if last is None or instant != last.modified_ms:
+                        at_last = set()
+                    last = Position(instant, int(record["id"]))
+                    at_last.add(last.object_id)
             if page.after is None:
                 return
             offset = int(page.after)
         if last is None:
             return
         # At the cap: finish the instant we stopped in by id, then go strictly past it.
-        yield from _same_instant(
+        for page_records in _same_instant(
             client, object_type, modified, last.modified_ms, wanted, page_size, cap
-        )
+        ):
+            fresh = [r for r in page_records if int(r["id"]) not in at_last]
+            if fresh:
+                yield fresh
         lower = last.modified_ms + 1
 
 
