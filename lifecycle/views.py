@@ -18,6 +18,8 @@ from accounts.http import AuthedRequest
 from accounts.roles import Role, can_edit_account, role_of, sees_all_writes
 from onboarding import selectors as onboarding_selectors
 from success import selectors as success_selectors
+from success.alerts import selectors as alerts_selectors
+from success.health import selectors as health_selectors
 
 SORTABLE = ["name", "owner", "stage", "arr", "renewal", "health", "activity"]
 
@@ -135,6 +137,8 @@ def account_overview(request: AuthedRequest, pk: int) -> HttpResponse:
         "usage": selectors.account_latest_usage(account=account),
         "onboarding_plans": onboarding_selectors.account_plans(account=account),
         "success": success_selectors.account_success(account=account),
+        "health": health_selectors.account_health(account=account, today=timezone.localdate()),
+        "alerts": alerts_selectors.account_live_alerts(account_id=account.pk),
     }
     return render(request, "lifecycle/account.html", context)
 

@@ -35,3 +35,9 @@ def signals_for(*, user: User) -> QuerySet[ExpansionSignal]:
 
 def rules() -> QuerySet[AlertRule]:
     return AlertRule.objects.all()
+
+
+def account_live_alerts(*, account_id: int) -> QuerySet[Alert]:
+    return Alert.objects.filter(
+        account_id=account_id, status__in=[Alert.Status.OPEN, Alert.Status.ACKNOWLEDGED]
+    ).select_related("rule")

@@ -105,3 +105,34 @@ def test_client_counts_calls_429s_and_retries(server: SandboxServer, sandbox: An
     assert waits == [10.0]
     today = datetime.now(tz=UTC)
     assert usage_on(today) == {"calls": 2, "rate_limited": 1, "retries": 1}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_callers_never_lose_a_count() -> None:
+    """Threads stand in for processes: each has its own database connection."""
+    import threading
+
+    from django.db import connection
+
+    fake = FakeTime()
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            budget = _budget(fake, tier="enterprise")
+            for _ in range(40):
+                budget.acquire(search=False)
+        except BaseException as exc:  # surfaced below; a thread cannot fail the test itself
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert usage_on(fake.now)["calls"] == 160
+    window = HubSpotRateWindow.objects.get(bucket="ten_seconds")
+    assert window.calls == 160

@@ -270,3 +270,18 @@ def test_an_association_fires_association_change_on_both_sides(
     assert all(
         e["associationRemoved"] is False for e in receiver.events() if "associationRemoved" in e
     )
+
+
+def test_a_slow_answer_counts_as_a_failure_and_is_retried(
+    hubspot: HubSpot, subscribed: Sandbox, receiver: Receiver
+) -> None:
+    subscribed.webhooks.settings.timeout_s = 0.1  # HubSpot gives up after 5 s
+    receiver.delay = 0.3
+    _create(hubspot, name="Acme")
+    deadline = time.monotonic() + 3
+    while len(subscribed.webhooks.deliveries) < 2 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    receiver.delay = 0.0
+    first = subscribed.webhooks.deliveries[0]
+    assert first.status == 0 and "timed out" in first.error
+    assert subscribed.webhooks.deliveries[1].events[0]["attemptNumber"] == 1

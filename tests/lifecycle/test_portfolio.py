@@ -133,8 +133,9 @@ def test_account_page_query_count_does_not_grow_with_rows(
     UsageSnapshotFactory.create(account=account)
     client.force_login(leader)
     # session, user, role groups, account, contacts, deals, timeline, latest usage;
-    # + success: current plan, reviews, open renewal, open tasks
-    with django_assert_num_queries(8 + 4):
+    # + success: current plan, reviews, open renewal, open tasks;
+    # + health: recent scores, live override; + live alerts
+    with django_assert_num_queries(8 + 4 + 3):
         response = client.get(reverse("account", args=[account.pk]))
     assert response.content.decode().count('class="badge">Champion') == rows
 

@@ -91,8 +91,11 @@ def archive(store: Store, req: Request, object_type: str, object_id: str) -> Res
     return Response(204)
 
 
-def _batch(results: list[dict[str, Any]], errors: list[dict[str, Any]], ok: int) -> Response:
-    now = iso_from_ms(0)
+def _batch(
+    store: Store, results: list[dict[str, Any]], errors: list[dict[str, Any]], *, ok: int
+) -> Response:
+    """HubSpot's batch envelope: `ok` when every input worked, else 207 with the errors."""
+    now = iso_from_ms(store.clock.now_ms())
     body: dict[str, Any] = {
         "status": "COMPLETE",
         "results": results,
@@ -103,12 +106,6 @@ def _batch(results: list[dict[str, Any]], errors: list[dict[str, Any]], ok: int)
         body["errors"] = errors
         body["numErrors"] = len(errors)
     return Response(207 if errors else ok, body)
-
-
-def _stamp_batch(store: Store, response: Response) -> Response:
-    now = iso_from_ms(store.clock.now_ms())
-    response.body["startedAt"] = response.body["completedAt"] = now
-    return response
 
 
 def batch_read(store: Store, req: Request, object_type: str) -> Response:
@@ -141,7 +138,7 @@ def batch_read(store: Store, req: Request, object_type: str) -> Response:
                 ids=missing,
             )
         )
-    return _stamp_batch(store, _batch(results, errors, 200))
+    return _batch(store, results, errors, ok=200)
 
 
 def batch_create(store: Store, req: Request, object_type: str) -> Response:
@@ -153,7 +150,7 @@ def batch_create(store: Store, req: Request, object_type: str) -> Response:
         record = store.create(object_type, item.get("properties") or {})
         _associate_inputs(store, object_type, record.id, item.get("associations") or [])
         results.append(render(store, record, properties=list(record.properties)))
-    return _stamp_batch(store, _batch(results, [], 201))
+    return _batch(store, results, [], ok=201)
 
 
 def _item_failure(exc: SandboxError, item_id: str) -> dict[str, Any]:
@@ -175,7 +172,7 @@ def batch_update(store: Store, req: Request, object_type: str) -> Response:
             results.append(render(store, record, properties=list(record.properties)))
         except SandboxError as exc:
             errors.append(_item_failure(exc, item_id))
-    return _stamp_batch(store, _batch(results, errors, 200))
+    return _batch(store, results, errors, ok=200)
 
 
 def batch_upsert(store: Store, req: Request, object_type: str) -> Response:
@@ -203,7 +200,7 @@ def batch_upsert(store: Store, req: Request, object_type: str) -> Response:
             results.append({**shown, "new": is_new})
         except SandboxError as exc:
             errors.append(_item_failure(exc, key))
-    return _stamp_batch(store, _batch(results, errors, 200))
+    return _batch(store, results, errors, ok=200)
 
 
 def batch_archive(store: Store, req: Request, object_type: str) -> Response:

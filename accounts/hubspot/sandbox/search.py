@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
+from collections.abc import Callable
 from typing import Any
 
 from .clock import ms_from_text
@@ -48,41 +49,53 @@ def _tokens(text: str) -> list[str]:
     return [t for t in re.split(r"[^\w@.*-]+", text.lower()) if t]
 
 
-def _matches(filter_: dict[str, Any], values: dict[str, str], prop_type: str) -> bool:
+def _compile(filter_: dict[str, Any], prop_type: str) -> Callable[[dict[str, str]], bool]:
+    """A predicate for one filter, with the filter's own values converted once."""
     op = filter_.get("operator", "EQ")
     name = filter_.get("propertyName", "")
-    raw = values.get(name, "")
-    if op == "HAS_PROPERTY":
-        return raw != ""
-    if op == "NOT_HAS_PROPERTY":
-        return raw == ""
+    if op in {"HAS_PROPERTY", "NOT_HAS_PROPERTY"}:
+        wanted = op == "HAS_PROPERTY"
+        return lambda values: (values.get(name, "") != "") is wanted
     if op in {"CONTAINS_TOKEN", "NOT_CONTAINS_TOKEN"}:
         pattern = str(filter_.get("value", "")).lower()
-        hit = any(fnmatch.fnmatchcase(t, pattern) for t in [raw.lower(), *_tokens(raw)])
-        return hit if op == "CONTAINS_TOKEN" else not hit
+        contains = op == "CONTAINS_TOKEN"
+
+        def token(values: dict[str, str]) -> bool:
+            raw = values.get(name, "")
+            hit = any(fnmatch.fnmatchcase(t, pattern) for t in [raw.lower(), *_tokens(raw)])
+            return hit is contains
+
+        return token
     if op in {"IN", "NOT_IN"}:
-        wanted = {_typed(prop_type, str(v)) for v in filter_.get("values", [])}
-        hit = raw != "" and _typed(prop_type, raw) in wanted
-        return hit if op == "IN" else not hit
-    if op == "NEQ":
-        return raw == "" or _typed(prop_type, raw) != _typed(prop_type, str(filter_.get("value")))
-    if raw == "":
-        return False
-    mine = _typed(prop_type, raw)
+        members = {_typed(prop_type, str(v)) for v in filter_.get("values", [])}
+        inside = op == "IN"
+
+        def member(values: dict[str, str]) -> bool:
+            raw = values.get(name, "")
+            return (raw != "" and _typed(prop_type, raw) in members) is inside
+
+        return member
     low = _typed(prop_type, str(filter_.get("value", "")))
-    if mine is None or low is None:
-        return False
-    if op == "BETWEEN":
-        high = _typed(prop_type, str(filter_.get("highValue", "")))
-        return high is not None and low <= mine <= high
-    comparisons = {
-        "EQ": mine == low,
-        "LT": mine < low,
-        "LTE": mine <= low,
-        "GT": mine > low,
-        "GTE": mine >= low,
-    }
-    return comparisons[op]
+    if op == "NEQ":
+        return lambda values: values.get(name, "") == "" or _typed(prop_type, values[name]) != low
+    high = _typed(prop_type, str(filter_.get("highValue", ""))) if op == "BETWEEN" else None
+    compare: Callable[[Any], bool] = {
+        "EQ": lambda mine: mine == low,
+        "LT": lambda mine: mine < low,
+        "LTE": lambda mine: mine <= low,
+        "GT": lambda mine: mine > low,
+        "GTE": lambda mine: mine >= low,
+        "BETWEEN": lambda mine: high is not None and low <= mine <= high,
+    }[op]
+
+    def ordered(values: dict[str, str]) -> bool:
+        raw = values.get(name, "")
+        if raw == "" or low is None:
+            return False
+        mine = _typed(prop_type, raw)
+        return mine is not None and compare(mine)
+
+    return ordered
 
 
 def _validate(store: Store, object_type: str, body: dict[str, Any]) -> tuple[int, int]:
@@ -125,16 +138,13 @@ def search(store: Store, object_type: str, body: dict[str, Any]) -> dict[str, An
     defined = store.properties[object_type]
     groups = body.get("filterGroups") or []
 
+    compiled = [
+        [_compile(f, defined[f["propertyName"]]["type"]) for f in g.get("filters") or []]
+        for g in groups
+    ]
+
     def keep(values: dict[str, str]) -> bool:
-        if not groups:
-            return True
-        return any(
-            all(
-                _matches(f, values, defined[f["propertyName"]]["type"])
-                for f in g.get("filters") or []
-            )
-            for g in groups
-        )
+        return not compiled or any(all(p(values) for p in group) for group in compiled)
 
     hits = [(r, v) for r, v in store.search_view(object_type) if keep(v)]
     hits.sort(key=lambda rv: int(rv[0].id))

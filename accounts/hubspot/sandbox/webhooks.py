@@ -97,7 +97,7 @@ class WebhookDispatcher:
             self._stop = True
             self._cond.notify_all()
         if self._thread:
-            self._thread.join(timeout=5)
+            self._thread.join(timeout=1)
 
     def on_event(self, event: Event) -> None:
         """Store listener: queue one delivery per matching subscription."""
