@@ -27,6 +27,16 @@ SCHEDULES: list[Recurring] = [
         func="success.tasks.renewals_open_due",
         schedule_type=Schedule.DAILY,
     ),
+    Recurring(
+        name="health: score the portfolio",
+        func="success.health.tasks.score_portfolio",
+        schedule_type=Schedule.DAILY,
+    ),
+    Recurring(
+        name="alerts: evaluate rules",
+        func="success.alerts.tasks.evaluate_rules",
+        schedule_type=Schedule.DAILY,
+    ),
 ]
 
 
