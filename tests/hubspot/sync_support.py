@@ -132,3 +132,8 @@ def portfolio(
                 {"from": "contacts", "fromKey": f"p{i}-{k}", "to": "companies", "toKey": f"c{i}"}
             )
     return seed(sandbox, data)
+
+
+def catch_up(clock: ManualClock) -> None:
+    """Move HubSpot's clock to the present, so edits come after our last import started."""
+    clock.advance(ms=max(int(time.time() * 1000) - clock.now_ms(), 0))
