@@ -15,6 +15,7 @@ from accounts import demo as accounts_demo
 # Builders that run after the accounts demo, in order. Each is idempotent.
 APP_BUILDERS: list[str] = [
     "onboarding.demo.build",
+    "success.demo.build",
 ]
 
 

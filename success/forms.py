@@ -157,7 +157,7 @@ ActionItemFormSet = forms.formset_factory(ActionItemForm, extra=3, max_num=20)
 
 
 class ForecastForm(forms.Form):
-    category = forms.ChoiceField(label="Forecast", choices=ForecastCategory.choices)
+    category = forms.ChoiceField(label="Forecast category", choices=ForecastCategory.choices)
     forecast_arr = forms.DecimalField(
         label="Forecast ARR", max_digits=14, decimal_places=2, min_value=Decimal(0)
     )

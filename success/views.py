@@ -428,11 +428,13 @@ def renewal_forecast(request: AuthedRequest, pk: int) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         try:
-            services.renewal_forecast_change(renewal=renewal, by=request.user, **form.cleaned_data)
+            changed = services.renewal_forecast_change(
+                renewal=renewal, by=request.user, **form.cleaned_data
+            )
         except ValidationError as exc:
             _apply_errors(form, exc)
         else:
-            messages.success(request, f"Forecast is now {renewal.get_forecast_category_display()}.")
+            messages.success(request, f"Forecast is now {changed.get_forecast_category_display()}.")
             return redirect(renewal)
     return _form_page(
         request,
