@@ -65,6 +65,8 @@ class DatabaseRateBudget:
         sleep: Callable[[float], None] = time.sleep,
         daily_cap: int | None = None,
     ) -> None:
+        if tier not in TIER_LIMITS:
+            raise ValueError(f"HUBSPOT_TIER must be one of {sorted(TIER_LIMITS)}, not {tier!r}")
         per_ten, per_day = TIER_LIMITS[tier]
         self.ten_second_cap = max(1, int(per_ten * headroom))
         self.search_cap = max(1, int(SEARCH_PER_SECOND * headroom))

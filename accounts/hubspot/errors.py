@@ -24,7 +24,8 @@ class HubSpotError(Exception):
         policy_name: str = "",
         body: dict[str, Any] | None = None,
     ) -> None:
-        super().__init__(f"HubSpot {status} {category or policy_name}: {message}".strip())
+        reference = f" (correlationId {correlation_id})" if correlation_id else ""
+        super().__init__(f"HubSpot {status} {category or policy_name}: {message}{reference}")
         self.status = status
         self.message = message
         self.correlation_id = correlation_id

@@ -136,3 +136,8 @@ def test_concurrent_callers_never_lose_a_count() -> None:
     assert usage_on(fake.now)["calls"] == 160
     window = HubSpotRateWindow.objects.get(bucket="ten_seconds")
     assert window.calls == 160
+
+
+def test_unknown_tier_is_refused_with_the_choices() -> None:
+    with pytest.raises(ValueError, match="professional"):
+        DatabaseRateBudget(tier="platinum")

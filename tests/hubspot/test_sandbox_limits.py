@@ -6,7 +6,7 @@ import pytest
 from hubspot import HubSpot
 from hubspot.crm.objects import ApiException, PublicObjectSearchRequest
 
-from accounts.hubspot.sandbox import ManualClock, Sandbox
+from accounts.hubspot.sandbox import ManualClock, Sandbox, SandboxServer
 
 from .conftest import TOKEN, error_body
 
@@ -96,7 +96,7 @@ def test_professional_tier_allows_190(hubspot: HubSpot, sandbox: Sandbox) -> Non
     assert headers["X-HubSpot-RateLimit-Daily"] == "625000"
 
 
-def test_wrong_token_is_401(server) -> None:
+def test_wrong_token_is_401(server: SandboxServer) -> None:
     bad = HubSpot(access_token="wrong", host=server.url)
     with pytest.raises(ApiException) as caught:
         bad.crm.objects.basic_api.get_page("companies")

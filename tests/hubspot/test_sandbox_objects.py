@@ -16,7 +16,7 @@ from hubspot.crm.objects import (
     SimplePublicObjectInputForCreate,
 )
 
-from accounts.hubspot.sandbox import ManualClock, Sandbox, seed
+from accounts.hubspot.sandbox import ManualClock, Sandbox, SandboxServer, seed
 
 from .conftest import error_body
 
@@ -41,7 +41,7 @@ def test_create_answers_201_with_string_properties_and_ms_timestamps(hubspot: Hu
     assert created.archived is False
 
 
-def test_raw_record_shape(server, sandbox: Sandbox) -> None:
+def test_raw_record_shape(server: SandboxServer, sandbox: Sandbox) -> None:
     import json
     import urllib.request
 

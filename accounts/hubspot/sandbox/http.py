@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import SandboxError
+from .errors import SandboxError, too_many_inputs
 
 
 @dataclass
@@ -39,8 +39,6 @@ class Response:
 
 def inputs(body: dict[str, Any], *, limit: int) -> list[dict[str, Any]]:
     """A batch body's `inputs`, or HubSpot's 400 when there are more than `limit`."""
-    from .errors import too_many_inputs
-
     items = body.get("inputs")
     if not isinstance(items, list):
         raise SandboxError(400, "Invalid input JSON: inputs must be a list")
