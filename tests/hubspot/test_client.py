@@ -254,3 +254,15 @@ def test_batch_read_by_unique_property(client: HubSpotClient, sandbox: Sandbox) 
     )
     assert [r["properties"]["email"] for r in read.results] == ["ann@acme.com"]
     assert read.errors[0]["context"]["ids"] == ["nobody@acme.com"]
+
+
+def test_upserts_locked_for_two_seconds_are_retried_past_the_lock(
+    client: HubSpotClient, sandbox: Sandbox, sleep: FakeSleep
+) -> None:
+    _upsert_key(sandbox)
+    sandbox.faults.configure(lock_after_upsert_s=2.0)
+    rows = [{"id": f"acc-{i}", "properties": {"name": f"A{i}"}} for i in range(150)]
+    result = client.batch_upsert("companies", rows, id_property="lifecycle_account_id")
+    assert len(result.results) == 150
+    # The second chunk meets the lock: 1 s is not enough, 1 + 2 s is.
+    assert sleep.waits == [1.0, 2.0]

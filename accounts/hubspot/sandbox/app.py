@@ -118,7 +118,8 @@ class Sandbox:
         """Faults apply to the CRM API only, never to the /_sandbox controls."""
         if request.path.startswith("/_sandbox"):
             return None
-        return self.faults.decide(upsert=request.path.endswith("/batch/upsert"))
+        upsert = request.path.endswith("/batch/upsert")
+        return self.faults.decide(upsert=upsert, now_ms=self.clock.now_ms())
 
     def handle(self, request: Request) -> Response:
         try:

@@ -17,6 +17,8 @@ class FaultSettings:
     slow_seconds: float = 0.0
     drop_rate: float = 0.0
     locked_upsert_rate: float = 0.0
+    # After each bulk upsert, further upserts answer 423 for this long (HubSpot: ~2 s).
+    lock_after_upsert_s: float = 0.0
     # Deterministic faults for tests, served to the next requests in turn: a status,
     # "drop" (close the connection unanswered) or "slow:SECONDS".
     queued: list[int | str] = field(default_factory=list)
@@ -32,6 +34,7 @@ class Fault:
 class Faults:
     def __init__(self, settings: FaultSettings | None = None, *, seed: int = 0) -> None:
         self.settings = settings or FaultSettings()
+        self._locked_until_ms = 0
         self._random = random.Random(seed)
         self._lock = threading.Lock()
 
@@ -47,10 +50,14 @@ class Faults:
         with self._lock:
             self.settings.queued.extend(items)
 
-    def decide(self, *, upsert: bool) -> Fault | None:
-        """The fault this request meets, if any."""
+    def decide(self, *, upsert: bool, now_ms: int = 0) -> Fault | None:
+        """The fault this request meets, if any (`now_ms` on the sandbox's clock)."""
         with self._lock:
             s = self.settings
+            if upsert and s.lock_after_upsert_s:
+                if now_ms < self._locked_until_ms:
+                    return Fault("locked", status=423)
+                self._locked_until_ms = now_ms + int(s.lock_after_upsert_s * 1000)
             if s.queued:
                 item = s.queued.pop(0)
                 if item == "drop":
