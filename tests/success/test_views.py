@@ -293,3 +293,30 @@ def test_closing_through_the_form_requires_a_churn_reason(client: Any, csm: Any)
     assert response.status_code == 302
     renewal.refresh_from_db()
     assert renewal.status == Renewal.Status.RENEWED
+
+
+def test_ticking_a_task_with_htmx_returns_only_the_objectives(client: Any, csm: Any) -> None:
+    objective = ObjectiveFactory.create(plan__account__owner=csm)
+    task = SuccessTaskFactory.create(account=objective.plan.account, objective=objective)
+    client.force_login(csm)
+    plan_url = reverse("success:plan", args=[objective.plan.account_id])
+    response = client.post(
+        reverse("success:task_done", args=[task.pk]),
+        {"next": plan_url, "done": "1"},
+        headers={"HX-Request": "true"},
+        follow=True,
+    )
+    body = response.content.decode()
+    assert body.lstrip().startswith('<section class="panel" id="objectives">')
+    assert "<html" not in body
+    task.refresh_from_db()
+    assert task.done
+
+
+def test_task_done_ignores_offsite_next(client: Any, csm: Any) -> None:
+    task = SuccessTaskFactory.create(account__owner=csm)
+    client.force_login(csm)
+    response = client.post(
+        reverse("success:task_done", args=[task.pk]), {"next": "https://evil.example/"}
+    )
+    assert response["Location"] == reverse("success:my_work")
