@@ -16,6 +16,7 @@ from accounts import demo as accounts_demo
 APP_BUILDERS: list[str] = [
     "onboarding.demo.build",
     "success.demo.build",
+    "lifecycle.metrics.demo.build",
 ]
 
 

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from . import views
+from . import views, views_metrics
 
 handler403 = "lifecycle.views.permission_denied"
 
@@ -13,6 +13,14 @@ urlpatterns = [
     path("accounts/", views.portfolio, name="portfolio"),
     path("accounts/export.csv", views.portfolio_export, name="portfolio_export"),
     path("accounts/<int:pk>/", views.account_overview, name="account"),
+    path("metrics/", views_metrics.metrics_dashboard, name="metrics"),
+    path("metrics/export.csv", views_metrics.metrics_export, name="metrics_export"),
+    path("metrics/<slug:metric>/", views_metrics.metrics_drill, name="metrics_drill"),
+    path(
+        "metrics/<slug:metric>/export.csv",
+        views_metrics.metrics_drill_export,
+        name="metrics_drill_export",
+    ),
     path("", include("accounts.urls")),
     path("", include("success.health.urls")),
     path("", include("success.alerts.urls")),

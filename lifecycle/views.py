@@ -9,7 +9,8 @@ from typing import Any
 from django.conf import settings
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from accounts import selectors
@@ -26,7 +27,15 @@ SORTABLE = ["name", "owner", "stage", "arr", "renewal", "health", "activity"]
 
 @require_GET
 def home(request: AuthedRequest) -> HttpResponse:
-    return redirect("portfolio")
+    """This week's numbers: a CSM's own book; the whole portfolio for others."""
+    from .metrics.home import week_figures
+    from .metrics.scope import Scope
+
+    own_book = role_of(request.user) == Role.CSM
+    scope = Scope(owner_id=request.user.pk) if own_book else Scope()
+    today = timezone.localdate()
+    context = {"week": week_figures(scope=scope, today=today), "own_book": own_book}
+    return render(request, "lifecycle/home.html", context)
 
 
 def _portfolio_filter(request: AuthedRequest) -> PortfolioFilter:

@@ -15,6 +15,6 @@ def login(live_server: Any, page: Any) -> Callable[[str, str], None]:
         page.get_by_label("Username").fill(username)
         page.get_by_label("Password").fill(password)
         page.get_by_role("button", name="Sign in").click()
-        page.wait_for_url(f"{live_server.url}/accounts/**")
+        page.wait_for_url(lambda url: "/login/" not in url)
 
     return sign_in

@@ -86,7 +86,14 @@ def _milestone_kwargs(account: Any) -> dict[str, Any]:
 # url name -> list of (variant, kwargs from the objects, expected per role)
 Objects = dict[str, Any]
 EXPECTED: dict[str, list[tuple[str, Callable[[Objects], dict[str, Any]], dict[str, int]]]] = {
-    "home": [("", lambda o: {}, statuses(302, 302, 302, 302, 302))],
+    "home": [("", lambda o: {}, READ)],
+    # Metrics: leaders, admins and viewers; a CSM sees their book on the home page.
+    "metrics": [("", lambda o: {}, statuses(302, 200, 200, 403, 200))],
+    "metrics_export": [("", lambda o: {}, statuses(302, 200, 200, 403, 200))],
+    "metrics_drill": [("", lambda o: {"metric": "churn"}, statuses(302, 200, 200, 403, 200))],
+    "metrics_drill_export": [
+        ("", lambda o: {"metric": "churn"}, statuses(302, 200, 200, 403, 200))
+    ],
     "login": [("", lambda o: {}, statuses(200, 200, 200, 200, 200))],
     "logout": [("", lambda o: {}, statuses(302, 405, 405, 405, 405))],
     "portfolio": [("", lambda o: {}, READ)],

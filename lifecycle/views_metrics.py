@@ -1,0 +1,177 @@
+"""The metrics dashboard for leaders: figures, trends, drill-downs, CSV."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from datetime import date
+from itertools import islice
+from typing import Any
+
+from django.http import Http404, HttpResponse, StreamingHttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from accounts.http import AuthedRequest
+from accounts.models import Account
+from accounts.roles import Role, require, role_of
+
+from .metrics.dashboard import dashboard
+from .metrics.drills import DRILLS, TODAY_ONLY
+from .metrics.forms import MetricsForm, neighbours, period_query
+
+DRILL_PAGE = 500
+CSV_CHUNK = 2000
+
+
+def require_metrics(user: Any) -> None:
+    """Leaders, admins and viewers read the portfolio's numbers; a CSM's home
+    page shows their own book."""
+    require(
+        role_of(user) in (Role.ADMIN, Role.LEADER, Role.VIEWER),
+        "The metrics dashboard is for CS leaders, admins and viewers.",
+    )
+
+
+def _form(request: AuthedRequest) -> MetricsForm:
+    form = MetricsForm(request.GET, today=timezone.localdate())
+    form.is_valid()
+    return form
+
+
+def _filters_query(request: AuthedRequest) -> str:
+    query = request.GET.copy()
+    for key in ("page",):
+        query.pop(key, None)
+    return query.urlencode()
+
+
+@require_GET
+def metrics_dashboard(request: AuthedRequest) -> HttpResponse:
+    require_metrics(request.user)
+    form = _form(request)
+    today = timezone.localdate()
+    period = form.period()
+    board = dashboard(scope=form.scope(), period=period, today=today)
+    before, after = neighbours(period)
+    context = {
+        "form": form,
+        "board": board,
+        "query": period_query(period, request.GET),
+        "before": before,
+        "before_query": period_query(before, request.GET),
+        "after": after,
+        "after_query": period_query(after, request.GET) if after.start <= today else "",
+        "today": today,
+    }
+    return render(request, "lifecycle/metrics/dashboard.html", context)
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+def _csv_response(rows: Iterator[list[Any]], filename: str) -> StreamingHttpResponse:
+    writer = csv.writer(_Echo())
+    response = StreamingHttpResponse(
+        (writer.writerow(row) for row in rows), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@require_GET
+def metrics_export(request: AuthedRequest) -> StreamingHttpResponse:
+    """Every figure for the chosen period and the eleven before it."""
+    require_metrics(request.user)
+    form = _form(request)
+    board = dashboard(scope=form.scope(), period=form.period(), today=timezone.localdate())
+
+    def rows() -> Iterator[list[Any]]:
+        yield ["metric", "unit", *(f"{p.start}..{p.end}" for p in board.periods)]
+        for m in board.metrics:
+            yield [m.label, m.unit, *("" if v is None else _plain(v) for v in m.values)]
+        for band, _label in (("green", ""), ("yellow", ""), ("red", "")):
+            yield [
+                f"Accounts in the {band} band",
+                "count",
+                *(h.counts.get(band, "") if h.scored_on else "" for h in board.health),
+            ]
+        yield [
+            "At-risk ARR (today)",
+            "money",
+            *([""] * (len(board.periods) - 1)),
+            board.at_risk.arr,
+        ]
+
+    return _csv_response(rows(), f"metrics-{board.period.start}-{board.period.end}.csv")
+
+
+def _plain(value: Any) -> str:
+    from decimal import Decimal
+
+    if isinstance(value, Decimal):
+        return f"{value.quantize(Decimal('0.01'))}"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def _drill(metric: str) -> Any:
+    drill = DRILLS.get(metric)
+    if drill is None:
+        raise Http404("No such figure.")
+    return drill
+
+
+def _with_accounts(rows: list[tuple[int, list[Any]]]) -> list[tuple[Account, list[Any]]]:
+    accounts = Account.objects.select_related("owner").in_bulk([pk for pk, _ in rows])
+    return [(accounts[pk], cells) for pk, cells in rows if pk in accounts]
+
+
+@require_GET
+def metrics_drill(request: AuthedRequest, metric: str) -> HttpResponse:
+    require_metrics(request.user)
+    drill = _drill(metric)
+    form = _form(request)
+    period = form.period()
+    today = timezone.localdate()
+    rows = list(drill.rows(form.scope(), period, today, DRILL_PAGE + 1))
+    context = {
+        "form": form,
+        "drill": drill,
+        "metric": metric,
+        "period": period,
+        "today_only": metric in TODAY_ONLY,
+        "rows": _with_accounts(rows[:DRILL_PAGE]),
+        "more": len(rows) > DRILL_PAGE,
+        "page_size": DRILL_PAGE,
+        "query": _filters_query(request),
+    }
+    return render(request, "lifecycle/metrics/drill.html", context)
+
+
+@require_GET
+def metrics_drill_export(request: AuthedRequest, metric: str) -> StreamingHttpResponse:
+    require_metrics(request.user)
+    drill = _drill(metric)
+    form = _form(request)
+    period = form.period()
+    today: date = timezone.localdate()
+
+    def rows() -> Iterator[list[Any]]:
+        yield ["account_id", "account", "owner", "segment", *drill.columns]
+        source = drill.rows(form.scope(), period, today, None)
+        while chunk := list(islice(source, CSV_CHUNK)):
+            for account, cells in _with_accounts(chunk):
+                yield [
+                    account.pk,
+                    account.name,
+                    account.owner.email if account.owner else "",
+                    account.segment,
+                    *(_plain(c) for c in cells),
+                ]
+
+    return _csv_response(rows(), f"{metric}-{period.start}-{period.end}.csv")
