@@ -1,0 +1,230 @@
+"""Benchmark the HubSpot import: a sandbox with N companies and 2N deals, imported into
+a throwaway PostgreSQL database three ways:
+
+(a) our import with limits off; (b) our import with the sandbox on the professional
+tier and our shared rate budget, as a fraction of the tier's ceiling (190 requests per
+10 s x 100 records per page = 1,900 records/s); (c) a naive baseline in the same run,
+hubspot-api-client's get_all() and update_or_create per record, and the speed-up.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import time
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+from django.db import connection
+from django.utils import timezone
+
+from accounts.hubspot.budget import DatabaseRateBudget
+from accounts.hubspot.client import HubSpotClient
+from accounts.hubspot.engine.importer import import_run, run_start
+from accounts.hubspot.models import HubSpotRateWindow, SyncRun
+from accounts.hubspot.sandbox import Sandbox, SandboxServer, seed
+from accounts.models import Account, Deal, Pipeline, PipelineStage
+
+TOKEN = "bench-token"
+TIER_CEILING = 1_900  # professional: 190 requests / 10 s, 100 records per list page
+PORTS = range(8301, 8400)
+
+
+def _portfolio(n: int) -> dict[str, Any]:
+    data: dict[str, Any] = {"companies": [], "deals": [], "associations": []}
+    stages = ["appointmentscheduled", "qualifiedtobuy", "closedwon", "closedlost"]
+    for i in range(n):
+        data["companies"].append(
+            {
+                "key": f"c{i}",
+                "properties": {
+                    "name": f"Company {i}",
+                    "domain": f"company{i}.example",
+                    "annualrevenue": str(1000 + i),
+                },
+            }
+        )
+        for j in range(2):
+            data["deals"].append(
+                {
+                    "key": f"d{i}-{j}",
+                    "properties": {
+                        "dealname": f"Deal {i}-{j}",
+                        "amount": str(100 * (j + 1)),
+                        "closedate": "2026-06-30T00:00:00.000Z",
+                        "pipeline": "default",
+                        "dealstage": stages[(i + j) % len(stages)],
+                    },
+                }
+            )
+            data["associations"].append(
+                {"from": "deals", "fromKey": f"d{i}-{j}", "to": "companies", "toKey": f"c{i}"}
+            )
+    return data
+
+
+def _serve(sandbox: Sandbox) -> SandboxServer:
+    for port in PORTS:
+        try:
+            return SandboxServer(sandbox, port=port).start()
+        except OSError:
+            continue
+    raise RuntimeError("no free port in 8301-8399")
+
+
+def _wipe() -> None:
+    Deal.objects.all().delete()
+    Account.objects.all().delete()
+    PipelineStage.objects.all().delete()
+    Pipeline.objects.all().delete()
+    SyncRun.objects.all().delete()
+    HubSpotRateWindow.objects.all().delete()
+
+
+class Command(BaseCommand):
+    help = "Benchmark the HubSpot import against the sandbox (uses a throwaway database)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--companies", type=int, default=20_000)
+        parser.add_argument("--output", default="bench/results/hubspot_import.json")
+        parser.add_argument(
+            "--skip-naive", action="store_true", help="Skip the (slow) naive baseline."
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        n = options["companies"]
+        creation = connection.creation
+        original = connection.settings_dict["NAME"]
+        self.stdout.write(f"Creating a throwaway database next to {original}...")
+        bench_db = creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
+        try:
+            results = self._run(n, skip_naive=options["skip_naive"])
+        finally:
+            creation.destroy_test_db(original, verbosity=0)
+        results["database"] = f"PostgreSQL (throwaway {bench_db})"
+        out = Path(options["output"])
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(results, indent=2) + "\n")
+        self.stdout.write(self.style.SUCCESS(f"Wrote {out}"))
+
+    def _run(self, n: int, *, skip_naive: bool) -> dict[str, Any]:
+        sandbox = Sandbox(tier="off", access_token=TOKEN)
+        started = time.perf_counter()
+        seed(sandbox, _portfolio(n))
+        self.stdout.write(
+            f"Seeded {n:,} companies and {2 * n:,} deals in {time.perf_counter() - started:.1f}s"
+        )
+        server = _serve(sandbox)
+        records = 3 * n
+        try:
+            fast = self._ours(server, records, budget=None)
+            self.stdout.write(
+                f"(a) limits off: {fast['records_per_second']:,.0f} records/s "
+                f"({fast['seconds']:.1f}s)"
+            )
+            sandbox.limiter.set_tier("professional")
+            tiered = self._ours(server, records, budget=DatabaseRateBudget(tier="professional"))
+            share = tiered["records_per_second"] / TIER_CEILING
+            self.stdout.write(
+                f"(b) professional tier: {tiered['records_per_second']:,.0f} records/s = "
+                f"{share:.0%} of {TIER_CEILING:,}/s ({tiered['seconds']:.1f}s)"
+            )
+            sandbox.limiter.set_tier("off")
+            naive = None if skip_naive else self._naive(server, records)
+            if naive:
+                speedup = fast["records_per_second"] / naive["records_per_second"]
+                self.stdout.write(
+                    f"(c) naive get_all() + update_or_create: {naive['records_per_second']:,.0f} "
+                    f"records/s ({naive['seconds']:.1f}s); ours is {speedup:.1f}x faster"
+                )
+        finally:
+            server.stop()
+        return {
+            "when": timezone.now().isoformat(),
+            "companies": n,
+            "deals": 2 * n,
+            "records": records,
+            "python": platform.python_version(),
+            "limits_off": fast,
+            "professional_tier": {
+                **tiered,
+                "ceiling_records_per_second": TIER_CEILING,
+                "fraction_of_ceiling": round(share, 3),
+            },
+            "naive_baseline": naive,
+            "speedup_vs_naive": round(fast["records_per_second"] / naive["records_per_second"], 1)
+            if naive
+            else None,
+        }
+
+    def _ours(self, server: SandboxServer, records: int, *, budget: Any) -> dict[str, Any]:
+        _wipe()
+        client = HubSpotClient(access_token=TOKEN, base_url=server.url, budget=budget)
+        started = time.perf_counter()
+        run = import_run(run_start(SyncRun.Kind.IMPORT), client=client)
+        seconds = time.perf_counter() - started
+        assert Account.objects.count() * 3 == records, "every company imported"
+        assert Deal.objects.count() * 3 == 2 * records, "every deal imported"
+        return {
+            "seconds": round(seconds, 2),
+            "records_per_second": round(records / seconds, 1),
+            "created": run.created,
+            "quarantined": run.quarantined,
+        }
+
+    def _naive(self, server: SandboxServer, records: int) -> dict[str, Any]:
+        """What a first integration usually does: fetch everything, then one
+        update_or_create (and lookups) per record."""
+        from hubspot import HubSpot
+
+        _wipe()
+        api = HubSpot(access_token=TOKEN, host=server.url)
+        started = time.perf_counter()
+        pipelines = api.crm.pipelines.pipelines_api.get_all("deals").results
+        for p in pipelines:
+            pipeline, _ = Pipeline.objects.update_or_create(
+                hubspot_id=p.id, defaults={"label": p.label, "display_order": p.display_order}
+            )
+            for s in p.stages:
+                closed = s.metadata.get("isClosed") == "true"
+                won = closed and Decimal(s.metadata.get("probability", "0")) >= 1
+                PipelineStage.objects.update_or_create(
+                    pipeline=pipeline,
+                    hubspot_id=s.id,
+                    defaults={"label": s.label, "is_closed": closed, "is_won": won},
+                )
+        companies = api.crm.companies.get_all(properties=["name", "domain", "annualrevenue"])
+        for c in companies:
+            Account.objects.update_or_create(
+                hubspot_id=c.id,
+                defaults={
+                    "name": c.properties["name"],
+                    "domain": c.properties.get("domain") or "",
+                    "arr": Decimal(c.properties.get("annualrevenue") or "0"),
+                },
+            )
+        deals = api.crm.deals.get_all(
+            properties=["dealname", "amount", "closedate", "pipeline", "dealstage"],
+            associations=["companies"],
+        )
+        for d in deals:
+            company_id = d.associations["companies"].results[0].id
+            stage = PipelineStage.objects.select_related("pipeline").get(
+                pipeline__hubspot_id=d.properties["pipeline"], hubspot_id=d.properties["dealstage"]
+            )
+            Deal.objects.update_or_create(
+                hubspot_id=d.id,
+                defaults={
+                    "name": d.properties["dealname"],
+                    "amount": Decimal(d.properties.get("amount") or "0"),
+                    "close_date": (d.properties.get("closedate") or "")[:10] or None,
+                    "account": Account.objects.get(hubspot_id=company_id),
+                    "pipeline": stage.pipeline,
+                    "stage": stage,
+                },
+            )
+        seconds = time.perf_counter() - started
+        assert Deal.objects.count() * 3 == 2 * records
+        return {"seconds": round(seconds, 2), "records_per_second": round(records / seconds, 1)}
