@@ -45,11 +45,14 @@ def test_same_account_and_day_twice_updates_never_duplicates(leader: Any, api_as
     account: Any = AccountFactory()
     client = api_as(leader)
     client.post(URL, {"rows": [_row(account, active_users=10, seats_used=3)]}, format="json")
+    first = UsageSnapshot.objects.get(account=account)
     response = client.post(URL, {"rows": [_row(account, active_users=12)]}, format="json")
     assert response.status_code == 200
     snapshot = UsageSnapshot.objects.get(account=account)
     assert snapshot.active_users == 12
     assert snapshot.seats_used is None  # a reading replaces the day's reading entirely
+    assert snapshot.created_at == first.created_at
+    assert snapshot.updated_at > first.updated_at
 
 
 def test_one_bad_row_stores_nothing_and_says_why(leader: Any, api_as: Any) -> None:
