@@ -136,7 +136,7 @@ def _wait_until_listening(port: int, process: subprocess.Popen[bytes]) -> None:
 
 def test_management_command_serves_and_saves_state(tmp_path: Path) -> None:
     port = free_port()
-    state = tmp_path / "portal.json"
+    state = tmp_path / "var" / "portal.json"
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "lifecycle.settings.test"}
     process = subprocess.Popen(
         [

@@ -158,7 +158,11 @@ def seed(sandbox: Sandbox, data: dict[str, Any]) -> dict[str, dict[str, str]]:
 
 
 def save_file(sandbox: Sandbox, path: Path) -> None:
-    path.write_text(json.dumps(dump(sandbox), indent=1))
+    """Write the dump atomically, so a crash mid-save never leaves half a portal."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(path.suffix + ".tmp")
+    partial.write_text(json.dumps(dump(sandbox), indent=1))
+    partial.replace(path)
 
 
 def load_file(sandbox: Sandbox, path: Path) -> None:
