@@ -32,7 +32,7 @@ def test_plans_list_annotates_the_next_open_milestone_and_sorts_late_first(csm: 
     services.milestone_complete(
         milestone=late.milestones.get(kind=MilestoneKind.KICKOFF), by=csm, on=today(), note=""
     )
-    rows = list(selectors.plans_list())
+    rows: list[Any] = list(selectors.plans_list())  # annotated: next_title, next_due
     assert [r.pk for r in rows] == [late.pk, fresh.pk]
     assert rows[0].status == PlanStatus.LATE
     assert rows[0].next_title == "Workspace configured"  # kickoff is done
