@@ -171,3 +171,17 @@ def test_management_command_serves_and_saves_state(tmp_path: Path) -> None:
     assert process.returncode == 0, stderr.decode()
     saved = json.loads(state.read_text())
     assert [r["properties"]["name"] for r in saved["records"]["companies"]] == ["A"]
+
+
+def test_demo_portal_is_linked_and_valid(hubspot: HubSpot, sandbox: Sandbox) -> None:
+    from accounts.hubspot.sandbox.demo import demo_portal
+
+    ids = demo_portal(sandbox, companies=5)
+    assert len(ids["companies"]) == 5 and ids["deals"] and ids["contacts"]
+    assert len(hubspot.crm.owners.owners_api.get_page().results) == 4
+    company = ids["companies"]["c0"]
+    got = hubspot.crm.objects.basic_api.get_by_id(
+        "companies", company, associations=["deals", "contacts"]
+    )
+    assert got.associations["deals"].results and got.associations["contacts"].results
+    assert demo_portal(Sandbox(), companies=5) == ids  # the same portal every run

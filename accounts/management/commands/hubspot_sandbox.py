@@ -1,6 +1,7 @@
 """Run the HubSpot sandbox: a fake HubSpot portal for development and end-to-end tests.
 
     python manage.py hubspot_sandbox --port 8111 --tier professional --state var/hubspot.json
+    python manage.py hubspot_sandbox --demo 40      # a believable portal to develop against
 
 Point Lifecycle at it with HUBSPOT_BASE_URL=http://127.0.0.1:8111 and any token (or the
 one given with --token). Act as a HubSpot user through /_sandbox/ (see
@@ -31,6 +32,9 @@ class Command(BaseCommand):
         parser.add_argument("--tier", choices=sorted(TIERS), default="professional")
         parser.add_argument("--state", type=Path, help="JSON file to load from and save to")
         parser.add_argument("--seed", type=Path, help="JSON seed (records, owners, properties)")
+        parser.add_argument(
+            "--demo", type=int, default=0, metavar="N", help="Add N demo companies with deals"
+        )
         parser.add_argument("--token", default="", help="Require this bearer token")
         parser.add_argument("--search-delay-ms", type=int, default=2000)
         parser.add_argument("--merge-new-ids", action="store_true")
@@ -63,6 +67,10 @@ class Command(BaseCommand):
                 seed(sandbox, json.loads(options["seed"].read_text()))
             except (OSError, ValueError, KeyError) as exc:
                 raise CommandError(f"Could not seed from {options['seed']}: {exc}") from exc
+        if options["demo"]:
+            from accounts.hubspot.sandbox.demo import demo_portal
+
+            demo_portal(sandbox, companies=options["demo"])
         try:
             server = SandboxServer(sandbox, host=options["host"], port=options["port"])
         except OSError as exc:
