@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.conf import settings
 from django_q.models import Schedule
 
 
@@ -21,6 +22,17 @@ SCHEDULES: list[Recurring] = [
         name="onboarding: refresh plan statuses",
         func="onboarding.tasks.onboarding_statuses_refresh",
         schedule_type=Schedule.DAILY,
+    ),
+    Recurring(
+        name="hubspot: incremental sync",
+        func="accounts.hubspot.tasks.hubspot_poll",
+        schedule_type=Schedule.MINUTES,
+        minutes=settings.HUBSPOT_POLL_MINUTES,
+    ),
+    Recurring(
+        name="hubspot: archived sweep",
+        func="accounts.hubspot.tasks.hubspot_archived_sweep",
+        schedule_type=Schedule.HOURLY,
     ),
     Recurring(
         name="success: open due renewals",

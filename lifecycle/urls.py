@@ -26,6 +26,7 @@ urlpatterns = [
     path("", include("success.alerts.urls")),
     path("onboarding/", include("onboarding.urls")),
     path("", include("success.urls")),
+    path("", include("accounts.hubspot.urls")),
     path("api/", include("lifecycle.api_urls")),
     path("admin/", admin.site.urls),
 ]

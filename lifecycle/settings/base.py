@@ -161,6 +161,10 @@ HUBSPOT_ACCESS_TOKEN = os.environ.get("HUBSPOT_ACCESS_TOKEN", "")
 HUBSPOT_CLIENT_SECRET = os.environ.get("HUBSPOT_CLIENT_SECRET", "")
 HUBSPOT_BASE_URL = os.environ.get("HUBSPOT_BASE_URL", "https://api.hubapi.com")
 HUBSPOT_TIER = os.environ.get("HUBSPOT_TIER", "professional")
+# Incremental sync runs every this many minutes; ARR comes from this company property,
+# or from the sum of won deals with "won_deals".
+HUBSPOT_POLL_MINUTES = int(os.environ.get("HUBSPOT_POLL_MINUTES", "5"))
+HUBSPOT_ARR_SOURCE = os.environ.get("HUBSPOT_ARR_SOURCE", "annualrevenue")
 
 # The API: OpenAPI schema at /api/schema/, docs served from our own static files.
 API_USAGE_INGEST_MAX_ROWS = 5000

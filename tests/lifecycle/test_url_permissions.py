@@ -159,6 +159,17 @@ EXPECTED: dict[str, list[tuple[str, Callable[[Objects], dict[str, Any]], dict[st
     # API tokens page (admins); revoking is POST only.
     "accounts:api_tokens": [("", lambda o: {}, ADMIN_ONLY)],
     "accounts:api_token_revoke": [("", lambda o: {"pk": 1}, POST_ONLY)],
+    # HubSpot: admins run the sync; everyone who reads an account reads its journal.
+    # The webhook receiver needs no login (HubSpot signs it) and only takes POST.
+    "hubspot:status": [("", lambda o: {}, ADMIN_ONLY)],
+    "hubspot:import_start": [("", lambda o: {}, POST_ONLY)],
+    "hubspot:sync_start": [("", lambda o: {}, POST_ONLY)],
+    "hubspot:owner_map": [("", lambda o: {"pk": 1}, POST_ONLY)],
+    "hubspot:issues": [("", lambda o: {}, ADMIN_ONLY)],
+    "hubspot:issues_retry": [("", lambda o: {}, POST_ONLY)],
+    "hubspot:journal": [("", lambda o: {}, ADMIN_ONLY)],
+    "hubspot:account_journal": [("", lambda o: {"pk": o["own"].pk}, READ)],
+    "hubspot:webhooks": [("", lambda o: {}, statuses(405, 405, 405, 405, 405))],
     # The API docs page is for people, so it sends anonymous visitors to sign in.
     "api:schema": [("", lambda o: {}, API_READ)],
     "api:docs": [("", lambda o: {}, READ)],
