@@ -10,6 +10,9 @@ from django import forms
 from django.core.validators import RegexValidator
 from django.db.models import QuerySet
 from django_filters.fields import IsoDateTimeField
+from rest_framework.exceptions import ValidationError
+from rest_framework.filters import OrderingFilter
+from rest_framework.request import Request
 
 from ..models import Account, Segment, Stage, UsageSnapshot, normalise_domain
 
@@ -89,3 +92,35 @@ class UsageSnapshotFilter(django_filters.FilterSet):
     class Meta:
         model = UsageSnapshot
         fields: list[str] = []
+
+
+class StrictOrderingFilter(OrderingFilter):
+    """`?ordering=<field>` or `-<field>`, one of the view's `ordering_fields`.
+
+    One field only: cursor pagination positions pages on the first ordering
+    field, so more would promise what it cannot keep. An unknown field is a
+    400 rather than silently ignored, and the schema lists the choices."""
+
+    def get_ordering(self, request: Request, queryset: QuerySet[Any], view: Any) -> Any:
+        value = request.query_params.get(self.ordering_param)
+        if value is None:
+            return self.get_default_ordering(view)
+        choices = self._choices(view)
+        if value not in choices:
+            raise ValidationError({self.ordering_param: [f"Choose one of: {', '.join(choices)}."]})
+        return [value]
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        return [
+            {
+                "name": self.ordering_param,
+                "required": False,
+                "in": "query",
+                "description": "Sort by this field; prefix with `-` for descending.",
+                "schema": {"type": "string", "enum": self._choices(view)},
+            }
+        ]
+
+    def _choices(self, view: Any) -> list[str]:
+        fields = list(getattr(view, "ordering_fields", None) or [])
+        return [term for field in fields for term in (field, f"-{field}")]

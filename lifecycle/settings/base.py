@@ -133,7 +133,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "accounts.api.pagination.ApiCursorPagination",
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
-        "rest_framework.filters.OrderingFilter",
+        "accounts.api.filters.StrictOrderingFilter",
     ],
     "DEFAULT_THROTTLE_CLASSES": ["accounts.api.throttling.ApiTokenRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"api": "1200/min", "api_ingest": "120/min"},

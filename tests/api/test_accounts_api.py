@@ -119,6 +119,8 @@ def test_updated_since_returns_only_changed_accounts(leader: Any, api_as: Any) -
         ({"cursor": "not-a-cursor"}, "cursor"),
         ({"hubspot_id": "x" * 40}, "hubspot_id"),
         ({"updated_since": "0001-01-01T00:00:00+05:00"}, "updated_since"),
+        ({"ordering": "owner__password"}, "ordering"),
+        ({"ordering": "name,id"}, "ordering"),
     ],
 )
 def test_bad_query_parameters_are_400_with_field_errors(
