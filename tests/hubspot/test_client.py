@@ -41,7 +41,7 @@ def client(server: SandboxServer, sleep: FakeSleep) -> HubSpotClient:
     return HubSpotClient(
         access_token=TOKEN,
         base_url=server.url,
-        timeout=(1.0, 0.5),
+        timeout=(5.0, 10.0),  # generous: a loaded CI machine must not cause retries
         policy=RetryPolicy(jitter=lambda: 0.0),
         sleep=sleep,
     )
@@ -207,10 +207,17 @@ def test_post_is_retried_and_creates_once(
 
 
 def test_dropped_connection_and_timeout_are_retried(
-    client: HubSpotClient, sandbox: Sandbox, sleep: FakeSleep
+    server: SandboxServer, sandbox: Sandbox, sleep: FakeSleep
 ) -> None:
-    sandbox.faults.queue("drop", "slow:0.8")
-    assert client.create("companies", properties={"name": "A"})["id"]
+    impatient = HubSpotClient(
+        access_token=TOKEN,
+        base_url=server.url,
+        timeout=(5.0, 0.3),
+        policy=RetryPolicy(jitter=lambda: 0.0),
+        sleep=sleep,
+    )
+    sandbox.faults.queue("drop", "slow:1.5")
+    assert impatient.pipelines()
     assert sleep.waits == [1.0, 2.0]
 
 
