@@ -2,18 +2,31 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.db import transaction
+from django.utils import timezone
 from django_q.tasks import async_task
 
 from accounts.models import OwnerLink, User
 
 from .models import SyncIssue, SyncRun
 
+# A running run whose heartbeat is older than this is taken to have crashed.
+STALE_AFTER = timedelta(minutes=15)
+
 TASKS = {
     SyncRun.Kind.IMPORT: "accounts.hubspot.tasks.hubspot_import",
     SyncRun.Kind.POLL: "accounts.hubspot.tasks.hubspot_poll",
     SyncRun.Kind.RETRY: "accounts.hubspot.tasks.hubspot_issues_retry",
 }
+
+
+def run_is_alive(run: SyncRun) -> bool:
+    recent = timezone.now() - STALE_AFTER
+    return run.status == SyncRun.Status.RUNNING and bool(
+        run.heartbeat_at and run.heartbeat_at >= recent
+    )
 
 
 def sync_run_queue(*, kind: str) -> SyncRun:
@@ -24,6 +37,8 @@ def sync_run_queue(*, kind: str) -> SyncRun:
         from .engine.importer import resumable_import
 
         run = resumable_import()
+        if run is not None and run_is_alive(run):
+            return run  # already importing: do not start a second worker on it
     if run is None:
         run = SyncRun.objects.create(kind=kind)
     task = TASKS[SyncRun.Kind(kind)]

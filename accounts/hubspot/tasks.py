@@ -44,7 +44,7 @@ def hubspot_poll(run_id: int | None = None) -> None:
         run = SyncRun.objects.create(kind=SyncRun.Kind.POLL)
     else:
         found = SyncRun.objects.filter(pk=run_id, kind=SyncRun.Kind.POLL).first()
-        if found is None:
+        if found is None or found.status != SyncRun.Status.QUEUED:
             return
         run = found
     poll_run(run, client=client_from_settings(), config=mapping_config())

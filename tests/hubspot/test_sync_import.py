@@ -4,10 +4,12 @@ fixed number of queries per page."""
 
 from __future__ import annotations
 
+import io
 from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.core.management import call_command
 
 from accounts.hubspot.client import HubSpotClient
 from accounts.hubspot.engine.importer import import_run, resumable_import, run_start
@@ -22,7 +24,14 @@ from accounts.hubspot.sandbox import Sandbox, seed
 from accounts.models import Account, Contact, Deal, OwnerLink, PipelineStage
 from tests.factories import AccountFactory, UserFactory
 
-from .sync_support import client, portfolio, sync_clock, sync_sandbox, sync_server  # noqa: F401
+from .sync_support import (  # noqa: F401
+    client,
+    hubspot_settings,
+    portfolio,
+    sync_clock,
+    sync_sandbox,
+    sync_server,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -218,3 +227,28 @@ def test_arr_can_be_the_sum_of_won_deals(client: HubSpotClient, sync_sandbox: Sa
     account = Account.objects.get(hubspot_id=ids["companies"]["c0"])
     assert account.arr == Decimal("1000.00")  # two won deals of 500; the lost one is not linked
     assert SyncChange.objects.filter(account=account, field="arr", new_value="1000.00").exists()
+
+
+def test_hubspot_import_command_shows_progress_and_resumes_the_unfinished_run(
+    sync_sandbox: Sandbox, hubspot_settings: None
+) -> None:
+    portfolio(sync_sandbox, companies=5, deals_per_company=1)
+    crashed = SyncRun.objects.create(
+        kind=SyncRun.Kind.IMPORT,
+        status=SyncRun.Status.RUNNING,
+        cursors={"companies": {"after": None, "done": True}},
+        records_done=5,
+    )
+    out = io.StringIO()
+
+    call_command("hubspot_import", stdout=out)
+
+    text = out.getvalue()
+    assert f"Resuming import #{crashed.pk}" in text
+    assert "[##############################] 100%" in text
+    crashed.refresh_from_db()
+    # Companies were marked done before the crash, so only deals were asked for; they
+    # are quarantined because their companies never came in.
+    assert crashed.status == SyncRun.Status.DONE
+    assert (crashed.records_done, crashed.quarantined) == (10, 5)
+    assert SyncIssue.objects.filter(object_type="deals").count() == 5
