@@ -165,3 +165,11 @@ def test_only_admins_manage_tokens(
     token.refresh_from_db()
     assert token.revoked_at is None
     assert ApiToken.objects.count() == 1
+
+
+def test_only_admins_see_the_api_tokens_link(client: Any, admin_user: Any, leader: Any) -> None:
+    link = reverse("accounts:api_tokens")
+    client.force_login(admin_user)
+    assert f'href="{link}"' in client.get(reverse("portfolio")).content.decode()
+    client.force_login(leader)
+    assert f'href="{link}"' not in client.get(reverse("portfolio")).content.decode()
