@@ -47,7 +47,10 @@ def hubspot_poll(run_id: int | None = None) -> None:
         if found is None or found.status != SyncRun.Status.QUEUED:
             return
         run = found
-    poll_run(run, client=client_from_settings(), config=mapping_config())
+    client = client_from_settings()
+    poll_run(run, client=client, config=mapping_config())
+    # Webhook events a failed apply left behind (HubSpot was down, say) go in now.
+    events_apply(client=client, config=mapping_config())
 
 
 def hubspot_archived_sweep() -> None:

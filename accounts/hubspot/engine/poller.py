@@ -24,7 +24,13 @@ from django.utils import timezone
 from .. import mapping
 from ..client import SEARCH_PAGE_MAX, HubSpotClient
 from ..models import SyncCursor, SyncRun, SyncSource
-from .importer import ASSOCIATIONS, OBJECT_ORDER, properties_for
+from .importer import (
+    ASSOCIATIONS,
+    OBJECT_ORDER,
+    owners_import,
+    pipelines_import,
+    properties_for,
+)
 from .writers import PAGE_WRITERS, PageResult, SyncContext, records_archive
 
 logger = logging.getLogger(__name__)
@@ -181,10 +187,19 @@ def poll_run(
         status=SyncRun.Status.RUNNING, started_at=now, heartbeat_at=now
     )
     run.refresh_from_db()
-    ctx = SyncContext(source=SyncSource.POLL, run=run, config=config).load()
     try:
+        # Cheap (one call each) and it lets new stages and owners map without an import.
+        owners_import(client)
+        pipelines_import(client)
+        ctx = SyncContext(source=SyncSource.POLL, run=run, config=config).load()
         for object_type in OBJECT_ORDER:
             _poll_type(run, object_type, client, ctx, page_size, cap, overlap_ms)
+        from .retry import POLL_RETRY_LIMIT, issues_reapply
+
+        retried = issues_reapply(client=client, ctx=ctx, limit=POLL_RETRY_LIMIT)
+        SyncRun.objects.filter(pk=run.pk).update(
+            created=F("created") + retried.created, updated=F("updated") + retried.updated
+        )
     except BaseException as exc:
         SyncRun.objects.filter(pk=run.pk).update(
             status=SyncRun.Status.FAILED,
