@@ -194,3 +194,25 @@ def test_journal_pages_overall_and_per_account(
     assert SyncChange.objects.filter(account=account).count() == 2
     page = web.get(reverse("account", args=[account.pk])).content.decode()
     assert reverse("hubspot:account_journal", args=[account.pk]) in page
+
+
+def test_buttons_queue_a_full_import_and_an_incremental_sync(
+    sync_sandbox: Sandbox,
+    hubspot_settings: None,
+    admin_user: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    portfolio(sync_sandbox, companies=2, deals_per_company=1)
+    web = Client()
+    web.force_login(admin_user)
+    # Q_CLUSTER sync=True in tests: the queued task runs when the request commits.
+    with django_capture_on_commit_callbacks(execute=True):
+        response = web.post(reverse("hubspot:import_start"))
+    assert response.status_code == 302
+    run = SyncRun.objects.get(kind=SyncRun.Kind.IMPORT)
+    assert (run.status, run.created) == (SyncRun.Status.DONE, 4)
+    with django_capture_on_commit_callbacks(execute=True):
+        web.post(reverse("hubspot:sync_start"))
+    poll = SyncRun.objects.get(kind=SyncRun.Kind.POLL)
+    assert poll.status == SyncRun.Status.DONE
+    assert Account.objects.count() == 2 and Deal.objects.count() == 2

@@ -271,3 +271,18 @@ def test_merge_points_our_account_at_the_survivor_and_keeps_cs_data(
     # HubSpot moved the merged company's deal to the survivor; so did we.
     assert Deal.objects.filter(account=keeper).count() == 2
     assert SyncChange.objects.filter(account_id=other_pk, field="merged_into").exists()
+
+
+def test_a_delivery_is_stored_in_one_insert_that_drops_repeats(
+    django_assert_num_queries: Any,
+) -> None:
+    from accounts.hubspot.webhooks import events_store
+
+    events = [
+        _event("deal.propertyChange", str(1000 + i), 5, propertyName="amount") for i in range(50)
+    ]
+    with django_assert_num_queries(1):
+        assert events_store(events + events[:10]) == 50
+    with django_assert_num_queries(1):
+        assert events_store(events[:20]) == 0
+    assert WebhookEvent.objects.count() == 50
