@@ -276,9 +276,15 @@ def build(
     return DemoResult(True, made, f"Created {made:,} demo accounts.")
 
 
-def _company_name(rng: random.Random, index: int, total_base: int = 500) -> str:
+def _company_name(rng: random.Random, index: int, used: set[str], total_base: int = 500) -> str:
+    """Plain names for the first 500 accounts (never the same twice), numbered after."""
     base = f"{rng.choice(PREFIXES)}{rng.choice(SUFFIXES)} {rng.choice(KINDS)}"
-    return base if index < total_base else f"{base} {index}"
+    if index >= total_base:
+        return f"{base} {index}"
+    while base in used:
+        base = f"{rng.choice(PREFIXES)}{rng.choice(SUFFIXES)} {rng.choice(KINDS)}"
+    used.add(base)
+    return base
 
 
 def _build_chunk(
@@ -295,6 +301,7 @@ def _build_chunk(
 ) -> None:
     now = timezone.now()
     rows: list[tuple[Account, str]] = []
+    used_names: set[str] = set()
     for i in range(start, start + n):
         segment = rng.choices(list(SEGMENT_ARR), weights=[15, 35, 50])[0]
         pattern = rng.choices(["healthy", "declining", "churning"], weights=[60, 25, 15])[0]
@@ -312,7 +319,7 @@ def _build_chunk(
             stage = Stage.RENEWAL
         else:
             stage = rng.choice([Stage.ADOPTION, Stage.VALUE_REALISED, Stage.EXPANSION])
-        name = _company_name(rng, i)
+        name = _company_name(rng, i, used_names)
         slug = "".join(ch for ch in name.lower() if ch.isalnum())
         account = Account(
             name=name,
@@ -410,26 +417,27 @@ def _usage_history(
     slide, churning ones collapse in the last months."""
     low, high = SEGMENT_SEATS[Segment(account.segment)]
     seats = rng.randint(low, high)
-    level = rng.uniform(0.65, 0.95) if pattern == "healthy" else rng.uniform(0.5, 0.85)
+    level = rng.uniform(0.6, 0.9) if pattern == "healthy" else rng.uniform(0.5, 0.85)
     snapshots = []
     for month in range(11, -1, -1):
         when = today - timedelta(days=30 * month)
         if account.contract_start and when < account.contract_start:
             continue
         if pattern == "healthy":
-            level = min(1.0, level + rng.uniform(-0.03, 0.05))
+            level = min(1.0, level + rng.uniform(-0.04, 0.04))
         elif pattern == "declining":
             level = max(0.1, level - rng.uniform(0.0, 0.06))
         else:
             level = max(0.02, level - (rng.uniform(0.08, 0.18) if month < 5 else 0.01))
-        active = max(0, round(seats * level))
+        # Most customers buy seats with headroom; only the keenest fill them.
+        active = max(0, round(seats * level * 0.85))
         snapshots.append(
             UsageSnapshot(
                 account=account,
                 date=when,
                 active_users=active,
                 seats_purchased=seats,
-                seats_used=min(seats, round(active * 1.1)),
+                seats_used=min(seats, round(active * 1.05)),
                 logins_30d=active * rng.randint(8, 20),
                 core_features_adopted=max(0, min(10, round(10 * level + rng.uniform(-1, 1)))),
                 open_tickets=rng.randint(0, 3) if pattern == "healthy" else rng.randint(2, 12),

@@ -17,6 +17,8 @@ APP_BUILDERS: list[str] = [
     "onboarding.demo.build",
     "success.demo.build",
     "lifecycle.metrics.demo.build",
+    "success.health.demo.build",
+    "success.alerts.demo.build",
 ]
 
 

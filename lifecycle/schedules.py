@@ -4,8 +4,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.conf import settings
+from django.utils import timezone
 from django_q.models import Schedule
 
 
@@ -15,6 +17,9 @@ class Recurring:
     func: str
     schedule_type: str
     minutes: int | None = None
+    # For daily jobs: the UTC hour of the first run, so jobs that read each
+    # other's output run in order (health scores before alert rules).
+    at_hour: int | None = None
 
 
 SCHEDULES: list[Recurring] = [
@@ -43,11 +48,13 @@ SCHEDULES: list[Recurring] = [
         name="health: score the portfolio",
         func="success.health.tasks.score_portfolio",
         schedule_type=Schedule.DAILY,
+        at_hour=2,
     ),
     Recurring(
         name="alerts: evaluate rules",
         func="success.alerts.tasks.evaluate_rules",
         schedule_type=Schedule.DAILY,
+        at_hour=3,
     ),
 ]
 
@@ -56,15 +63,19 @@ def schedules_sync() -> list[str]:
     """Create missing schedules and update changed ones; idempotent."""
     out = []
     for spec in SCHEDULES:
-        _, created = Schedule.objects.update_or_create(
-            name=spec.name,
-            defaults={
-                "func": spec.func,
-                "schedule_type": spec.schedule_type,
-                "minutes": spec.minutes,
-                "repeats": -1,
-            },
-        )
+        defaults: dict[str, object] = {
+            "func": spec.func,
+            "schedule_type": spec.schedule_type,
+            "minutes": spec.minutes,
+            "repeats": -1,
+        }
+        created = not Schedule.objects.filter(name=spec.name).exists()
+        if spec.at_hour is not None and created:
+            # Only a new schedule gets a first run; an existing one keeps its cadence.
+            now = timezone.now()
+            first = now.replace(hour=spec.at_hour, minute=0, second=0, microsecond=0)
+            defaults["next_run"] = first if first > now else first + timedelta(days=1)
+        Schedule.objects.update_or_create(name=spec.name, defaults=defaults)
         out.append(f"{'created' if created else 'updated'} schedule {spec.name}")
     if not out:
         out.append("no schedules declared yet")

@@ -10,6 +10,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("settings/", views.settings_home, name="settings"),
     path("accounts/", views.portfolio, name="portfolio"),
     path("accounts/export.csv", views.portfolio_export, name="portfolio_export"),
     path("accounts/<int:pk>/", views.account_overview, name="account"),

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET
 from accounts import selectors
 from accounts.filters import OWNER_ALL, OWNER_ME, PortfolioFilter
 from accounts.http import AuthedRequest
-from accounts.roles import Role, can_edit_account, role_of, sees_all_writes
+from accounts.roles import Role, can_edit_account, require_admin, role_of, sees_all_writes
 from onboarding import selectors as onboarding_selectors
 from success import selectors as success_selectors
 from success.alerts import selectors as alerts_selectors
@@ -138,6 +138,7 @@ def account_overview(request: AuthedRequest, pk: int) -> HttpResponse:
     account = get_object_or_404(selectors.portfolio_accounts(), pk=pk)
     context = {
         "account": account,
+        "today": timezone.localdate(),
         "can_edit": can_edit_account(request.user, account),
         "can_reassign": sees_all_writes(request.user),
         "contacts": selectors.account_contacts(account=account),
@@ -161,3 +162,9 @@ def permission_denied(request: HttpRequest, exception: Exception | None = None) 
         {"message": message or "Your role does not allow this.", "role": role_of(request.user)},
         status=403,
     )
+
+
+@require_GET
+def settings_home(request: AuthedRequest) -> HttpResponse:
+    require_admin(request.user)
+    return render(request, "lifecycle/settings.html")

@@ -21,7 +21,7 @@ from accounts.models import (
 )
 
 
-class UserFactory(factory.django.DjangoModelFactory):
+class UserFactory(factory.django.DjangoModelFactory[User]):
     class Meta:
         model = User
         django_get_or_create = ("username",)
@@ -39,7 +39,7 @@ class UserFactory(factory.django.DjangoModelFactory):
             obj.groups.add(Group.objects.get_or_create(name=extracted)[0])
 
 
-class AccountFactory(factory.django.DjangoModelFactory):
+class AccountFactory(factory.django.DjangoModelFactory[Account]):
     class Meta:
         model = Account
 
@@ -52,7 +52,7 @@ class AccountFactory(factory.django.DjangoModelFactory):
     stage = Stage.ADOPTION
 
 
-class ContactFactory(factory.django.DjangoModelFactory):
+class ContactFactory(factory.django.DjangoModelFactory[Contact]):
     class Meta:
         model = Contact
 
@@ -62,14 +62,14 @@ class ContactFactory(factory.django.DjangoModelFactory):
     role = Contact.Role.CHAMPION
 
 
-class PipelineFactory(factory.django.DjangoModelFactory):
+class PipelineFactory(factory.django.DjangoModelFactory[Pipeline]):
     class Meta:
         model = Pipeline
 
     label = factory.Sequence(lambda n: f"Pipeline {n}")
 
 
-class PipelineStageFactory(factory.django.DjangoModelFactory):
+class PipelineStageFactory(factory.django.DjangoModelFactory[PipelineStage]):
     class Meta:
         model = PipelineStage
 
@@ -77,7 +77,7 @@ class PipelineStageFactory(factory.django.DjangoModelFactory):
     label = factory.Sequence(lambda n: f"Stage {n}")
 
 
-class DealFactory(factory.django.DjangoModelFactory):
+class DealFactory(factory.django.DjangoModelFactory[Deal]):
     class Meta:
         model = Deal
 
@@ -89,7 +89,7 @@ class DealFactory(factory.django.DjangoModelFactory):
     kind = Deal.Kind.NEW
 
 
-class UsageSnapshotFactory(factory.django.DjangoModelFactory):
+class UsageSnapshotFactory(factory.django.DjangoModelFactory[UsageSnapshot]):
     class Meta:
         model = UsageSnapshot
 

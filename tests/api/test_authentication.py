@@ -167,9 +167,13 @@ def test_only_admins_manage_tokens(
     assert ApiToken.objects.count() == 1
 
 
-def test_only_admins_see_the_api_tokens_link(client: Any, admin_user: Any, leader: Any) -> None:
+def test_only_admins_reach_the_api_tokens_page_from_settings(
+    client: Any, admin_user: Any, leader: Any
+) -> None:
     link = reverse("accounts:api_tokens")
     client.force_login(admin_user)
-    assert f'href="{link}"' in client.get(reverse("portfolio")).content.decode()
+    assert f'href="{reverse("settings")}"' in client.get(reverse("portfolio")).content.decode()
+    assert f'href="{link}"' in client.get(reverse("settings")).content.decode()
     client.force_login(leader)
-    assert f'href="{link}"' not in client.get(reverse("portfolio")).content.decode()
+    assert f'href="{reverse("settings")}"' not in client.get(reverse("portfolio")).content.decode()
+    assert client.get(reverse("settings")).status_code == 403

@@ -87,6 +87,7 @@ def _milestone_kwargs(account: Any) -> dict[str, Any]:
 Objects = dict[str, Any]
 EXPECTED: dict[str, list[tuple[str, Callable[[Objects], dict[str, Any]], dict[str, int]]]] = {
     "home": [("", lambda o: {}, READ)],
+    "settings": [("", lambda o: {}, ADMIN_ONLY)],
     # Metrics: leaders, admins and viewers; a CSM sees their book on the home page.
     "metrics": [("", lambda o: {}, statuses(302, 200, 200, 403, 200))],
     "metrics_export": [("", lambda o: {}, statuses(302, 200, 200, 403, 200))],

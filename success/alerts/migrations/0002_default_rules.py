@@ -15,7 +15,7 @@ DEFAULT_RULES = [
         "name": "Seats at 80% with advanced features: expansion play",
         "kind": "seat_expansion",
         "threshold": 80,
-        "minimum": 6,
+        "minimum": 7,
         "due_in_days": 1,
     },
 ]
