@@ -18,6 +18,7 @@ from accounts.models import Account
 from accounts.roles import Role, require, role_of
 
 from .metrics.dashboard import dashboard
+from .metrics.db import reporting
 from .metrics.drills import DRILLS, TODAY_ONLY
 from .metrics.forms import MetricsForm, neighbours, period_query
 
@@ -138,14 +139,16 @@ def metrics_drill(request: AuthedRequest, metric: str) -> HttpResponse:
     form = _form(request)
     period = form.period()
     today = timezone.localdate()
-    rows = list(drill.rows(form.scope(), period, today, DRILL_PAGE + 1))
+    with reporting():
+        rows = list(drill.rows(form.scope(), period, today, DRILL_PAGE + 1))
+        accounts = _with_accounts(rows[:DRILL_PAGE])
     context = {
         "form": form,
         "drill": drill,
         "metric": metric,
         "period": period,
         "today_only": metric in TODAY_ONLY,
-        "rows": _with_accounts(rows[:DRILL_PAGE]),
+        "rows": accounts,
         "more": len(rows) > DRILL_PAGE,
         "page_size": DRILL_PAGE,
         "query": _filters_query(request),

@@ -16,6 +16,7 @@ from accounts.models import HealthBand
 
 from . import families, ledger
 from .charts import ColumnChart, StackedBar, column_chart, stacked_share_chart
+from .db import reporting
 from .periods import Period, trailing_periods
 from .scope import Scope
 
@@ -160,6 +161,11 @@ def _ratio_metric(
 
 
 def dashboard(*, scope: Scope, period: Period, today: date) -> Dashboard:
+    with reporting():
+        return _dashboard(scope=scope, period=period, today=today)
+
+
+def _dashboard(*, scope: Scope, period: Period, today: date) -> Dashboard:
     periods = trailing_periods(period)
     arr = ledger.arr_figures(scope=scope, periods=periods)
 

@@ -27,7 +27,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection
-from django.db.models import Aggregate, Count, F, FloatField, Q, Sum
+from django.db.models import Aggregate, Count, F, FloatField, Max, Q, Sum
 from django.utils import timezone
 
 from accounts.models import Account, ForecastCategory, HealthBand
@@ -186,14 +186,16 @@ class HealthDistribution:
 
 def health_distribution(*, scope: Scope, periods: Sequence[Period]) -> list[HealthDistribution]:
     """Accounts per band on each period's last scoring day. Two queries: the
-    scoring days (at most one row per day), then counts on the chosen days."""
-    days = sorted(
-        HealthScore.objects.filter(date__gte=periods[0].start, date__lte=periods[-1].end)
-        .order_by()
-        .values_list("date", flat=True)
-        .distinct()
+    last scoring day of each period, then the counts on those days."""
+    last_days = HealthScore.objects.filter(
+        date__gte=periods[0].start, date__lte=periods[-1].end
+    ).aggregate(
+        **{
+            f"d{i}": Max("date", filter=Q(date__gte=p.start, date__lte=p.end))
+            for i, p in enumerate(periods)
+        }
     )
-    chosen = [max((d for d in days if p.contains(d)), default=None) for p in periods]
+    chosen: list[date | None] = [last_days[f"d{i}"] for i in range(len(periods))]
     counts: dict[tuple[date, str], int] = {}
     wanted = [d for d in chosen if d is not None]
     if wanted:

@@ -42,6 +42,7 @@ from django.db.models import (
     DecimalField,
     Exists,
     F,
+    Max,
     Min,
     OuterRef,
     Q,
@@ -174,59 +175,205 @@ class ArrFigures:
         return Decimal(self.onboarded_accounts) / self.new_accounts * 100
 
 
+KIND_CODES = {K.NEW: 1, K.EXPANSION: 2, K.CONTRACTION: 3, K.CHURN: 4, K.RENEWAL: 5}
+SIGN = {1: 1, 2: 1, 3: -1, 4: -1, 5: 0}
+
+
+class _Sql:
+    """Raw SQL built in text order, so placeholders and params stay aligned."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self.params: list[Any] = []
+
+    def add(self, text: str, *params: Any) -> _Sql:
+        self.parts.append(text)
+        self.params.extend(params)
+        return self
+
+    def add_kind_code(self, expr: str) -> _Sql:
+        self.add(f"CASE {expr}")
+        for kind, code in KIND_CODES.items():
+            self.add(f" WHEN %s THEN {code}", kind.value)
+        return self.add(" ELSE 0 END")
+
+    def bucket(self, expr: str, boundaries: Sequence[date]) -> _Sql:
+        """0 before the first boundary, i + 1 inside period i, len after the last."""
+        if connection.vendor == "postgresql":
+            # A binary search in C, instead of a CASE per boundary per row.
+            marks = ", ".join(["%s"] * len(boundaries))
+            return self.add(
+                f"width_bucket({expr}, ARRAY[{marks}]::date[])",
+                *(_date_param(b) for b in boundaries),
+            )
+        self.add(f"CASE WHEN {expr} IS NULL THEN NULL")
+        for k, boundary in enumerate(boundaries):
+            self.add(f" WHEN {expr} < %s THEN {k}", _date_param(boundary))
+        return self.add(f" ELSE {len(boundaries)} END")
+
+    @property
+    def sql(self) -> str:
+        return "".join(self.parts)
+
+
+def _ledger_sql(scope: Scope, boundaries: Sequence[date]) -> _Sql:
+    """Grouped rows, never one per account: accounts by the buckets their
+    implied opening, start and end fall in; movements by bucket, kind and
+    whether the account was in the cohort (a customer at the period start)."""
+    accounts = (
+        Account.objects.filter(scope.q())
+        .annotate(
+            start_on=Coalesce("contract_start", TruncDate("created_at"), output_field=DateField()),
+            created_on=TruncDate("created_at"),
+            has_plan=Exists(OnboardingPlan.objects.filter(account=OuterRef("pk"))),
+        )
+        .order_by()
+        .values("pk", "arr", "start_on", "created_on", "has_plan")
+    )
+    signed = Case(
+        When(kind__in=[K.NEW, K.EXPANSION], then=F("amount")),
+        When(kind__in=[K.CONTRACTION, K.CHURN], then=-F("amount")),
+        default=Value(ZERO),
+        output_field=MONEY,
+    )
+    per_account = (
+        ArrMovement.objects.order_by()
+        .values("account_id")
+        .annotate(
+            n_new=Count("pk", filter=Q(kind=K.NEW)),
+            first_new=Min("date", filter=Q(kind=K.NEW)),
+            total=Sum(signed),
+            first_move=Min("date"),
+            last_churn=Max("date", filter=Q(kind=K.CHURN)),
+        )
+    )
+    a_sql, a_params = accounts.query.sql_with_params()
+    m_sql, m_params = per_account.query.sql_with_params()
+    n = connection.ops.quote_name
+
+    def least(x: str, y: str) -> str:
+        return f"CASE WHEN {x} <= {y} THEN {x} ELSE {y} END"
+
+    total = f"COALESCE(m.{n('total')}, 0)"
+    start_on, created_on, first_move = (
+        f"a.{n('start_on')}",
+        f"a.{n('created_on')}",
+        f"m.{n('first_move')}",
+    )
+    q = _Sql()
+    q.add(f"WITH a AS ({a_sql}), ", *a_params)
+    q.add(f"m AS ({m_sql}), ", *m_params)
+    q.add(
+        f"t AS (SELECT a.{n('pk')} AS pk, a.{n('has_plan')} AS has_plan, "
+        f"m.{n('first_new')} AS first_new, m.{n('last_churn')} AS last_churn, {total} AS total, "
+        f"CASE WHEN COALESCE(m.{n('n_new')}, 0) = 0 AND a.{n('arr')} > {total} "
+        f"THEN a.{n('arr')} - {total} ELSE 0 END AS implied_amount, "
+        f"CASE WHEN {first_move} IS NULL THEN {start_on} "
+        f"ELSE {least(least(start_on, created_on), first_move)} END AS implied_on "
+        f"FROM a LEFT JOIN m ON m.{n('account_id')} = a.{n('pk')}), "
+    )
+    q.add("u AS (SELECT pk, has_plan, implied_amount, ")
+    q.bucket("CASE WHEN implied_amount > 0 THEN implied_on END", boundaries).add(" AS implied_b, ")
+    q.bucket("COALESCE(first_new, CASE WHEN implied_amount > 0 THEN implied_on END)", boundaries)
+    q.add(" AS became_b, CASE WHEN total + implied_amount <= 0 THEN ")
+    q.bucket("last_churn", boundaries).add(" END AS ended_b FROM t) ")
+    q.add(
+        "SELECT 0, implied_b, became_b, ended_b, CASE WHEN has_plan THEN 1 ELSE 0 END, "
+        "SUM(implied_amount), COUNT(*) FROM u "
+        "GROUP BY implied_b, became_b, ended_b, CASE WHEN has_plan THEN 1 ELSE 0 END "
+    )
+    # Every movement counts towards ARR at the boundaries after it...
+    q.add("UNION ALL SELECT 1, bucket, kind_code, 0, 0, SUM(amount), COUNT(*) FROM (SELECT ")
+    q.add("mv.amount, ").add_kind_code("mv.kind").add(" AS kind_code, ")
+    q.bucket("mv.date", boundaries)
+    q.add(f" AS bucket FROM {ArrMovement._meta.db_table} mv")
+    if scope.is_filtered:
+        q.add(f" JOIN a ON a.{n('pk')} = mv.account_id")
+    q.add(") b GROUP BY bucket, kind_code ")
+    # ...and expansion, contraction and churn inside the periods count for
+    # retention when the account was a customer at the period's start.
+    q.add(
+        "UNION ALL SELECT 2, bucket, kind_code, 1, 0, SUM(amount), COUNT(*) FROM (SELECT "
+        "mv.amount, u.became_b, u.ended_b, "
+    )
+    q.add_kind_code("mv.kind").add(" AS kind_code, ")
+    q.bucket("mv.date", boundaries)
+    q.add(
+        f" AS bucket FROM {ArrMovement._meta.db_table} mv JOIN u ON u.pk = mv.account_id "
+        "WHERE mv.date >= %s AND mv.date < %s AND mv.kind IN (%s, %s, %s)) b ",
+        _date_param(boundaries[0]),
+        _date_param(boundaries[-1]),
+        K.EXPANSION.value,
+        K.CONTRACTION.value,
+        K.CHURN.value,
+    )
+    q.add(
+        "WHERE became_b <= bucket - 1 AND (ended_b IS NULL OR ended_b >= bucket) "
+        "GROUP BY bucket, kind_code"
+    )
+    return q
+
+
+def _fetch(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return list(cursor.fetchall())
+
+
 def arr_figures(*, scope: Scope, periods: Sequence[Period]) -> list[ArrFigures]:
     """ARR at start and end, new, expansion, contraction and churn for each of
     `periods` (back to back, oldest first), plus new accounts and how many of
-    them have an onboarding plan. One query."""
+    them have an onboarding plan. One query that returns grouped rows (at most
+    a few per period and kind), summed here."""
     boundaries = [p.start for p in periods] + [periods[-1].after]
-    inner_sql, inner_params = _per_account(
-        scope, boundaries, with_plan=True
-    ).query.sql_with_params()
-    selects: list[str] = []
-    params: list[Any] = []
-    for i in range(len(periods)):
-        s, e = _q(f"s{i}"), _q(f"s{i + 1}")
-        cohort = f"{s} > 0"
-        selects += [
-            f"SUM(CASE WHEN {cohort} THEN {s} ELSE 0 END)",
-            f"SUM({e})",
-            f"SUM(CASE WHEN {cohort} THEN 0 ELSE {e} END)",
-            f"SUM(CASE WHEN {cohort} THEN {_q(f'x{i}')} ELSE 0 END)",
-            f"SUM(CASE WHEN {cohort} THEN {_q(f'c{i}')} ELSE 0 END)",
-            f"SUM(CASE WHEN {cohort} THEN {_q(f'ch{i}')} ELSE 0 END)",
-            f"SUM(CASE WHEN {cohort} THEN 1 ELSE 0 END)",
-            f"SUM(CASE WHEN {cohort} AND {_q(f'ch{i}')} > 0 THEN 1 ELSE 0 END)",
-        ]
-        became = _q("became_customer")
-        new_in = f"{became} >= %s AND {became} < %s"
-        selects += [
-            f"SUM(CASE WHEN {new_in} THEN 1 ELSE 0 END)",
-            f"SUM(CASE WHEN {new_in} AND {_q('has_plan')} THEN 1 ELSE 0 END)",
-        ]
-        bounds = [_date_param(boundaries[i]), _date_param(boundaries[i + 1])]
-        params += bounds + bounds
-    # The outer placeholders come before the inner ones in the final SQL.
-    sql = f"SELECT {', '.join(selects)} FROM ({inner_sql}) t"
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, *inner_params])
-        row = cursor.fetchone()
+    q = _ledger_sql(scope, boundaries)
+    n = len(periods)
+    implied_before = [ZERO] * (n + 2)  # by bucket
+    signed_in = [ZERO] * (n + 2)
+    cohort_sum: dict[tuple[int, int], Decimal] = {}
+    churned: list[int] = [0] * (n + 2)
+    became = [0] * (n + 2)
+    onboarded = [0] * (n + 2)
+    ended = [0] * (n + 2)
+    for part, b1, b2, b3, b4, amount, count in _fetch(q.sql, q.params):
+        if part == 0:  # accounts: implied bucket, became, ended, has plan
+            if b1 is not None:
+                implied_before[b1] += money(amount)
+            if b2 is not None:
+                became[b2] += count
+                onboarded[b2] += count if b4 else 0
+                if b3 is not None:
+                    ended[b3] += count
+        elif part == 1:  # movements: bucket, kind code
+            signed_in[b1] += SIGN[b2] * money(amount)
+        else:  # movements of the period's cohort: bucket, kind code
+            cohort_sum[(b1, b2)] = cohort_sum.get((b1, b2), ZERO) + money(amount)
+            if b2 == KIND_CODES[K.CHURN]:
+                churned[b1] += count
+
+    def ledger_before(k: int) -> Decimal:
+        """ARR before boundary k: everything in buckets 0..k."""
+        return sum(implied_before[: k + 1], ZERO) + sum(signed_in[: k + 1], ZERO)
+
     out = []
-    width = 10
     for i, period in enumerate(periods):
-        v = row[i * width : (i + 1) * width]
+        start, end = ledger_before(i), ledger_before(i + 1)
+        expansion = cohort_sum.get((i + 1, KIND_CODES[K.EXPANSION]), ZERO)
+        contraction = cohort_sum.get((i + 1, KIND_CODES[K.CONTRACTION]), ZERO)
+        churn = cohort_sum.get((i + 1, KIND_CODES[K.CHURN]), ZERO)
         out.append(
             ArrFigures(
                 period=period,
-                start=money(v[0]),
-                end=money(v[1]),
-                new=money(v[2]),
-                expansion=money(v[3]),
-                contraction=money(v[4]),
-                churn=money(v[5]),
-                cohort_accounts=int(v[6] or 0),
-                churned_accounts=int(v[7] or 0),
-                new_accounts=int(v[8] or 0),
-                onboarded_accounts=int(v[9] or 0),
+                start=start,
+                end=end,
+                new=end - start - expansion + contraction + churn,
+                expansion=expansion,
+                contraction=contraction,
+                churn=churn,
+                cohort_accounts=sum(became[: i + 1]) - sum(ended[: i + 1]),
+                churned_accounts=churned[i + 1],
+                new_accounts=became[i + 1],
+                onboarded_accounts=onboarded[i + 1],
             )
         )
     return out

@@ -16,5 +16,7 @@ def login(live_server: Any, page: Any) -> Callable[[str, str], None]:
         page.get_by_label("Password").fill(password)
         page.get_by_role("button", name="Sign in").click()
         page.wait_for_url(lambda url: "/login/" not in url)
+        # Signing in lands on the home page; these tests start from the portfolio.
+        page.goto(f"{live_server.url}/accounts/")
 
     return sign_in
