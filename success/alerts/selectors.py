@@ -3,14 +3,14 @@ from __future__ import annotations
 from django.db.models import Case, IntegerField, QuerySet, Value, When
 
 from accounts.models import User
-from accounts.roles import sees_all_writes
+from accounts.roles import Role, role_of
 
 from .models import Alert, AlertRule, ExpansionSignal
 
 
 def alerts_for(*, user: User, status: str = "live", rule_id: int | None = None) -> QuerySet[Alert]:
     qs = Alert.objects.select_related("account", "rule", "owner")
-    if not sees_all_writes(user):
+    if role_of(user) == Role.CSM:  # a CSM's inbox is their book; others read everything
         qs = qs.filter(account__owner=user)
     if status == "live":
         qs = qs.filter(status__in=[Alert.Status.OPEN, Alert.Status.ACKNOWLEDGED])
@@ -23,7 +23,7 @@ def alerts_for(*, user: User, status: str = "live", rule_id: int | None = None) 
 
 def signals_for(*, user: User) -> QuerySet[ExpansionSignal]:
     qs = ExpansionSignal.objects.select_related("account", "raised_by", "followed_up_by")
-    if not sees_all_writes(user):
+    if role_of(user) == Role.CSM:
         qs = qs.filter(account__owner=user)
     open_first = Case(
         When(followed_up_at__isnull=True, then=Value(0)),
