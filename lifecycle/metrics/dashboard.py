@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import cached_property
 from typing import Literal
 
 from accounts.models import HealthBand
@@ -84,7 +85,7 @@ class Metric:
     def change(self) -> str:
         return format_change(self.current, self.previous, self.unit)
 
-    @property
+    @cached_property
     def texts(self) -> list[str]:
         return [format_value(v, self.unit) for v in self.values]
 
@@ -123,18 +124,18 @@ class Dashboard:
     def period(self) -> Period:
         return self.periods[-1]
 
-    @property
+    @cached_property
     def labels(self) -> list[str]:
         return [p.short_label for p in self.periods]
 
     def metric(self, key: str) -> Metric:
         return next(m for m in self.metrics if m.key == key)
 
-    @property
+    @cached_property
     def charts(self) -> list[tuple[Metric, ColumnChart]]:
         return [(m, m.chart(self.labels)) for m in self.metrics]
 
-    @property
+    @cached_property
     def health_chart(self) -> list[StackedBar]:
         return stacked_share_chart([h.counts for h in self.health], HEALTH_KEYS, self.labels)
 

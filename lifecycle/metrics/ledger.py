@@ -42,7 +42,6 @@ from django.db.models import (
     DecimalField,
     Exists,
     F,
-    Max,
     Min,
     OuterRef,
     Q,
@@ -211,15 +210,30 @@ class _Sql:
             self.add(f" WHEN {expr} < %s THEN {k}", _date_param(boundary))
         return self.add(f" ELSE {len(boundaries)} END")
 
+    def period_start(self, bucket: str, boundaries: Sequence[date]) -> _Sql:
+        """The first day of the period a bucket number stands for."""
+        if connection.vendor == "postgresql":
+            marks = ", ".join(["%s"] * len(boundaries))
+            return self.add(
+                f"(ARRAY[{marks}]::date[])[{bucket}]", *(_date_param(b) for b in boundaries)
+            )
+        self.add(f"CASE {bucket}")
+        for k, boundary in enumerate(boundaries[:-1]):
+            self.add(f" WHEN {k + 1} THEN %s", _date_param(boundary))
+        return self.add(" END")
+
     @property
     def sql(self) -> str:
         return "".join(self.parts)
 
 
 def _ledger_sql(scope: Scope, boundaries: Sequence[date]) -> _Sql:
-    """Grouped rows, never one per account: accounts by the buckets their
-    implied opening, start and end fall in; movements by bucket, kind and
-    whether the account was in the cohort (a customer at the period start)."""
+    """Grouped rows, never one per account:
+    0. implied openings (accounts without a "new" movement) by bucket;
+    1. movements by bucket, kind and whether the account has an onboarding plan;
+    2. expansion, contraction and churn inside the periods from accounts that
+       were customers before the period started (the retention cohort).
+    Only accounts without a "new" movement are aggregated one by one."""
     accounts = (
         Account.objects.filter(scope.q())
         .annotate(
@@ -230,87 +244,76 @@ def _ledger_sql(scope: Scope, boundaries: Sequence[date]) -> _Sql:
         .order_by()
         .values("pk", "arr", "start_on", "created_on", "has_plan")
     )
-    signed = Case(
-        When(kind__in=[K.NEW, K.EXPANSION], then=F("amount")),
-        When(kind__in=[K.CONTRACTION, K.CHURN], then=-F("amount")),
-        default=Value(ZERO),
-        output_field=MONEY,
-    )
-    per_account = (
-        ArrMovement.objects.order_by()
-        .values("account_id")
-        .annotate(
-            n_new=Count("pk", filter=Q(kind=K.NEW)),
-            first_new=Min("date", filter=Q(kind=K.NEW)),
-            total=Sum(signed),
-            first_move=Min("date"),
-            last_churn=Max("date", filter=Q(kind=K.CHURN)),
-        )
-    )
     a_sql, a_params = accounts.query.sql_with_params()
-    m_sql, m_params = per_account.query.sql_with_params()
     n = connection.ops.quote_name
+    mv_table = ArrMovement._meta.db_table
+    plans = OnboardingPlan._meta.db_table
 
     def least(x: str, y: str) -> str:
         return f"CASE WHEN {x} <= {y} THEN {x} ELSE {y} END"
 
-    total = f"COALESCE(m.{n('total')}, 0)"
-    start_on, created_on, first_move = (
-        f"a.{n('start_on')}",
-        f"a.{n('created_on')}",
-        f"m.{n('first_move')}",
+    signed = (
+        "CASE WHEN mv.kind IN (%s, %s) THEN mv.amount "
+        "WHEN mv.kind IN (%s, %s) THEN -mv.amount ELSE 0 END"
     )
+    signed_params = [K.NEW.value, K.EXPANSION.value, K.CONTRACTION.value, K.CHURN.value]
+    start_on, created_on = f"a.{n('start_on')}", f"a.{n('created_on')}"
     q = _Sql()
     q.add(f"WITH a AS ({a_sql}), ", *a_params)
-    q.add(f"m AS ({m_sql}), ", *m_params)
     q.add(
-        f"t AS (SELECT a.{n('pk')} AS pk, a.{n('has_plan')} AS has_plan, "
-        f"m.{n('first_new')} AS first_new, m.{n('last_churn')} AS last_churn, {total} AS total, "
-        f"CASE WHEN COALESCE(m.{n('n_new')}, 0) = 0 AND a.{n('arr')} > {total} "
-        f"THEN a.{n('arr')} - {total} ELSE 0 END AS implied_amount, "
-        f"CASE WHEN {first_move} IS NULL THEN {start_on} "
-        f"ELSE {least(least(start_on, created_on), first_move)} END AS implied_on "
-        f"FROM a LEFT JOIN m ON m.{n('account_id')} = a.{n('pk')}), "
+        f"fn AS (SELECT mv.account_id, MIN(mv.date) AS first_new FROM {mv_table} mv "
+        "WHERE mv.kind = %s GROUP BY mv.account_id), ",
+        K.NEW.value,
     )
-    q.add("u AS (SELECT pk, has_plan, implied_amount, ")
-    q.bucket("CASE WHEN implied_amount > 0 THEN implied_on END", boundaries).add(" AS implied_b, ")
-    q.bucket("COALESCE(first_new, CASE WHEN implied_amount > 0 THEN implied_on END)", boundaries)
-    q.add(" AS became_b, CASE WHEN total + implied_amount <= 0 THEN ")
-    q.bucket("last_churn", boundaries).add(" END AS ended_b FROM t) ")
+    # Only accounts without a "new" movement need their movements summed.
     q.add(
-        "SELECT 0, implied_b, became_b, ended_b, CASE WHEN has_plan THEN 1 ELSE 0 END, "
-        "SUM(implied_amount), COUNT(*) FROM u "
-        "GROUP BY implied_b, became_b, ended_b, CASE WHEN has_plan THEN 1 ELSE 0 END "
+        f"x AS (SELECT mv.account_id, SUM({signed}) AS total, MIN(mv.date) AS first_move "
+        f"FROM {mv_table} mv WHERE NOT EXISTS "
+        "(SELECT 1 FROM fn WHERE fn.account_id = mv.account_id) GROUP BY mv.account_id), ",
+        *signed_params,
     )
-    # Every movement counts towards ARR at the boundaries after it...
-    q.add("UNION ALL SELECT 1, bucket, kind_code, 0, 0, SUM(amount), COUNT(*) FROM (SELECT ")
-    q.add("mv.amount, ").add_kind_code("mv.kind").add(" AS kind_code, ")
+    total = "COALESCE(x.total, 0)"
+    q.add(
+        f"imp AS (SELECT a.{n('pk')} AS pk, a.{n('has_plan')} AS has_plan, "
+        f"CASE WHEN a.{n('arr')} > {total} THEN a.{n('arr')} - {total} ELSE 0 END AS amount, "
+        f"CASE WHEN x.first_move IS NULL THEN {start_on} "
+        f"ELSE {least(least(start_on, created_on), 'x.first_move')} END AS opened_on "
+        f"FROM a LEFT JOIN fn ON fn.account_id = a.{n('pk')} "
+        f"LEFT JOIN x ON x.account_id = a.{n('pk')} WHERE fn.account_id IS NULL) "
+    )
+    q.add("SELECT 0, ").bucket("opened_on", boundaries)
+    q.add(
+        ", CASE WHEN has_plan THEN 1 ELSE 0 END, 0, 0, SUM(amount), COUNT(*) FROM imp "
+        "WHERE amount > 0 GROUP BY 2, 3 "
+    )
+    q.add("UNION ALL SELECT 1, bucket, kind_code, with_plan, 0, SUM(amount), COUNT(*) FROM (")
+    q.add("SELECT mv.amount, ").add_kind_code("mv.kind").add(" AS kind_code, ")
     q.bucket("mv.date", boundaries)
-    q.add(f" AS bucket FROM {ArrMovement._meta.db_table} mv")
+    q.add(
+        f" AS bucket, CASE WHEN mv.account_id IN (SELECT account_id FROM {plans}) "
+        f"THEN 1 ELSE 0 END AS with_plan FROM {mv_table} mv"
+    )
     if scope.is_filtered:
         q.add(f" JOIN a ON a.{n('pk')} = mv.account_id")
-    q.add(") b GROUP BY bucket, kind_code ")
-    # ...and expansion, contraction and churn inside the periods count for
-    # retention when the account was a customer at the period's start.
-    q.add(
-        "UNION ALL SELECT 2, bucket, kind_code, 1, 0, SUM(amount), COUNT(*) FROM (SELECT "
-        "mv.amount, u.became_b, u.ended_b, "
-    )
-    q.add_kind_code("mv.kind").add(" AS kind_code, ")
+    q.add(") b GROUP BY bucket, kind_code, with_plan ")
+    q.add("UNION ALL SELECT 2, w.bucket, w.kind_code, 1, 0, SUM(w.amount), COUNT(*) FROM (SELECT ")
+    q.add("mv.account_id, mv.amount, ").add_kind_code("mv.kind").add(" AS kind_code, ")
     q.bucket("mv.date", boundaries)
+    q.add(f" AS bucket FROM {mv_table} mv")
+    if scope.is_filtered:
+        q.add(f" JOIN a ON a.{n('pk')} = mv.account_id")
     q.add(
-        f" AS bucket FROM {ArrMovement._meta.db_table} mv JOIN u ON u.pk = mv.account_id "
-        "WHERE mv.date >= %s AND mv.date < %s AND mv.kind IN (%s, %s, %s)) b ",
+        " WHERE mv.date >= %s AND mv.date < %s AND mv.kind IN (%s, %s, %s)) w "
+        "LEFT JOIN fn ON fn.account_id = w.account_id LEFT JOIN imp ON imp.pk = w.account_id "
+        "WHERE COALESCE(fn.first_new, CASE WHEN imp.amount > 0 THEN imp.opened_on END) < ",
         _date_param(boundaries[0]),
         _date_param(boundaries[-1]),
         K.EXPANSION.value,
         K.CONTRACTION.value,
         K.CHURN.value,
     )
-    q.add(
-        "WHERE became_b <= bucket - 1 AND (ended_b IS NULL OR ended_b >= bucket) "
-        "GROUP BY bucket, kind_code"
-    )
+    q.period_start("w.bucket", boundaries)
+    q.add(" GROUP BY w.bucket, w.kind_code")
     return q
 
 
@@ -331,25 +334,27 @@ def arr_figures(*, scope: Scope, periods: Sequence[Period]) -> list[ArrFigures]:
     implied_before = [ZERO] * (n + 2)  # by bucket
     signed_in = [ZERO] * (n + 2)
     cohort_sum: dict[tuple[int, int], Decimal] = {}
-    churned: list[int] = [0] * (n + 2)
-    became = [0] * (n + 2)
+    churned = [0] * (n + 2)  # churn movements of the cohort
+    opened = [0] * (n + 2)  # new movements and implied openings
     onboarded = [0] * (n + 2)
-    ended = [0] * (n + 2)
-    for part, b1, b2, b3, b4, amount, count in _fetch(q.sql, q.params):
-        if part == 0:  # accounts: implied bucket, became, ended, has plan
-            if b1 is not None:
-                implied_before[b1] += money(amount)
-            if b2 is not None:
-                became[b2] += count
-                onboarded[b2] += count if b4 else 0
-                if b3 is not None:
-                    ended[b3] += count
-        elif part == 1:  # movements: bucket, kind code
-            signed_in[b1] += SIGN[b2] * money(amount)
+    closed = [0] * (n + 2)  # churn movements
+    new_code, churn_code = KIND_CODES[K.NEW], KIND_CODES[K.CHURN]
+    for part, bucket, b2, b3, _b4, amount, count in _fetch(q.sql, q.params):
+        if part == 0:  # implied openings: bucket, has plan
+            implied_before[bucket] += money(amount)
+            opened[bucket] += count
+            onboarded[bucket] += count if b2 else 0
+        elif part == 1:  # movements: bucket, kind code, has plan
+            signed_in[bucket] += SIGN[b2] * money(amount)
+            if b2 == new_code:
+                opened[bucket] += count
+                onboarded[bucket] += count if b3 else 0
+            elif b2 == churn_code:
+                closed[bucket] += count
         else:  # movements of the period's cohort: bucket, kind code
-            cohort_sum[(b1, b2)] = cohort_sum.get((b1, b2), ZERO) + money(amount)
-            if b2 == KIND_CODES[K.CHURN]:
-                churned[b1] += count
+            cohort_sum[(bucket, b2)] = cohort_sum.get((bucket, b2), ZERO) + money(amount)
+            if b2 == churn_code:
+                churned[bucket] += count
 
     def ledger_before(k: int) -> Decimal:
         """ARR before boundary k: everything in buckets 0..k."""
@@ -370,9 +375,9 @@ def arr_figures(*, scope: Scope, periods: Sequence[Period]) -> list[ArrFigures]:
                 expansion=expansion,
                 contraction=contraction,
                 churn=churn,
-                cohort_accounts=sum(became[: i + 1]) - sum(ended[: i + 1]),
+                cohort_accounts=sum(opened[: i + 1]) - sum(closed[: i + 1]),
                 churned_accounts=churned[i + 1],
-                new_accounts=became[i + 1],
+                new_accounts=opened[i + 1],
                 onboarded_accounts=onboarded[i + 1],
             )
         )
