@@ -14,15 +14,20 @@ How ARR is read from the ledger:
   contract start, creation day and first movement, because closing a renewal
   rolls contract start forward to the renewal date.
 
-Retention uses the cohort of accounts with ARR at the start of the period:
-GRR = (start - contraction - churn) / start and NRR adds expansion, where all
-four sums are over that cohort. ARR of accounts that had none at the start
-(new, or won back) is "new ARR", so start + new + expansion - contraction -
-churn = end, exactly.
+Retention uses the cohort of accounts that were customers before the period
+started (their first "new" movement, or implied opening, is before its first
+day): GRR = (ARR at start - contraction - churn) / ARR at start, and NRR adds
+expansion, where contraction, churn and expansion are the cohort's. ARR at
+start is the whole ledger before the first day. New ARR is what is left:
+end - start - expansion + contraction + churn, i.e. accounts that started in
+the period (and anything they did in it), so the bridge adds up exactly.
+Known simplification: an account that churned and was won back counts in the
+cohort from its first "new" movement on.
 
-Everything is one query per call: an inner query groups movements per
-account with one column per period boundary, an outer query sums those
-columns with conditions. No Python loop over accounts.
+The dashboard's figures come from one query that returns grouped rows (by
+period bucket and kind, a few dozen rows), never one row per account; only
+accounts without a "new" movement are aggregated one by one. The
+drill-downs use a per-account query for one period (`_per_account`).
 """
 
 from __future__ import annotations
