@@ -18,30 +18,9 @@ from accounts.services import account_cs_fields_bulk_update, event_record
 
 from . import inputs as health_inputs
 from .models import HealthMeasure, HealthModel, HealthOverride, HealthScore
-from .scoring import Bands, Direction, Input, Measure, Result, RuleKind, compute
+from .scoring import Bands, Measure, Result, compute
 
 BAND_ORDER = {"red": 0, "yellow": 1, "green": 2}
-
-DEFAULT_MEASURES: list[dict[str, Any]] = [
-    {"input": Input.ACTIVE_USERS_RATIO, "weight": 25, "low": 20, "high": 80},
-    {"input": Input.LOGIN_TREND_90D, "weight": 15, "low": -50, "high": 10},
-    {"input": Input.CORE_FEATURES, "weight": 15, "low": 1, "high": 8},
-    {
-        "input": Input.OPEN_TICKETS,
-        "weight": 10,
-        "low": 1,
-        "high": 10,
-        "direction": Direction.LOWER_IS_BETTER,
-    },
-    {
-        "input": Input.CSAT,
-        "weight": 15,
-        "rule": RuleKind.STEPS,
-        "steps": [[3.0, 30], [3.5, 60], [4.0, 80], [4.5, 100]],
-    },
-    {"input": Input.NPS, "weight": 10, "low": -30, "high": 50},
-    {"input": Input.ONBOARDING_PROGRESS, "weight": 10, "low": 0, "high": 100},
-]
 
 
 @transaction.atomic

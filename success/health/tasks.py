@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.utils import timezone
+from django_q.tasks import async_task
 
 from .services import health_scores_compute
 
@@ -20,3 +21,17 @@ def score_account(account_id: int) -> str:
     """On demand, after one account's inputs changed."""
     run = health_scores_compute(today=timezone.localdate(), account_ids=[account_id])
     return f"scored {run.scored}"
+
+
+def enqueue_rescore(account_ids: list[int]) -> None:
+    """USAGE_INGESTED_HOOKS entry: rescore the accounts whose usage just
+    arrived, in the worker rather than in the API request."""
+    if account_ids:
+        async_task("success.health.tasks.score_accounts", list(account_ids))
+
+
+def score_accounts(account_ids: list[int]) -> str:
+    """Rescore these accounts today (ids of deleted accounts are skipped by the
+    scorer, which only reads accounts that exist)."""
+    run = health_scores_compute(today=timezone.localdate(), account_ids=account_ids)
+    return f"scored {run.scored}, no data {run.without_data}"

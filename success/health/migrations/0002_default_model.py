@@ -1,34 +1,14 @@
 from django.db import migrations
-from django.utils import timezone
 
 
 def create_default_model(apps, schema_editor):
     """Scores from day one: an active model with sensible measures. Admins
     refine it by making new versions."""
-    from success.health.services import DEFAULT_MEASURES
+    from success.health.defaults import ensure_default_model
 
-    HealthModel = apps.get_model("health", "HealthModel")
-    HealthMeasure = apps.get_model("health", "HealthMeasure")
-    if HealthModel.objects.exists():
-        return
-    model = HealthModel.objects.create(
-        version=1,
-        name="Standard health",
-        status="active",
-        activated_at=timezone.now(),
-        note="Default model",
+    ensure_default_model(
+        apps.get_model("health", "HealthModel"), apps.get_model("health", "HealthMeasure")
     )
-    for spec in DEFAULT_MEASURES:
-        HealthMeasure.objects.create(
-            model=model,
-            input=str(spec["input"]),
-            weight=spec["weight"],
-            rule=str(spec.get("rule", "linear")),
-            direction=str(spec.get("direction", "higher")),
-            low=spec.get("low", 0),
-            high=spec.get("high", 100),
-            steps=spec.get("steps", []),
-        )
 
 
 class Migration(migrations.Migration):
