@@ -232,7 +232,7 @@ def test_a_closed_renewal_cannot_be_closed_again() -> None:
     with pytest.raises(ValidationError):
         services.renewal_churn(
             renewal=renewal,
-            reason=ChurnReason.objects.get(label="Other"),
+            reason=ChurnReason.objects.get_or_create(label="Other")[0],
             note="",
             by=None,
             on=TODAY,
@@ -243,7 +243,7 @@ def test_a_closed_renewal_cannot_be_closed_again() -> None:
 def test_churn_records_the_lost_arr_and_moves_the_account_to_churned(csm: Any) -> None:
     account = _account(owner=csm, arr=Decimal("45000.75"))
     renewal = services.renewal_create(account=account)
-    reason = ChurnReason.objects.get(label="Budget cut")
+    reason = ChurnReason.objects.get_or_create(label="Budget cut")[0]
     services.renewal_churn(renewal=renewal, reason=reason, note="Froze all tools", by=csm, on=TODAY)
 
     movement = ArrMovement.objects.get(account=account)
