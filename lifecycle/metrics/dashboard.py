@@ -25,6 +25,11 @@ Unit = Literal["money", "percent", "days", "count"]
 Value = Decimal | float | None
 
 
+def counted(n: int, noun: str) -> str:
+    """'1 plan', '3 plans'."""
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
 def format_value(value: Value, unit: Unit) -> str:
     if value is None:
         return "no data yet"
@@ -174,7 +179,7 @@ def _dashboard(*, scope: Scope, period: Period, today: date) -> Dashboard:
         # A period before any customer has no ARR data at all.
         return [getattr(f, attr) if (f.start or f.end) else None for f in arr]
 
-    accounts = [f"{f.cohort_accounts:,} accounts at start" for f in arr]
+    accounts = [f"{counted(f.cohort_accounts, 'account')} at start" for f in arr]
     ttv = families.time_to_value(scope=scope, periods=periods)
     metrics = [
         Metric(
@@ -206,7 +211,7 @@ def _dashboard(*, scope: Scope, period: Period, today: date) -> Dashboard:
             "money",
             money_values("churn"),
             "ARR lost by accounts that left, from churn movements",
-            [f"{f.churned_accounts:,} accounts" for f in arr],
+            [counted(f.churned_accounts, "account") for f in arr],
             higher_is_better=False,
         ),
         Metric(
@@ -232,7 +237,7 @@ def _dashboard(*, scope: Scope, period: Period, today: date) -> Dashboard:
             "money",
             money_values("new"),
             "ARR at end of accounts that had none at the start (new or won back)",
-            [f"{f.new_accounts:,} new accounts" for f in arr],
+            [counted(f.new_accounts, "new account") for f in arr],
         ),
         Metric(
             "arr_start",
@@ -285,7 +290,7 @@ def _dashboard(*, scope: Scope, period: Period, today: date) -> Dashboard:
             "days",
             list(ttv.medians),
             "Median days from plan start to the first-value milestone",
-            [f"{n:,} plans" for n in ttv.counts],
+            [counted(n, "plan") for n in ttv.counts],
             higher_is_better=False,
         ),
     ]
