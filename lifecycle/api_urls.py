@@ -15,6 +15,7 @@ app_name = "api"
 
 urlpatterns = [
     path("v1/", include("accounts.api.urls")),
+    path("v1/", include("onboarding.api")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # The docs page is for people in the browser: anonymous visitors sign in first.
     path(

@@ -64,6 +64,18 @@ def plans_list() -> QuerySet[OnboardingPlan]:
     )
 
 
+def plans_with_milestones() -> QuerySet[OnboardingPlan]:
+    """Every plan (running and finished) with what plans_list joins, plus its
+    milestones: the API's plan rows, two queries for any page size."""
+    return plans_list().prefetch_related(
+        Prefetch("milestones", queryset=Milestone.objects.select_related("assignee"))
+    )
+
+
+def milestone_detail() -> QuerySet[Milestone]:
+    return Milestone.objects.select_related("plan__account__owner", "plan__template", "assignee")
+
+
 def plan_detail() -> QuerySet[OnboardingPlan]:
     return OnboardingPlan.objects.select_related("account__owner", "template", "started_by")
 

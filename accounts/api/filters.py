@@ -51,12 +51,40 @@ class UpdatedSinceFilter(django_filters.IsoDateTimeFilter):
         super().__init__(*args, **kwargs)
 
 
-class AccountFilter(django_filters.FilterSet):
-    owner = django_filters.CharFilter(
-        method="by_owner",
-        validators=[RegexValidator(r"^(me|none|[0-9]{1,18})$", "Send a user id, `me` or `none`.")],
-        help_text="A user id, `me` (the caller's accounts) or `none` (unassigned).",
+class OwnerFilter(django_filters.CharFilter):
+    """The account owner: a user id, `me` or `none`. `field_name` is the path
+    to the owner from the filtered model ("owner", "account__owner"), so every
+    list slices the portfolio the same way."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault(
+            "validators",
+            [RegexValidator(r"^(me|none|[0-9]{1,18})$", "Send a user id, `me` or `none`.")],
+        )
+        kwargs.setdefault(
+            "help_text", "A user id, `me` (the caller's accounts) or `none` (unassigned)."
+        )
+        super().__init__(*args, **kwargs)
+
+    def filter(self, qs: QuerySet[Any], value: Any) -> QuerySet[Any]:
+        if value in ("", None):
+            return qs
+        if value == "me":
+            request = self.parent.request if self.parent is not None else None
+            return qs.filter(**{self.field_name: request.user if request else None})
+        if value == "none":
+            return qs.filter(**{f"{self.field_name}__isnull": True})
+        return qs.filter(**{f"{self.field_name}_id": int(value)})
+
+
+def segment_filter(field_name: str) -> django_filters.ChoiceFilter:
+    return django_filters.ChoiceFilter(
+        field_name=field_name, choices=Segment.choices, help_text="The account's segment."
     )
+
+
+class AccountFilter(django_filters.FilterSet):
+    owner = OwnerFilter(field_name="owner")
     segment = django_filters.ChoiceFilter(choices=Segment.choices)
     stage = django_filters.ChoiceFilter(choices=Stage.choices)
     status = django_filters.ChoiceFilter(choices=Account.Status.choices)
@@ -69,13 +97,6 @@ class AccountFilter(django_filters.FilterSet):
     class Meta:
         model = Account
         fields: list[str] = []
-
-    def by_owner(self, queryset: QuerySet[Account], name: str, value: str) -> QuerySet[Account]:
-        if value == "me":
-            return queryset.filter(owner=self.request.user if self.request else None)
-        if value == "none":
-            return queryset.filter(owner__isnull=True)
-        return queryset.filter(owner_id=int(value))
 
     def by_domain(self, queryset: QuerySet[Account], name: str, value: str) -> QuerySet[Account]:
         return queryset.filter(domain=normalise_domain(value))

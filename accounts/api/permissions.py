@@ -32,7 +32,12 @@ class CanWrite(BasePermission):
 
 
 class CanEditAccount(BasePermission):
+    """On an account, or on an object of one: a view whose objects are not
+    accounts (a milestone, a renewal) says how to reach the account with
+    `account_of(obj)`."""
+
     message = "Only the account's owner, a CS leader or an admin can change this account."
 
     def has_object_permission(self, request: Request, view: Any, obj: Any) -> bool:
-        return can_edit_account(request.user, obj)
+        account_of = getattr(view, "account_of", None)
+        return can_edit_account(request.user, account_of(obj) if account_of else obj)

@@ -24,15 +24,26 @@ class OwnerSerializer(serializers.ModelSerializer[User]):
         read_only_fields = fields
 
 
-def _optional_choice(choices: Any) -> serializers.ChoiceField:
+class AccountRefSerializer(serializers.ModelSerializer[Account]):
+    """The account a row belongs to, as other apps' endpoints show it."""
+
+    owner = OwnerSerializer(read_only=True, allow_null=True)
+
+    class Meta:
+        model = Account
+        fields = ["id", "name", "segment", "owner"]
+        read_only_fields = fields
+
+
+def optional_choice(choices: Any) -> serializers.ChoiceField:
     # Read-only model fields lose allow_blank, and with it the "" the schema must allow.
     return serializers.ChoiceField(choices=choices, allow_blank=True, read_only=True)
 
 
 class AccountSerializer(serializers.ModelSerializer[Account]):
     owner = OwnerSerializer(read_only=True, allow_null=True)
-    health_band = _optional_choice(HealthBand.choices)
-    renewal_forecast_category = _optional_choice(ForecastCategory.choices)
+    health_band = optional_choice(HealthBand.choices)
+    renewal_forecast_category = optional_choice(ForecastCategory.choices)
 
     class Meta:
         model = Account

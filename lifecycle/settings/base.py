@@ -189,3 +189,7 @@ SPECTACULAR_SETTINGS = {
 
 # Success: renewals open this many days before the account's renewal date.
 SUCCESS_RENEWAL_LEAD_DAYS = 120
+
+# Called after usage is stored through the API, with the touched account ids (dotted
+# paths, so accounts imports no other app): rescore their health at once.
+USAGE_INGESTED_HOOKS = ["success.health.tasks.enqueue_rescore"]

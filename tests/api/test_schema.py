@@ -18,6 +18,10 @@ def test_schema_is_openapi_3_with_every_endpoint(viewer: Any, api_as: Any) -> No
         "/api/v1/accounts/{id}/",
         "/api/v1/accounts/{id}/stage/",
         "/api/v1/usage-snapshots/",
+        "/api/v1/onboarding-plans/",
+        "/api/v1/onboarding-plans/{id}/",
+        "/api/v1/onboarding-milestones/{id}/",
+        "/api/v1/onboarding-milestones/{id}/complete/",
     }
     ingest = schema["paths"]["/api/v1/usage-snapshots/"]["post"]
     assert {"200", "400", "401", "403", "413", "415", "429"} <= set(ingest["responses"])

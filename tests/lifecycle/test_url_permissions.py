@@ -178,6 +178,16 @@ EXPECTED: dict[str, list[tuple[str, Callable[[Objects], dict[str, Any]], dict[st
     "api:account-detail": [("", lambda o: {"pk": o["own"].pk}, API_READ)],
     "api:account-stage": [("", lambda o: {"pk": o["own"].pk}, API_POST_ONLY)],
     "api:usage-snapshot-list": [("", lambda o: {}, API_READ)],
+    "api:onboarding-plan-list": [("", lambda o: {}, API_READ)],
+    "api:onboarding-plan-detail": [
+        ("", lambda o: {"pk": OnboardingPlanFactory.create(account=o["own"]).pk}, API_READ)
+    ],
+    "api:onboarding-milestone-detail": [
+        ("", lambda o: {"pk": MilestoneFactory.create(plan__account=o["own"]).pk}, API_READ)
+    ],
+    "api:onboarding-milestone-complete": [
+        ("", lambda o: {"pk": MilestoneFactory.create(plan__account=o["own"]).pk}, API_POST_ONLY)
+    ],
     # Success: plans, reviews, renewals. Viewers and other CSMs read; owners write.
     "success:my_work": [("", lambda o: {}, READ)],
     "success:renewals": [("", lambda o: {}, READ)],
