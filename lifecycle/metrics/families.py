@@ -27,7 +27,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection
-from django.db.models import Aggregate, Count, F, FloatField, Max, Q, Sum
+from django.db.models import Aggregate, Count, F, FloatField, Q, Sum
 from django.utils import timezone
 
 from accounts.models import Account, ForecastCategory, HealthBand
@@ -187,15 +187,21 @@ class HealthDistribution:
 def health_distribution(*, scope: Scope, periods: Sequence[Period]) -> list[HealthDistribution]:
     """Accounts per band on each period's last scoring day. Two queries: the
     last scoring day of each period, then the counts on those days."""
-    last_days = HealthScore.objects.filter(
-        date__gte=periods[0].start, date__lte=periods[-1].end
-    ).aggregate(
-        **{
-            f"d{i}": Max("date", filter=Q(date__gte=p.start, date__lte=p.end))
-            for i, p in enumerate(periods)
-        }
-    )
-    chosen: list[date | None] = [last_days[f"d{i}"] for i in range(len(periods))]
+    # One scalar subquery per period: each is a short backward walk of the
+    # (date, band) index instead of a pass over every score in the window.
+    table = HealthScore._meta.db_table
+    probe = f"(SELECT MAX(date) FROM {table} WHERE date >= %s AND date <= %s)"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT " + ", ".join([probe] * len(periods)),
+            [
+                connection.ops.adapt_datefield_value(day)
+                for p in periods
+                for day in (p.start, p.end)
+            ],
+        )
+        found = cursor.fetchone()
+    chosen: list[date | None] = [date.fromisoformat(d) if isinstance(d, str) else d for d in found]
     counts: dict[tuple[date, str], int] = {}
     wanted = [d for d in chosen if d is not None]
     if wanted:
