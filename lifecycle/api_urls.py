@@ -16,6 +16,9 @@ app_name = "api"
 urlpatterns = [
     path("v1/", include("accounts.api.urls")),
     path("v1/", include("onboarding.api")),
+    path("v1/", include("success.api")),
+    path("v1/", include("success.health.api")),
+    path("v1/", include("success.alerts.api")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # The docs page is for people in the browser: anonymous visitors sign in first.
     path(

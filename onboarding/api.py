@@ -17,7 +17,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
-from accounts.api.filters import IdFilter, OwnerFilter, UpdatedSinceFilter, segment_filter
+from accounts.api.filters import (
+    IdFilter,
+    OwnerFilter,
+    StrictBooleanFilter,
+    UpdatedSinceFilter,
+    segment_filter,
+)
 from accounts.api.permissions import CanEditAccount, CanWrite, HasRole
 from accounts.api.serializers import AccountRefSerializer, OwnerSerializer
 from accounts.models import Account
@@ -100,7 +106,7 @@ class OnboardingPlanFilter(django_filters.FilterSet):
     segment = segment_filter("account__segment")
     account = IdFilter(field_name="account_id", help_text="Our account id.")
     status = django_filters.ChoiceFilter(choices=PlanStatus.choices)
-    running = django_filters.BooleanFilter(
+    running = StrictBooleanFilter(
         field_name="finished_on",
         lookup_expr="isnull",
         help_text="`true`: running plans only; `false`: finished ones only.",

@@ -16,6 +16,7 @@ from accounts.models import Account, ForecastCategory, HealthBand, User
 
 from .models import (
     BusinessReview,
+    ForecastChange,
     Objective,
     ObjectiveUpdate,
     Renewal,
@@ -417,3 +418,30 @@ def my_work(*, user: User, today: date) -> list[WorkItem]:
         )
     items.sort(key=lambda i: (not i.overdue, i.due is None, i.due or date.max, i.kind))
     return items
+
+
+# ---- API lists ----
+
+
+def success_plans_list() -> QuerySet[SuccessPlan]:
+    """Every plan (current and replaced) with its account, author and objectives."""
+    return SuccessPlan.objects.select_related("account__owner", "created_by").prefetch_related(
+        "objectives"
+    )
+
+
+def objective_detail() -> QuerySet[Objective]:
+    return Objective.objects.select_related("plan__account__owner")
+
+
+def reviews_list() -> QuerySet[BusinessReview]:
+    return BusinessReview.objects.select_related("account__owner", "owner").prefetch_related(
+        "attendee_users", "attendee_contacts"
+    )
+
+
+def renewals_list() -> QuerySet[Renewal]:
+    """Every renewal with its account, churn reason and forecast history."""
+    return Renewal.objects.select_related("account__owner", "churn_reason").prefetch_related(
+        Prefetch("forecast_changes", queryset=ForecastChange.objects.select_related("changed_by"))
+    )

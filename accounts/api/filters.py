@@ -42,6 +42,26 @@ class UtcIsoDateTimeField(IsoDateTimeField):
             raise forms.ValidationError("This date and time is out of range.") from None
 
 
+class StrictBooleanField(forms.NullBooleanField):
+    """`true`/`false` (or 1/0); anything else is a 400 rather than ignored."""
+
+    widget = forms.TextInput  # NullBooleanSelect would turn "maybe" into "unknown"
+
+    def to_python(self, value: Any) -> bool | None:  # type: ignore[override]
+        if value in (None, ""):
+            return None
+        text = str(value).strip().lower()
+        if text in ("true", "1"):
+            return True
+        if text in ("false", "0"):
+            return False
+        raise forms.ValidationError("Send true or false.")
+
+
+class StrictBooleanFilter(django_filters.BooleanFilter):
+    field_class = StrictBooleanField
+
+
 class UpdatedSinceFilter(django_filters.IsoDateTimeFilter):
     field_class = UtcIsoDateTimeField
 
@@ -129,7 +149,12 @@ class StrictOrderingFilter(OrderingFilter):
         choices = self._choices(view)
         if value not in choices:
             raise ValidationError({self.ordering_param: [f"Choose one of: {', '.join(choices)}."]})
-        return [value]
+        if value.lstrip("-") == "id":
+            return [value]
+        # Rows that tie on the field (the same ARR, the same day) come back in a
+        # fixed order, so the cursor's offset among them lands on the same row
+        # from one page to the next: no row twice, none skipped.
+        return [value, "-id" if value.startswith("-") else "id"]
 
     def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
         return [

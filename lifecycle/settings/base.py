@@ -193,3 +193,15 @@ SUCCESS_RENEWAL_LEAD_DAYS = 120
 # Called after usage is stored through the API, with the touched account ids (dotted
 # paths, so accounts imports no other app): rescore their health at once.
 USAGE_INGESTED_HOOKS = ["success.health.tasks.enqueue_rescore"]
+
+# One name per choice set that the other apps' API endpoints share or repeat.
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
+    **SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"],  # type: ignore[dict-item]
+    "ForecastCategoryEnum": "accounts.models.ForecastCategory",
+    "HealthBandEnum": "accounts.models.HealthBand",
+    "OnboardingPlanStatusEnum": "onboarding.models.PlanStatus",
+    "ObjectiveStatusEnum": "success.models.ObjectiveStatus",
+    "RenewalStatusEnum": "success.api.RenewalStatus",
+    "BusinessReviewStatusEnum": "success.api.ReviewStatus",
+    "AlertStatusEnum": "success.alerts.api.AlertStatus",
+}

@@ -9,7 +9,7 @@ from .models import Alert, AlertRule, ExpansionSignal
 
 
 def alerts_for(*, user: User, status: str = "live", rule_id: int | None = None) -> QuerySet[Alert]:
-    qs = Alert.objects.select_related("account", "rule", "owner")
+    qs = Alert.objects.select_related("account__owner", "rule", "owner")
     if role_of(user) == Role.CSM:  # a CSM's inbox is their book; others read everything
         qs = qs.filter(account__owner=user)
     if status == "live":
@@ -22,7 +22,7 @@ def alerts_for(*, user: User, status: str = "live", rule_id: int | None = None) 
 
 
 def signals_for(*, user: User) -> QuerySet[ExpansionSignal]:
-    qs = ExpansionSignal.objects.select_related("account", "raised_by", "followed_up_by")
+    qs = ExpansionSignal.objects.select_related("account__owner", "raised_by", "followed_up_by")
     if role_of(user) == Role.CSM:
         qs = qs.filter(account__owner=user)
     open_first = Case(

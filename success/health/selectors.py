@@ -86,3 +86,8 @@ def sparkline(
         if s.model_id != prev.model_id
     ]
     return {"points": points, "markers": markers, "band_y": height - yellow_min / 100 * height}
+
+
+def health_scores_list() -> QuerySet[HealthScore]:
+    """Daily scores with their account, its owner and the model version."""
+    return HealthScore.objects.select_related("account__owner", "model")

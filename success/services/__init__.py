@@ -2,6 +2,7 @@
 
 from .plans import (
     objective_create,
+    objective_progress_record,
     objective_status_set,
     objective_value_record,
     plan_create,
@@ -26,6 +27,7 @@ __all__ = [
     "ActionItem",
     "add_months",
     "objective_create",
+    "objective_progress_record",
     "objective_status_set",
     "objective_value_record",
     "plan_create",

@@ -214,6 +214,30 @@ def objective_status_set(
 
 
 @transaction.atomic
+def objective_progress_record(
+    *,
+    objective: Objective,
+    by: User | None,
+    value: Decimal | None = None,
+    status: str | None = None,
+    note: str = "",
+) -> Objective:
+    """Where an objective stands: a new current value, a new status, or both,
+    in one transaction (a refused status leaves the value untouched). The
+    note goes with each change; a status change needs one, as on the page.
+    Sending the status it already has beside a new value changes only the value."""
+    if not objective.plan.is_current:
+        raise ValidationError("This plan was replaced; record progress on the current one.")
+    if value is None and status is None:
+        raise ValidationError("Send a new current value, a new status, or both.")
+    if value is not None:
+        objective_value_record(objective=objective, value=value, by=by, note=note)
+    if status is not None and (value is None or status != objective.status):
+        objective_status_set(objective=objective, status=status, note=note, by=by)
+    return objective
+
+
+@transaction.atomic
 def task_create(
     *,
     account: Account,

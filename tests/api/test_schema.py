@@ -22,6 +22,22 @@ def test_schema_is_openapi_3_with_every_endpoint(viewer: Any, api_as: Any) -> No
         "/api/v1/onboarding-plans/{id}/",
         "/api/v1/onboarding-milestones/{id}/",
         "/api/v1/onboarding-milestones/{id}/complete/",
+        "/api/v1/success-plans/",
+        "/api/v1/success-plans/{id}/",
+        "/api/v1/objectives/{id}/",
+        "/api/v1/objectives/{id}/progress/",
+        "/api/v1/business-reviews/",
+        "/api/v1/business-reviews/{id}/",
+        "/api/v1/renewals/",
+        "/api/v1/renewals/{id}/",
+        "/api/v1/renewals/{id}/forecast/",
+        "/api/v1/health-scores/",
+        "/api/v1/health-scores/{id}/",
+        "/api/v1/accounts/{id}/health/",
+        "/api/v1/alerts/",
+        "/api/v1/alerts/{id}/",
+        "/api/v1/expansion-signals/",
+        "/api/v1/expansion-signals/{id}/",
     }
     ingest = schema["paths"]["/api/v1/usage-snapshots/"]["post"]
     assert {"200", "400", "401", "403", "413", "415", "429"} <= set(ingest["responses"])

@@ -16,7 +16,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from accounts.models import ImportBatch
 from success.alerts.models import Alert, AlertRule, ExpansionSignal
-from success.health.models import HealthModel
+from success.health.models import HealthModel, HealthScore
 from tests.factories import (
     AccountFactory,
     ContactFactory,
@@ -185,6 +185,30 @@ EXPECTED: dict[str, list[tuple[str, Callable[[Objects], dict[str, Any]], dict[st
     "api:onboarding-milestone-detail": [
         ("", lambda o: {"pk": MilestoneFactory.create(plan__account=o["own"]).pk}, API_READ)
     ],
+    "api:success-plan-list": [("", lambda o: {}, API_READ)],
+    "api:success-plan-detail": [
+        ("", lambda o: {"pk": _success_kwargs("plan", o["own"])["plan_pk"]}, API_READ)
+    ],
+    "api:objective-detail": [("", lambda o: _success_kwargs("objective", o["own"]), API_READ)],
+    "api:objective-progress": [
+        ("", lambda o: _success_kwargs("objective", o["own"]), API_POST_ONLY)
+    ],
+    "api:business-review-list": [("", lambda o: {}, API_READ)],
+    "api:business-review-detail": [("", lambda o: _success_kwargs("review", o["other"]), API_READ)],
+    "api:renewal-list": [("", lambda o: {}, API_READ)],
+    "api:renewal-detail": [("", lambda o: _success_kwargs("renewal", o["other"]), API_READ)],
+    "api:renewal-forecast": [("", lambda o: _success_kwargs("renewal", o["own"]), API_POST_ONLY)],
+    "api:health-score-list": [("", lambda o: {}, API_READ)],
+    "api:health-score-detail": [("", lambda o: {"pk": o["score"].pk}, API_READ)],
+    "api:account-health": [("", lambda o: {"pk": o["other"].pk}, API_READ)],
+    # A CSM reads the alerts and signals of their own book, as on the alerts page.
+    "api:alert-list": [("", lambda o: {}, API_READ)],
+    "api:alert-detail": [
+        ("own", lambda o: {"pk": o["alert"].pk}, API_READ),
+        ("other", lambda o: {"pk": o["other_alert"].pk}, statuses(401, 200, 200, 404, 200)),
+    ],
+    "api:expansion-signal-list": [("", lambda o: {}, API_READ)],
+    "api:expansion-signal-detail": [("", lambda o: {"pk": o["signal"].pk}, API_READ)],
     "api:onboarding-milestone-complete": [
         ("", lambda o: {"pk": MilestoneFactory.create(plan__account=o["own"]).pk}, API_POST_ONLY)
     ],
@@ -319,6 +343,19 @@ def objects(db: Any, csm: Any, other_csm: Any, admin_user: Any) -> Objects:
             rule=AlertRule.objects.create(name="Late", kind="onboarding_late"),
             message="Call",
             due_on=date.today(),
+        ),
+        "other_alert": Alert.objects.create(
+            account=other,
+            rule=AlertRule.objects.create(name="Quiet", kind="no_login", days=30),
+            message="Call them",
+            due_on=date.today(),
+        ),
+        "score": HealthScore.objects.create(
+            account=other,
+            date=date.today(),
+            model=HealthModel.objects.get(status="active"),
+            score=71,
+            band="green",
         ),
         "signal": ExpansionSignal.objects.create(account=own, note="More seats"),
         "batch": ImportBatch.objects.create(
