@@ -220,3 +220,26 @@ def test_completing_twice_is_400(leader: Any, api_as: Any) -> None:
     again = client.post(_complete_url(milestone), {}, format="json")
     assert again.status_code == 400
     assert again.json() == {"non_field_errors": ["This milestone is already done."]}
+
+
+def test_milestones_of_a_finished_plan_stay_as_history(leader: Any, api_as: Any) -> None:
+    plan = _plan()
+    OnboardingPlan.objects.filter(pk=plan.pk).update(finished_on=timezone.localdate())
+    milestone = plan.milestones.first()
+    assert milestone is not None
+    response = api_as(leader).post(_complete_url(milestone), {}, format="json")
+    assert response.status_code == 400
+    assert response.json() == {"non_field_errors": ["This plan is finished; it stays as history."]}
+    assert api_as(leader).get(PLANS, {"running": "false"}).json()["results"][0]["id"] == plan.pk
+
+
+def test_unknown_milestone_is_404_and_get_is_405(leader: Any, api_as: Any) -> None:
+    milestone = _plan().milestones.first()
+    assert milestone is not None
+    client = api_as(leader)
+    assert (
+        client.post(f"{MILESTONES}{milestone.pk + 999}/complete/", {}, format="json").status_code
+        == 404
+    )
+    assert client.get(_complete_url(milestone)).status_code == 405
+    assert client.post(_complete_url(milestone), {"on": "2026-01-01"}).status_code == 415
