@@ -9,9 +9,10 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
+from . import bulk
 from .models import (
     Account,
     ApiToken,
@@ -209,31 +210,16 @@ def account_cs_fields_update(*, account: Account, **fields: Any) -> Account:
 
 
 def account_cs_fields_bulk_update(*, values: Mapping[int, Mapping[str, Any]]) -> int:
-    """Write CS fields onto many accounts at once (e.g. the daily health job).
-
-    Accounts that get the same values share one UPDATE, so 100,000 health
-    scores cost about a hundred statements, not 100,000. Returns the number of
-    accounts written.
-    """
-    groups: dict[tuple[tuple[str, Any], ...], list[int]] = {}
-    for pk, fields in values.items():
+    """Write CS fields onto many accounts at once (e.g. the daily health job):
+    one set-based UPDATE per 10,000 accounts, touching (and stamping
+    `updated_at` on) only the accounts whose values changed. Every account
+    must get the same fields. Returns the number of accounts changed."""
+    for fields in values.values():
         unknown = set(fields) - CS_FIELDS
         if unknown:
             raise ValueError(f"Not a CS field: {', '.join(sorted(unknown))}")
-        groups.setdefault(tuple(sorted(fields.items())), []).append(pk)
-    now = timezone.now()
-    written = 0
     with transaction.atomic():
-        for items, pks in groups.items():
-            fields = dict(items)
-            if not fields:
-                continue
-            # Stay well under the database's bound-parameter limit.
-            for start in range(0, len(pks), 10_000):
-                chunk = pks[start : start + 10_000]
-                changed = Account.objects.filter(pk__in=chunk).exclude(**fields)
-                written += changed.update(**fields, updated_at=now)
-    return written
+        return bulk.update_changed(Account, values, also={"updated_at": timezone.now()})
 
 
 @transaction.atomic
@@ -296,54 +282,22 @@ def usage_snapshots_upsert(*, rows: Iterable[Mapping[str, Any]]) -> int:
     of the same day replaces the first, never duplicates it. Rows carry
     `account_id`, `date` and any of USAGE_FIELDS; no two rows may share an
     account and date (callers reject such duplicates row by row)."""
-    rows = list(rows)
     now = timezone.now()
-    if connection.vendor == "postgresql":
-        for start in range(0, len(rows), 10_000):
-            _usage_upsert_unnest(rows=rows[start : start + 10_000], now=now)
-        return len(rows)
-    snapshots = [
-        UsageSnapshot(
-            account_id=row["account_id"],
-            date=row["date"],
-            created_at=now,
-            updated_at=now,
-            **{f: row.get(f) for f in USAGE_FIELDS},
-        )
-        for row in rows
-    ]
-    UsageSnapshot.objects.bulk_create(
-        snapshots,
-        batch_size=2000,
-        update_conflicts=True,
-        unique_fields=["account", "date"],
-        update_fields=[*USAGE_FIELDS, "updated_at"],
+    return bulk.upsert(
+        UsageSnapshot,
+        [
+            {
+                "account_id": row["account_id"],
+                "date": row["date"],
+                **{f: row.get(f) for f in USAGE_FIELDS},
+                "created_at": now,
+                "updated_at": now,
+            }
+            for row in rows
+        ],
+        unique=["account", "date"],
+        update=[*USAGE_FIELDS, "updated_at"],
     )
-    return len(snapshots)
-
-
-def _usage_upsert_unnest(*, rows: list[Mapping[str, Any]], now: datetime) -> None:
-    """PostgreSQL: INSERT ... SELECT FROM unnest(one array per column) ON
-    CONFLICT DO UPDATE. The same effect as bulk_create(update_conflicts=True)
-    but 2-5x faster on 5,000 rows (measured side by side): no model instance
-    and a dozen bound parameters per row, one parameter per column instead."""
-    if not rows:
-        return
-    meta = UsageSnapshot._meta
-    qn = connection.ops.quote_name
-    fields = [meta.get_field(name) for name in ("account", "date", *USAGE_FIELDS)]
-    columns = [str(f.column) for f in fields]  # type: ignore[union-attr]
-    arrays = ", ".join(f"%s::{f.cast_db_type(connection)}[]" for f in fields)  # type: ignore[union-attr]
-    updates = ", ".join(f"{qn(c)} = EXCLUDED.{qn(c)}" for c in [*columns[2:], "updated_at"])
-    sql = (
-        f"INSERT INTO {qn(meta.db_table)} "
-        f"({', '.join(qn(c) for c in columns)}, {qn('created_at')}, {qn('updated_at')}) "
-        f"SELECT *, %s, %s FROM unnest({arrays}) "
-        f"ON CONFLICT ({qn(columns[0])}, {qn(columns[1])}) DO UPDATE SET {updates}"
-    )
-    keys = ["account_id", "date", *USAGE_FIELDS]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [now, now, *([row.get(k) for row in rows] for k in keys)])
 
 
 API_TOKEN_PREFIX = "lc_"

@@ -13,6 +13,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from accounts import bulk
 from accounts.models import Account, Event, User
 from accounts.services import account_cs_fields_bulk_update, event_record
 
@@ -142,7 +143,8 @@ def health_scores_compute(*, today: date, account_ids: Iterable[int] | None = No
     results = _score_all(model, ids, today)
     overrides = active_overrides(ids, today)
     now = timezone.now()
-    rows, account_values = [], {}
+    rows: list[dict[str, Any]] = []
+    account_values: dict[int, dict[str, Any]] = {}
     for pk, result in results.items():
         if result.score is None:
             run.without_data += 1
@@ -150,16 +152,16 @@ def health_scores_compute(*, today: date, account_ids: Iterable[int] | None = No
         run.scored += 1
         run.bands[result.band] += 1
         rows.append(
-            HealthScore(
-                account_id=pk,
-                date=today,
-                model=model,
-                score=result.score,
-                band=result.band,
-                breakdown=[c.as_dict() for c in result.contributions],
-                missing=result.missing,
-                computed_at=now,
-            )
+            {
+                "account_id": pk,
+                "date": today,
+                "model_id": model.pk,
+                "score": result.score,
+                "band": result.band,
+                "breakdown": [c.as_dict() for c in result.contributions],
+                "missing": result.missing,
+                "computed_at": now,
+            }
         )
         effective, band = result.score, result.band
         override = overrides.get(pk)
@@ -169,12 +171,11 @@ def health_scores_compute(*, today: date, account_ids: Iterable[int] | None = No
                 run.flagged.append(pk)
         account_values[pk] = {"health_score": effective, "health_band": band}
     with transaction.atomic():
-        HealthScore.objects.bulk_create(
+        bulk.upsert(
+            HealthScore,
             rows,
-            batch_size=5000,
-            update_conflicts=True,
-            unique_fields=["account", "date"],
-            update_fields=["model", "score", "band", "breakdown", "missing", "computed_at"],
+            unique=["account", "date"],
+            update=["model", "score", "band", "breakdown", "missing", "computed_at"],
         )
         run.accounts_written = account_cs_fields_bulk_update(values=account_values)
     return run
