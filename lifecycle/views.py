@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterator
 from typing import Any
 
@@ -14,6 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from accounts import selectors
+from accounts.csv_stream import csv_download
 from accounts.filters import OWNER_ALL, OWNER_ME, PortfolioFilter
 from accounts.http import AuthedRequest
 from accounts.roles import Role, can_edit_account, require_admin, role_of, sees_all_writes
@@ -80,57 +80,45 @@ def portfolio(request: AuthedRequest) -> HttpResponse:
     return render(request, template, context)
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
 @require_GET
 def portfolio_export(request: AuthedRequest) -> StreamingHttpResponse:
     """The filtered portfolio as CSV, streamed so a large book never sits in memory."""
     filterset = _portfolio_filter(request)
-    writer = csv.writer(_Echo())
 
-    def rows() -> Iterator[str]:
-        yield writer.writerow(
-            [
-                "id",
-                "name",
-                "domain",
-                "owner",
-                "segment",
-                "stage",
-                "arr",
-                "currency",
-                "contract_start",
-                "renewal_date",
-                "health_score",
-                "health_band",
-                "hubspot_id",
-            ]
-        )
+    def rows() -> Iterator[list[Any]]:
+        yield [
+            "id",
+            "name",
+            "domain",
+            "owner",
+            "segment",
+            "stage",
+            "arr",
+            "currency",
+            "contract_start",
+            "renewal_date",
+            "health_score",
+            "health_band",
+            "hubspot_id",
+        ]
         for a in filterset.qs.iterator(chunk_size=2000):
-            yield writer.writerow(
-                [
-                    a.pk,
-                    a.name,
-                    a.domain,
-                    a.owner.email if a.owner else "",
-                    a.segment,
-                    a.stage,
-                    a.arr,
-                    a.currency,
-                    a.contract_start or "",
-                    a.renewal_date or "",
-                    "" if a.health_score is None else a.health_score,
-                    a.health_band,
-                    a.hubspot_id or "",
-                ]
-            )
+            yield [
+                a.pk,
+                a.name,
+                a.domain,
+                a.owner.email if a.owner else "",
+                a.segment,
+                a.stage,
+                a.arr,
+                a.currency,
+                a.contract_start or "",
+                a.renewal_date or "",
+                "" if a.health_score is None else a.health_score,
+                a.health_band,
+                a.hubspot_id or "",
+            ]
 
-    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="portfolio.csv"'
-    return response
+    return csv_download(rows(), "portfolio.csv")
 
 
 @require_GET

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterator
 from datetime import date
 from itertools import islice
@@ -13,6 +12,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from accounts.csv_stream import csv_download
 from accounts.http import AuthedRequest
 from accounts.models import Account
 from accounts.roles import Role, require, role_of
@@ -69,20 +69,6 @@ def metrics_dashboard(request: AuthedRequest) -> HttpResponse:
     return render(request, "lifecycle/metrics/dashboard.html", context)
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
-def _csv_response(rows: Iterator[list[Any]], filename: str) -> StreamingHttpResponse:
-    writer = csv.writer(_Echo())
-    response = StreamingHttpResponse(
-        (writer.writerow(row) for row in rows), content_type="text/csv; charset=utf-8"
-    )
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
-
-
 @require_GET
 def metrics_export(request: AuthedRequest) -> StreamingHttpResponse:
     """Every figure for the chosen period and the eleven before it."""
@@ -107,7 +93,7 @@ def metrics_export(request: AuthedRequest) -> StreamingHttpResponse:
             board.at_risk.arr,
         ]
 
-    return _csv_response(rows(), f"metrics-{board.period.start}-{board.period.end}.csv")
+    return csv_download(rows(), f"metrics-{board.period.start}-{board.period.end}.csv")
 
 
 def _plain(value: Any) -> str:
@@ -177,4 +163,4 @@ def metrics_drill_export(request: AuthedRequest, metric: str) -> StreamingHttpRe
                     *(_plain(c) for c in cells),
                 ]
 
-    return _csv_response(rows(), f"{metric}-{period.start}-{period.end}.csv")
+    return csv_download(rows(), f"{metric}-{period.start}-{period.end}.csv")

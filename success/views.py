@@ -4,7 +4,6 @@ htmx the plan's objectives and the pipeline's results swap in place."""
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterator
 from typing import Any
 
@@ -21,6 +20,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.csv_stream import csv_download
 from accounts.http import AuthedRequest
 from accounts.models import Account, ForecastCategory
 from accounts.roles import Role, can_edit_account, require_account_edit, role_of
@@ -522,53 +522,41 @@ def renewals(request: AuthedRequest) -> HttpResponse:
     return render(request, template, context)
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
 @require_GET
 def renewals_export(request: AuthedRequest) -> StreamingHttpResponse:
     """The filtered renewal pipeline as CSV, streamed."""
     filterset = _renewal_filter(request)
-    writer = csv.writer(_Echo())
 
-    def rows() -> Iterator[Any]:
-        yield writer.writerow(
-            [
-                "renewal_id",
-                "account_id",
-                "account",
-                "owner",
-                "segment",
-                "renewal_date",
-                "currency",
-                "arr_up_for_renewal",
-                "forecast_category",
-                "forecast_arr",
-                "health_band",
-            ]
-        )
+    def rows() -> Iterator[list[Any]]:
+        yield [
+            "renewal_id",
+            "account_id",
+            "account",
+            "owner",
+            "segment",
+            "renewal_date",
+            "currency",
+            "arr_up_for_renewal",
+            "forecast_category",
+            "forecast_arr",
+            "health_band",
+        ]
         for r in filterset.qs.order_by("renewal_date", "pk").iterator(chunk_size=2000):
-            yield writer.writerow(
-                [
-                    r.pk,
-                    r.account_id,
-                    r.account.name,
-                    r.account.owner.email if r.account.owner else "",
-                    r.account.segment,
-                    r.renewal_date,
-                    r.account.currency,
-                    r.current_arr,
-                    r.forecast_category,
-                    "" if r.forecast_arr is None else r.forecast_arr,
-                    r.account.health_band,
-                ]
-            )
+            yield [
+                r.pk,
+                r.account_id,
+                r.account.name,
+                r.account.owner.email if r.account.owner else "",
+                r.account.segment,
+                r.renewal_date,
+                r.account.currency,
+                r.current_arr,
+                r.forecast_category,
+                "" if r.forecast_arr is None else r.forecast_arr,
+                r.account.health_band,
+            ]
 
-    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="renewals.csv"'
-    return response
+    return csv_download(rows(), "renewals.csv")
 
 
 # ---- My work ----
