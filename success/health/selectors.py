@@ -25,6 +25,15 @@ class AccountHealth:
     version_changes: list[HealthScore]
     missing_labels: list[str]
 
+    @property
+    def needs_a_look(self) -> bool:
+        """The CSM's override and the computed score are more than one band
+        apart (green against red): someone should look at the account."""
+        if not (self.override and self.latest):
+            return False
+        override_band = self.latest.model.bands.band(self.override.score)
+        return {override_band, self.latest.band} == {"green", "red"}
+
 
 def health_models() -> QuerySet[HealthModel]:
     return HealthModel.objects.prefetch_related("measures").select_related("created_by")

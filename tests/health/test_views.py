@@ -136,4 +136,6 @@ def test_csm_overrides_their_account_and_sees_both_scores(
     assert account.health_score == 90
     page = html.unescape(client.get(reverse("health:account", args=[account.pk])).content.decode())
     assert "Overridden to <strong>90</strong>" in page
+    # computed (red, under 40) and override (green) are two bands apart
+    assert "Needs a look:" in page
     assert f"The computed score is <strong>{computed}</strong>" in page
