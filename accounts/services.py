@@ -6,11 +6,14 @@ import secrets
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from . import bulk
 from .models import (
@@ -277,11 +280,29 @@ USAGE_FIELDS = (
 
 
 @transaction.atomic
+def usage_ingested_notify(*, account_ids: Iterable[int]) -> None:
+    """After the rows are committed, call every USAGE_INGESTED_HOOKS function
+    with the sorted ids of the accounts they touched.
+
+    The hooks are dotted paths in settings because accounts imports no other
+    app: success rescores health this way without accounts knowing of it. They
+    run robustly: usage that was stored stays stored and answered as such even
+    if a hook fails (the failure is logged, and the daily scoring catches up)."""
+    ids = sorted(set(account_ids))
+    if not ids:
+        return
+    for path in settings.USAGE_INGESTED_HOOKS:
+        transaction.on_commit(partial(import_string(path), ids), robust=True)
+
+
 def usage_snapshots_upsert(*, rows: Iterable[Mapping[str, Any]]) -> int:
     """Store usage snapshots in bulk, one per (account, date): a second reading
     of the same day replaces the first, never duplicates it. Rows carry
     `account_id`, `date` and any of USAGE_FIELDS; no two rows may share an
-    account and date (callers reject such duplicates row by row)."""
+    account and date (callers reject such duplicates row by row). Once
+    committed, the USAGE_INGESTED_HOOKS run for the touched accounts."""
+    rows = list(rows)
+    usage_ingested_notify(account_ids=[row["account_id"] for row in rows])
     now = timezone.now()
     return bulk.upsert(
         UsageSnapshot,

@@ -1,18 +1,14 @@
 """Row-by-row checks for usage ingestion: shape, account match, permission to
 write that account, and one reading per account and day within the request;
-then, once stored, the USAGE_INGESTED_HOOKS (health rescoring by default)."""
+then, once stored, the USAGE_INGESTED_HOOKS (health rescoring by default) run from
+accounts.services.usage_snapshots_upsert."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
-from functools import partial
 from typing import Any
 
-from django.conf import settings
-from django.db import transaction
-from django.utils.module_loading import import_string
 from rest_framework.exceptions import ValidationError
 from rest_framework.settings import api_settings
 
@@ -95,18 +91,3 @@ def usage_rows_check(*, rows: list[Any], user: Any) -> list[RowOutcome]:
             **{f: outcome.data.get(f) for f in USAGE_FIELDS},
         }
     return outcomes
-
-
-def usage_ingested_notify(*, account_ids: Iterable[int]) -> None:
-    """After the rows are committed, call every USAGE_INGESTED_HOOKS function
-    with the sorted ids of the accounts they touched.
-
-    The hooks are dotted paths in settings because accounts imports no other
-    app: success rescores health this way without accounts knowing of it. They
-    run robustly: usage that was stored stays stored and answered as such even
-    if a hook fails (the failure is logged, and the daily scoring catches up)."""
-    ids = sorted(set(account_ids))
-    if not ids:
-        return
-    for path in settings.USAGE_INGESTED_HOOKS:
-        transaction.on_commit(partial(import_string(path), ids), robust=True)

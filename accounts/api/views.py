@@ -24,7 +24,7 @@ from .. import selectors, services
 from ..models import Account, UsageSnapshot
 from .exceptions import as_drf_validation_error
 from .filters import AccountFilter, UsageSnapshotFilter
-from .ingest import usage_ingested_notify, usage_rows_check
+from .ingest import usage_rows_check
 from .permissions import CanEditAccount, CanWrite, HasRole
 from .serializers import (
     AccountSerializer,
@@ -127,7 +127,6 @@ class UsageSnapshotViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[UsageS
         to_store = valid if partial or not rejected else []
         if to_store:
             services.usage_snapshots_upsert(rows=[o.data for o in to_store])
-            usage_ingested_notify(account_ids=[o.data["account_id"] for o in to_store])
         stored = {o.index for o in to_store}
         result = {
             "partial": partial,
