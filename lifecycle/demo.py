@@ -13,11 +13,13 @@ from django.utils.module_loading import import_string
 from accounts import demo as accounts_demo
 
 # Builders that run after the accounts demo, in order. Each is idempotent.
+# Health comes before success so the reviews the success demo holds freeze a
+# real health score in their snapshots; alerts come last, reading everything.
 APP_BUILDERS: list[str] = [
     "onboarding.demo.build",
+    "success.health.demo.build",
     "success.demo.build",
     "lifecycle.metrics.demo.build",
-    "success.health.demo.build",
     "success.alerts.demo.build",
 ]
 
@@ -38,4 +40,4 @@ def build_all(
     log(result.message)
     for dotted in APP_BUILDERS:
         message = import_string(dotted)(seed=seed, today=today)
-        log(f"{dotted.split('.')[0]}: {message}")
+        log(f"{dotted.removesuffix('.demo.build')}: {message}")
