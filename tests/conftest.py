@@ -6,6 +6,8 @@ from typing import Any
 import pytest
 
 from accounts.roles import Role
+from success.health.defaults import ensure_default_model
+from success.health.models import HealthMeasure, HealthModel
 from tests.factories import UserFactory
 
 # Playwright's sync API runs an event loop in the test thread; Django's ORM
@@ -55,3 +57,11 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
             "--disable-sync",
         ],
     }
+
+
+@pytest.fixture
+def default_health_model(db: Any) -> None:
+    """The install's default health model, made by a data migration. Tests that
+    score accounts ask for it: a transactional test elsewhere in the same
+    worker flushes the tables, migration data included."""
+    ensure_default_model(HealthModel, HealthMeasure)

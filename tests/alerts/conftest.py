@@ -3,8 +3,6 @@ from typing import Any
 import pytest
 
 from success.alerts.models import AlertRule
-from success.health.defaults import ensure_default_model
-from success.health.models import HealthMeasure, HealthModel
 
 
 @pytest.fixture(autouse=True)
@@ -14,6 +12,5 @@ def without_default_rules(db: Any) -> None:
 
 
 @pytest.fixture(autouse=True)
-def default_health_model(db: Any) -> None:
+def _with_default_health_model(default_health_model: Any) -> None:
     """Alert tests score accounts with the install's default health model."""
-    ensure_default_model(HealthModel, HealthMeasure)

@@ -17,6 +17,11 @@ def _fresh_throttle_buckets() -> Iterator[None]:
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _with_default_health_model(default_health_model: Any) -> None:
+    """Usage pushed through the API is rescored with the default health model."""
+
+
 @pytest.fixture
 def token_for(db: Any) -> Callable[[Any], str]:
     """A live API token for `user` (issued the way the admin page issues it)."""

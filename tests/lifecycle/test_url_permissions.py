@@ -328,7 +328,9 @@ def test_every_url_is_in_the_table() -> None:
 
 
 @pytest.fixture
-def objects(db: Any, csm: Any, other_csm: Any, admin_user: Any) -> Objects:
+def objects(
+    db: Any, csm: Any, other_csm: Any, admin_user: Any, default_health_model: Any
+) -> Objects:
     own = AccountFactory.create(owner=csm)
     other = AccountFactory.create(owner=other_csm)
     return {
