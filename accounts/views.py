@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
@@ -19,18 +18,10 @@ from .forms import (
     ReassignForm,
     StageChangeForm,
 )
-from .http import AuthedRequest
+from .http import AuthedRequest, form_errors_apply
 from .imports import columns_for, import_apply, preview_build, rows_to_csv
 from .models import Account, Contact, Deal, ImportBatch
 from .roles import require_account_edit, require_leader
-
-
-def _apply_form_errors(form: forms.BaseForm, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)
 
 
 @require_http_methods(["GET", "POST"])
@@ -41,7 +32,7 @@ def account_create(request: AuthedRequest) -> HttpResponse:
         try:
             account = services.account_create(by=request.user, **form.cleaned_data)
         except ValidationError as exc:
-            _apply_form_errors(form, exc)
+            form_errors_apply(form, exc)
         else:
             messages.success(request, f"Created {account.name}.")
             return redirect(account)
@@ -61,7 +52,7 @@ def account_edit(request: AuthedRequest, pk: int) -> HttpResponse:
                 data={f: form.cleaned_data[f] for f in form.Meta.fields},
             )
         except ValidationError as exc:
-            _apply_form_errors(form, exc)
+            form_errors_apply(form, exc)
         else:
             messages.success(request, "Saved.")
             return redirect(account)
@@ -82,7 +73,7 @@ def account_stage(request: AuthedRequest, pk: int) -> HttpResponse:
                 by=request.user,
             )
         except ValidationError as exc:
-            _apply_form_errors(form, exc)
+            form_errors_apply(form, exc)
         else:
             messages.success(request, f"Stage is now {account.get_stage_display()}.")
             return redirect(account)
@@ -142,7 +133,7 @@ def deal_edit(request: AuthedRequest, pk: int, deal_pk: int | None = None) -> Ht
                 data=form.cleaned_data,
             )
         except ValidationError as exc:
-            _apply_form_errors(form, exc)
+            form_errors_apply(form, exc)
         else:
             messages.success(request, "Deal saved.")
             return redirect(account)

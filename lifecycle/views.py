@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET
 from accounts import selectors
 from accounts.csv_stream import csv_download
 from accounts.filters import OWNER_ALL, OWNER_ME, PortfolioFilter
-from accounts.http import AuthedRequest
+from accounts.http import AuthedRequest, is_htmx
 from accounts.roles import Role, can_edit_account, require_admin, role_of, sees_all_writes
 from onboarding import selectors as onboarding_selectors
 from success import selectors as success_selectors
@@ -75,7 +75,7 @@ def portfolio(request: AuthedRequest) -> HttpResponse:
         "filtered": any(filterset.data.get(k) for k in ("q", "segment", "stage", "renewal_within")),
     }
     template = "lifecycle/portfolio.html"
-    if getattr(request, "htmx", False) and not request.htmx.boosted:  # type: ignore[attr-defined]
+    if is_htmx(request):
         template += "#results"
     return render(request, template, context)
 

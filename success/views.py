@@ -21,7 +21,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.csv_stream import csv_download
-from accounts.http import AuthedRequest
+from accounts.http import AuthedRequest, form_errors_apply, is_htmx
 from accounts.models import Account, ForecastCategory
 from accounts.roles import Role, can_edit_account, require_account_edit, role_of
 
@@ -42,19 +42,6 @@ from .forms import (
     TaskForm,
 )
 from .models import BusinessReview, Objective, Renewal, SuccessPlan, SuccessTask
-
-
-def _is_htmx(request: HttpRequest) -> bool:
-    htmx = getattr(request, "htmx", None)
-    return bool(htmx) and not htmx.boosted  # type: ignore[union-attr]
-
-
-def _apply_errors(form: forms.BaseForm, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for name, errors in exc.error_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)
 
 
 def _form_page(
@@ -101,7 +88,7 @@ def plan(request: AuthedRequest, pk: int) -> HttpResponse:
             reverse("success:shared_plan", args=[current.share_token])
         )
     template = "success/plan.html"
-    if _is_htmx(request):
+    if is_htmx(request):
         template += "#objectives"
     return render(request, template, context)
 
@@ -143,7 +130,7 @@ def plan_edit(request: AuthedRequest, plan_pk: int) -> HttpResponse:
         try:
             services.plan_update(plan=plan, by=request.user, **form.cleaned_data)
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            form_errors_apply(form, exc)
         else:
             messages.success(request, "Saved.")
             return redirect("success:plan", pk=plan.account_id)
@@ -194,7 +181,7 @@ def objective_create(request: AuthedRequest, plan_pk: int) -> HttpResponse:
         try:
             services.objective_create(plan=plan, by=request.user, **form.cleaned_data)
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            form_errors_apply(form, exc)
         else:
             messages.success(request, "Objective added.")
             return redirect("success:plan", pk=plan.account_id)
@@ -242,7 +229,7 @@ def objective_status(request: AuthedRequest, pk: int) -> HttpResponse:
         try:
             services.objective_status_set(objective=objective, by=request.user, **form.cleaned_data)
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            form_errors_apply(form, exc)
         else:
             messages.success(request, f"{objective.title} is now {objective.get_status_display()}.")
             return redirect("success:plan", pk=objective.plan.account_id)
@@ -275,7 +262,7 @@ def task_create(request: AuthedRequest, pk: int) -> HttpResponse:
                 by=request.user,
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            form_errors_apply(form, exc)
         else:
             messages.success(request, "Task added.")
             return redirect("success:plan", pk=account.pk)
@@ -319,7 +306,7 @@ def review_create(request: AuthedRequest, pk: int) -> HttpResponse:
                 by=request.user,
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            form_errors_apply(form, exc)
         else:
             messages.success(request, f"{review.get_kind_display()} scheduled.")
             return redirect(review)
@@ -366,7 +353,7 @@ def review_hold(request: AuthedRequest, pk: int) -> HttpResponse:
                 **form.cleaned_data,
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            form_errors_apply(form, exc)
         else:
             messages.success(request, "Review recorded; the snapshot is frozen.")
             return redirect(review)
@@ -432,7 +419,7 @@ def renewal_forecast(request: AuthedRequest, pk: int) -> HttpResponse:
                 renewal=renewal, by=request.user, **form.cleaned_data
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            form_errors_apply(form, exc)
         else:
             messages.success(request, f"Forecast is now {changed.get_forecast_category_display()}.")
             return redirect(renewal)
@@ -476,7 +463,7 @@ def renewal_close(request: AuthedRequest, pk: int) -> HttpResponse:
                 )
                 messages.warning(request, f"{renewal.account.name} churned.")
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            form_errors_apply(form, exc)
         else:
             return redirect(renewal)
     return _form_page(
@@ -517,7 +504,7 @@ def renewals(request: AuthedRequest) -> HttpResponse:
         "query": query.urlencode(),
     }
     template = "success/renewals.html"
-    if _is_htmx(request):
+    if is_htmx(request):
         template += "#results"
     return render(request, template, context)
 

@@ -15,7 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
-from accounts.http import AuthedRequest
+from accounts.http import AuthedRequest, form_errors_apply, is_htmx
 from accounts.models import Account
 from accounts.roles import (
     Role,
@@ -41,7 +41,6 @@ from ..models import (
     PlanStatus,
 )
 from ..status import plan_derive
-from ._helpers import apply_form_errors, is_htmx
 
 ACTION_LABELS = {
     "complete": "Complete",
@@ -145,7 +144,7 @@ def plan_start(request: AuthedRequest, pk: int) -> HttpResponse:
                 by=request.user,
             )
         except ValidationError as exc:
-            apply_form_errors(form, exc)
+            form_errors_apply(form, exc)
         else:
             messages.success(request, f"Onboarding started for {account.name}.")
             return redirect(plan)
@@ -197,7 +196,7 @@ def milestone_action(request: AuthedRequest, pk: int, mpk: int, action: str) -> 
             try:
                 _run_action(action, milestone, form, request)
             except ValidationError as exc:
-                apply_form_errors(form, exc)
+                form_errors_apply(form, exc)
             else:
                 if is_htmx(request):
                     plan.refresh_from_db()
@@ -234,7 +233,7 @@ def milestone_add(request: AuthedRequest, pk: int) -> HttpResponse:
         try:
             services.milestone_add(plan=plan, by=request.user, data=form.cleaned_data)
         except ValidationError as exc:
-            apply_form_errors(form, exc)
+            form_errors_apply(form, exc)
         else:
             messages.success(request, "Milestone added to this plan.")
             return redirect(plan)

@@ -11,7 +11,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.http import AuthedRequest
+from accounts.http import AuthedRequest, form_errors_apply, is_htmx
 from accounts.roles import (
     require_admin,
 )
@@ -26,7 +26,6 @@ from ..models import (
     OnboardingPlan,
     OnboardingTemplate,
 )
-from ._helpers import apply_form_errors, is_htmx
 
 TEMPLATE_ACTIONS = ("activate", "deactivate", "archive", "duplicate")
 
@@ -52,7 +51,7 @@ def template_create(request: AuthedRequest) -> HttpResponse:
         try:
             template = services.template_create(by=request.user, data=form.cleaned_data)
         except ValidationError as exc:
-            apply_form_errors(form, exc)
+            form_errors_apply(form, exc)
         else:
             messages.success(request, "Template created. Add its milestones, then activate it.")
             return redirect(template)
@@ -78,7 +77,7 @@ def template_detail(request: AuthedRequest, pk: int) -> HttpResponse:
         try:
             services.template_update(template=template, by=request.user, data=form.cleaned_data)
         except ValidationError as exc:
-            apply_form_errors(form, exc)
+            form_errors_apply(form, exc)
         else:
             messages.success(request, "Template saved.")
             return redirect(template)
@@ -103,7 +102,7 @@ def template_milestone_edit(
                 milestone=target if milestone else None,
             )
         except ValidationError as exc:
-            apply_form_errors(form, exc)
+            form_errors_apply(form, exc)
         else:
             messages.success(request, "Milestone saved.")
             return redirect(template)

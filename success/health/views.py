@@ -14,7 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.http import AuthedRequest
+from accounts.http import AuthedRequest, form_errors_apply
 from accounts.models import Account
 from accounts.roles import (
     can_edit_account,
@@ -77,7 +77,7 @@ def model_edit(request: AuthedRequest, pk: int) -> HttpResponse:
                 measures=measures,
             )
         except ValidationError as exc:
-            form.add_error(None, exc)
+            form_errors_apply(form, exc)
         else:
             messages.success(
                 request, f"Saved draft v{model.version}. Preview it before activating."
@@ -151,7 +151,7 @@ def override_set(request: AuthedRequest, pk: int) -> HttpResponse:
         try:
             services.health_override_set(account=account, by=request.user, **form.cleaned_data)
         except ValidationError as exc:
-            form.add_error(None, exc)
+            form_errors_apply(form, exc)
         else:
             messages.success(request, "Override saved; the computed score is kept beside it.")
             return redirect("health:account", pk=account.pk)
