@@ -121,6 +121,47 @@ class _Journal:
             )
         )
 
+    def apply(
+        self,
+        obj: Any,
+        *,
+        object_type: str,
+        hubspot_id: str,
+        account_id: int | None,
+        old: Mapping[str, Any],
+        values: Mapping[str, Any],
+    ) -> None:
+        """Set each changed field on `obj` and journal its old and new value."""
+        for name, previous in old.items():
+            setattr(obj, name, values[name])
+            self.add(
+                object_type=object_type,
+                object_id=obj.pk,
+                hubspot_id=hubspot_id,
+                account_id=account_id,
+                field=name,
+                old=previous,
+                new=values[name],
+            )
+
+    def created(
+        self, obj: Any, *, object_type: str, hubspot_id: str, account_id: int | None
+    ) -> None:
+        """Journal a record created from HubSpot (after bulk_create gave it a pk)."""
+        self.add(
+            object_type=object_type,
+            object_id=obj.pk,
+            hubspot_id=hubspot_id,
+            account_id=account_id,
+            field="created",
+            old="",
+            new=obj.name,
+        )
+
+    def changed_fields(self) -> list[str]:
+        """The fields this page changed, for bulk_update."""
+        return sorted({c.field for c in self.rows if c.field != "created"})
+
     def save(self) -> None:
         if self.rows:
             SyncChange.objects.bulk_create(self.rows)
@@ -221,17 +262,14 @@ def companies_page_write(records: Sequence[Record], ctx: SyncContext) -> PageRes
         if not old:
             result.unchanged += 1
             continue
-        for name, previous in old.items():
-            setattr(account, name, values[name])
-            journal.add(
-                object_type="account",
-                object_id=account.pk,
-                hubspot_id=hid,
-                account_id=account.pk,
-                field=name,
-                old=previous,
-                new=values[name],
-            )
+        journal.apply(
+            account,
+            object_type="account",
+            hubspot_id=hid,
+            account_id=account.pk,
+            old=old,
+            values=values,
+        )
         account.updated_at = now
         changed[account.pk] = account
     # Records whose failure was found after mapping keep the original payload.
@@ -258,19 +296,10 @@ def companies_page_write(records: Sequence[Record], ctx: SyncContext) -> PageRes
                 ]
             )
             for hid, a in new:
-                journal.add(
-                    object_type="account",
-                    object_id=a.pk,
-                    hubspot_id=hid,
-                    account_id=a.pk,
-                    field="created",
-                    old="",
-                    new=a.name,
-                )
+                journal.created(a, object_type="account", hubspot_id=hid, account_id=a.pk)
         if changed:
-            fields = sorted({c.field for c in journal.rows if c.field != "created"})
             Account.objects.bulk_update(
-                list(changed.values()), [*(f for f in fields), "updated_at"]
+                list(changed.values()), [*journal.changed_fields(), "updated_at"]
             )
         journal.save()
         _issues_save(ctx, "companies", failed, mapped.keys() - failed.keys())
@@ -328,35 +357,28 @@ def deals_page_write(records: Sequence[Record], ctx: SyncContext) -> PageResult:
             result.unchanged += 1
             continue
         touched_accounts |= {deal.account_id, values["account_id"]}
-        for name, previous in old.items():
-            setattr(deal, name, values[name])
-            journal.add(
-                object_type="deal",
-                object_id=deal.pk,
-                hubspot_id=hid,
-                account_id=values["account_id"],
-                field=name,
-                old=previous,
-                new=values[name],
-            )
+        journal.apply(
+            deal,
+            object_type="deal",
+            hubspot_id=hid,
+            account_id=values["account_id"],
+            old=old,
+            values=values,
+        )
         deal.updated_at = now
         changed.append(deal)
     with transaction.atomic():
         if new:
             Deal.objects.bulk_create(new)
             for deal in new:
-                journal.add(
+                journal.created(
+                    deal,
                     object_type="deal",
-                    object_id=deal.pk,
                     hubspot_id=deal.hubspot_id or "",
                     account_id=deal.account_id,
-                    field="created",
-                    old="",
-                    new=deal.name,
                 )
         if changed:
-            fields = sorted({c.field for c in journal.rows if c.field != "created"})
-            Deal.objects.bulk_update(changed, [*fields, "updated_at"])
+            Deal.objects.bulk_update(changed, [*journal.changed_fields(), "updated_at"])
         if ctx.config.arr_source == mapping.WON_DEALS and touched_accounts:
             arr_from_won_deals(touched_accounts, journal)
         journal.save()
@@ -431,35 +453,28 @@ def contacts_page_write(records: Sequence[Record], ctx: SyncContext) -> PageResu
         if not old:
             result.unchanged += 1
             continue
-        for name, previous in old.items():
-            setattr(contact, name, values[name])
-            journal.add(
-                object_type="contact",
-                object_id=contact.pk,
-                hubspot_id=hid,
-                account_id=values["account_id"],
-                field=name,
-                old=previous,
-                new=values[name],
-            )
+        journal.apply(
+            contact,
+            object_type="contact",
+            hubspot_id=hid,
+            account_id=values["account_id"],
+            old=old,
+            values=values,
+        )
         contact.updated_at = now
         changed.append(contact)
     with transaction.atomic():
         if new:
             Contact.objects.bulk_create(new)
             for contact in new:
-                journal.add(
+                journal.created(
+                    contact,
                     object_type="contact",
-                    object_id=contact.pk,
                     hubspot_id=contact.hubspot_id or "",
                     account_id=contact.account_id,
-                    field="created",
-                    old="",
-                    new=contact.name,
                 )
         if changed:
-            fields = sorted({c.field for c in journal.rows if c.field != "created"})
-            Contact.objects.bulk_update(changed, [*fields, "updated_at"])
+            Contact.objects.bulk_update(changed, [*journal.changed_fields(), "updated_at"])
         journal.save()
         _issues_save(ctx, "contacts", failed, mapped.keys())
     result.created += len(new)
