@@ -18,11 +18,9 @@ from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
 from accounts.api.filters import (
-    IdFilter,
-    OwnerFilter,
+    AccountScopedFilterSet,
     StrictBooleanFilter,
     UpdatedSinceFilter,
-    segment_filter,
 )
 from accounts.api.permissions import CanEditAccount, CanWrite, HasRole
 from accounts.api.serializers import AccountRefSerializer, OwnerSerializer
@@ -101,10 +99,7 @@ class MilestoneCompleteSerializer(serializers.Serializer[Any]):
 # --- Filters -----------------------------------------------------------------
 
 
-class OnboardingPlanFilter(django_filters.FilterSet):
-    owner = OwnerFilter(field_name="account__owner")
-    segment = segment_filter("account__segment")
-    account = IdFilter(field_name="account_id", help_text="Our account id.")
+class OnboardingPlanFilter(AccountScopedFilterSet):
     status = django_filters.ChoiceFilter(choices=PlanStatus.choices)
     running = StrictBooleanFilter(
         field_name="finished_on",

@@ -21,11 +21,9 @@ from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
 from accounts.api.filters import (
-    IdFilter,
-    OwnerFilter,
+    AccountScopedFilterSet,
     StrictBooleanFilter,
     UpdatedSinceFilter,
-    segment_filter,
 )
 from accounts.api.permissions import CanEditAccount, CanWrite, HasRole
 from accounts.api.serializers import AccountRefSerializer, OwnerSerializer, optional_choice
@@ -218,10 +216,7 @@ class ForecastChangeRequestSerializer(serializers.Serializer[Any]):
 # --- Filters -----------------------------------------------------------------
 
 
-class SuccessPlanFilter(django_filters.FilterSet):
-    owner = OwnerFilter(field_name="account__owner")
-    segment = segment_filter("account__segment")
-    account = IdFilter(field_name="account_id", help_text="Our account id.")
+class SuccessPlanFilter(AccountScopedFilterSet):
     current = StrictBooleanFilter(
         field_name="replaced_at",
         lookup_expr="isnull",
@@ -234,10 +229,7 @@ class SuccessPlanFilter(django_filters.FilterSet):
         fields: list[str] = []
 
 
-class BusinessReviewFilter(django_filters.FilterSet):
-    owner = OwnerFilter(field_name="account__owner")
-    segment = segment_filter("account__segment")
-    account = IdFilter(field_name="account_id", help_text="Our account id.")
+class BusinessReviewFilter(AccountScopedFilterSet):
     status = django_filters.ChoiceFilter(choices=BusinessReview.Status.choices)
     kind = django_filters.ChoiceFilter(choices=ReviewKind.choices)
     scheduled_from = django_filters.DateFilter(field_name="scheduled_for", lookup_expr="gte")
@@ -249,10 +241,7 @@ class BusinessReviewFilter(django_filters.FilterSet):
         fields: list[str] = []
 
 
-class RenewalFilter(django_filters.FilterSet):
-    owner = OwnerFilter(field_name="account__owner")
-    segment = segment_filter("account__segment")
-    account = IdFilter(field_name="account_id", help_text="Our account id.")
+class RenewalFilter(AccountScopedFilterSet):
     status = django_filters.ChoiceFilter(choices=Renewal.Status.choices)
     forecast_category = django_filters.ChoiceFilter(choices=ForecastCategory.choices)
     renewal_from = django_filters.DateFilter(field_name="renewal_date", lookup_expr="gte")

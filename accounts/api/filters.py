@@ -103,6 +103,14 @@ def segment_filter(field_name: str) -> django_filters.ChoiceFilter:
     )
 
 
+class AccountScopedFilterSet(django_filters.FilterSet):
+    """The filters every list of records that belong to an account shares."""
+
+    owner = OwnerFilter(field_name="account__owner")
+    segment = segment_filter("account__segment")
+    account = IdFilter(field_name="account_id", help_text="Our account id.")
+
+
 class AccountFilter(django_filters.FilterSet):
     owner = OwnerFilter(field_name="owner")
     segment = django_filters.ChoiceFilter(choices=Segment.choices)

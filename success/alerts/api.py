@@ -18,7 +18,12 @@ from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
 from accounts import selectors as account_selectors
-from accounts.api.filters import MAX_ID, IdFilter, OwnerFilter, StrictBooleanFilter, segment_filter
+from accounts.api.filters import (
+    MAX_ID,
+    AccountScopedFilterSet,
+    IdFilter,
+    StrictBooleanFilter,
+)
 from accounts.api.permissions import CanEditAccount, CanWrite, HasRole
 from accounts.api.serializers import AccountRefSerializer, OwnerSerializer
 from accounts.models import Account
@@ -94,10 +99,7 @@ class ExpansionSignalRaiseSerializer(serializers.Serializer[Any]):
     note = serializers.CharField(max_length=2000, help_text="What points to expansion.")
 
 
-class AlertFilter(django_filters.FilterSet):
-    owner = OwnerFilter(field_name="account__owner")
-    segment = segment_filter("account__segment")
-    account = IdFilter(field_name="account_id", help_text="Our account id.")
+class AlertFilter(AccountScopedFilterSet):
     rule = IdFilter(field_name="rule_id", help_text="The alert rule's id.")
     status = django_filters.ChoiceFilter(
         choices=[(LIVE, "Live (open or acknowledged)"), *Alert.Status.choices],
@@ -115,10 +117,7 @@ class AlertFilter(django_filters.FilterSet):
         return queryset.filter(status=value)
 
 
-class ExpansionSignalFilter(django_filters.FilterSet):
-    owner = OwnerFilter(field_name="account__owner")
-    segment = segment_filter("account__segment")
-    account = IdFilter(field_name="account_id", help_text="Our account id.")
+class ExpansionSignalFilter(AccountScopedFilterSet):
     followed_up = StrictBooleanFilter(
         field_name="followed_up_at", lookup_expr="isnull", exclude=True
     )

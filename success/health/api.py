@@ -20,7 +20,10 @@ from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
 from accounts import selectors as account_selectors
-from accounts.api.filters import IdFilter, OwnerFilter, UpdatedSinceFilter, segment_filter
+from accounts.api.filters import (
+    AccountScopedFilterSet,
+    UpdatedSinceFilter,
+)
 from accounts.api.permissions import HasRole
 from accounts.api.serializers import AccountRefSerializer, OwnerSerializer, optional_choice
 from accounts.models import HealthBand
@@ -96,10 +99,7 @@ class AccountHealthSerializer(serializers.Serializer[Any]):
     )
 
 
-class HealthScoreFilter(django_filters.FilterSet):
-    owner = OwnerFilter(field_name="account__owner")
-    segment = segment_filter("account__segment")
-    account = IdFilter(field_name="account_id", help_text="Our account id.")
+class HealthScoreFilter(AccountScopedFilterSet):
     band = django_filters.ChoiceFilter(choices=HealthBand.choices)
     date_from = django_filters.DateFilter(field_name="date", lookup_expr="gte")
     date_to = django_filters.DateFilter(field_name="date", lookup_expr="lte")
