@@ -12,7 +12,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from django.db import connection, models
+from django.db import connection, connections, models
+from django.utils import timezone
 
 CHUNK = 10_000
 
@@ -27,6 +28,73 @@ def _column(model: type[models.Model], name: str) -> models.Field[Any, Any]:
 
 def _quoted(field: models.Field[Any, Any]) -> str:
     return connection.ops.quote_name(str(field.column))
+
+
+def insert(
+    model: type[models.Model],
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    returning: Sequence[str] = (),
+) -> list[tuple[Any, ...]]:
+    """INSERT new rows (dicts keyed by field name or attname, every row the same keys;
+    fields left out take their model default, auto_now fields the current time) without
+    building a model instance per row. Returns the `returning` columns of each inserted
+    row, in no promised order: match them on a unique column you asked for."""
+    if not rows:
+        return []
+    given = list(rows[0])
+    meta = model._meta
+    if connection.vendor != "postgresql":
+        objs = [model(**row) for row in rows]
+        model._default_manager.bulk_create(objs, batch_size=2000)
+        attnames = [_column(model, n).attname for n in returning]
+        return [tuple(getattr(o, a) for a in attnames) for o in objs]
+    now = timezone.now()
+    fields: list[models.Field[Any, Any]] = []
+    sources: list[Any] = []  # a given key, or a callable default per row, or a constant
+    for f in meta.concrete_fields:
+        key = next((k for k in given if k in (f.name, f.attname)), None)
+        if key is None and f.primary_key:
+            continue
+        fields.append(f)
+        if key is not None:
+            sources.append(("key", key))
+        elif getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
+            sources.append(("const", now))
+        elif f.has_default() and callable(f.default):
+            sources.append(("call", f.get_default))
+        else:
+            sources.append(("const", f.get_default()))
+    qn = connection.ops.quote_name
+    arrays = ", ".join(f"%s::{f.cast_db_type(connection)}[]" for f in fields)
+    sql = (
+        f"INSERT INTO {qn(meta.db_table)} ({', '.join(_quoted(f) for f in fields)}) "
+        f"SELECT * FROM unnest({arrays})"
+    )
+    if returning:
+        sql += " RETURNING " + ", ".join(_quoted(_column(model, n)) for n in returning)
+    found: list[tuple[Any, ...]] = []
+    db = connections[connection.alias]  # the connection itself, not the per-thread proxy
+    # A constant (a default) is prepared once, not once per row.
+    prepared = [
+        (how, f.get_db_prep_save(what, db) if how == "const" else what)
+        for f, (how, what) in zip(fields, sources, strict=True)
+    ]
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), CHUNK):
+            chunk = rows[start : start + CHUNK]
+            params = []
+            for f, (how, what) in zip(fields, prepared, strict=True):
+                if how == "key":
+                    params.append([f.get_db_prep_save(row[what], db) for row in chunk])
+                elif how == "call":
+                    params.append([f.get_db_prep_save(what(), db) for _ in chunk])
+                else:
+                    params.append([what] * len(chunk))
+            cursor.execute(sql, params)
+            if returning:
+                found.extend(cursor.fetchall())
+    return found
 
 
 def upsert(

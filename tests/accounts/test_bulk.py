@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from accounts import bulk
-from accounts.models import Account, UsageSnapshot
+from accounts.models import Account, Event, UsageSnapshot
 from tests.factories import AccountFactory
 
 pytestmark = pytest.mark.django_db
@@ -63,3 +63,29 @@ def test_update_changed_writes_only_rows_whose_values_differ() -> None:
         moved.pk: (80, "green", True),
         unset.pk: (10, "red", True),
     }
+
+
+def test_insert_fills_defaults_and_returns_the_asked_columns() -> None:
+    account = AccountFactory.create()
+    found = bulk.insert(
+        Event,
+        [{"account_id": account.pk, "kind": Event.Kind.HUBSPOT, "summary": "one"}],
+        returning=["id", "summary"],
+    )
+    assert [summary for _, summary in found] == ["one"]
+    event = Event.objects.get(pk=found[0][0])
+    # Left-out fields took their model defaults: a fresh dict, a current timestamp.
+    assert event.data == {}
+    assert abs((timezone.now() - event.occurred_at).total_seconds()) < 60
+
+
+def test_insert_writes_json_and_null_foreign_keys() -> None:
+    account = AccountFactory.create()
+    rows = [
+        {"account_id": account.pk, "kind": Event.Kind.HUBSPOT, "summary": f"e{i}", "data": {"i": i}}
+        for i in range(3)
+    ]
+    found = bulk.insert(Event, rows, returning=["summary"])
+    assert sorted(s for (s,) in found) == ["e0", "e1", "e2"]
+    assert sorted(e.data["i"] for e in Event.objects.filter(account=account)) == [0, 1, 2]
+    assert bulk.insert(Event, []) == []

@@ -20,16 +20,16 @@ TOKEN = "sandbox-test-token"
 PORTS = range(8120, 8200)
 
 
-def free_port() -> int:
+def free_port(ports: range = PORTS) -> int:
     """A free port in the range this project may use (8111-8199)."""
-    for port in PORTS:
+    for port in ports:
         with socket.socket() as probe:
             try:
                 probe.bind(("127.0.0.1", port))
             except OSError:
                 continue
             return port
-    raise RuntimeError("no free port in 8120-8199")
+    raise RuntimeError(f"no free port in {ports.start}-{ports.stop - 1}")
 
 
 def serve(sandbox: Sandbox) -> SandboxServer:

@@ -40,7 +40,7 @@ def _budget(fake: FakeTime, **options: Any) -> DatabaseRateBudget:
 
 def test_search_budget_waits_for_the_next_second() -> None:
     fake = FakeTime()
-    budget = _budget(fake)  # 5/s with 10% headroom leaves 4
+    budget = _budget(fake)  # 5/s with 5% headroom leaves 4
     for _ in range(4):
         budget.acquire(search=True)
     assert fake.waits == []
@@ -50,7 +50,8 @@ def test_search_budget_waits_for_the_next_second() -> None:
 
 def test_ten_second_budget_is_rolling_and_shared_between_processes() -> None:
     fake = FakeTime()
-    web, worker = _budget(fake, tier="free"), _budget(fake, tier="free")  # 90 per 10 s
+    # 100 per 10 s on the free tier, 90 with 10% headroom.
+    web, worker = _budget(fake, tier="free", headroom=0.9), _budget(fake, tier="free", headroom=0.9)
     for _ in range(45):
         web.acquire(search=False)
     fake.now += timedelta(seconds=3)
@@ -58,8 +59,9 @@ def test_ten_second_budget_is_rolling_and_shared_between_processes() -> None:
         worker.acquire(search=False)
     assert fake.waits == []
     worker.acquire(search=False)
-    # The first 45 calls leave the window ten seconds after they were made.
-    assert fake.waits == [6.75]
+    # The first 45 calls (made at 0.25 s, counted in the 0.2-0.3 s tick) leave the
+    # window when that tick is ten seconds old: 10.3 s, 7.05 s from now.
+    assert fake.waits == [7.05]
     assert usage_on(fake.now)["calls"] == 91
 
 

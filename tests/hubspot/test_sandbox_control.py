@@ -135,7 +135,9 @@ def _wait_until_listening(port: int, process: subprocess.Popen[bytes]) -> None:
 
 
 def test_management_command_serves_and_saves_state(tmp_path: Path) -> None:
-    port = free_port()
+    # Ports no in-process sandbox uses: another xdist worker could otherwise take the
+    # port between our probe and the command's bind, and answer in its place.
+    port = free_port(range(8200, 8220))
     state = tmp_path / "var" / "portal.json"
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "lifecycle.settings.test"}
     process = subprocess.Popen(

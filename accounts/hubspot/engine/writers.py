@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -16,6 +17,7 @@ from django.db import transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
 
+from accounts import bulk
 from accounts.models import (
     Account,
     Contact,
@@ -92,7 +94,8 @@ class SyncContext:
 @dataclass
 class _Journal:
     ctx: SyncContext
-    rows: list[SyncChange] = field(default_factory=list)
+    at: datetime = field(default_factory=timezone.now)
+    rows: list[dict[str, Any]] = field(default_factory=list)
 
     def add(
         self,
@@ -106,19 +109,19 @@ class _Journal:
         new: Any,
     ) -> None:
         self.rows.append(
-            SyncChange(
-                account_id=account_id,
-                object_type=object_type,
-                object_id=object_id,
-                hubspot_id=hubspot_id,
-                field=field,
-                old_value=mapping.display(old),
-                new_value=mapping.display(new),
-                source=self.ctx.source,
-                change_source=self.ctx.change_sources.get(hubspot_id, "")[:40],
-                run=self.ctx.run,
-                at=timezone.now(),
-            )
+            {
+                "account_id": account_id,
+                "object_type": object_type,
+                "object_id": object_id,
+                "hubspot_id": hubspot_id,
+                "field": field,
+                "old_value": mapping.display(old),
+                "new_value": mapping.display(new),
+                "source": self.ctx.source,
+                "change_source": self.ctx.change_sources.get(hubspot_id, "")[:40],
+                "run_id": self.ctx.run.pk if self.ctx.run else None,
+                "at": self.at,
+            }
         )
 
     def apply(
@@ -145,26 +148,25 @@ class _Journal:
             )
 
     def created(
-        self, obj: Any, *, object_type: str, hubspot_id: str, account_id: int | None
+        self, pk: int, name: str, *, object_type: str, hubspot_id: str, account_id: int | None
     ) -> None:
-        """Journal a record created from HubSpot (after bulk_create gave it a pk)."""
+        """Journal a record created from HubSpot (once the insert gave it a pk)."""
         self.add(
             object_type=object_type,
-            object_id=obj.pk,
+            object_id=pk,
             hubspot_id=hubspot_id,
             account_id=account_id,
             field="created",
             old="",
-            new=obj.name,
+            new=name,
         )
 
     def changed_fields(self) -> list[str]:
         """The fields this page changed, for bulk_update."""
-        return sorted({c.field for c in self.rows if c.field != "created"})
+        return sorted({c["field"] for c in self.rows if c["field"] != "created"})
 
     def save(self) -> None:
-        if self.rows:
-            SyncChange.objects.bulk_create(self.rows)
+        bulk.insert(SyncChange, self.rows)
 
 
 def _issues_save(
@@ -228,7 +230,7 @@ def companies_page_write(records: Sequence[Record], ctx: SyncContext) -> PageRes
     by_domain = {a.domain: a for a in existing if a.domain}
     journal = _Journal(ctx)
     now = timezone.now()
-    new: list[tuple[str, Account]] = []
+    new: dict[str, dict[str, Any]] = {}
     changed: dict[int, Account] = {}
     claimed: set[str] = set()
     for hid, values in mapped.items():
@@ -252,8 +254,13 @@ def companies_page_write(records: Sequence[Record], ctx: SyncContext) -> PageRes
         if values["domain"]:
             claimed.add(values["domain"])
         if account is None:
-            account = Account(hubspot_id=hid, created_at=now, last_activity_at=now, **values)
-            new.append((hid, account))
+            new[hid] = {
+                **values,
+                "hubspot_id": hid,
+                "created_at": now,
+                "updated_at": now,
+                "last_activity_at": now,
+            }
             continue
         old = _diff(account, values, ACCOUNT_FIELDS)
         if account.hubspot_id != hid:
@@ -277,26 +284,41 @@ def companies_page_write(records: Sequence[Record], ctx: SyncContext) -> PageRes
     failed = {hid: (reason, originals[hid]) for hid, (reason, _) in failed.items()}
     with transaction.atomic():
         if new:
-            Account.objects.bulk_create([a for _, a in new])
-            StageChange.objects.bulk_create(
+            created = bulk.insert(Account, list(new.values()), returning=["id", "hubspot_id"])
+            pks = {hid: pk for pk, hid in created}
+            stage = Account._meta.get_field("stage").get_default()
+            bulk.insert(
+                StageChange,
                 [
-                    StageChange(account=a, to_stage=a.stage, reason="Created from HubSpot")
-                    for _, a in new
-                ]
+                    {
+                        "account_id": pks[hid],
+                        "to_stage": stage,
+                        "reason": "Created from HubSpot",
+                        "changed_at": now,
+                    }
+                    for hid in new
+                ],
             )
-            Event.objects.bulk_create(
+            bulk.insert(
+                Event,
                 [
-                    Event(
-                        account=a,
-                        kind=Event.Kind.HUBSPOT,
-                        summary=f"Account created from HubSpot company {hid}",
-                        occurred_at=now,
-                    )
-                    for hid, a in new
-                ]
+                    {
+                        "account_id": pks[hid],
+                        "kind": Event.Kind.HUBSPOT,
+                        "summary": f"Account created from HubSpot company {hid}",
+                        "occurred_at": now,
+                    }
+                    for hid in new
+                ],
             )
-            for hid, a in new:
-                journal.created(a, object_type="account", hubspot_id=hid, account_id=a.pk)
+            for hid, values in new.items():
+                journal.created(
+                    pks[hid],
+                    values["name"],
+                    object_type="account",
+                    hubspot_id=hid,
+                    account_id=pks[hid],
+                )
         if changed:
             Account.objects.bulk_update(
                 list(changed.values()), [*journal.changed_fields(), "updated_at"]
@@ -340,7 +362,7 @@ def deals_page_write(records: Sequence[Record], ctx: SyncContext) -> PageResult:
     renewal_pipelines = ctx.renewal_pipelines
     journal = _Journal(ctx)
     now = timezone.now()
-    new: list[Deal] = []
+    new: dict[str, dict[str, Any]] = {}
     changed: list[Deal] = []
     touched_accounts: set[int] = set()
     for hid, values in mapped.items():
@@ -349,7 +371,13 @@ def deals_page_write(records: Sequence[Record], ctx: SyncContext) -> PageResult:
             kind = (
                 Deal.Kind.RENEWAL if values["pipeline_id"] in renewal_pipelines else Deal.Kind.NEW
             )
-            new.append(Deal(hubspot_id=hid, kind=kind, created_at=now, **values))
+            new[hid] = {
+                **values,
+                "hubspot_id": hid,
+                "kind": kind,
+                "created_at": now,
+                "updated_at": now,
+            }
             touched_accounts.add(values["account_id"])
             continue
         old = _diff(deal, values, DEAL_FIELDS)
@@ -369,13 +397,13 @@ def deals_page_write(records: Sequence[Record], ctx: SyncContext) -> PageResult:
         changed.append(deal)
     with transaction.atomic():
         if new:
-            Deal.objects.bulk_create(new)
-            for deal in new:
+            for pk, hid in bulk.insert(Deal, list(new.values()), returning=["id", "hubspot_id"]):
                 journal.created(
-                    deal,
+                    pk,
+                    new[hid]["name"],
                     object_type="deal",
-                    hubspot_id=deal.hubspot_id or "",
-                    account_id=deal.account_id,
+                    hubspot_id=hid,
+                    account_id=new[hid]["account_id"],
                 )
         if changed:
             Deal.objects.bulk_update(changed, [*journal.changed_fields(), "updated_at"])
@@ -442,12 +470,12 @@ def contacts_page_write(records: Sequence[Record], ctx: SyncContext) -> PageResu
     }
     journal = _Journal(ctx)
     now = timezone.now()
-    new: list[Contact] = []
+    new: dict[str, dict[str, Any]] = {}
     changed: list[Contact] = []
     for hid, values in mapped.items():
         contact = existing.get(hid)
         if contact is None:
-            new.append(Contact(hubspot_id=hid, created_at=now, **values))
+            new[hid] = {**values, "hubspot_id": hid, "created_at": now, "updated_at": now}
             continue
         old = _diff(contact, values, CONTACT_FIELDS)
         if not old:
@@ -465,13 +493,14 @@ def contacts_page_write(records: Sequence[Record], ctx: SyncContext) -> PageResu
         changed.append(contact)
     with transaction.atomic():
         if new:
-            Contact.objects.bulk_create(new)
-            for contact in new:
+            inserted = bulk.insert(Contact, list(new.values()), returning=["id", "hubspot_id"])
+            for pk, hid in inserted:
                 journal.created(
-                    contact,
+                    pk,
+                    new[hid]["name"],
                     object_type="contact",
-                    hubspot_id=contact.hubspot_id or "",
-                    account_id=contact.account_id,
+                    hubspot_id=hid,
+                    account_id=new[hid]["account_id"],
                 )
         if changed:
             Contact.objects.bulk_update(changed, [*journal.changed_fields(), "updated_at"])

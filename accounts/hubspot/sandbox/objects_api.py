@@ -23,8 +23,7 @@ def list_page(store: Store, req: Request, object_type: str) -> Response:
         raise SandboxError(400, f"limit must be between 1 and {LIST_MAX}, got {limit_text}.")
     after = req.arg("after", "0")
     start = int(after) if after.isdigit() else 0
-    records = store.ordered(object_type, archived=req.flag("archived"))
-    records = [r for r in records if int(r.id) >= start]
+    records = store.page(object_type, start=start, limit=limit + 1, archived=req.flag("archived"))
     page = records[:limit]
     body: dict[str, Any] = {"results": [_render(store, req, r) for r in page]}
     if len(records) > limit:

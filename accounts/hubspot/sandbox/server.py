@@ -21,6 +21,9 @@ logger = logging.getLogger(__name__)
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in two writes: with Nagle on, each keep-alive response
+    # waits for the client's delayed ACK (~40 ms), as no real HubSpot answer does.
+    disable_nagle_algorithm = True
 
     def log_message(self, format: str, *args: object) -> None:
         logger.debug("sandbox %s", format % args)

@@ -3,6 +3,7 @@ pipelines, owners and associations. Guarded by one re-entrant lock; knows nothin
 
 from __future__ import annotations
 
+import bisect
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -66,6 +67,8 @@ class Store:
         self.associations: dict[tuple[str, str], dict[tuple[str, str], set[int]]] = {}
         self.next_id = 1001
         self.listeners: list[Callable[[Event], None]] = []
+        # object type -> (the records dict, (its size, next id), its ids sorted) for paging.
+        self._id_cache: dict[str, tuple[dict[str, Record], tuple[int, int], list[int]]] = {}
 
     # -- reading ---------------------------------------------------------------
 
@@ -90,10 +93,34 @@ class Store:
         return None
 
     def ordered(self, object_type: str, *, archived: bool = False) -> list[Record]:
-        return sorted(
-            (r for r in self.records[object_type].values() if r.archived == archived),
-            key=lambda r: int(r.id),
-        )
+        return list(self.page(object_type, start=0, limit=None, archived=archived))
+
+    def page(
+        self, object_type: str, *, start: int, limit: int | None, archived: bool = False
+    ) -> list[Record]:
+        """Up to `limit` records (all when None) with an id >= `start`, in id order.
+
+        Ids are kept sorted per type and re-sorted only when records come or go, so
+        paging through N records costs O(N log N) in all rather than O(N) per page."""
+        records = self.records[object_type]
+        ids = self._sorted_ids(object_type)
+        found: list[Record] = []
+        for rid in ids[bisect.bisect_left(ids, start) :]:
+            record = records.get(str(rid))
+            if record is not None and record.archived == archived:
+                found.append(record)
+                if limit is not None and len(found) >= limit:
+                    break
+        return found
+
+    def _sorted_ids(self, object_type: str) -> list[int]:
+        records = self.records[object_type]
+        cached = self._id_cache.get(object_type)
+        key = (len(records), self.next_id)
+        if cached is None or cached[0] is not records or cached[1] != key:
+            cached = (records, key, sorted(int(rid) for rid in records))
+            self._id_cache[object_type] = cached
+        return cached[2]
 
     def search_view(self, object_type: str) -> list[tuple[Record, dict[str, str]]]:
         """Records as the search index sees them now: delayed, never archived."""
