@@ -92,6 +92,16 @@ def event_record(
     return event
 
 
+def accounts_changed_notify(*, account_ids: Iterable[int]) -> None:
+    """Once the change is committed, tell HubSpot sync that these accounts changed, so
+    their synced fields reach HubSpot within seconds (it coalesces bursts of edits)."""
+    from accounts.hubspot.tasks import push_soon
+
+    ids = sorted(set(account_ids))
+    if ids:
+        transaction.on_commit(partial(push_soon, ids), robust=True)
+
+
 @transaction.atomic
 def account_create(*, by: User | None, **fields: Any) -> Account:
     """Create an account. Its first stage is recorded like any later change."""
@@ -130,6 +140,7 @@ def account_update(*, account: Account, by: User | None, data: Mapping[str, Any]
     if not changes:
         return account
     account.save(update_fields=[*changes, "updated_at"])
+    accounts_changed_notify(account_ids=[account.pk])
     labels = ", ".join(str(getattr(Account._meta.get_field(f), "verbose_name", f)) for f in changes)
     event_record(
         account=account,
@@ -157,6 +168,7 @@ def account_stage_change(
     from_stage = account.stage
     account.stage = to_stage
     account.save(update_fields=["stage", "updated_at"])
+    accounts_changed_notify(account_ids=[account.pk])
     StageChange.objects.create(
         account=account,
         from_stage=from_stage,
@@ -209,6 +221,7 @@ def account_cs_fields_update(*, account: Account, **fields: Any) -> Account:
     for field in changed:
         setattr(account, field, fields[field])
     account.save(update_fields=[*changed, "updated_at"])
+    accounts_changed_notify(account_ids=[account.pk])
     return account
 
 

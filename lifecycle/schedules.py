@@ -35,6 +35,17 @@ SCHEDULES: list[Recurring] = [
         minutes=settings.HUBSPOT_POLL_MINUTES,
     ),
     Recurring(
+        name="hubspot: push changes",
+        func="accounts.hubspot.tasks.hubspot_push",
+        schedule_type=Schedule.MINUTES,
+        minutes=1,
+    ),
+    Recurring(
+        name="hubspot: provision properties",
+        func="accounts.hubspot.tasks.hubspot_provision",
+        schedule_type=Schedule.DAILY,
+    ),
+    Recurring(
         name="hubspot: archived sweep",
         func="accounts.hubspot.tasks.hubspot_archived_sweep",
         schedule_type=Schedule.HOURLY,

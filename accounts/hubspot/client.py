@@ -75,6 +75,7 @@ class HubSpotClient:
         self._owners = crm.owners.owners_api
         self._pipelines = crm.pipelines.pipelines_api
         self._properties = crm.properties.core_api
+        self._property_groups = crm.properties.groups_api
         self._associations = crm.associations.v4.basic_api
         self._association_batch = crm.associations.v4.batch_api
 
@@ -258,6 +259,17 @@ class HubSpotClient:
 
     def properties(self, object_type: str) -> list[Record]:
         return self._call(self._properties.get_all, object_type).body.get("results", [])
+
+    def property_groups(self, object_type: str) -> list[Record]:
+        return self._call(self._property_groups.get_all, object_type).body.get("results", [])
+
+    def create_property_group(self, object_type: str, definition: Record) -> Record:
+        """`definition`: name, label, optional displayOrder."""
+        return self._call(self._property_groups.create, object_type, definition).body
+
+    def update_property(self, object_type: str, name: str, changes: Record) -> Record:
+        """PATCH a property; `options` replaces the whole option list."""
+        return self._call(self._properties.update, object_type, name, changes).body
 
     def create_property(self, object_type: str, definition: Record) -> Record:
         """`definition`: name, label, type, fieldType, groupName, optional options and

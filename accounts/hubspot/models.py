@@ -10,8 +10,8 @@ from django.utils import timezone
 class HubSpotRateWindow(models.Model):
     """Calls made to HubSpot in one window of one bucket, plus the 429s and retries met.
 
-    Ten-second and search buckets use one-second windows (summed for the rolling ten
-    seconds); the daily bucket uses one row per UTC day.
+    The ten-second bucket uses 100 ms windows (summed for the rolling ten seconds), the
+    search bucket one-second windows; the daily bucket uses one row per UTC day.
     """
 
     class Bucket(models.TextChoices):
@@ -44,6 +44,9 @@ class SyncSource(models.TextChoices):
     IMPORT = "import", "Import"
     POLL = "poll", "Incremental sync"
     WEBHOOK = "webhook", "Webhook"
+    PUSH = "push", "Push to HubSpot"
+    RESOLVE = "resolve", "Conflict resolved"
+    REPAIR = "repair", "Drift repaired"
 
 
 class SyncRun(models.Model):
@@ -175,6 +178,9 @@ class SyncChange(models.Model):
     new_value = models.TextField(blank=True)
     source = models.CharField(max_length=10, choices=SyncSource.choices)
     change_source = models.CharField(max_length=40, blank=True)
+    note = models.CharField(
+        max_length=100, blank=True, help_text="Why, when a policy decided between two edits."
+    )
     run = models.ForeignKey(SyncRun, null=True, blank=True, on_delete=models.SET_NULL)
     at = models.DateTimeField(default=timezone.now)
 
@@ -214,3 +220,101 @@ class WebhookEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subscription_type} {self.object_id} @ {self.occurred_ms}"
+
+
+# -- two-way sync (accounts/hubspot/engine/twoway.py) -------------------------------------
+
+
+class FieldRule(models.Model):
+    """Who owns one synced account field (see accounts/hubspot/fields.py for the fields
+    and their defaults): HubSpot (pull only), Lifecycle (push only) or both, with a
+    policy for edits on both sides since the last agreed value."""
+
+    class Owner(models.TextChoices):
+        HUBSPOT = "hubspot", "HubSpot (pull only)"
+        LIFECYCLE = "lifecycle", "Lifecycle (push only)"
+        TWO_WAY = "two_way", "Two-way"
+
+    class Policy(models.TextChoices):
+        LATEST = "latest", "Latest change wins"
+        ASK = "ask", "Ask a person"
+
+    field = models.CharField(max_length=40, unique=True)
+    property = models.CharField("HubSpot property", max_length=100)
+    owner = models.CharField(max_length=10, choices=Owner.choices)
+    policy = models.CharField(max_length=10, choices=Policy.choices, default=Policy.LATEST)
+    updated_at = models.DateTimeField(default=timezone.now)
+    updated_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.field} <-> {self.property} ({self.owner})"
+
+
+class SyncState(models.Model):
+    """Per linked account: the last value both sides agreed on per field (`base`, with
+    when, `base_at` in epoch ms), HubSpot's value as last seen (`remote`, with its
+    modified time), and what we last wrote (`written`: the ledger that recognises our
+    own writes when they come back). Sync compares both sides with `base`, so a crash
+    loses nothing: the next pass sees the same differences."""
+
+    account = models.OneToOneField(
+        "accounts.Account", on_delete=models.CASCADE, related_name="hubspot_state"
+    )
+    base = models.JSONField(default=dict, blank=True)
+    base_at = models.JSONField(default=dict, blank=True)
+    remote = models.JSONField(default=dict, blank=True)
+    remote_ms = models.BigIntegerField(default=0)
+    written = models.JSONField(default=dict, blank=True)
+    pushed_at = models.DateTimeField(null=True, blank=True)
+    push_failures = models.PositiveSmallIntegerField(default=0)
+    checked_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"sync state of account {self.account_id}"
+
+
+class SyncConflict(models.Model):
+    """Both sides changed one two-way field to different values (policy: ask), or a
+    HubSpot edit arrived that our later write had already overwritten. Waits for a
+    person; the resolution is written to whichever side needs it and journaled."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        RESOLVED = "resolved", "Resolved"
+
+    account = models.ForeignKey(
+        "accounts.Account", on_delete=models.CASCADE, related_name="hubspot_conflicts"
+    )
+    field = models.CharField(max_length=40)
+    base_value = models.TextField(blank=True)
+    ours = models.TextField(blank=True)
+    ours_at = models.DateTimeField(null=True, blank=True)
+    ours_by = models.CharField(max_length=200, blank=True)
+    theirs = models.TextField(blank=True)
+    theirs_at = models.DateTimeField(null=True, blank=True)
+    theirs_by = models.CharField(max_length=200, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    resolution = models.TextField(blank=True)
+    resolved_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "field"],
+                condition=models.Q(status="open"),
+                name="hubspot_conflict_one_open_per_field",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account_id}.{self.field}: {self.ours!r} vs {self.theirs!r}"

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import logging
+import time
 from datetime import timedelta
 
+from django.conf import settings
+from django.core.cache import cache
 from django.utils import timezone
+from django_q.tasks import async_task
 
-from .engine import client_from_settings, mapping_config
+from .engine import client_from_settings, mapping_config, twoway
 from .engine.events import events_apply
 from .engine.importer import import_run
 from .engine.poller import archived_sweep, poll_run
@@ -69,3 +73,47 @@ def hubspot_issues_retry(run_id: int) -> None:
     if run is None:
         return
     issues_retry(run, client=client_from_settings(), config=mapping_config())
+
+
+PUSH_QUEUED_KEY = "hubspot:push-queued"
+PROVISIONED_KEY = "hubspot:provisioned"
+
+
+def push_soon(account_ids: list[int] | None = None) -> None:
+    """Queue one push pass for a burst of edits: the first edit of a window queues it,
+    the ones within HUBSPOT_PUSH_DELAY_SECONDS ride along (the pass reads the current
+    values, so ten edits of one record are one write)."""
+    if not settings.HUBSPOT_PUSH_ENABLED or not settings.HUBSPOT_ACCESS_TOKEN:
+        return
+    delay = settings.HUBSPOT_PUSH_DELAY_SECONDS
+    if cache.add(PUSH_QUEUED_KEY, True, timeout=max(delay, 0.1)):
+        async_task(
+            "accounts.hubspot.tasks.hubspot_push", delay, task_name="hubspot-push", group="hubspot"
+        )
+
+
+def hubspot_push(delay: float = 0.0) -> None:
+    """Push what Lifecycle changed (after the coalescing window), then keep the portal's
+    properties provisioned. Also scheduled every minute to catch bulk writes (the daily
+    health job) and pushes that failed."""
+    if delay:
+        time.sleep(delay)
+    cache.delete(PUSH_QUEUED_KEY)
+    client = client_from_settings()
+    if not cache.get(PROVISIONED_KEY):
+        twoway.provision(client)
+        cache.set(PROVISIONED_KEY, True, timeout=3600)
+    outcome = twoway.push_pass(client)
+    if outcome.pushed or outcome.failed:
+        logger.info(
+            "HubSpot push: %s companies written, %s failed, %s calls",
+            outcome.pushed,
+            outcome.failed,
+            outcome.calls,
+        )
+
+
+def hubspot_provision() -> None:
+    """Create or update Lifecycle's property group and properties in the portal."""
+    done = twoway.provision(client_from_settings())
+    logger.info("HubSpot provisioned: created %s, updated %s", done.created, done.updated)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_twoway
 
 app_name = "hubspot"
 
@@ -14,4 +14,12 @@ urlpatterns = [
     path("hubspot/journal/", views.journal, name="journal"),
     path("hubspot/journal/account/<int:pk>/", views.account_journal, name="account_journal"),
     path("hubspot/webhooks/", views.webhook_receive, name="webhooks"),
+    path("hubspot/fields/", views_twoway.field_rules, name="field_rules"),
+    path("hubspot/fields/provision/", views_twoway.provision_start, name="provision_start"),
+    path("hubspot/conflicts/", views_twoway.conflicts, name="conflicts"),
+    path(
+        "hubspot/conflicts/<int:pk>/resolve/",
+        views_twoway.conflict_resolve,
+        name="conflict_resolve",
+    ),
 ]

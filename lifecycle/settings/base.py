@@ -1,5 +1,6 @@
 """Settings shared by every environment. Environment files override these."""
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -113,7 +114,8 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 Q_CLUSTER = {
     "name": "lifecycle",
     "orm": "default",
-    "workers": 2,
+    # One worker per core by default; Q_CLUSTER_WORKERS overrides (benchmarks use 1).
+    "workers": int(os.environ.get("Q_CLUSTER_WORKERS", "2")),
     "timeout": 600,
     "retry": 720,
     "max_attempts": 3,
@@ -155,7 +157,6 @@ PORTFOLIO_PAGE_SIZE = 25
 # HubSpot (accounts/hubspot): a private app's access token, the app's client secret
 # (webhook signatures), the API host (the sandbox's URL in development and tests) and
 # the portal's tier, which sets the shared rate-limit budget.
-import os  # noqa: E402
 
 HUBSPOT_ACCESS_TOKEN = os.environ.get("HUBSPOT_ACCESS_TOKEN", "")
 HUBSPOT_CLIENT_SECRET = os.environ.get("HUBSPOT_CLIENT_SECRET", "")
@@ -165,6 +166,10 @@ HUBSPOT_TIER = os.environ.get("HUBSPOT_TIER", "professional")
 # or from the sum of won deals with "won_deals".
 HUBSPOT_POLL_MINUTES = int(os.environ.get("HUBSPOT_POLL_MINUTES", "5"))
 HUBSPOT_ARR_SOURCE = os.environ.get("HUBSPOT_ARR_SOURCE", "annualrevenue")
+# Two-way sync: pushes of what Lifecycle changed wait this long so a burst of edits is
+# one write; a scheduled pass every minute catches bulk writes and failed pushes.
+HUBSPOT_PUSH_ENABLED = os.environ.get("HUBSPOT_PUSH_ENABLED", "1") == "1"
+HUBSPOT_PUSH_DELAY_SECONDS = float(os.environ.get("HUBSPOT_PUSH_DELAY_SECONDS", "1"))
 
 # The API: OpenAPI schema at /api/schema/, docs served from our own static files.
 API_USAGE_INGEST_MAX_ROWS = 5000

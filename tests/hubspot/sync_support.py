@@ -4,8 +4,10 @@ HubSpotClient pointed at it, and portfolio builders."""
 from __future__ import annotations
 
 import socket
+import threading
 import time
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -137,3 +139,36 @@ def portfolio(
 def catch_up(clock: ManualClock) -> None:
     """Move HubSpot's clock to the present, so edits come after our last import started."""
     clock.advance(ms=max(int(time.time() * 1000) - clock.now_ms(), 0))
+
+
+@pytest.fixture
+def capture() -> Iterator[dict[str, Any]]:
+    """Where the sandbox delivers, so a real delivery can be replayed into Django."""
+    state: dict[str, Any] = {"requests": []}
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+        def do_POST(self) -> None:
+            raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            state["requests"].append((dict(self.headers.items()), raw))
+            self.send_response(204)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+    httpd = None
+    for port in reversed(PORTS):
+        try:
+            httpd = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+            break
+        except OSError:
+            continue
+    assert httpd is not None
+    httpd.daemon_threads, httpd.block_on_close = True, False
+    state["port"] = httpd.server_address[1]
+    thread = threading.Thread(target=httpd.serve_forever, args=(0.02,), daemon=True)
+    thread.start()
+    yield state
+    httpd.shutdown()
+    httpd.server_close()

@@ -4,10 +4,7 @@
 from __future__ import annotations
 
 import json
-import threading
 import time
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -22,8 +19,8 @@ from accounts.hubspot.sandbox.store import Source
 from accounts.models import Account, Deal
 
 from .sync_support import (  # noqa: F401
-    PORTS,
     SECRET,
+    capture,
     client,
     hubspot_settings,
     portfolio,
@@ -123,39 +120,6 @@ def test_v1_signature_is_accepted(hubspot_settings: None) -> None:
     }
     response = Client().post(URL, body, content_type="application/json", headers=headers)
     assert response.status_code == 204
-
-
-@pytest.fixture
-def capture() -> Iterator[dict[str, Any]]:
-    """Where the sandbox delivers, so a real delivery can be replayed into Django."""
-    state: dict[str, Any] = {"requests": []}
-
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-        def do_POST(self) -> None:
-            raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            state["requests"].append((dict(self.headers.items()), raw))
-            self.send_response(204)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-    httpd = None
-    for port in reversed(PORTS):
-        try:
-            httpd = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-            break
-        except OSError:
-            continue
-    assert httpd is not None
-    httpd.daemon_threads, httpd.block_on_close = True, False
-    state["port"] = httpd.server_address[1]
-    thread = threading.Thread(target=httpd.serve_forever, args=(0.02,), daemon=True)
-    thread.start()
-    yield state
-    httpd.shutdown()
-    httpd.server_close()
 
 
 def test_a_real_sandbox_delivery_verifies_and_applies(

@@ -171,6 +171,11 @@ EXPECTED: dict[str, list[tuple[str, Callable[[Objects], dict[str, Any]], dict[st
     "hubspot:journal": [("", lambda o: {}, ADMIN_ONLY)],
     "hubspot:account_journal": [("", lambda o: {"pk": o["own"].pk}, READ)],
     "hubspot:webhooks": [("", lambda o: {}, statuses(405, 405, 405, 405, 405))],
+    "hubspot:field_rules": [("", lambda o: {}, ADMIN_ONLY)],
+    "hubspot:provision_start": [("", lambda o: {}, POST_ONLY)],
+    # CSMs see their own accounts' conflicts; viewers resolve nothing.
+    "hubspot:conflicts": [("", lambda o: {}, OWNER_WRITE)],
+    "hubspot:conflict_resolve": [("", lambda o: {"pk": 1}, POST_ONLY)],
     # The API docs page is for people, so it sends anonymous visitors to sign in.
     "api:schema": [("", lambda o: {}, API_READ)],
     "api:docs": [("", lambda o: {}, READ)],

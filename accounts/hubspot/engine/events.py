@@ -40,6 +40,8 @@ class Plan:
     actions: dict[tuple[str, str], str] = field(default_factory=dict)
     change_sources: dict[str, str] = field(default_factory=dict)
     merges: list[tuple[str, str, list[str]]] = field(default_factory=list)
+    # Company property changes as the events carried them: {id: [(name, value, ms)]}.
+    values: dict[str, list[tuple[str, str, int]]] = field(default_factory=dict)
 
     def mark(self, object_type: str, object_id: str, action: str, change_source: str) -> None:
         key = (object_type, object_id)
@@ -80,6 +82,14 @@ def plan_events(events: list[WebhookEvent]) -> Plan:
                 if target and sid is not None:
                     plan.mark(target, str(sid), "fetch", source)
         else:
+            if action == "propertyChange" and object_type == "companies":
+                plan.values.setdefault(oid, []).append(
+                    (
+                        str(data.get("propertyName", "")),
+                        str(data.get("propertyValue") or ""),
+                        int(event.occurred_ms),
+                    )
+                )
             plan.mark(object_type, oid, "fetch", source)
     return plan
 
@@ -120,7 +130,10 @@ def _apply(
 ) -> str:
     plan = plan_events(events)
     ctx = SyncContext(
-        source=SyncSource.WEBHOOK, config=config, change_sources=plan.change_sources
+        source=SyncSource.WEBHOOK,
+        config=config,
+        change_sources=plan.change_sources,
+        event_values=plan.values,
     ).load()
     for object_type, survivor, merged in plan.merges:
         record_merge(object_type, survivor_id=survivor, merged_ids=merged, ctx=ctx)

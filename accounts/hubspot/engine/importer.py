@@ -32,7 +32,10 @@ ProgressCallback = Callable[[SyncRun, PageResult], None]
 
 def properties_for(object_type: str, config: mapping.MappingConfig) -> list[str]:
     if object_type == "companies":
-        return config.company_properties()
+        from .twoway import remote_properties, rules_load
+
+        extra = [*remote_properties(rules_load(config)), "hs_lastmodifieddate"]
+        return list(dict.fromkeys([*config.company_properties(), *extra]))
     if object_type == "deals":
         return list(mapping.DEAL_PROPERTIES)
     return list(mapping.CONTACT_PROPERTIES)

@@ -29,9 +29,11 @@ from accounts.models import (
     StageChange,
 )
 
+from .. import fields as fieldspecs
 from .. import mapping
 from ..mapping import MappingConfig, OwnerRef, Record, StageRef, Unmappable
-from ..models import SyncChange, SyncIssue, SyncRun
+from ..models import SyncChange, SyncIssue, SyncRun, SyncState
+from . import twoway
 
 ACCOUNT_FIELDS = ("name", "domain", "owner_id", "arr")
 DEAL_FIELDS = ("name", "amount", "close_date", "pipeline_id", "stage_id", "account_id")
@@ -68,11 +70,15 @@ class SyncContext:
     config: MappingConfig = field(default_factory=MappingConfig)
     # HubSpot's changeSource per record id, when a webhook told us.
     change_sources: dict[str, str] = field(default_factory=dict)
+    # Company property values webhook events carried: {id: [(name, value, ms)]}.
+    event_values: dict[str, list[tuple[str, str, int]]] = field(default_factory=dict)
     owners: dict[str, OwnerRef] = field(default_factory=dict)
     stages: dict[tuple[str, str], StageRef] = field(default_factory=dict)
     renewal_pipelines: set[int] = field(default_factory=set)
+    rules: list[twoway.Rule] = field(default_factory=list)
 
     def load(self) -> SyncContext:
+        self.rules = twoway.rules_load(self.config)
         self.owners = {
             link.hubspot_owner_id: OwnerRef(email=link.email, user_pk=link.user_id)
             for link in OwnerLink.objects.all()
@@ -107,6 +113,7 @@ class _Journal:
         field: str,
         old: Any,
         new: Any,
+        note: str = "",
     ) -> None:
         self.rows.append(
             {
@@ -120,6 +127,7 @@ class _Journal:
                 "source": self.ctx.source,
                 "change_source": self.ctx.change_sources.get(hubspot_id, "")[:40],
                 "run_id": self.ctx.run.pk if self.ctx.run else None,
+                "note": note[:100],
                 "at": self.at,
             }
         )
@@ -223,9 +231,18 @@ def companies_page_write(records: Sequence[Record], ctx: SyncContext) -> PageRes
     domains = {v["domain"] for v in mapped.values() if v["domain"]}
     existing = list(
         Account.objects.filter(Q(hubspot_id__in=list(mapped)) | Q(domain__in=domains)).only(
-            "pk", "hubspot_id", "status", *[f.removesuffix("_id") for f in ACCOUNT_FIELDS]
+            "pk",
+            "hubspot_id",
+            "status",
+            "updated_at",
+            *[f.removesuffix("_id") for f in ACCOUNT_FIELDS],
+            *[r.spec.attribute for r in ctx.rules],
         )
     )
+    # Fields HubSpot does not own alone are compared three ways (twoway.py), not copied.
+    compared = {r.spec.attribute for r in ctx.rules if r.owner != fieldspecs.HUBSPOT}
+    pairs: list[tuple[Account, Record]] = []
+    originals = {str(r["id"]): r for r in records}
     by_hid = {a.hubspot_id: a for a in existing if a.hubspot_id}
     by_domain = {a.domain: a for a in existing if a.domain}
     journal = _Journal(ctx)
@@ -256,13 +273,16 @@ def companies_page_write(records: Sequence[Record], ctx: SyncContext) -> PageRes
         if account is None:
             new[hid] = {
                 **values,
+                **twoway.pulled_values(originals[hid], ctx.rules),
                 "hubspot_id": hid,
                 "created_at": now,
                 "updated_at": now,
                 "last_activity_at": now,
             }
             continue
-        old = _diff(account, values, ACCOUNT_FIELDS)
+        pairs.append((account, originals[hid]))
+        copied = {k: v for k, v in values.items() if k not in compared}
+        old = _diff(account, copied, ACCOUNT_FIELDS)
         if account.hubspot_id != hid:
             old["hubspot_id"] = account.hubspot_id
             values = {**values, "hubspot_id": hid}
@@ -280,19 +300,32 @@ def companies_page_write(records: Sequence[Record], ctx: SyncContext) -> PageRes
         account.updated_at = now
         changed[account.pk] = account
     # Records whose failure was found after mapping keep the original payload.
-    originals = {str(r["id"]): r for r in records}
     failed = {hid: (reason, originals[hid]) for hid, (reason, _) in failed.items()}
+    modified = {
+        hid: mapping.parse_ms(mapping.prop(r, "hs_lastmodifieddate"))
+        for hid, r in originals.items()
+    }
     with transaction.atomic():
         if new:
             created = bulk.insert(Account, list(new.values()), returning=["id", "hubspot_id"])
             pks = {hid: pk for pk, hid in created}
             stage = Account._meta.get_field("stage").get_default()
+            if ctx.rules:
+                bulk.insert(
+                    SyncState,
+                    [
+                        twoway.initial_state(
+                            pks[hid], originals[hid], ctx.rules, modified_ms=modified[hid]
+                        )
+                        for hid in new
+                    ],
+                )
             bulk.insert(
                 StageChange,
                 [
                     {
                         "account_id": pks[hid],
-                        "to_stage": stage,
+                        "to_stage": new[hid].get("stage", stage),
                         "reason": "Created from HubSpot",
                         "changed_at": now,
                     }
@@ -319,6 +352,39 @@ def companies_page_write(records: Sequence[Record], ctx: SyncContext) -> PageRes
                     hubspot_id=hid,
                     account_id=pks[hid],
                 )
+        _, unreadable, pulls = twoway.inbound_compare(
+            pairs, ctx.rules, modified_ms=modified, event_values=ctx.event_values
+        )
+        stage_changes = []
+        for pull in pulls:
+            account = pull.account
+            journal.add(
+                object_type="account",
+                object_id=account.pk,
+                hubspot_id=account.hubspot_id or "",
+                account_id=account.pk,
+                field=pull.attribute,
+                old=pull.old,
+                new=getattr(account, pull.attribute) if pull.applied else pull.new,
+                note=pull.note,
+            )
+            if not pull.applied:
+                continue
+            if pull.attribute == "stage":
+                stage_changes.append(
+                    {
+                        "account_id": account.pk,
+                        "from_stage": pull.old,
+                        "to_stage": account.stage,
+                        "reason": "Changed in HubSpot",
+                        "changed_at": now,
+                    }
+                )
+            account.updated_at = now
+            changed[account.pk] = account
+        bulk.insert(StageChange, stage_changes)
+        for hid, reason in unreadable.items():
+            failed.setdefault(hid, (reason, originals[hid]))
         if changed:
             Account.objects.bulk_update(
                 list(changed.values()), [*journal.changed_fields(), "updated_at"]

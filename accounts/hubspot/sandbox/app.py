@@ -65,6 +65,21 @@ def _routes(app: Sandbox) -> list[Route]:
         r("GET", v3 + "/" + ID, lambda q, **k: objects_api.get_one(s, q, **k)),
         r("PATCH", v3 + "/" + ID, lambda q, **k: objects_api.update(s, q, **k)),
         r("DELETE", v3 + "/" + ID, lambda q, **k: objects_api.archive(s, q, **k)),
+        r(
+            "GET",
+            "/crm/v3/properties/" + T + "/groups",
+            lambda q, **k: meta_api.list_groups(s, q, **k),
+        ),
+        r(
+            "POST",
+            "/crm/v3/properties/" + T + "/groups",
+            lambda q, **k: meta_api.create_group(s, q, **k),
+        ),
+        r(
+            "PATCH",
+            "/crm/v3/properties/" + T + "/(?P<name>[^/]+)",
+            lambda q, **k: meta_api.update_property(s, q, **k),
+        ),
         r("GET", "/crm/v3/properties/" + T, lambda q, **k: meta_api.list_properties(s, q, **k)),
         r("POST", "/crm/v3/properties/" + T, lambda q, **k: meta_api.create_property(s, q, **k)),
         r(

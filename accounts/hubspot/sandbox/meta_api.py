@@ -31,6 +31,7 @@ def create_property(store: Store, req: Request, object_type: str) -> Response:
         raise SandboxError(400, f"Missing required fields: {', '.join(missing)}")
     if body["type"] not in PROPERTY_TYPES:
         raise SandboxError(400, f"Unknown property type {body['type']}")
+    _check_group(store, object_type, str(body["groupName"]))
     if name in store.properties[object_type]:
         raise SandboxError(
             409, f"A property named '{name}' already exists.", category="OBJECT_ALREADY_EXISTS"
@@ -120,3 +121,72 @@ def add_owner(
             }
         )
     return owner
+
+
+def _check_group(store: Store, object_type: str, name: str) -> None:
+    if name not in store.groups[object_type]:
+        raise SandboxError(
+            400, f"Property group {name} does not exist.", category="VALIDATION_ERROR"
+        )
+
+
+def list_groups(store: Store, req: Request, object_type: str) -> Response:
+    return Response(200, {"results": list(store.groups[object_type].values())})
+
+
+def create_group(store: Store, req: Request, object_type: str) -> Response:
+    body = req.json()
+    missing = [k for k in ("name", "label") if not body.get(k)]
+    if missing:
+        raise SandboxError(400, f"Missing required fields: {', '.join(missing)}")
+    name = str(body["name"])
+    if name in store.groups[object_type]:
+        raise SandboxError(
+            409,
+            f"A property group named '{name}' already exists.",
+            category="OBJECT_ALREADY_EXISTS",
+        )
+    group = {
+        "name": name,
+        "label": str(body["label"]),
+        "displayOrder": int(body.get("displayOrder", -1)),
+        "archived": False,
+    }
+    store.groups[object_type][name] = group
+    return Response(201, group)
+
+
+UPDATABLE = ("label", "description", "groupName", "options", "displayOrder", "hidden")
+
+
+def update_property(store: Store, req: Request, object_type: str, name: str) -> Response:
+    """PATCH a property: options are replaced as a whole, as HubSpot does."""
+    prop = store.properties[object_type].get(name)
+    if prop is None:
+        raise SandboxError(404, f"Unable to find property {name}", category="OBJECT_NOT_FOUND")
+    body = req.json()
+    if prop.get("hubspotDefined") and ({"type", "fieldType"} & set(body)):
+        raise SandboxError(400, f"The type of HubSpot's property {name} cannot change.")
+    if "groupName" in body:
+        _check_group(store, object_type, str(body["groupName"]))
+    for key in UPDATABLE:
+        if key not in body:
+            continue
+        if key == "options":
+            prop["options"] = [
+                {
+                    "label": o["label"],
+                    "value": o["value"],
+                    "displayOrder": o.get("displayOrder", i),
+                    "hidden": o.get("hidden", False),
+                }
+                for i, o in enumerate(body["options"] or [])
+            ]
+        else:
+            prop[key] = body[key]
+    if not prop.get("hubspotDefined"):
+        for key in ("type", "fieldType"):
+            if key in body:
+                prop[key] = body[key]
+    prop["updatedAt"] = iso_from_ms(store.clock.now_ms())
+    return Response(200, prop)

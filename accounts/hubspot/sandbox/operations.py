@@ -114,7 +114,9 @@ def render(
     values = record.properties if values is None else values
     names = properties or DEFAULT_PROPERTIES[record.object_type]
     always = ["hs_object_id", "createdate", MODIFIED_PROPERTY[record.object_type]]
-    shown = {n: values[n] for n in [*always, *names] if n in values}
+    # A property that exists but holds no value comes back as null, as HubSpot sends it.
+    defined = store.properties[record.object_type]
+    shown = {n: values.get(n) for n in [*always, *names] if n in values or n in defined}
     body: dict[str, Any] = {
         "id": record.id,
         "properties": shown,

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .meta_api import add_owner
-from .schema import OBJECT_TYPES
+from .schema import OBJECT_TYPES, default_groups
 from .store import Record, Source
 
 if TYPE_CHECKING:
@@ -26,6 +26,7 @@ def dump(sandbox: Sandbox) -> dict[str, Any]:
             "tier": sandbox.limiter.tier_name,
             "next_id": s.next_id,
             "properties": s.properties,
+            "groups": s.groups,
             "pipelines": s.pipelines,
             "owners": s.owners,
             "aliases": s.aliases,
@@ -62,6 +63,7 @@ def load(sandbox: Sandbox, state: dict[str, Any]) -> None:
         sandbox.limiter.set_tier(state.get("tier", "off"))
         s.next_id = state["next_id"]
         s.properties = state["properties"]
+        s.groups = state.get("groups") or default_groups()
         s.pipelines = state["pipelines"]
         s.owners = state["owners"]
         s.aliases = state["aliases"]

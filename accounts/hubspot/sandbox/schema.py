@@ -175,3 +175,26 @@ def default_pipelines(now_iso: str) -> list[dict[str, Any]]:
             ],
         }
     ]
+
+
+# HubSpot's own property groups per object type; "information" holds the defaults above.
+DEFAULT_GROUPS = {
+    "companies": ["companyinformation", "information"],
+    "deals": ["dealinformation", "information"],
+    "contacts": ["contactinformation", "information"],
+}
+
+
+def default_groups() -> dict[str, dict[str, dict[str, Any]]]:
+    return {
+        ot: {
+            name: {
+                "name": name,
+                "label": name.replace("information", " information").strip().capitalize(),
+                "displayOrder": i,
+                "archived": False,
+            }
+            for i, name in enumerate(names)
+        }
+        for ot, names in DEFAULT_GROUPS.items()
+    }

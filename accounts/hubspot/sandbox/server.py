@@ -8,6 +8,7 @@ import logging
 import socket
 import threading
 import time
+from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
@@ -41,6 +42,8 @@ class _Handler(BaseHTTPRequestHandler):
             base_url=f"http://{host}",
         )
         app = self.server.sandbox
+        with self.server.calls_lock:
+            self.server.calls[(self.command, parts.path)] += 1
         try:
             request.body = json.loads(raw) if raw.strip() else None
         except ValueError:
@@ -84,6 +87,8 @@ class _Server(ThreadingHTTPServer):
     # Clients keep connections alive; closing must not wait for them to hang up.
     block_on_close = False
     sandbox: Sandbox
+    calls: Counter[tuple[str, str]]
+    calls_lock: threading.Lock
 
 
 class SandboxServer:
@@ -93,7 +98,14 @@ class SandboxServer:
         self.sandbox = sandbox
         self._httpd = _Server((host, port), _Handler)
         self._httpd.sandbox = sandbox
+        self._httpd.calls = Counter()
+        self._httpd.calls_lock = threading.Lock()
         self._thread: threading.Thread | None = None
+
+    @property
+    def calls(self) -> Counter[tuple[str, str]]:
+        """Requests served, by (method, path): what tests count to see sync settle."""
+        return self._httpd.calls
 
     @property
     def url(self) -> str:

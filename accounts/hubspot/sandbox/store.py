@@ -17,6 +17,7 @@ from .schema import (
     OBJECT_TYPES,
     READ_ONLY,
     SINGULAR,
+    default_groups,
     default_pipelines,
     default_properties,
 )
@@ -59,6 +60,7 @@ class Store:
         self.search_delay_ms = search_delay_ms
         self.lock = threading.RLock()
         self.properties = default_properties()
+        self.groups = default_groups()
         self.pipelines = default_pipelines(iso_from_ms(clock.now_ms()))
         self.owners: list[dict[str, Any]] = []
         self.records: dict[str, dict[str, Record]] = {ot: {} for ot in OBJECT_TYPES}

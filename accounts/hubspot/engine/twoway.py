@@ -1,0 +1,699 @@
+"""Two-way sync of account fields: rules, the agreed base, pushes and conflicts.
+
+Inbound (import, poll, webhook pages) calls `inbound_compare` for the accounts of a
+page; the push pass (`push_pass`) writes what only we changed, in batches of 100. Both
+use the three-way comparison of `threeway.decide` against the per-account
+`SyncState.base`, so:
+- our own writes coming back (webhooks, polls) match the base and are neither applied
+  nor pushed again (no ping-pong), and `SyncState.written` keeps the ledger of what we
+  wrote, and when;
+- many edits between two passes are one write (the pass reads current values);
+- a crash anywhere loses nothing: no queue in memory, the next pass sees the same
+  differences, and re-sending a write HubSpot already took changes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from django.db import models, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from accounts.models import Account, User
+
+from .. import fields as fieldspecs
+from ..client import HubSpotClient
+from ..errors import HubSpotError
+from ..mapping import WON_DEALS, MappingConfig, Unmappable
+from ..models import FieldRule, SyncChange, SyncConflict, SyncIssue, SyncSource, SyncState
+from .threeway import Action, Decision, Rule, decide
+
+logger = logging.getLogger(__name__)
+BATCH = 100
+MAX_PUSH_FAILURES = 3
+CHECK_MARGIN = timedelta(seconds=10)
+
+
+# -- rules -------------------------------------------------------------------------------
+
+
+def rules_load(config: MappingConfig | None = None) -> list[Rule]:
+    """Every synced field with its configured owner and policy (defaults for fields an
+    admin never touched). ARR is left out when it is the sum of won deals."""
+    config = config or MappingConfig()
+    saved = {r.field: r for r in FieldRule.objects.all()}
+    rules = []
+    for spec in fieldspecs.ACCOUNT_FIELDS:
+        if spec.key == "arr" and config.arr_source == WON_DEALS:
+            continue
+        row = saved.get(spec.key)
+        default_property = (
+            config.arr_property if spec.key == "arr" and config.arr_property else spec.property
+        )
+        owner = row.owner if row and row.owner in spec.owners else spec.default_owner
+        rules.append(
+            Rule(
+                spec=spec,
+                property=row.property if row else default_property,
+                owner=owner,
+                policy=row.policy if row else fieldspecs.LATEST,
+            )
+        )
+    return rules
+
+
+def rule_save(*, key: str, owner: str, policy: str, prop: str, by: User | None) -> FieldRule:
+    """An admin's choice for one field, validated against what the field allows."""
+    spec = fieldspecs.BY_KEY.get(key)
+    if spec is None:
+        raise ValueError(f"{key} is not a synced field")
+    if owner not in spec.owners:
+        raise ValueError(f"{spec.label} cannot be {owner}")
+    rule, _ = FieldRule.objects.update_or_create(
+        field=key,
+        defaults={
+            "owner": owner,
+            "policy": policy,
+            "property": prop or spec.property,
+            "updated_at": timezone.now(),
+            "updated_by": by,
+        },
+    )
+    return rule
+
+
+def remote_properties(rules: Iterable[Rule]) -> list[str]:
+    """The company properties inbound sync must read to compare every rule."""
+    return [r.property for r in rules]
+
+
+# -- helpers -----------------------------------------------------------------------------
+
+
+def _ms(when: datetime | None) -> int:
+    return int(when.timestamp() * 1000) if when else 0
+
+
+def _theirs(rule: Rule, record: dict[str, Any]) -> tuple[str | None, str]:
+    """HubSpot's canonical value of a rule's property in a record (None when the record
+    does not carry it), and why it could not be read ("" when it could)."""
+    props = record.get("properties") or {}
+    if rule.property not in props:
+        return None, ""
+    try:
+        return rule.spec.canonical_remote(props.get(rule.property)), ""
+    except Unmappable as exc:
+        return None, exc.reason
+
+
+def _ours(rule: Rule, account: Account) -> str:
+    return rule.spec.canonical_local(getattr(account, rule.spec.attribute))
+
+
+def _local(rule: Rule, value: str) -> Any:
+    """A canonical value as our field holds it."""
+    return rule.spec.from_hubspot(value) if value != "" else _empty(rule)
+
+
+def _empty(rule: Rule) -> Any:
+    model_field = Account._meta.get_field(rule.spec.attribute)
+    assert isinstance(model_field, models.Field)
+    return None if model_field.null else model_field.get_default()
+
+
+@dataclass(frozen=True)
+class Pull:
+    """A field inbound sync set on an account (its new value is on the account), or,
+    when not `applied`, an edit it judged and kept ours over; `note` says why."""
+
+    account: Account
+    attribute: str
+    old: Any
+    note: str = ""
+    applied: bool = True
+    new: Any = None
+
+
+@dataclass
+class Outcome:
+    pulled: int = 0
+    pushed: int = 0
+    agreed: int = 0
+    conflicts: int = 0
+    failed: int = 0
+    quarantined: int = 0
+    calls: int = 0
+    changed_accounts: list[Account] = field(default_factory=list)
+
+    def add(self, other: Outcome) -> None:
+        for name in ("pulled", "pushed", "agreed", "conflicts", "failed", "quarantined", "calls"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+def _journal_row(
+    account: Account, *, key: str, old: str, new: str, source: str, at: datetime, note: str = ""
+) -> SyncChange:
+    """A journal row; `note` says why when a policy decided (both sides changed)."""
+    return SyncChange(
+        account_id=account.pk,
+        object_type="account",
+        object_id=account.pk,
+        hubspot_id=account.hubspot_id or "",
+        field=key,
+        old_value=old,
+        new_value=new,
+        source=source,
+        note=note[:100],
+        at=at,
+    )
+
+
+def _conflict(
+    account: Account, rule: Rule, *, base: str | None, ours: str, theirs: str, theirs_ms: int
+) -> SyncConflict:
+    return SyncConflict(
+        account=account,
+        field=rule.key,
+        base_value=base or "",
+        ours=ours,
+        ours_at=account.updated_at,
+        theirs=theirs,
+        theirs_at=datetime.fromtimestamp(theirs_ms / 1000, tz=UTC) if theirs_ms else None,
+    )
+
+
+# -- inbound -----------------------------------------------------------------------------
+
+
+def inbound_compare(
+    pairs: Sequence[tuple[Account, dict[str, Any]]],
+    rules: Sequence[Rule],
+    *,
+    modified_ms: dict[str, int],
+    event_values: dict[str, list[tuple[str, str, int]]] | None = None,
+) -> tuple[Outcome, dict[str, str], list[Pull]]:
+    """Compare HubSpot's records with their linked accounts, field by field, and apply
+    what HubSpot alone changed (set on the account objects; the caller saves them).
+
+    Records the remote values and the new base in each account's SyncState, opens
+    conflicts, and marks accounts with something to push for the next push pass.
+    `event_values` ({hubspot id: [(property, value, occurredAt ms)]}, from webhooks)
+    show HubSpot edits that our own later write overwrote before we read them; they
+    are judged by the field's policy instead of vanishing.
+
+    Returns the outcome, {hubspot id: reason} for values we could not read, and the
+    pulled fields for the caller to save and journal with its own changes."""
+    outcome = Outcome()
+    unreadable: dict[str, str] = {}
+    journal: list[Pull] = []
+    if not pairs or not rules:
+        return outcome, unreadable, journal
+    now = timezone.now()
+    states = {
+        s.account_id: s for s in SyncState.objects.filter(account_id__in=[a.pk for a, _ in pairs])
+    }
+    conflicts: list[SyncConflict] = []
+    for account, record in pairs:
+        state = states.get(account.pk) or SyncState(account=account)
+        states[account.pk] = state
+        hid = str(record.get("id", account.hubspot_id or ""))
+        theirs_ms = modified_ms.get(hid, 0)
+        needs_push = False
+        changed = False
+        for rule in rules:
+            theirs, problem = _theirs(rule, record)
+            if problem:
+                unreadable[hid] = problem
+            if theirs is None:
+                continue
+            state.remote[rule.property] = theirs
+            ours = _ours(rule, account)
+            base = state.base.get(rule.key)
+            overwritten = _overwritten(rule, state, theirs, (event_values or {}).get(hid, []))
+            if overwritten is not None:
+                value, occurred = overwritten
+                if rule.policy == fieldspecs.ASK:
+                    conflicts.append(
+                        _conflict(
+                            account, rule, base=base, ours=ours, theirs=value, theirs_ms=occurred
+                        )
+                    )
+                    continue
+                if occurred > int(state.written[rule.property][3]):
+                    # HubSpot's edit was the later one: it wins, here and (next push) there.
+                    old_value = getattr(account, rule.spec.attribute)
+                    setattr(account, rule.spec.attribute, _local(rule, value))
+                    note = "HubSpot's overwritten edit is later"
+                    journal.append(Pull(account, rule.spec.attribute, old_value, note))
+                    needs_push = changed = True
+                    outcome.pulled += 1
+                    continue
+                journal.append(
+                    Pull(
+                        account,
+                        rule.spec.attribute,
+                        value,
+                        "Lifecycle's later edit kept",
+                        applied=False,
+                        new=ours,
+                    )
+                )
+            decision = decide(
+                rule,
+                ours=ours,
+                theirs=theirs,
+                base=base,
+                ours_ms=_ms(account.updated_at),
+                theirs_ms=theirs_ms,
+            )
+            if decision.action == Action.PULL:
+                old_value = getattr(account, rule.spec.attribute)
+                setattr(account, rule.spec.attribute, _local(rule, decision.value))
+                note = decision.reason if base is not None and ours != base else ""
+                journal.append(Pull(account, rule.spec.attribute, old_value, note))
+                _agree(state, rule, theirs, now)
+                outcome.pulled += 1
+                changed = True
+            elif decision.action == Action.AGREE:
+                _agree(state, rule, theirs, now)
+                outcome.agreed += 1
+            elif decision.action == Action.PUSH:
+                needs_push = True
+            elif decision.action == Action.CONFLICT:
+                conflicts.append(
+                    _conflict(
+                        account, rule, base=base, ours=ours, theirs=theirs, theirs_ms=theirs_ms
+                    )
+                )
+        state.remote_ms = max(state.remote_ms, theirs_ms)
+        if needs_push:
+            state.checked_at = None  # the push pass looks at it next time
+        if changed:
+            outcome.changed_accounts.append(account)
+    _states_save(states.values())
+    if conflicts:
+        made = SyncConflict.objects.bulk_create(conflicts, ignore_conflicts=True)
+        outcome.conflicts += len(made)
+    return outcome, unreadable, journal
+
+
+def _overwritten(
+    rule: Rule, state: SyncState, theirs: str, events: Sequence[tuple[str, str, int]]
+) -> tuple[str, int] | None:
+    """A two-way field's HubSpot edit that our own write replaced before we saw it:
+    HubSpot now holds what we wrote, and an event says it held another value after the
+    sides last agreed and before our write. The latest such (value, occurredAt)."""
+    written = state.written.get(rule.property)
+    if rule.owner != fieldspecs.TWO_WAY or not written or theirs != written[0]:
+        return None
+    value_written, written_ms, agreed_before = written[0], int(written[1]), int(written[2])
+    found: tuple[str, int] | None = None
+    for prop, raw, occurred in events:
+        if prop != rule.property or not agreed_before < occurred < written_ms:
+            continue
+        try:
+            value = rule.spec.canonical_remote(raw)
+        except Unmappable:
+            continue
+        if value != value_written and (found is None or occurred > found[1]):
+            found = (value, occurred)
+    return found
+
+
+def _agree(state: SyncState, rule: Rule, value: str, now: datetime) -> None:
+    state.base[rule.key] = value
+    state.base_at[rule.key] = _ms(now)
+
+
+def _states_save(states: Iterable[SyncState]) -> None:
+    rows = list(states)
+    if not rows:
+        return
+    SyncState.objects.bulk_create(
+        rows,
+        update_conflicts=True,
+        unique_fields=["account"],
+        update_fields=[
+            "base",
+            "base_at",
+            "remote",
+            "remote_ms",
+            "written",
+            "pushed_at",
+            "push_failures",
+            "checked_at",
+        ],
+    )
+
+
+def initial_state(
+    account_pk: int, record: dict[str, Any], rules: Sequence[Rule], *, modified_ms: int
+) -> dict[str, Any]:
+    """SyncState row of an account just created from a HubSpot company: HubSpot's
+    values of the fields we pulled are the agreed base; Lifecycle-owned ones are left
+    for the push pass."""
+    now = timezone.now()
+    base, base_at, remote = {}, {}, {}
+    for rule in rules:
+        theirs, _ = _theirs(rule, record)
+        if theirs is None:
+            continue
+        remote[rule.property] = theirs
+        if rule.pulls:
+            base[rule.key] = theirs
+            base_at[rule.key] = _ms(now)
+    return {
+        "account_id": account_pk,
+        "base": base,
+        "base_at": base_at,
+        "remote": remote,
+        "remote_ms": modified_ms,
+        "written": {},
+        "push_failures": 0,
+    }
+
+
+def pulled_values(record: dict[str, Any], rules: Sequence[Rule]) -> dict[str, Any]:
+    """Our field values from a new company's two-way fields (HubSpot-owned ones come
+    from the import's own mapping)."""
+    values = {}
+    for rule in rules:
+        if rule.owner != fieldspecs.TWO_WAY:
+            continue
+        theirs, _ = _theirs(rule, record)
+        if theirs is not None:
+            values[rule.spec.attribute] = _local(rule, theirs)
+    return values
+
+
+# -- outbound ----------------------------------------------------------------------------
+
+
+def dirty_accounts() -> Any:
+    """Linked accounts changed since their last check, or never checked."""
+    return (
+        Account.objects.filter(hubspot_id__isnull=False, status=Account.Status.ACTIVE)
+        .filter(
+            Q(hubspot_state__isnull=True)
+            | Q(hubspot_state__checked_at__isnull=True)
+            | Q(updated_at__gt=F("hubspot_state__checked_at"))
+        )
+        .order_by("pk")
+    )
+
+
+def push_pass(client: HubSpotClient, *, rules: Sequence[Rule] | None = None) -> Outcome:
+    """Write to HubSpot what only Lifecycle changed, 100 companies per call.
+
+    HubSpot's value is the one inbound sync last saw (`SyncState.remote`); webhooks
+    keep it seconds old. A 207 partial failure retries only the failed records next
+    time; a record that fails MAX_PUSH_FAILURES times in a row is quarantined with
+    HubSpot's message and the rest go on."""
+    rules = list(rules if rules is not None else rules_load())
+    pushing = [r for r in rules if r.pushes]
+    outcome = Outcome()
+    if not pushing:
+        return outcome
+    last_pk = 0
+    while True:
+        # Checked as of a little before the read: an edit whose transaction commits
+        # after our read stamped updated_at before it, and must stay "dirty".
+        checked = timezone.now() - CHECK_MARGIN
+        chunk = list(
+            dirty_accounts().filter(pk__gt=last_pk).select_related("hubspot_state")[:BATCH]
+        )
+        if not chunk:
+            return outcome
+        last_pk = chunk[-1].pk
+        outcome.add(_push_chunk(client, chunk, rules, checked=checked))
+
+
+def _push_chunk(
+    client: HubSpotClient, accounts: list[Account], rules: Sequence[Rule], *, checked: datetime
+) -> Outcome:
+    outcome = Outcome()
+    now = timezone.now()
+    states: dict[int, SyncState] = {}
+    inputs: dict[str, dict[str, str]] = {}
+    plans: dict[str, list[tuple[Rule, Decision, str]]] = {}
+    conflicts: list[SyncConflict] = []
+    pulled: list[SyncChange] = []
+    changed_accounts: list[Account] = []
+    for account in accounts:
+        state = getattr(account, "hubspot_state", None) or SyncState(account=account)
+        states[account.pk] = state
+        hid = account.hubspot_id or ""
+        if _quarantined(state, account):
+            continue  # tried MAX_PUSH_FAILURES times; again once the account changes
+        for rule in rules:
+            ours = _ours(rule, account)
+            theirs = state.remote.get(rule.property)
+            base = state.base.get(rule.key)
+            decision = decide(
+                rule,
+                ours=ours,
+                theirs=theirs,
+                base=base,
+                ours_ms=_ms(account.updated_at),
+                theirs_ms=state.remote_ms,
+            )
+            if decision.action == Action.PUSH:
+                inputs.setdefault(hid, {})[rule.property] = decision.value
+                plans.setdefault(hid, []).append((rule, decision, theirs or ""))
+            elif decision.action == Action.AGREE:
+                _agree(state, rule, decision.value, now)
+            elif decision.action == Action.PULL:
+                setattr(account, rule.spec.attribute, _local(rule, decision.value))
+                pulled.append(
+                    _journal_row(
+                        account,
+                        key=rule.spec.attribute,
+                        old=ours,
+                        new=decision.value,
+                        source=SyncSource.POLL,
+                        at=now,
+                    )
+                )
+                _agree(state, rule, decision.value, now)
+                changed_accounts.append(account)
+                outcome.pulled += 1
+            elif decision.action == Action.CONFLICT and theirs is not None:
+                conflicts.append(
+                    _conflict(
+                        account,
+                        rule,
+                        base=base,
+                        ours=ours,
+                        theirs=theirs,
+                        theirs_ms=state.remote_ms,
+                    )
+                )
+    succeeded, errors, calls = _send(client, inputs)
+    outcome.calls += calls
+    by_hid = {a.hubspot_id: a for a in accounts}
+    journal: list[SyncChange] = list(pulled)
+    issues: list[SyncIssue] = []
+    for hid, properties in inputs.items():
+        account = by_hid[hid]
+        state = states[account.pk]
+        if hid in succeeded:
+            for rule, decision, theirs in plans[hid]:
+                agreed_before = int(state.base_at.get(rule.key, 0))
+                _agree(state, rule, decision.value, now)
+                state.remote[rule.property] = decision.value
+                # The ledger: what we wrote, when, when the sides last agreed before
+                # it, and when our edit was made (to judge edits it overwrote).
+                state.written[rule.property] = [
+                    decision.value,
+                    _ms(now),
+                    agreed_before,
+                    _ms(account.updated_at),
+                ]
+                journal.append(
+                    _journal_row(
+                        account,
+                        key=rule.spec.attribute,
+                        old=theirs,
+                        new=decision.value,
+                        source=SyncSource.PUSH,
+                        at=now,
+                        note=decision.reason,
+                    )
+                )
+            state.pushed_at = now
+            state.push_failures = 0
+            outcome.pushed += 1
+            continue
+        state.push_failures += 1
+        state.pushed_at = now  # the last attempt
+        outcome.failed += 1
+        message = errors.get(hid, "HubSpot did not confirm the write")
+        if state.push_failures >= MAX_PUSH_FAILURES:
+            issues.append(
+                SyncIssue(
+                    object_type="companies",
+                    hubspot_id=hid,
+                    reason=f"Push failed {state.push_failures} times: {message}"[:500],
+                    payload={"properties": properties},
+                    source=SyncSource.PUSH,
+                    first_seen_at=now,
+                    last_seen_at=now,
+                )
+            )
+            outcome.quarantined += 1
+    with transaction.atomic():
+        for account in accounts:
+            state = states[account.pk]
+            failed_now = account.hubspot_id in inputs and account.hubspot_id not in succeeded
+            quarantined = failed_now and state.push_failures >= MAX_PUSH_FAILURES
+            # Checked: until the account changes again, unless it must be retried.
+            state.checked_at = None if failed_now and not quarantined else checked
+        if changed_accounts:
+            Account.objects.bulk_update(
+                changed_accounts, [*sorted({r.field for r in pulled}), "updated_at"]
+            )
+        _states_save(states.values())
+        SyncChange.objects.bulk_create(journal)
+        if conflicts:
+            outcome.conflicts += len(
+                SyncConflict.objects.bulk_create(conflicts, ignore_conflicts=True)
+            )
+        if issues:
+            SyncIssue.objects.bulk_create(
+                issues,
+                update_conflicts=True,
+                unique_fields=["object_type", "hubspot_id"],
+                update_fields=["reason", "payload", "source", "last_seen_at", "resolved_at"],
+            )
+    return outcome
+
+
+def _quarantined(state: SyncState, account: Account) -> bool:
+    """Failed too often, and unchanged since the last attempt."""
+    return (
+        state.push_failures >= MAX_PUSH_FAILURES
+        and state.pushed_at is not None
+        and account.updated_at <= state.pushed_at
+    )
+
+
+def _send(
+    client: HubSpotClient, inputs: dict[str, dict[str, str]]
+) -> tuple[set[str], dict[str, str], int]:
+    """Batch-update companies; (ids HubSpot confirmed, {id: error message}, calls).
+    A batch HubSpot rejects as a whole (400) is retried one record at a time, so one
+    bad record cannot hold back the other 99."""
+    if not inputs:
+        return set(), {}, 0
+    payload: list[dict[str, Any]] = [
+        {"id": hid, "properties": props} for hid, props in inputs.items()
+    ]
+    try:
+        result = client.batch_update("companies", payload)
+    except HubSpotError as exc:
+        if exc.status != 400:
+            return set(), dict.fromkeys(inputs, str(exc)), 1
+        ok: set[str] = set()
+        errors: dict[str, str] = {}
+        for item in payload:
+            try:
+                client.update("companies", item["id"], properties=item["properties"])
+                ok.add(item["id"])
+            except HubSpotError as single:
+                errors[item["id"]] = single.message or str(single)
+        return ok, errors, 1 + len(payload)
+    succeeded = {str(r.get("id")) for r in result.results}
+    errors = {}
+    for error in result.errors:
+        for hid in (error.get("context") or {}).get("ids") or []:
+            errors[str(hid)] = str(error.get("message", ""))
+    return succeeded, errors, -(-len(payload) // BATCH)
+
+
+# -- conflicts ---------------------------------------------------------------------------
+
+
+def conflict_resolve(conflict: SyncConflict, *, value: str, by: User) -> SyncConflict:
+    """A person's answer: `value` (canonical) becomes ours now and HubSpot's at the next
+    push. Done by setting the base to HubSpot's current value, so the next pass sees
+    "only Lifecycle changed" and pushes (or agrees, if HubSpot holds it already)."""
+    rules = {r.key: r for r in rules_load()}
+    rule = rules.get(conflict.field)
+    if rule is None:
+        raise ValueError(f"{conflict.field} is not synced any more")
+    try:
+        local = _local(rule, value)
+        canonical = rule.spec.canonical_local(local)
+    except (Unmappable, ValueError, ArithmeticError) as exc:
+        raise ValueError(f"{value!r} is not a valid {rule.spec.label}: {exc}") from exc
+    now = timezone.now()
+    with transaction.atomic():
+        account = Account.objects.select_for_update().get(pk=conflict.account_id)
+        state, _ = SyncState.objects.get_or_create(account=account)
+        old = _ours(rule, account)
+        setattr(account, rule.spec.attribute, local)
+        account.save(update_fields=[rule.spec.attribute, "updated_at"])
+        theirs = state.remote.get(rule.property)
+        if theirs is not None:
+            _agree(state, rule, theirs, now)
+        state.checked_at = None
+        state.save()
+        conflict.status = SyncConflict.Status.RESOLVED
+        conflict.resolution = canonical
+        conflict.resolved_by = by
+        conflict.resolved_at = now
+        conflict.save(update_fields=["status", "resolution", "resolved_by", "resolved_at"])
+        SyncChange.objects.create(
+            account=account,
+            object_type="account",
+            object_id=account.pk,
+            hubspot_id=account.hubspot_id or "",
+            field=rule.spec.attribute,
+            old_value=old,
+            new_value=canonical,
+            source=SyncSource.RESOLVE,
+            change_source=(by.get_full_name() or by.email or by.username)[:40],
+            at=now,
+        )
+    return conflict
+
+
+# -- provisioning ------------------------------------------------------------------------
+
+
+@dataclass
+class Provisioned:
+    group_created: bool = False
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+
+
+def provision(client: HubSpotClient) -> Provisioned:
+    """Make the portal hold what Lifecycle writes: the property group, each custom
+    company property with its type, enumeration options in step with our choices, and
+    the unique `lifecycle_account_id`. Idempotent: run on connect and before pushes."""
+    done = Provisioned()
+    groups = {g.get("name") for g in client.property_groups("companies")}
+    if fieldspecs.PROPERTY_GROUP["name"] not in groups:
+        client.create_property_group("companies", dict(fieldspecs.PROPERTY_GROUP))
+        done.group_created = True
+    existing = {p["name"]: p for p in client.properties("companies")}
+    for definition in fieldspecs.definitions():
+        current = existing.get(definition["name"])
+        if current is None:
+            client.create_property("companies", definition)
+            done.created.append(definition["name"])
+            continue
+        wanted = [(o["value"], o["label"]) for o in definition.get("options") or []]
+        have = [(o.get("value"), o.get("label")) for o in current.get("options") or []]
+        if wanted and wanted != have:
+            client.update_property(
+                "companies", definition["name"], {"options": definition["options"]}
+            )
+            done.updated.append(definition["name"])
+    return done

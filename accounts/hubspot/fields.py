@@ -1,0 +1,276 @@
+"""The account fields that sync with HubSpot company properties, and how each converts.
+
+Pure: no database, no HTTP. Every value is compared in one canonical form, the string
+HubSpot stores (`canonical()`), so "1500", "1500.0" and Decimal("1500.00") are one value
+and a cleared field is "" on both sides.
+
+Each field has a default owner (admins change it per field, `FieldRule`):
+- `hubspot`: HubSpot-owned, pulled only (name, domain, owner, ARR by default);
+- `lifecycle`: Lifecycle-owned, pushed only (the CS fields);
+- `two_way`: both, with a policy for concurrent edits: the latest change wins, or ask.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from accounts.models import ForecastCategory, HealthBand, Stage, normalise_domain
+
+from .mapping import Unmappable, parse_date, parse_decimal
+
+HUBSPOT = "hubspot"
+LIFECYCLE = "lifecycle"
+TWO_WAY = "two_way"
+LATEST = "latest"
+ASK = "ask"
+
+PROPERTY_GROUP = {"name": "lifecycle", "label": "Lifecycle (customer success)"}
+ACCOUNT_ID_PROPERTY = "lifecycle_account_id"
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value).strip()
+
+
+def _number(value: Any) -> str:
+    """Numbers without trailing zeros: Decimal("1500.00") -> "1500", 12.5 -> "12.5"."""
+    if value is None or value == "":
+        return ""
+    number = Decimal(str(value)).normalize()
+    return format(number, "f")
+
+
+def _date(value: Any) -> str:
+    return value.isoformat() if isinstance(value, date) else _text(value)
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """One syncable account field: our attribute, its default HubSpot property, which
+    owners make sense for it, and how to convert each way."""
+
+    key: str
+    label: str
+    attribute: str
+    property: str
+    default_owner: str
+    owners: tuple[str, ...]
+    to_hubspot: Callable[[Any], str]
+    from_hubspot: Callable[[str], Any]
+    # For properties Lifecycle creates in the portal (None: HubSpot's own property).
+    definition: dict[str, Any] | None = None
+
+    def canonical_local(self, value: Any) -> str:
+        return self.to_hubspot(value)
+
+    def canonical_remote(self, raw: Any) -> str:
+        """HubSpot's value in canonical form; Unmappable when it cannot be read."""
+        text = _text(raw)
+        return self.to_hubspot(self.from_hubspot(text)) if text else ""
+
+
+def _enum(choices: Any, field: str) -> Callable[[str], str]:
+    allowed = {value for value, _ in choices}
+
+    def parse(raw: str) -> str:
+        if raw and raw not in allowed:
+            raise Unmappable(f"{field} has no option {raw!r} in Lifecycle")
+        return raw
+
+    return parse
+
+
+def _int_0_100(field: str) -> Callable[[str], int | None]:
+    def parse(raw: str) -> int | None:
+        if raw == "":
+            return None
+        number = parse_decimal(raw, field=field)
+        if not 0 <= number <= 100:
+            raise Unmappable(f"{field} must be between 0 and 100: {raw!r}")
+        return int(number)
+
+    return parse
+
+
+def _decimal_or_none(field: str) -> Callable[[str], Decimal | None]:
+    def parse(raw: str) -> Decimal | None:
+        return None if raw == "" else parse_decimal(raw, field=field)
+
+    return parse
+
+
+def _options(choices: Any) -> list[dict[str, Any]]:
+    return [
+        {"label": str(label), "value": value, "displayOrder": i}
+        for i, (value, label) in enumerate(choices)
+    ]
+
+
+def _custom(name: str, label: str, type_: str, field_type: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "name": name,
+        "label": label,
+        "type": type_,
+        "fieldType": field_type,
+        "groupName": PROPERTY_GROUP["name"],
+        **extra,
+    }
+
+
+ALL = (HUBSPOT, LIFECYCLE, TWO_WAY)
+ACCOUNT_FIELDS: tuple[FieldSpec, ...] = (
+    FieldSpec(
+        "name",
+        "Name",
+        "name",
+        "name",
+        HUBSPOT,
+        ALL,
+        _text,
+        lambda raw: raw[:200],
+    ),
+    FieldSpec(
+        "domain",
+        "Domain",
+        "domain",
+        "domain",
+        HUBSPOT,
+        ALL,
+        _text,
+        lambda raw: normalise_domain(raw)[:253],
+    ),
+    FieldSpec(
+        "arr",
+        "ARR",
+        "arr",
+        "annualrevenue",
+        HUBSPOT,
+        ALL,
+        _number,
+        lambda raw: parse_decimal(raw, field="annualrevenue"),
+    ),
+    FieldSpec(
+        "health_score",
+        "Health score",
+        "health_score",
+        "lifecycle_health_score",
+        LIFECYCLE,
+        (LIFECYCLE,),
+        _number,
+        _int_0_100("lifecycle_health_score"),
+        _custom("lifecycle_health_score", "Health score", "number", "number"),
+    ),
+    FieldSpec(
+        "health_band",
+        "Health band",
+        "health_band",
+        "lifecycle_health_band",
+        LIFECYCLE,
+        (LIFECYCLE,),
+        _text,
+        _enum(HealthBand.choices, "lifecycle_health_band"),
+        _custom(
+            "lifecycle_health_band",
+            "Health band",
+            "enumeration",
+            "select",
+            options=_options(HealthBand.choices),
+        ),
+    ),
+    FieldSpec(
+        "stage",
+        "Lifecycle stage",
+        "stage",
+        "lifecycle_stage",
+        LIFECYCLE,
+        (LIFECYCLE, TWO_WAY),
+        _text,
+        _enum(Stage.choices, "lifecycle_stage"),
+        _custom(
+            "lifecycle_stage",
+            "Lifecycle stage (CS)",
+            "enumeration",
+            "select",
+            options=_options(Stage.choices),
+        ),
+    ),
+    FieldSpec(
+        "onboarding_status",
+        "Onboarding status",
+        "onboarding_status",
+        "lifecycle_onboarding_status",
+        LIFECYCLE,
+        (LIFECYCLE,),
+        _text,
+        lambda raw: raw[:20],
+        _custom("lifecycle_onboarding_status", "Onboarding status", "string", "text"),
+    ),
+    FieldSpec(
+        "onboarding_progress",
+        "Onboarding progress (%)",
+        "onboarding_progress",
+        "lifecycle_onboarding_progress",
+        LIFECYCLE,
+        (LIFECYCLE,),
+        _number,
+        _int_0_100("lifecycle_onboarding_progress"),
+        _custom("lifecycle_onboarding_progress", "Onboarding progress (%)", "number", "number"),
+    ),
+    FieldSpec(
+        "next_business_review",
+        "Next business review",
+        "next_business_review",
+        "lifecycle_next_business_review",
+        LIFECYCLE,
+        (LIFECYCLE, TWO_WAY),
+        _date,
+        lambda raw: parse_date(raw, field="lifecycle_next_business_review"),
+        _custom("lifecycle_next_business_review", "Next business review", "date", "date"),
+    ),
+    FieldSpec(
+        "renewal_forecast_category",
+        "Renewal forecast",
+        "renewal_forecast_category",
+        "lifecycle_renewal_forecast",
+        LIFECYCLE,
+        (LIFECYCLE, TWO_WAY),
+        _text,
+        _enum(ForecastCategory.choices, "lifecycle_renewal_forecast"),
+        _custom(
+            "lifecycle_renewal_forecast",
+            "Renewal forecast",
+            "enumeration",
+            "select",
+            options=_options(ForecastCategory.choices),
+        ),
+    ),
+    FieldSpec(
+        "renewal_forecast_arr",
+        "Renewal forecast ARR",
+        "renewal_forecast_arr",
+        "lifecycle_renewal_arr",
+        LIFECYCLE,
+        (LIFECYCLE, TWO_WAY),
+        _number,
+        _decimal_or_none("lifecycle_renewal_arr"),
+        _custom("lifecycle_renewal_arr", "Renewal forecast ARR", "number", "number"),
+    ),
+)
+BY_KEY = {spec.key: spec for spec in ACCOUNT_FIELDS}
+ACCOUNT_ID_DEFINITION = _custom(
+    ACCOUNT_ID_PROPERTY,
+    "Lifecycle account id",
+    "string",
+    "text",
+    hasUniqueValue=True,
+    description="Lifecycle's id for this company; set by Lifecycle, used for upserts.",
+)
+
+
+def definitions() -> list[dict[str, Any]]:
+    """Every company property Lifecycle provisions, the upsert key first."""
+    return [ACCOUNT_ID_DEFINITION, *(s.definition for s in ACCOUNT_FIELDS if s.definition)]

@@ -1,0 +1,182 @@
+"""Two-way sync pages: field ownership (admins) and the conflict inbox (admins and
+leaders see every conflict, CSMs those of their own accounts)."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import QuerySet
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_q.tasks import async_task
+
+from accounts.http import AuthedRequest
+from accounts.roles import Role, require, require_admin, role_of, sees_all_writes
+
+from . import fields as fieldspecs
+from .engine import twoway
+from .models import FieldRule, SyncConflict, SyncState
+
+CONFLICTS_PAGE_SIZE = 25
+
+
+class FieldRuleForm(forms.Form):
+    field = forms.ChoiceField(choices=[(s.key, s.label) for s in fieldspecs.ACCOUNT_FIELDS])
+    owner = forms.ChoiceField(choices=FieldRule.Owner.choices)
+    policy = forms.ChoiceField(choices=FieldRule.Policy.choices)
+    property = forms.RegexField(
+        regex=r"^[a-z][a-z0-9_]{0,99}$",
+        required=False,
+        error_messages={"invalid": "HubSpot property names are lower case letters, digits, _."},
+    )
+
+    def clean(self) -> dict[str, object]:
+        data = super().clean() or {}
+        spec = fieldspecs.BY_KEY.get(str(data.get("field", "")))
+        if spec is not None and data.get("owner") not in spec.owners:
+            allowed = ", ".join(dict(FieldRule.Owner.choices)[o] for o in spec.owners)
+            self.add_error("owner", f"{spec.label} can only be: {allowed}.")
+        return data
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def field_rules(request: AuthedRequest) -> HttpResponse:
+    """Who owns each synced field; one form per field, saved one at a time."""
+    require_admin(request.user)
+    failed: FieldRuleForm | None = None
+    if request.method == "POST":
+        form = FieldRuleForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            saved = twoway.rule_save(
+                key=data["field"],
+                owner=data["owner"],
+                policy=data["policy"],
+                prop=data["property"],
+                by=request.user,
+            )
+            messages.success(
+                request,
+                f"{fieldspecs.BY_KEY[saved.field].label}: {saved.get_owner_display()}"
+                + (f", {saved.get_policy_display().lower()}" if saved.owner == "two_way" else "")
+                + ".",
+            )
+            return redirect("hubspot:field_rules")
+        failed = form
+    rows = []
+    for rule in twoway.rules_load():
+        if failed is not None and failed.data.get("field") == rule.key:
+            form = failed
+        else:
+            form = FieldRuleForm(
+                initial={
+                    "field": rule.key,
+                    "owner": rule.owner,
+                    "policy": rule.policy,
+                    "property": rule.property,
+                }
+            )
+        owners = [(v, label) for v, label in FieldRule.Owner.choices if v in rule.spec.owners]
+        rows.append({"rule": rule, "form": form, "owners": owners})
+    status = 400 if failed is not None else 200
+    return render(
+        request,
+        "hubspot/fields.html",
+        {"rows": rows, "policies": FieldRule.Policy.choices},
+        status=status,
+    )
+
+
+@require_POST
+def provision_start(request: AuthedRequest) -> HttpResponse:
+    require_admin(request.user)
+    async_task("accounts.hubspot.tasks.hubspot_provision", task_name="hubspot-provision")
+    messages.success(
+        request, "Creating Lifecycle's property group and properties in HubSpot (queued)."
+    )
+    return redirect("hubspot:field_rules")
+
+
+def _visible_conflicts(request: AuthedRequest) -> QuerySet[SyncConflict]:
+    role = role_of(request.user)
+    require(role in (Role.ADMIN, Role.LEADER, Role.CSM), "Conflicts are for CSMs and leaders.")
+    conflicts = SyncConflict.objects.select_related("account", "account__owner", "resolved_by")
+    if not sees_all_writes(request.user):
+        conflicts = conflicts.filter(account__owner=request.user)
+    return conflicts
+
+
+@never_cache
+@require_GET
+def conflicts(request: AuthedRequest) -> HttpResponse:
+    show = "resolved" if request.GET.get("show") == "resolved" else "open"
+    found = _visible_conflicts(request).filter(status=show)
+    page = Paginator(found, CONFLICTS_PAGE_SIZE).get_page(request.GET.get("page"))
+    labels = {s.key: s.label for s in fieldspecs.ACCOUNT_FIELDS}
+    rules = {r.key: r for r in twoway.rules_load()}
+    states = {
+        s.account_id: s
+        for s in SyncState.objects.filter(account_id__in=[c.account_id for c in page])
+    }
+    rows = []
+    for conflict in page:
+        rule = rules.get(conflict.field)
+        state = states.get(conflict.account_id)
+        now_ours = (
+            rule.spec.canonical_local(getattr(conflict.account, rule.spec.attribute))
+            if rule
+            else ""
+        )
+        now_theirs = state.remote.get(rule.property) if rule and state else None
+        rows.append(
+            {
+                "conflict": conflict,
+                "label": labels.get(conflict.field, conflict.field),
+                "now_ours": now_ours,
+                "now_theirs": now_theirs,
+                "moved": conflict.status == "open"
+                and (now_ours != conflict.ours or (now_theirs not in (None, conflict.theirs))),
+            }
+        )
+    return render(
+        request,
+        "hubspot/conflicts.html",
+        {"page": page, "rows": rows, "show": show, "open_count": _open_count(request)},
+    )
+
+
+def _open_count(request: AuthedRequest) -> int:
+    return _visible_conflicts(request).filter(status=SyncConflict.Status.OPEN).count()
+
+
+@require_POST
+def conflict_resolve(request: AuthedRequest, pk: int) -> HttpResponse:
+    conflict = get_object_or_404(_visible_conflicts(request), pk=pk)
+    if conflict.status != SyncConflict.Status.OPEN:
+        messages.info(request, "That conflict was already resolved.")
+        return redirect("hubspot:conflicts")
+    choice = request.POST.get("choice", "")
+    value = {"ours": conflict.ours, "theirs": conflict.theirs}.get(
+        choice, request.POST.get("value", "").strip()
+    )
+    if choice not in ("ours", "theirs", "typed"):
+        messages.error(request, "Choose Lifecycle's value, HubSpot's value, or type one.")
+        return redirect("hubspot:conflicts")
+    try:
+        twoway.conflict_resolve(conflict, value=value, by=request.user)
+    except ValueError as exc:
+        messages.error(request, str(exc))
+        return redirect("hubspot:conflicts")
+    from .tasks import push_soon
+
+    push_soon([conflict.account_id])
+    shown = value or "(cleared)"
+    messages.success(
+        request,
+        f"{conflict.account.name}: {shown} kept; it goes to HubSpot with the next push.",
+    )
+    return redirect("hubspot:conflicts")

@@ -1,0 +1,313 @@
+# ruff: noqa: F811 -- fixtures from sync_support are used as test arguments
+"""Two-way sync against the sandbox: provisioning, pushes, pulls, echoes, conflicts,
+partial failures. The real HubSpotClient talks HTTP to the sandbox throughout."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from accounts.hubspot.client import HubSpotClient
+from accounts.hubspot.engine import twoway
+from accounts.hubspot.engine.importer import import_run, run_start
+from accounts.hubspot.engine.poller import poll_run
+from accounts.hubspot.models import (
+    FieldRule,
+    SyncChange,
+    SyncConflict,
+    SyncIssue,
+    SyncRun,
+    SyncSource,
+    SyncState,
+)
+from accounts.hubspot.sandbox import ManualClock, Sandbox
+from accounts.hubspot.sandbox.store import Source
+from accounts.models import Account
+from accounts.services import account_cs_fields_update
+from tests.factories import UserFactory
+
+from .sync_support import client, portfolio, sync_clock, sync_sandbox, sync_server  # noqa: F401
+
+
+def _clock(sandbox: Sandbox) -> ManualClock:
+    """The sandbox of these tests runs on a manual clock."""
+    assert isinstance(sandbox.clock, ManualClock)
+    return sandbox.clock
+
+
+pytestmark = pytest.mark.django_db
+HUBSPOT_USER = Source(source_type="CRM_UI", change_source="CRM_UI", user_id="9001")
+
+
+def _import(client: HubSpotClient) -> None:
+    import_run(run_start(SyncRun.Kind.IMPORT), client=client)
+
+
+def _poll(client: HubSpotClient, sandbox: Sandbox) -> None:
+    _clock(sandbox).advance(seconds=5)  # past the search index delay
+    poll_run(run_start(SyncRun.Kind.POLL), client=client)
+
+
+def _company(sandbox: Sandbox, account: Account) -> dict[str, str]:
+    """The company's properties; a property without a value reads as "" (cleared)."""
+    record = sandbox.store.find("companies", account.hubspot_id or "")
+    return {name: record.properties.get(name, "") for name in sandbox.store.properties["companies"]}
+
+
+def _hubspot_edit(sandbox: Sandbox, account: Account, **values: str) -> None:
+    _clock(sandbox).advance(seconds=1)
+    record = sandbox.store.find("companies", account.hubspot_id or "")
+    sandbox.store.update(record, values, source=HUBSPOT_USER)
+
+
+@pytest.fixture
+def linked(client: HubSpotClient, sync_sandbox: Sandbox) -> list[Account]:
+    portfolio(sync_sandbox, companies=3, deals_per_company=0)
+    twoway.provision(client)
+    _import(client)
+    # The sandbox's clock starts an hour back: bring it to now, where the import left
+    # the incremental sync's cursor, so edits from here on are found by polling.
+    _clock(sync_sandbox).advance(seconds=3600)
+    twoway.push_pass(client)
+    return list(Account.objects.order_by("pk"))
+
+
+def test_provisioning_creates_group_properties_and_the_unique_key_once(
+    client: HubSpotClient, sync_sandbox: Sandbox
+) -> None:
+    first = twoway.provision(client)
+    assert first.group_created
+    assert "lifecycle_account_id" in first.created and "lifecycle_health_score" in first.created
+    props = sync_sandbox.store.properties["companies"]
+    assert props["lifecycle_account_id"]["hasUniqueValue"] is True
+    assert props["lifecycle_health_band"]["type"] == "enumeration"
+    assert [o["value"] for o in props["lifecycle_renewal_forecast"]["options"]] == [
+        "commit",
+        "likely",
+        "at_risk",
+        "churn",
+    ]
+    second = twoway.provision(client)
+    assert (second.group_created, second.created, second.updated) == (False, [], [])
+    # Someone trims an option in HubSpot: the next provisioning puts it back.
+    props["lifecycle_renewal_forecast"]["options"] = props["lifecycle_renewal_forecast"]["options"][
+        :2
+    ]
+    assert twoway.provision(client).updated == ["lifecycle_renewal_forecast"]
+
+
+def test_an_edit_in_lifecycle_is_pushed_once_and_its_echo_changes_nothing(
+    client: HubSpotClient, sync_sandbox: Sandbox, linked: list[Account]
+) -> None:
+    account = linked[0]
+    account_cs_fields_update(
+        account=account, health_score=42, health_band="red", renewal_forecast_arr=Decimal("1500")
+    )
+    outcome = twoway.push_pass(client)
+    assert (outcome.pushed, outcome.calls) == (1, 1)
+    company = _company(sync_sandbox, account)
+    assert company["lifecycle_health_score"] == "42"
+    assert company["lifecycle_health_band"] == "red"
+    assert company["lifecycle_renewal_arr"] == "1500"
+    pushed = SyncChange.objects.filter(
+        source=SyncSource.PUSH, account=account, field="health_score"
+    )
+    assert pushed.get().new_value == "42"
+    # Our write comes back through polling: it matches the agreed base, so nothing is
+    # applied and nothing is pushed again.
+    journal_before = SyncChange.objects.count()
+    _poll(client, sync_sandbox)
+    assert SyncChange.objects.count() == journal_before
+    assert twoway.push_pass(client).calls == 0
+
+
+def test_many_edits_between_two_passes_are_one_write(
+    client: HubSpotClient, sync_sandbox: Sandbox, linked: list[Account]
+) -> None:
+    account = linked[1]
+    for score in (10, 20, 30, 40):
+        account_cs_fields_update(account=account, health_score=score)
+    outcome = twoway.push_pass(client)
+    assert (outcome.pushed, outcome.calls) == (1, 1)
+    assert _company(sync_sandbox, account)["lifecycle_health_score"] == "40"
+
+
+def test_hubspot_edits_of_a_lifecycle_field_are_overwritten_and_of_a_two_way_field_pulled(
+    client: HubSpotClient, sync_sandbox: Sandbox, linked: list[Account]
+) -> None:
+    twoway.rule_save(key="name", owner="two_way", policy="latest", prop="", by=None)
+    account = linked[0]
+    _hubspot_edit(sync_sandbox, account, lifecycle_health_band="green", name="Renamed in HubSpot")
+    _poll(client, sync_sandbox)
+    account.refresh_from_db()
+    assert account.name == "Renamed in HubSpot"  # two-way: only HubSpot changed it
+    assert account.health_band == ""  # Lifecycle-owned: HubSpot's edit is not taken
+    assert twoway.push_pass(client).pushed == 1  # ... and is overwritten
+    assert _company(sync_sandbox, account)["lifecycle_health_band"] == ""
+    assert twoway.push_pass(client).calls == 0
+
+
+def test_a_clear_in_hubspot_propagates_as_a_clear(
+    client: HubSpotClient, sync_sandbox: Sandbox, linked: list[Account]
+) -> None:
+    twoway.rule_save(key="renewal_forecast_arr", owner="two_way", policy="latest", prop="", by=None)
+    account = linked[2]
+    account_cs_fields_update(account=account, renewal_forecast_arr=Decimal("900"))
+    twoway.push_pass(client)
+    _hubspot_edit(sync_sandbox, account, lifecycle_renewal_arr="")
+    _poll(client, sync_sandbox)
+    account.refresh_from_db()
+    assert account.renewal_forecast_arr is None
+    assert twoway.push_pass(client).calls == 0
+
+
+def test_both_sides_changed_with_ask_waits_in_the_inbox_until_resolved(
+    client: HubSpotClient, sync_sandbox: Sandbox, linked: list[Account]
+) -> None:
+    twoway.rule_save(
+        key="renewal_forecast_category", owner="two_way", policy="ask", prop="", by=None
+    )
+    account = linked[0]
+    account_cs_fields_update(account=account, renewal_forecast_category="at_risk")
+    _hubspot_edit(sync_sandbox, account, lifecycle_renewal_forecast="commit")
+    _poll(client, sync_sandbox)  # HubSpot's edit arrives before our push
+    conflict = SyncConflict.objects.get(account=account)
+    assert (conflict.field, conflict.ours, conflict.theirs) == (
+        "renewal_forecast_category",
+        "at_risk",
+        "commit",
+    )
+    # Neither side is written while the conflict is open.
+    assert twoway.push_pass(client).calls == 0
+    assert _company(sync_sandbox, account)["lifecycle_renewal_forecast"] == "commit"
+    leader = UserFactory.create()
+    twoway.conflict_resolve(conflict, value="likely", by=leader)
+    assert twoway.push_pass(client).pushed == 1
+    account.refresh_from_db()
+    assert account.renewal_forecast_category == "likely"
+    assert _company(sync_sandbox, account)["lifecycle_renewal_forecast"] == "likely"
+    assert SyncChange.objects.filter(source=SyncSource.RESOLVE, account=account).exists()
+    _poll(client, sync_sandbox)
+    assert twoway.push_pass(client).calls == 0
+    assert SyncConflict.objects.get().status == SyncConflict.Status.RESOLVED
+
+
+def test_both_sides_changed_with_latest_wins_takes_the_later_edit(
+    client: HubSpotClient, sync_sandbox: Sandbox, linked: list[Account]
+) -> None:
+    twoway.rule_save(key="stage", owner="two_way", policy="latest", prop="", by=None)
+    account = linked[1]
+    account_cs_fields_update(account=account, health_score=5)  # an earlier local change
+    Account.objects.filter(pk=account.pk).update(stage="adoption")
+    _hubspot_edit(sync_sandbox, account, lifecycle_stage="at_risk")
+    _clock(sync_sandbox).advance(seconds=3600)  # HubSpot's edit is the later one
+    record = sync_sandbox.store.find("companies", account.hubspot_id or "")
+    sync_sandbox.store.update(record, {"lifecycle_stage": "renewal"}, source=HUBSPOT_USER)
+    _poll(client, sync_sandbox)
+    account.refresh_from_db()
+    assert account.stage == "renewal"
+    assert not SyncConflict.objects.exists()
+
+
+def test_a_partial_failure_retries_only_the_failed_record_then_quarantines_it(
+    client: HubSpotClient, sync_sandbox: Sandbox, linked: list[Account]
+) -> None:
+    good, gone = linked[0], linked[1]
+    sync_sandbox.store.archive(sync_sandbox.store.find("companies", gone.hubspot_id or ""))
+    for account in (good, gone):
+        account_cs_fields_update(account=account, health_score=77)
+    first = twoway.push_pass(client)
+    assert (first.pushed, first.failed) == (1, 1)
+    assert _company(sync_sandbox, good)["lifecycle_health_score"] == "77"
+    for _ in range(twoway.MAX_PUSH_FAILURES - 1):
+        again = twoway.push_pass(client)
+        assert (again.pushed, again.failed) == (0, 1)  # only the failed one is retried
+    issue = SyncIssue.objects.get(hubspot_id=gone.hubspot_id)
+    assert "Push failed" in issue.reason and issue.source == SyncSource.PUSH
+    assert twoway.push_pass(client).calls == 0  # quarantined: the rest go on, no loop
+
+
+def test_a_crash_after_hubspot_took_the_write_repeats_it_harmlessly(
+    client: HubSpotClient, sync_sandbox: Sandbox, linked: list[Account], monkeypatch: Any
+) -> None:
+    account = linked[2]
+    account_cs_fields_update(account=account, health_score=61)
+
+    def crash(states: Any) -> None:
+        raise RuntimeError("worker killed")
+
+    monkeypatch.setattr(twoway, "_states_save", crash)
+    with pytest.raises(RuntimeError):
+        twoway.push_pass(client)
+    monkeypatch.undo()
+    assert _company(sync_sandbox, account)["lifecycle_health_score"] == "61"
+    assert SyncState.objects.get(account=account).base.get("health_score") != "61"
+    again = twoway.push_pass(client)  # the same write again: same value, no duplicate
+    assert again.pushed == 1
+    assert SyncState.objects.get(account=account).base["health_score"] == "61"
+    assert sync_sandbox.store.ordered("companies").__len__() == 3
+    assert twoway.push_pass(client).calls == 0
+
+
+def test_field_rules_default_and_validate(client: HubSpotClient) -> None:
+    rules = {r.key: r for r in twoway.rules_load()}
+    assert rules["name"].owner == "hubspot" and rules["health_score"].owner == "lifecycle"
+    with pytest.raises(ValueError, match="cannot be two_way"):
+        twoway.rule_save(key="health_score", owner="two_way", policy="ask", prop="", by=None)
+    assert not FieldRule.objects.exists()
+
+
+def _overwritten_event(account: Account, prop: str, value: str, at_ms: int) -> dict[str, Any]:
+    """The webhook event of a HubSpot edit made at `at_ms`, arriving late."""
+    return {
+        "eventId": at_ms % 1_000_000,
+        "subscriptionId": 1,
+        "portalId": 424242,
+        "appId": 4242,
+        "occurredAt": at_ms,
+        "subscriptionType": "company.propertyChange",
+        "attemptNumber": 0,
+        "objectId": int(account.hubspot_id or 0),
+        "propertyName": prop,
+        "propertyValue": value,
+        "changeSource": "CRM_UI",
+    }
+
+
+@pytest.mark.parametrize("policy", ["ask", "latest"])
+def test_a_hubspot_edit_our_push_overwrote_before_we_saw_it_is_not_lost(
+    client: HubSpotClient, sync_sandbox: Sandbox, linked: list[Account], policy: str
+) -> None:
+    """HubSpot changed the field, we pushed ours over it before its webhook arrived:
+    the late event shows the edit, and the policy judges it like any other."""
+    from accounts.hubspot import webhooks
+    from accounts.hubspot.engine.events import events_apply
+
+    twoway.rule_save(
+        key="renewal_forecast_category", owner="two_way", policy=policy, prop="", by=None
+    )
+    account = linked[0]
+    account_cs_fields_update(account=account, renewal_forecast_category="at_risk")
+    assert twoway.push_pass(client).pushed == 1  # HubSpot's own edit not seen yet
+    written = SyncState.objects.get(account=account).written["lifecycle_renewal_forecast"]
+    # HubSpot's edit came after ours was made and before our write reached HubSpot.
+    event = _overwritten_event(
+        account, "lifecycle_renewal_forecast", "commit", at_ms=int(written[1]) - 1
+    )
+    webhooks.events_store([event])
+    events_apply(client=client)
+    account.refresh_from_db()
+    if policy == "ask":
+        conflict = SyncConflict.objects.get(account=account)
+        assert (conflict.ours, conflict.theirs) == ("at_risk", "commit")
+        assert account.renewal_forecast_category == "at_risk"
+    else:
+        # The later edit wins: HubSpot's, here and, with the next push, there again.
+        assert account.renewal_forecast_category == "commit"
+        assert twoway.push_pass(client).pushed == 1
+        assert _company(sync_sandbox, account)["lifecycle_renewal_forecast"] == "commit"
+        note = SyncChange.objects.filter(account=account, source=SyncSource.WEBHOOK).get().note
+        assert note == "HubSpot's overwritten edit is later"
+    assert twoway.push_pass(client).calls == 0
