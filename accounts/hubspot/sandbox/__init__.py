@@ -17,7 +17,13 @@ CRM API (bearer token checked when `access_token` is set; limits per tier, fault
     POST          /crm/v3/objects/{type}/search             filters, one sort, limit<=200, 10,000
                                                             cap, index lags by search_delay_ms
     POST          /crm/v3/objects/{type}/merge              survivor may get a new id
-    GET/POST      /crm/v3/properties/{type}[/{name}]        list, get, create (hasUniqueValue)
+    GET/POST      /crm/v3/properties/{type}[/{name}]        list, get, create (hasUniqueValue;
+                                                            groupName must be a group of the type)
+    PATCH         /crm/v3/properties/{type}/{name}          label, description, groupName, options
+                                                            (replaced whole), displayOrder, hidden;
+                                                            HubSpot's own keep their type and name
+    GET/POST      /crm/v3/properties/{type}/groups          list / create (201; 409 if name taken),
+                                                            starts with HubSpot's default groups
     GET           /crm/v3/pipelines/deals                   stages with string metadata
     GET           /crm/v3/owners/                           paged owners
     PUT           /crm/v4/objects/{from}/{id}/associations/default/{to}/{toId}

@@ -165,8 +165,13 @@ def update_property(store: Store, req: Request, object_type: str, name: str) -> 
     if prop is None:
         raise SandboxError(404, f"Unable to find property {name}", category="OBJECT_NOT_FOUND")
     body = req.json()
-    if prop.get("hubspotDefined") and ({"type", "fieldType"} & set(body)):
+    if "name" in body and body["name"] != name:
+        raise SandboxError(400, f"The name of property {name} cannot change.")
+    retyped = [k for k in ("type", "fieldType") if k in body and body[k] != prop.get(k)]
+    if prop.get("hubspotDefined") and retyped:
         raise SandboxError(400, f"The type of HubSpot's property {name} cannot change.")
+    if "type" in body and body["type"] not in PROPERTY_TYPES:
+        raise SandboxError(400, f"Unknown property type {body['type']}")
     if "groupName" in body:
         _check_group(store, object_type, str(body["groupName"]))
     for key in UPDATABLE:
@@ -184,9 +189,7 @@ def update_property(store: Store, req: Request, object_type: str, name: str) -> 
             ]
         else:
             prop[key] = body[key]
-    if not prop.get("hubspotDefined"):
-        for key in ("type", "fieldType"):
-            if key in body:
-                prop[key] = body[key]
+    for key in retyped:
+        prop[key] = body[key]
     prop["updatedAt"] = iso_from_ms(store.clock.now_ms())
     return Response(200, prop)

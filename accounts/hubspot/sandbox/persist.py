@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from .meta_api import add_owner
 from .schema import OBJECT_TYPES, default_groups
-from .store import Record, Source
+from .store import Record, Source, Store
 
 if TYPE_CHECKING:
     from .app import Sandbox
@@ -64,6 +64,7 @@ def load(sandbox: Sandbox, state: dict[str, Any]) -> None:
         s.next_id = state["next_id"]
         s.properties = state["properties"]
         s.groups = state.get("groups") or default_groups()
+        _add_missing_groups(s)
         s.pipelines = state["pipelines"]
         s.owners = state["owners"]
         s.aliases = state["aliases"]
@@ -123,6 +124,7 @@ def seed(sandbox: Sandbox, data: dict[str, Any]) -> dict[str, dict[str, str]]:
                         "label": definition["name"],
                         **definition,
                     }
+            _add_missing_groups(s)
             for owner in data.get("owners") or []:
                 add_owner(
                     s,
@@ -157,6 +159,23 @@ def seed(sandbox: Sandbox, data: dict[str, Any]) -> dict[str, dict[str, str]]:
         finally:
             s.listeners = listeners
     return ids
+
+
+def _add_missing_groups(store: Store) -> None:
+    """Give every property's groupName a group, as HubSpot never holds a property
+    outside one: dumps from before groups existed, and seeded definitions, name groups
+    the portal does not have yet."""
+    for ot, props in store.properties.items():
+        groups = store.groups.setdefault(ot, {})
+        for prop in props.values():
+            name = str(prop.get("groupName") or "")
+            if name and name not in groups:
+                groups[name] = {
+                    "name": name,
+                    "label": name,
+                    "displayOrder": len(groups),
+                    "archived": False,
+                }
 
 
 def save_file(sandbox: Sandbox, path: Path) -> None:
