@@ -270,6 +270,12 @@ class Deal(models.Model):
     close_date = models.DateField(null=True, blank=True)
     kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.NEW)
     hubspot_id = models.CharField(max_length=32, null=True, blank=True, unique=True)
+    # Deals made in Lifecycle (renewals, expansions) are Lifecycle's: pushed to HubSpot,
+    # never overwritten from it. `hubspot_pushed_at`: when HubSpot last took them.
+    created_in_lifecycle = models.BooleanField(default=False, editable=False)
+    hubspot_pushed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # A hash of the properties HubSpot last took: a re-check writes only what differs.
+    hubspot_pushed_hash = models.CharField(max_length=64, blank=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 

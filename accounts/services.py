@@ -265,11 +265,13 @@ def deal_save(
 ) -> Deal:
     """Create a deal, or update one, and note it on the timeline."""
     creating = deal is None
-    deal = deal or Deal(account=account)
+    deal = deal or Deal(account=account, created_in_lifecycle=True)
     for field, value in data.items():
         setattr(deal, field, value)
     deal.full_clean()
     deal.save()
+    if deal.created_in_lifecycle:
+        accounts_changed_notify(account_ids=[account.pk])
     event_record(
         account=account,
         kind=Event.Kind.DEAL_ADDED if creating else Event.Kind.DEAL_UPDATED,

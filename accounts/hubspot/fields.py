@@ -30,10 +30,15 @@ ASK = "ask"
 
 PROPERTY_GROUP = {"name": "lifecycle", "label": "Lifecycle (customer success)"}
 ACCOUNT_ID_PROPERTY = "lifecycle_account_id"
+DEAL_ID_PROPERTY = "lifecycle_deal_id"
 
 
 def _text(value: Any) -> str:
     return "" if value is None else str(value).strip()
+
+
+def canonical_number(value: Any) -> str:
+    return _number(value)
 
 
 def _number(value: Any) -> str:
@@ -268,6 +273,16 @@ ACCOUNT_ID_DEFINITION = _custom(
     "text",
     hasUniqueValue=True,
     description="Lifecycle's id for this company; set by Lifecycle, used for upserts.",
+)
+
+
+DEAL_ID_DEFINITION = _custom(
+    DEAL_ID_PROPERTY,
+    "Lifecycle deal id",
+    "string",
+    "text",
+    hasUniqueValue=True,
+    description="Lifecycle's id for a deal it made (renewal, expansion); used for upserts.",
 )
 
 

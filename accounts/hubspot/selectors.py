@@ -90,3 +90,21 @@ def journal(*, account: Account | None = None) -> QuerySet[SyncChange]:
     if account is not None:
         changes = changes.filter(account=account)
     return changes
+
+
+def two_way_summary() -> dict[str, Any]:
+    """For the status page: who owns what, what waits to be pushed, open conflicts."""
+    from django.db.models import Max
+
+    from .engine.twoway import dirty_accounts, rules_load
+    from .models import SyncConflict, SyncState
+
+    rules = rules_load()
+    return {
+        "enabled": settings.HUBSPOT_PUSH_ENABLED,
+        "pushed_fields": [r for r in rules if r.pushes],
+        "two_way_fields": [r for r in rules if r.owner == "two_way"],
+        "waiting": dirty_accounts().count(),
+        "open_conflicts": SyncConflict.objects.filter(status=SyncConflict.Status.OPEN).count(),
+        "last_push": SyncState.objects.aggregate(last=Max("pushed_at"))["last"],
+    }

@@ -55,6 +55,7 @@ def status(request: AuthedRequest) -> HttpResponse:
             "connection": selectors.connection_status(),
             "counts": selectors.synced_counts(),
             "cursors": selectors.cursors(),
+            "two_way": selectors.two_way_summary(),
             "unmatched_owners": selectors.unmatched_owners(),
             "owner_form": OwnerMapForm(),
             "users": User.objects.filter(is_active=True).order_by("email"),

@@ -311,3 +311,84 @@ def test_a_hubspot_edit_our_push_overwrote_before_we_saw_it_is_not_lost(
         note = SyncChange.objects.filter(account=account, source=SyncSource.WEBHOOK).get().note
         assert note == "HubSpot's overwritten edit is later"
     assert twoway.push_pass(client).calls == 0
+
+
+def _renewal_deal(account: Account, *, amount: str = "1200") -> Any:
+    from accounts.models import PipelineStage
+    from accounts.services import deal_save
+
+    stage = PipelineStage.objects.filter(pipeline__hubspot_id="default", is_closed=False).first()
+    assert stage is not None
+    return deal_save(
+        account=account,
+        by=None,
+        data={
+            "name": f"Renewal {account.name}",
+            "pipeline": stage.pipeline,
+            "stage": stage,
+            "amount": Decimal(amount),
+            "kind": "renewal",
+        },
+    )
+
+
+def test_a_deal_made_in_lifecycle_reaches_hubspot_once_associated_to_its_company(
+    client: HubSpotClient, sync_sandbox: Sandbox, linked: list[Account], monkeypatch: Any
+) -> None:
+    from accounts.models import Deal
+
+    account = linked[0]
+    deal = _renewal_deal(account)
+    # A worker dies after HubSpot made the deal, before we noted its id.
+    real_update = Deal.objects.filter
+
+    def crash_on_note(*args: Any, **kwargs: Any) -> Any:
+        if "pk" in kwargs and kwargs.get("pk") == deal.pk:
+            raise RuntimeError("worker killed")
+        return real_update(*args, **kwargs)
+
+    monkeypatch.setattr(Deal.objects, "filter", crash_on_note)
+    with pytest.raises(RuntimeError):
+        twoway.deals_push_pass(client)
+    monkeypatch.undo()
+    assert len(sync_sandbox.store.ordered("deals")) == 1
+    # The retry upserts on lifecycle_deal_id: the same HubSpot deal, not a second one.
+    assert twoway.deals_push_pass(client).pushed == 1
+    [remote] = sync_sandbox.store.ordered("deals")
+    deal.refresh_from_db()
+    assert deal.hubspot_id == remote.id
+    assert remote.properties["lifecycle_deal_id"] == str(deal.pk)
+    assert remote.properties["amount"] == "1200"
+    assert sync_sandbox.store.associated("deals", remote.id, "companies") == {
+        account.hubspot_id: {5}
+    }
+    assert twoway.deals_push_pass(client).calls == 0
+    # Polling reads it back: linked, not imported as a second deal.
+    _poll(client, sync_sandbox)
+    assert Deal.objects.filter(account=account).count() == 1
+    # A change in Lifecycle goes out again; HubSpot's copy follows.
+    from accounts.services import deal_save
+
+    deal_save(account=account, by=None, deal=deal, data={"amount": Decimal("1500")})
+    assert twoway.push_pass(client).pushed == 1
+    assert sync_sandbox.store.find("deals", remote.id).properties["amount"] == "1500"
+
+
+def test_a_lifecycle_deal_in_a_pipeline_hubspot_lacks_is_quarantined(
+    client: HubSpotClient, linked: list[Account]
+) -> None:
+    from accounts.models import Pipeline, PipelineStage
+    from accounts.services import deal_save
+
+    pipeline = Pipeline.objects.create(label="Local renewals", is_renewal=True)
+    stage = PipelineStage.objects.create(pipeline=pipeline, label="Open")
+    deal = deal_save(
+        account=linked[1],
+        by=None,
+        data={"name": "Local", "pipeline": pipeline, "stage": stage, "amount": Decimal("10")},
+    )
+    outcome = twoway.deals_push_pass(client)
+    assert (outcome.pushed, outcome.failed, outcome.calls) == (0, 1, 0)
+    issue = SyncIssue.objects.get(hubspot_id=f"lifecycle:{deal.pk}")
+    assert "not a HubSpot pipeline stage" in issue.reason
+    assert twoway.deals_push_pass(client).failed == 0  # not retried until it changes

@@ -37,7 +37,9 @@ def properties_for(object_type: str, config: mapping.MappingConfig) -> list[str]
         extra = [*remote_properties(rules_load(config)), "hs_lastmodifieddate"]
         return list(dict.fromkeys([*config.company_properties(), *extra]))
     if object_type == "deals":
-        return list(mapping.DEAL_PROPERTIES)
+        from ..fields import DEAL_ID_PROPERTY
+
+        return [*mapping.DEAL_PROPERTIES, DEAL_ID_PROPERTY]
     return list(mapping.CONTACT_PROPERTIES)
 
 

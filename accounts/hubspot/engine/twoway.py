@@ -14,6 +14,8 @@ use the three-way comparison of `threeway.decide` against the per-account
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -24,7 +26,8 @@ from django.db import models, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from accounts.models import Account, User
+from accounts import bulk
+from accounts.models import Account, Deal, User
 
 from .. import fields as fieldspecs
 from ..client import HubSpotClient
@@ -34,7 +37,8 @@ from ..models import FieldRule, SyncChange, SyncConflict, SyncIssue, SyncSource,
 from .threeway import Action, Decision, Rule, decide
 
 logger = logging.getLogger(__name__)
-BATCH = 100
+BATCH = 100  # companies per HubSpot batch update
+CHUNK = 500  # accounts read, compared and saved per database round trip
 MAX_PUSH_FAILURES = 3
 CHECK_MARGIN = timedelta(seconds=10)
 
@@ -330,25 +334,25 @@ def _agree(state: SyncState, rule: Rule, value: str, now: datetime) -> None:
     state.base_at[rule.key] = _ms(now)
 
 
+STATE_FIELDS = (
+    "base",
+    "base_at",
+    "remote",
+    "remote_ms",
+    "written",
+    "pushed_at",
+    "push_failures",
+    "checked_at",
+)
+
+
 def _states_save(states: Iterable[SyncState]) -> None:
-    rows = list(states)
-    if not rows:
-        return
-    SyncState.objects.bulk_create(
-        rows,
-        update_conflicts=True,
-        unique_fields=["account"],
-        update_fields=[
-            "base",
-            "base_at",
-            "remote",
-            "remote_ms",
-            "written",
-            "pushed_at",
-            "push_failures",
-            "checked_at",
-        ],
-    )
+    """Insert or update the states in one set-based statement."""
+    rows = [
+        {"account_id": s.account_id, **{name: getattr(s, name) for name in STATE_FIELDS}}
+        for s in states
+    ]
+    bulk.upsert(SyncState, rows, unique=["account"], update=STATE_FIELDS)
 
 
 def initial_state(
@@ -415,22 +419,21 @@ def push_pass(client: HubSpotClient, *, rules: Sequence[Rule] | None = None) -> 
     time; a record that fails MAX_PUSH_FAILURES times in a row is quarantined with
     HubSpot's message and the rest go on."""
     rules = list(rules if rules is not None else rules_load())
-    pushing = [r for r in rules if r.pushes]
     outcome = Outcome()
-    if not pushing:
-        return outcome
     last_pk = 0
     while True:
         # Checked as of a little before the read: an edit whose transaction commits
         # after our read stamped updated_at before it, and must stay "dirty".
         checked = timezone.now() - CHECK_MARGIN
         chunk = list(
-            dirty_accounts().filter(pk__gt=last_pk).select_related("hubspot_state")[:BATCH]
+            dirty_accounts().filter(pk__gt=last_pk).select_related("hubspot_state")[:CHUNK]
         )
         if not chunk:
-            return outcome
+            break
         last_pk = chunk[-1].pk
         outcome.add(_push_chunk(client, chunk, rules, checked=checked))
+    outcome.add(deals_push_pass(client))
+    return outcome
 
 
 def _push_chunk(
@@ -493,8 +496,14 @@ def _push_chunk(
                         theirs_ms=state.remote_ms,
                     )
                 )
-    succeeded, errors, calls = _send(client, inputs)
-    outcome.calls += calls
+    succeeded: set[str] = set()
+    errors: dict[str, str] = {}
+    items = list(inputs.items())
+    for start in range(0, len(items), BATCH):
+        ok, failed, calls = _send(client, dict(items[start : start + BATCH]))
+        succeeded |= ok
+        errors.update(failed)
+        outcome.calls += calls
     by_hid = {a.hubspot_id: a for a in accounts}
     journal: list[SyncChange] = list(pulled)
     issues: list[SyncIssue] = []
@@ -558,7 +567,7 @@ def _push_chunk(
                 changed_accounts, [*sorted({r.field for r in pulled}), "updated_at"]
             )
         _states_save(states.values())
-        SyncChange.objects.bulk_create(journal)
+        SyncChange.objects.bulk_create(journal, batch_size=1000)
         if conflicts:
             outcome.conflicts += len(
                 SyncConflict.objects.bulk_create(conflicts, ignore_conflicts=True)
@@ -678,10 +687,15 @@ def provision(client: HubSpotClient) -> Provisioned:
     company property with its type, enumeration options in step with our choices, and
     the unique `lifecycle_account_id`. Idempotent: run on connect and before pushes."""
     done = Provisioned()
-    groups = {g.get("name") for g in client.property_groups("companies")}
-    if fieldspecs.PROPERTY_GROUP["name"] not in groups:
-        client.create_property_group("companies", dict(fieldspecs.PROPERTY_GROUP))
-        done.group_created = True
+    for object_type in ("companies", "deals"):
+        groups = {g.get("name") for g in client.property_groups(object_type)}
+        if fieldspecs.PROPERTY_GROUP["name"] not in groups:
+            client.create_property_group(object_type, dict(fieldspecs.PROPERTY_GROUP))
+            done.group_created = True
+    deal_props = {p["name"] for p in client.properties("deals")}
+    if DEAL_ID_PROPERTY not in deal_props:
+        client.create_property("deals", fieldspecs.DEAL_ID_DEFINITION)
+        done.created.append(DEAL_ID_PROPERTY)
     existing = {p["name"]: p for p in client.properties("companies")}
     for definition in fieldspecs.definitions():
         current = existing.get(definition["name"])
@@ -697,3 +711,177 @@ def provision(client: HubSpotClient) -> Provisioned:
             )
             done.updated.append(definition["name"])
     return done
+
+
+# -- deals made in Lifecycle ---------------------------------------------------------------
+
+DEAL_ID_PROPERTY = fieldspecs.DEAL_ID_PROPERTY
+DEAL_TO_COMPANY_PRIMARY = 5  # HUBSPOT_DEFINED association type
+
+
+def dirty_deals() -> Any:
+    """Deals made in Lifecycle, of linked accounts, changed since HubSpot took them."""
+    return (
+        Deal.objects.filter(created_in_lifecycle=True, account__hubspot_id__isnull=False)
+        .filter(Q(hubspot_pushed_at__isnull=True) | Q(updated_at__gt=F("hubspot_pushed_at")))
+        .select_related("account", "pipeline", "stage")
+        .order_by("pk")
+    )
+
+
+def _hash(properties: dict[str, str]) -> str:
+    return hashlib.sha256(json.dumps(properties, sort_keys=True).encode()).hexdigest()
+
+
+def _deal_key(deal: Deal) -> str:
+    return f"lifecycle:{deal.pk}"
+
+
+def _deal_properties(deal: Deal) -> dict[str, str]:
+    """The deal as HubSpot stores it; ValueError when its pipeline is not HubSpot's."""
+    if not deal.pipeline.hubspot_id or not deal.stage.hubspot_id:
+        raise ValueError(
+            f"pipeline {deal.pipeline.label} / stage {deal.stage.label} is not a HubSpot "
+            "pipeline stage: map the renewal pipeline to one imported from HubSpot"
+        )
+    close = ""
+    if deal.close_date:
+        close = str(int(datetime(*deal.close_date.timetuple()[:3], tzinfo=UTC).timestamp() * 1000))
+    return {
+        DEAL_ID_PROPERTY: str(deal.pk),
+        "dealname": deal.name,
+        "amount": fieldspecs.canonical_number(deal.amount),
+        "closedate": close,
+        "pipeline": deal.pipeline.hubspot_id,
+        "dealstage": deal.stage.hubspot_id,
+    }
+
+
+def deals_push_pass(client: HubSpotClient) -> Outcome:
+    """Create or update in HubSpot the deals Lifecycle made (renewals, expansions),
+    associated to their company. Upserts on the unique `lifecycle_deal_id`, so a write
+    retried after a crash finds the deal it made instead of making another."""
+    outcome = Outcome()
+    last_pk = 0
+    while True:
+        checked = timezone.now() - CHECK_MARGIN
+        deals = list(dirty_deals().filter(pk__gt=last_pk)[:CHUNK])
+        if not deals:
+            return outcome
+        last_pk = deals[-1].pk
+        outcome.add(_deals_push_chunk(client, deals, checked=checked))
+
+
+def _deals_push_chunk(client: HubSpotClient, deals: list[Deal], *, checked: datetime) -> Outcome:
+    outcome = Outcome()
+    now = timezone.now()
+    keys = {_deal_key(d) for d in deals} | {d.hubspot_id for d in deals if d.hubspot_id}
+    open_issues = {
+        i.hubspot_id: i.last_seen_at
+        for i in SyncIssue.objects.filter(
+            object_type="deals", hubspot_id__in=keys, resolved_at__isnull=True
+        )
+    }
+    inputs: dict[str, dict[str, str]] = {}
+    failed: dict[Deal, str] = {}
+    done: list[Deal] = []
+    unchanged: list[Deal] = []
+    for deal in deals:
+        seen = open_issues.get(deal.hubspot_id or _deal_key(deal))
+        if seen is not None and deal.updated_at <= seen:
+            continue  # quarantined; tried again once the deal changes
+        try:
+            properties = _deal_properties(deal)
+        except ValueError as exc:
+            failed[deal] = str(exc)
+            continue
+        if deal.hubspot_id and _hash(properties) == deal.hubspot_pushed_hash:
+            unchanged.append(deal)  # touched, but nothing HubSpot holds changed
+            continue
+        inputs[str(deal.pk)] = properties
+    by_pk = {str(d.pk): d for d in deals}
+    items = list(inputs.items())
+    links: list[tuple[str, str, int]] = []
+    for start in range(0, len(items), BATCH):
+        chunk = items[start : start + BATCH]
+        payload = [{"id": pk, "properties": props} for pk, props in chunk]
+        try:
+            result = client.batch_upsert("deals", payload, id_property=DEAL_ID_PROPERTY)
+        except HubSpotError as exc:
+            for pk, _ in chunk:
+                failed[by_pk[pk]] = exc.message or str(exc)
+            outcome.calls += 1
+            continue
+        outcome.calls += 1
+        for row in result.results:
+            pk = str((row.get("properties") or {}).get(DEAL_ID_PROPERTY, ""))
+            deal = by_pk.get(pk)
+            if deal is None:
+                continue
+            deal.hubspot_id = str(row["id"])
+            links.append((deal.hubspot_id, deal.account.hubspot_id or "", DEAL_TO_COMPANY_PRIMARY))
+            done.append(deal)
+        for error in result.errors:
+            for pk in (error.get("context") or {}).get("ids") or []:
+                if str(pk) in by_pk:
+                    failed[by_pk[str(pk)]] = str(error.get("message", ""))
+    if links:
+        try:
+            client.create_associations("deals", "companies", links)
+            outcome.calls += -(-len(links) // BATCH)
+        except HubSpotError as exc:
+            # The deals exist; the association is made again on their next push.
+            logger.warning("HubSpot deal associations failed: %s", exc)
+            done = []
+    with transaction.atomic():
+        for deal in done:
+            Deal.objects.filter(pk=deal.pk).update(
+                hubspot_id=deal.hubspot_id,
+                hubspot_pushed_at=checked,
+                hubspot_pushed_hash=_hash(inputs[str(deal.pk)]),
+            )
+        if unchanged:
+            Deal.objects.filter(pk__in=[d.pk for d in unchanged]).update(hubspot_pushed_at=checked)
+        if done:
+            SyncChange.objects.bulk_create(
+                [
+                    SyncChange(
+                        account_id=d.account_id,
+                        object_type="deal",
+                        object_id=d.pk,
+                        hubspot_id=d.hubspot_id or "",
+                        field="pushed",
+                        old_value="",
+                        new_value=f"{d.name}: {d.amount} ({d.stage.label})",
+                        source=SyncSource.PUSH,
+                        at=now,
+                    )
+                    for d in done
+                ]
+            )
+            SyncIssue.objects.filter(
+                object_type="deals",
+                hubspot_id__in=[_deal_key(d) for d in done],
+                resolved_at__isnull=True,
+            ).update(resolved_at=now)
+        if failed:
+            SyncIssue.objects.bulk_create(
+                [
+                    SyncIssue(
+                        object_type="deals",
+                        hubspot_id=deal.hubspot_id or _deal_key(deal),
+                        reason=f"Push of Lifecycle deal {deal.name} failed: {message}"[:500],
+                        payload={"deal": deal.pk, "account": deal.account_id},
+                        source=SyncSource.PUSH,
+                        first_seen_at=now,
+                        last_seen_at=now,
+                    )
+                    for deal, message in failed.items()
+                ],
+                update_conflicts=True,
+                unique_fields=["object_type", "hubspot_id"],
+                update_fields=["reason", "payload", "source", "last_seen_at", "resolved_at"],
+            )
+    outcome.pushed += len(done)
+    outcome.failed += len(failed)
+    return outcome

@@ -406,10 +406,33 @@ def _accounts_for(records: Sequence[Record]) -> dict[str, int]:
     return {str(h): pk for h, pk in rows}
 
 
+def _lifecycle_deals_link(records: Sequence[Record], result: PageResult) -> list[Record]:
+    """Deals Lifecycle made come back from HubSpot carrying `lifecycle_deal_id`: they
+    are Lifecycle's, so HubSpot's copy is only linked (its id noted, if a crash kept us
+    from noting it at push time), never applied or duplicated. The other records."""
+    from ..fields import DEAL_ID_PROPERTY
+
+    ours = {
+        str(r["id"]): mapping.prop(r, DEAL_ID_PROPERTY)
+        for r in records
+        if mapping.prop(r, DEAL_ID_PROPERTY).isdigit()
+    }
+    if not ours:
+        return list(records)
+    deals = Deal.objects.filter(pk__in=[int(v) for v in ours.values()], created_in_lifecycle=True)
+    known = {str(pk): hid for pk, hid in deals.values_list("pk", "hubspot_id")}
+    for hid, pk in ours.items():
+        if pk in known and known[pk] != hid:
+            Deal.objects.filter(pk=int(pk)).update(hubspot_id=hid)
+    result.skipped += sum(1 for pk in ours.values() if pk in known)
+    return [r for r in records if ours.get(str(r["id"])) not in known]
+
+
 def deals_page_write(records: Sequence[Record], ctx: SyncContext) -> PageResult:
     """Upsert deals by hubspot_id; stage by internal pipeline and stage ids; account by
     the (primary) associated company. Recomputes ARR when it is the sum of won deals."""
     result = PageResult()
+    records = _lifecycle_deals_link(records, result)
     accounts = _accounts_for(records)
     mapped: dict[str, dict[str, Any]] = {}
     failed: dict[str, tuple[str, Record]] = {}
