@@ -35,8 +35,13 @@ from accounts.hubspot.retry import RetryPolicy
 from accounts.hubspot.sandbox import ManualClock, Sandbox, SandboxServer
 from accounts.hubspot.sandbox.operations import merge
 from accounts.hubspot.sandbox.store import Source
-from accounts.models import Account, ForecastCategory, Stage
-from accounts.services import account_cs_fields_update, account_stage_change, account_update
+from accounts.models import Account, Deal, ForecastCategory, PipelineStage, Stage
+from accounts.services import (
+    account_cs_fields_update,
+    account_stage_change,
+    account_update,
+    deal_save,
+)
 
 from .sync_support import (  # noqa: F401
     SECRET,
@@ -62,6 +67,7 @@ HUBSPOT_USER = Source(source_type="CRM_UI", change_source="CRM_UI", user_id="900
 COMPANIES = 200
 ROUNDS = 5
 EDITS_PER_ROUND = 40
+DEALS_PER_ROUND = 2
 # Two-way fields and their policy; the CS fields not named stay Lifecycle-owned.
 TWO_WAY = {
     "name": "latest",
@@ -112,6 +118,22 @@ def _edit_locally(account: Account, key: str, value: str) -> None:
         account_cs_fields_update(account=account, **{key: value})
 
 
+def _lifecycle_deal(account: Account, rng: random.Random) -> None:
+    stage = PipelineStage.objects.filter(pipeline__hubspot_id="default", is_closed=False).first()
+    assert stage is not None
+    deal_save(
+        account=account,
+        by=None,
+        data={
+            "name": f"Renewal {rng.randrange(10**6)}",
+            "pipeline": stage.pipeline,
+            "stage": stage,
+            "amount": Decimal(rng.randrange(1, 90) * 100),
+            "kind": "renewal",
+        },
+    )
+
+
 class Harness:
     """One Lifecycle against one sandbox portal, with a sync cycle that can crash."""
 
@@ -157,20 +179,26 @@ class Harness:
         monkeypatch.setattr(twoway, "_states_save", maybe_crash)
 
     def deliver_webhooks(self) -> None:
+        """Replay the captured deliveries into the receiver; one that fails (a worker
+        died in the request) stays queued with the rest, as HubSpot retries on a 5xx."""
         assert self.sandbox.webhooks.wait_idle()
         pending, self.capture["requests"] = self.capture["requests"], []
-        for headers, raw in pending:
+        for n, (headers, raw) in enumerate(pending):
+            try:
+                response = self.web.post(
+                    URL,
+                    raw,
+                    content_type="application/json",
+                    headers={k: v for k, v in headers.items() if k.lower().startswith("x-hubspot")},
+                    SERVER_NAME="127.0.0.1",
+                    SERVER_PORT=str(self.capture["port"]),
+                )
+            except BaseException:
+                self.capture["requests"] = pending[n:] + self.capture["requests"]
+                raise
+            assert response.status_code == 204, response.content
             self.counts["webhook deliveries"] += 1
             self.counts["webhook events"] += len(json.loads(raw))
-            response = self.web.post(
-                URL,
-                raw,
-                content_type="application/json",
-                headers={k: v for k, v in headers.items() if k.lower().startswith("x-hubspot")},
-                SERVER_NAME="127.0.0.1",
-                SERVER_PORT=str(self.capture["port"]),
-            )
-            assert response.status_code == 204, response.content
 
     def step(self, name: str, work: Any) -> None:
         try:
@@ -218,7 +246,7 @@ def test_two_way_sync_converges_under_faults(
     sync_sandbox.limiter.set_tier("free")
     for key, policy in TWO_WAY.items():
         twoway.rule_save(key=key, owner="two_way", policy=policy, prop="", by=None)
-    portfolio(sync_sandbox, companies=COMPANIES, deals_per_company=0)
+    portfolio(sync_sandbox, companies=COMPANIES, deals_per_company=0)  # deals come later
     twoway.provision(h.client)
     import_run(run_start(SyncRun.Kind.IMPORT), client=h.client)
     _clock(sync_sandbox).advance(seconds=3600)  # to now, where the import left the cursor
@@ -229,6 +257,7 @@ def test_two_way_sync_converges_under_faults(
     webhook.batch_window_s = 0.01
     for kind in ("creation", "deletion", "merge", "restore"):
         sync_sandbox.webhooks.subscribe(f"company.{kind}")
+    sync_sandbox.webhooks.subscribe("deal.creation")
     for rule in twoway.rules_load():  # HubSpot subscribes to property changes one by one
         sync_sandbox.webhooks.subscribe("company.propertyChange", rule.property)
     h.faults_on()
@@ -255,6 +284,25 @@ def test_two_way_sync_converges_under_faults(
                     record, {rules[key].property: _value(h.rng, key)}, source=HUBSPOT_USER
                 )
                 h.counts["edits in HubSpot"] += 1
+        for _ in range(DEALS_PER_ROUND):
+            # Deals made on both sides: a renewal in Lifecycle, a new deal in HubSpot.
+            owner = h.rng.choice(accounts)
+            if owner.status == Account.Status.ACTIVE:
+                _lifecycle_deal(owner, h.rng)
+                h.counts["deals made in Lifecycle"] += 1
+            company = h.rng.choice(accounts).hubspot_id or ""
+            record = sync_sandbox.store.create(
+                "deals",
+                {
+                    "dealname": f"HubSpot deal {h.rng.randrange(10**6)}",
+                    "amount": str(h.rng.randrange(1, 50) * 100),
+                    "pipeline": "default",
+                    "dealstage": "appointmentscheduled",
+                },
+                source=HUBSPOT_USER,
+            )
+            sync_sandbox.store.associate("deals", record.id, "companies", company, [5])
+            h.counts["deals made in HubSpot"] += 1
         if round_ == 2 and not merged:
             keep, gone = accounts[0], accounts[1]
             merge(
@@ -305,6 +353,18 @@ def test_two_way_sync_converges_under_faults(
     ]
     assert len(ids) == len(set(ids))
 
+    # Deals: each made once on each side, each linked to its twin.
+    local_deals = Deal.objects.filter(account__status=Account.Status.ACTIVE)
+    remote_deals = sync_sandbox.store.ordered("deals")
+    made_here = [r.properties.get("lifecycle_deal_id") for r in remote_deals]
+    made_here = [m for m in made_here if m]
+    assert len(made_here) == len(set(made_here))
+    ours = set(local_deals.filter(created_in_lifecycle=True).values_list("pk", flat=True))
+    assert {int(m) for m in made_here} >= ours
+    assert set(local_deals.values_list("hubspot_id", flat=True)) <= {r.id for r in remote_deals}
+    theirs = {r.id for r in remote_deals if not r.properties.get("lifecycle_deal_id")}
+    assert theirs <= set(Deal.objects.values_list("hubspot_id", flat=True))
+
     # Calls have stopped: another cycle writes nothing and fires no webhooks.
     before = h.writes()
     h.cycle()
@@ -313,7 +373,7 @@ def test_two_way_sync_converges_under_faults(
 
     h.counts["conflicts open"] = len(open_conflicts)
     h.counts["both-sides edits settled by policy (journal)"] = SyncChange.objects.filter(
-        change_source__startswith="changed on both sides"
+        note__startswith="changed on both sides"
     ).count()
     h.counts["HubSpot calls"] = sum(sync_server.calls.values())
     h.counts["HubSpot writes"] = h.writes()

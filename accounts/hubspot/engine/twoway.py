@@ -815,12 +815,12 @@ def _deals_push_chunk(client: HubSpotClient, deals: list[Deal], *, checked: date
         outcome.calls += 1
         for row in result.results:
             pk = str((row.get("properties") or {}).get(DEAL_ID_PROPERTY, ""))
-            deal = by_pk.get(pk)
-            if deal is None:
+            made = by_pk.get(pk)
+            if made is None:
                 continue
-            deal.hubspot_id = str(row["id"])
-            links.append((deal.hubspot_id, deal.account.hubspot_id or "", DEAL_TO_COMPANY_PRIMARY))
-            done.append(deal)
+            made.hubspot_id = str(row["id"])
+            links.append((made.hubspot_id, made.account.hubspot_id or "", DEAL_TO_COMPANY_PRIMARY))
+            done.append(made)
         for error in result.errors:
             for pk in (error.get("context") or {}).get("ids") or []:
                 if str(pk) in by_pk:
