@@ -356,14 +356,14 @@ def test_two_way_sync_converges_under_faults(
     # Deals: each made once on each side, each linked to its twin.
     local_deals = Deal.objects.filter(account__status=Account.Status.ACTIVE)
     remote_deals = sync_sandbox.store.ordered("deals")
-    made_here = [r.properties.get("lifecycle_deal_id") for r in remote_deals]
+    made_here = [str(r.properties.get("lifecycle_deal_id") or "") for r in remote_deals]
     made_here = [m for m in made_here if m]
     assert len(made_here) == len(set(made_here))
-    ours = set(local_deals.filter(created_in_lifecycle=True).values_list("pk", flat=True))
-    assert {int(m) for m in made_here} >= ours
+    lifecycle_made = set(local_deals.filter(created_in_lifecycle=True).values_list("pk", flat=True))
+    assert {int(m) for m in made_here} >= lifecycle_made
     assert set(local_deals.values_list("hubspot_id", flat=True)) <= {r.id for r in remote_deals}
-    theirs = {r.id for r in remote_deals if not r.properties.get("lifecycle_deal_id")}
-    assert theirs <= set(Deal.objects.values_list("hubspot_id", flat=True))
+    hubspot_made = {r.id for r in remote_deals if not r.properties.get("lifecycle_deal_id")}
+    assert hubspot_made <= set(Deal.objects.values_list("hubspot_id", flat=True))
 
     # Calls have stopped: another cycle writes nothing and fires no webhooks.
     before = h.writes()
