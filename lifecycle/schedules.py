@@ -46,6 +46,12 @@ SCHEDULES: list[Recurring] = [
         schedule_type=Schedule.DAILY,
     ),
     Recurring(
+        name="hubspot: reconcile both sides",
+        func="accounts.hubspot.tasks.hubspot_reconcile",
+        schedule_type=Schedule.DAILY,
+        at_hour=4,
+    ),
+    Recurring(
         name="hubspot: archived sweep",
         func="accounts.hubspot.tasks.hubspot_archived_sweep",
         schedule_type=Schedule.HOURLY,

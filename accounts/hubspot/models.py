@@ -47,6 +47,7 @@ class SyncSource(models.TextChoices):
     PUSH = "push", "Push to HubSpot"
     RESOLVE = "resolve", "Conflict resolved"
     REPAIR = "repair", "Drift repaired"
+    REPLAY = "replay", "Replay of a time window"
 
 
 class SyncRun(models.Model):
@@ -59,6 +60,8 @@ class SyncRun(models.Model):
         POLL = "poll", "Incremental sync"
         ARCHIVED = "archived", "Archived sweep"
         RETRY = "retry", "Quarantine retry"
+        REPLAY = "replay", "Replay of a time window"
+        RECONCILE = "reconcile", "Reconciliation"
 
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"
@@ -318,3 +321,33 @@ class SyncConflict(models.Model):
 
     def __str__(self) -> str:
         return f"{self.account_id}.{self.field}: {self.ours!r} vs {self.theirs!r}"
+
+
+class Drift(models.Model):
+    """What a reconciliation found different between HubSpot and Lifecycle, beyond
+    what sync is already working on (pending pushes, open conflicts)."""
+
+    class Kind(models.TextChoices):
+        FIELDS = "fields", "Fields differ"
+        MISSING_HERE = "missing_here", "In HubSpot, not linked here"
+        MISSING_THERE = "missing_there", "Linked here, gone from HubSpot"
+
+    run = models.ForeignKey(SyncRun, on_delete=models.CASCADE, related_name="drifts")
+    kind = models.CharField(max_length=15, choices=Kind.choices)
+    account = models.ForeignKey(
+        "accounts.Account", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    hubspot_id = models.CharField(max_length=32)
+    # {field key: [ours, HubSpot's]} for Kind.FIELDS
+    fields = models.JSONField(default=dict, blank=True)
+    found_at = models.DateTimeField(default=timezone.now)
+    repaired_at = models.DateTimeField(null=True, blank=True)
+    repaired_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-found_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.hubspot_id}"

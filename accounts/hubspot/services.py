@@ -19,6 +19,8 @@ TASKS = {
     SyncRun.Kind.IMPORT: "accounts.hubspot.tasks.hubspot_import",
     SyncRun.Kind.POLL: "accounts.hubspot.tasks.hubspot_poll",
     SyncRun.Kind.RETRY: "accounts.hubspot.tasks.hubspot_issues_retry",
+    SyncRun.Kind.REPLAY: "accounts.hubspot.tasks.hubspot_replay",
+    SyncRun.Kind.RECONCILE: "accounts.hubspot.tasks.hubspot_reconcile",
 }
 
 
@@ -29,7 +31,7 @@ def run_is_alive(run: SyncRun) -> bool:
     )
 
 
-def sync_run_queue(*, kind: str) -> SyncRun:
+def sync_run_queue(*, kind: str, cursors: dict[str, object] | None = None) -> SyncRun:
     """Create a queued run and enqueue its task after commit. A full import resumes
     the unfinished one instead of starting over."""
     run = None
@@ -40,7 +42,7 @@ def sync_run_queue(*, kind: str) -> SyncRun:
         if run is not None and run_is_alive(run):
             return run  # already importing: do not start a second worker on it
     if run is None:
-        run = SyncRun.objects.create(kind=kind)
+        run = SyncRun.objects.create(kind=kind, cursors=cursors or {})
     task = TASKS[SyncRun.Kind(kind)]
     transaction.on_commit(lambda: async_task(task, run.pk, task_name=f"hubspot-{kind}-{run.pk}"))
     return run

@@ -117,3 +117,27 @@ def hubspot_provision() -> None:
     """Create or update Lifecycle's property group and properties in the portal."""
     done = twoway.provision(client_from_settings())
     logger.info("HubSpot provisioned: created %s, updated %s", done.created, done.updated)
+
+
+def hubspot_replay(run_id: int) -> None:
+    """Re-apply what HubSpot modified in the run's window (queued from the status page)."""
+    from .engine.repair import replay_run
+
+    run = SyncRun.objects.filter(pk=run_id, kind=SyncRun.Kind.REPLAY).first()
+    if run is None or run.status != SyncRun.Status.QUEUED:
+        return
+    replay_run(run, client=client_from_settings())
+
+
+def hubspot_reconcile(run_id: int | None = None) -> None:
+    """Compare both sides and record drift (scheduled daily; also from the drift page)."""
+    from .engine.repair import reconcile_run
+
+    if run_id is None:
+        run = SyncRun.objects.create(kind=SyncRun.Kind.RECONCILE)
+    else:
+        found = SyncRun.objects.filter(pk=run_id, kind=SyncRun.Kind.RECONCILE).first()
+        if found is None or found.status != SyncRun.Status.QUEUED:
+            return
+        run = found
+    reconcile_run(run, client=client_from_settings())

@@ -17,6 +17,10 @@ urlpatterns = [
     path("hubspot/fields/", views_twoway.field_rules, name="field_rules"),
     path("hubspot/fields/provision/", views_twoway.provision_start, name="provision_start"),
     path("hubspot/conflicts/", views_twoway.conflicts, name="conflicts"),
+    path("hubspot/replay/", views_twoway.replay_start, name="replay_start"),
+    path("hubspot/drift/", views_twoway.drift, name="drift"),
+    path("hubspot/drift/reconcile/", views_twoway.reconcile_start, name="reconcile_start"),
+    path("hubspot/drift/<int:pk>/repair/", views_twoway.drift_repair, name="drift_repair"),
     path(
         "hubspot/conflicts/<int:pk>/resolve/",
         views_twoway.conflict_resolve,

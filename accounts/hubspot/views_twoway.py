@@ -1,7 +1,10 @@
-"""Two-way sync pages: field ownership (admins) and the conflict inbox (admins and
-leaders see every conflict, CSMs those of their own accounts)."""
+"""Two-way sync pages: field ownership (admins), the conflict inbox (admins and
+leaders see every conflict, CSMs those of their own accounts), replay of a time
+window and the drift found by reconciliation (admins)."""
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 from django import forms
 from django.contrib import messages
@@ -9,6 +12,7 @@ from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_q.tasks import async_task
@@ -17,8 +21,10 @@ from accounts.http import AuthedRequest
 from accounts.roles import Role, require, require_admin, role_of, sees_all_writes
 
 from . import fields as fieldspecs
-from .engine import twoway
-from .models import FieldRule, SyncConflict, SyncState
+from . import services
+from .engine import client_from_settings, repair, twoway
+from .errors import HubSpotError
+from .models import Drift, FieldRule, SyncConflict, SyncRun, SyncState
 
 CONFLICTS_PAGE_SIZE = 25
 
@@ -180,3 +186,92 @@ def conflict_resolve(request: AuthedRequest, pk: int) -> HttpResponse:
         f"{conflict.account.name}: {shown} kept; it goes to HubSpot with the next push.",
     )
     return redirect("hubspot:conflicts")
+
+
+MAX_REPLAY_DAYS = 31
+
+
+class ReplayForm(forms.Form):
+    since = forms.DateTimeField(
+        label="From", widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+    until = forms.DateTimeField(
+        label="To", widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+
+    def clean(self) -> dict[str, object]:
+        data = super().clean() or {}
+        since, until = data.get("since"), data.get("until")
+        if since and until:
+            if since >= until:
+                self.add_error("until", "The window must end after it starts.")
+            elif until - since > timedelta(days=MAX_REPLAY_DAYS):
+                self.add_error("until", f"Replay at most {MAX_REPLAY_DAYS} days at a time.")
+            elif since > timezone.now():
+                self.add_error("since", "The window starts in the future.")
+        return data
+
+
+@require_POST
+def replay_start(request: AuthedRequest) -> HttpResponse:
+    """Re-apply what HubSpot changed in a window (after an outage); safe to repeat."""
+    require_admin(request.user)
+    form = ReplayForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, f"Replay not started: {error}")
+        return redirect("hubspot:status")
+    since, until = form.cleaned_data["since"], form.cleaned_data["until"]
+    run = services.sync_run_queue(
+        kind=SyncRun.Kind.REPLAY,
+        cursors={
+            "since_ms": int(since.timestamp() * 1000),
+            "until_ms": int(until.timestamp() * 1000),
+        },
+    )
+    messages.success(
+        request,
+        f"Replay #{run.pk} of {since:%Y-%m-%d %H:%M} to {until:%Y-%m-%d %H:%M} queued.",
+    )
+    return redirect("hubspot:status")
+
+
+@never_cache
+@require_GET
+def drift(request: AuthedRequest) -> HttpResponse:
+    require_admin(request.user)
+    latest = SyncRun.objects.filter(kind=SyncRun.Kind.RECONCILE).first()
+    found = Drift.objects.none()
+    if latest is not None:
+        found = Drift.objects.filter(run=latest, repaired_at__isnull=True).select_related("account")
+    page = Paginator(found, CONFLICTS_PAGE_SIZE * 2).get_page(request.GET.get("page"))
+    labels = {s.key: s.label for s in fieldspecs.ACCOUNT_FIELDS}
+    return render(request, "hubspot/drift.html", {"run": latest, "page": page, "labels": labels})
+
+
+@require_POST
+def reconcile_start(request: AuthedRequest) -> HttpResponse:
+    require_admin(request.user)
+    run = services.sync_run_queue(kind=SyncRun.Kind.RECONCILE)
+    messages.success(request, f"Reconciliation #{run.pk} queued: it reads every company.")
+    return redirect("hubspot:drift")
+
+
+@require_POST
+def drift_repair(request: AuthedRequest, pk: int) -> HttpResponse:
+    require_admin(request.user)
+    found = get_object_or_404(Drift.objects.select_related("account"), pk=pk)
+    if found.repaired_at is not None:
+        messages.info(request, "Already repaired.")
+        return redirect("hubspot:drift")
+    try:
+        done = repair.drift_repair(found, client=client_from_settings(), by=request.user)
+    except HubSpotError as exc:
+        messages.error(request, f"HubSpot refused the repair: {exc}")
+        return redirect("hubspot:drift")
+    from .tasks import push_soon
+
+    push_soon([found.account_id] if found.account_id else [])
+    messages.success(request, f"{found.account or found.hubspot_id}: {done}.")
+    return redirect("hubspot:drift")

@@ -176,6 +176,10 @@ EXPECTED: dict[str, list[tuple[str, Callable[[Objects], dict[str, Any]], dict[st
     # CSMs see their own accounts' conflicts; viewers resolve nothing.
     "hubspot:conflicts": [("", lambda o: {}, OWNER_WRITE)],
     "hubspot:conflict_resolve": [("", lambda o: {"pk": 1}, POST_ONLY)],
+    "hubspot:replay_start": [("", lambda o: {}, POST_ONLY)],
+    "hubspot:drift": [("", lambda o: {}, ADMIN_ONLY)],
+    "hubspot:reconcile_start": [("", lambda o: {}, POST_ONLY)],
+    "hubspot:drift_repair": [("", lambda o: {"pk": 1}, POST_ONLY)],
     # The API docs page is for people, so it sends anonymous visitors to sign in.
     "api:schema": [("", lambda o: {}, API_READ)],
     "api:docs": [("", lambda o: {}, READ)],

@@ -60,9 +60,11 @@ def changed_pages(
     properties: Sequence[str],
     page_size: int = SEARCH_PAGE_MAX,
     cap: int = SEARCH_CAP,
+    until_ms: int | None = None,
 ) -> Iterator[list[Record]]:
-    """Pages of records modified at or after `since_ms`, ascending, each record once
-    (a record modified again during the walk may come twice; applying is idempotent)."""
+    """Pages of records modified at or after `since_ms` (and, with `until_ms`, at or
+    before it), ascending, each record once (a record modified again during the walk
+    may come twice; applying is idempotent)."""
     modified = mapping.MODIFIED_PROPERTY[object_type]
     wanted = list(dict.fromkeys([*properties, modified, "hs_object_id"]))
     lower = since_ms
@@ -76,7 +78,14 @@ def changed_pages(
                 break
             page = client.search_page(
                 object_type,
-                filter_groups=[{"filters": [_filter(modified, "GTE", lower)]}],
+                filter_groups=[
+                    {
+                        "filters": [
+                            _filter(modified, "GTE", lower),
+                            *([_filter(modified, "LTE", until_ms)] if until_ms else []),
+                        ]
+                    }
+                ],
                 sorts=[{"propertyName": modified, "direction": "ASCENDING"}],
                 properties=wanted,
                 limit=page_size,
