@@ -392,3 +392,49 @@ def test_a_lifecycle_deal_in_a_pipeline_hubspot_lacks_is_quarantined(
     issue = SyncIssue.objects.get(hubspot_id=f"lifecycle:{deal.pk}")
     assert "not a HubSpot pipeline stage" in issue.reason
     assert twoway.deals_push_pass(client).failed == 0  # not retried until it changes
+
+
+def test_provisioning_twice_at_once_is_harmless(client: HubSpotClient) -> None:
+    from functools import partial
+
+    from accounts.hubspot import fields as fieldspecs
+
+    twoway.provision(client)
+    # What a second worker provisioning at the same moment meets: HubSpot's 409.
+    create = partial(client.create_property, "companies", fieldspecs.ACCOUNT_ID_DEFINITION)
+    assert twoway._created(create) is False
+
+
+def test_the_renewals_pipeline_links_by_label_and_its_deals_push(
+    client: HubSpotClient, sync_sandbox: Sandbox
+) -> None:
+    from accounts.hubspot.sandbox import seed
+    from accounts.hubspot.sandbox.seed_from_db import seed_from_accounts
+    from accounts.models import Deal, Pipeline, PipelineStage
+    from accounts.services import deal_save
+    from tests.factories import AccountFactory
+
+    renewals = Pipeline.objects.create(label="Renewals", is_renewal=True)
+    upcoming = PipelineStage.objects.create(pipeline=renewals, label="Upcoming")
+    account = AccountFactory.create(domain="linked.example")
+    seed(sync_sandbox, seed_from_accounts())  # the portal make run starts
+    twoway.provision(client)
+    _import(client)
+    renewals.refresh_from_db()
+    upcoming.refresh_from_db()
+    assert renewals.hubspot_id and upcoming.hubspot_id
+    assert Pipeline.objects.filter(label="Renewals").count() == 1
+    account.refresh_from_db()
+    deal = deal_save(
+        account=account,
+        by=None,
+        data={"name": "Renewal 2027", "pipeline": renewals, "stage": upcoming, "amount": 900},
+    )
+    assert twoway.deals_push_pass(client).pushed == 1
+    deal.refresh_from_db()
+    remote = sync_sandbox.store.find("deals", deal.hubspot_id or "")
+    assert (remote.properties["pipeline"], remote.properties["dealstage"]) == (
+        renewals.hubspot_id,
+        upcoming.hubspot_id,
+    )
+    assert Deal.objects.count() == 1

@@ -20,6 +20,7 @@ from accounts.models import OwnerLink, Pipeline, PipelineStage, User
 from .. import mapping
 from ..client import HubSpotClient
 from ..errors import HubSpotError
+from ..mapping import Record
 from ..models import SyncRun, SyncSource
 from .writers import PAGE_WRITERS, PageResult, SyncContext
 
@@ -80,12 +81,29 @@ def owners_import(client: HubSpotClient) -> dict[str, int]:
     return {"owners": len(rows), "matched": matched, "unmatched": len(rows) - matched}
 
 
+def _link_by_label(data: Record) -> None:
+    """A pipeline made in Lifecycle (the renewals pipeline) that HubSpot now has too is
+    linked by its label, and its stages by theirs, instead of being duplicated."""
+    hid = str(data["id"])
+    if Pipeline.objects.filter(hubspot_id=hid).exists():
+        return
+    local = Pipeline.objects.filter(hubspot_id__isnull=True, label=data.get("label")).first()
+    if local is None:
+        return
+    Pipeline.objects.filter(pk=local.pk).update(hubspot_id=hid)
+    for stage in data.get("stages") or []:
+        PipelineStage.objects.filter(
+            pipeline=local, hubspot_id__isnull=True, label=stage.get("label")
+        ).update(hubspot_id=str(stage["id"]))
+
+
 def pipelines_import(client: HubSpotClient) -> int:
     """Deal pipelines and their stages, by HubSpot's internal ids."""
     pipelines = client.pipelines("deals")
     count = 0
     with transaction.atomic():
         for data in pipelines:
+            _link_by_label(data)
             pipeline, _ = Pipeline.objects.update_or_create(
                 hubspot_id=str(data["id"]),
                 defaults={

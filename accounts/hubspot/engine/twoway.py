@@ -17,9 +17,10 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from django.db import models, transaction
@@ -682,6 +683,17 @@ class Provisioned:
     updated: list[str] = field(default_factory=list)
 
 
+def _created(create: Callable[[], Any]) -> bool:
+    """Run a create; another worker provisioning at the same moment (409) is fine."""
+    try:
+        create()
+    except HubSpotError as exc:
+        if exc.status == 409:
+            return False
+        raise
+    return True
+
+
 def provision(client: HubSpotClient) -> Provisioned:
     """Make the portal hold what Lifecycle writes: the property group, each custom
     company property with its type, enumeration options in step with our choices, and
@@ -690,18 +702,20 @@ def provision(client: HubSpotClient) -> Provisioned:
     for object_type in ("companies", "deals"):
         groups = {g.get("name") for g in client.property_groups(object_type)}
         if fieldspecs.PROPERTY_GROUP["name"] not in groups:
-            client.create_property_group(object_type, dict(fieldspecs.PROPERTY_GROUP))
-            done.group_created = True
+            done.group_created |= _created(
+                partial(client.create_property_group, object_type, dict(fieldspecs.PROPERTY_GROUP))
+            )
     deal_props = {p["name"] for p in client.properties("deals")}
-    if DEAL_ID_PROPERTY not in deal_props:
-        client.create_property("deals", fieldspecs.DEAL_ID_DEFINITION)
+    if DEAL_ID_PROPERTY not in deal_props and _created(
+        partial(client.create_property, "deals", fieldspecs.DEAL_ID_DEFINITION)
+    ):
         done.created.append(DEAL_ID_PROPERTY)
     existing = {p["name"]: p for p in client.properties("companies")}
     for definition in fieldspecs.definitions():
         current = existing.get(definition["name"])
         if current is None:
-            client.create_property("companies", definition)
-            done.created.append(definition["name"])
+            if _created(partial(client.create_property, "companies", definition)):
+                done.created.append(definition["name"])
             continue
         wanted = [(o["value"], o["label"]) for o in definition.get("options") or []]
         have = [(o.get("value"), o.get("label")) for o in current.get("options") or []]

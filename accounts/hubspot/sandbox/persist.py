@@ -7,6 +7,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .clock import iso_from_ms
 from .meta_api import add_owner
 from .schema import OBJECT_TYPES, default_groups
 from .store import Record, Source, Store
@@ -97,7 +98,9 @@ def seed(sandbox: Sandbox, data: dict[str, Any]) -> dict[str, dict[str, str]]:
 
     `data` may hold `properties` ({type: [definition]}), `owners` ([{email, firstName,
     lastName}]), one list per object type of `{"key": "acme", "properties": {...}}`, and
-    `associations` ([{"from": "deals", "fromKey": "d1", "to": "companies", "toKey": "acme"}]).
+    `associations` ([{"from": "deals", "fromKey": "d1", "to": "companies", "toKey": "acme"}])
+    and deal `pipelines` ([{"id", "label", "stages": [{"id", "label", "isClosed",
+    "probability"}]}]).
     Returns the ids given to each key, per object type.
     """
     if data.get("format") == FORMAT:
@@ -125,6 +128,10 @@ def seed(sandbox: Sandbox, data: dict[str, Any]) -> dict[str, dict[str, str]]:
                         **definition,
                     }
             _add_missing_groups(s)
+            now_iso = iso_from_ms(s.clock.now_ms())
+            for pipeline in data.get("pipelines") or []:
+                # {"id", "label", "stages": [{"id", "label", "isClosed", "probability"}]}
+                s.pipelines.append(_pipeline(pipeline, now_iso))
             for owner in data.get("owners") or []:
                 add_owner(
                     s,
@@ -159,6 +166,34 @@ def seed(sandbox: Sandbox, data: dict[str, Any]) -> dict[str, dict[str, str]]:
         finally:
             s.listeners = listeners
     return ids
+
+
+def _pipeline(data: dict[str, Any], now_iso: str) -> dict[str, Any]:
+    """A deal pipeline in HubSpot's shape (stage metadata are strings, as HubSpot's)."""
+    return {
+        "id": str(data["id"]),
+        "label": data["label"],
+        "displayOrder": int(data.get("displayOrder", 1)),
+        "createdAt": now_iso,
+        "updatedAt": now_iso,
+        "archived": False,
+        "stages": [
+            {
+                "id": str(stage["id"]),
+                "label": stage["label"],
+                "displayOrder": i,
+                "metadata": {
+                    "isClosed": "true" if stage.get("isClosed") else "false",
+                    "probability": str(stage.get("probability", "0")),
+                },
+                "createdAt": now_iso,
+                "updatedAt": now_iso,
+                "archived": False,
+                "writePermissions": "CRM_PERMISSIONS_ENFORCEMENT",
+            }
+            for i, stage in enumerate(data.get("stages") or [])
+        ],
+    }
 
 
 def _add_missing_groups(store: Store) -> None:
