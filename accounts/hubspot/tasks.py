@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import transaction
 from django.utils import timezone
 from django_q.tasks import async_task
 
@@ -87,9 +88,16 @@ def push_soon(account_ids: list[int] | None = None) -> None:
         return
     delay = settings.HUBSPOT_PUSH_DELAY_SECONDS
     if cache.add(PUSH_QUEUED_KEY, True, timeout=max(delay, 0.1)):
-        async_task(
-            "accounts.hubspot.tasks.hubspot_push", delay, task_name="hubspot-push", group="hubspot"
-        )
+        # django-q2's ORM broker closes "old" connections when called outside a
+        # transaction, which would break a caller iterating a queryset (the renewals
+        # job makes deals in a loop): enqueue inside one.
+        with transaction.atomic():
+            async_task(
+                "accounts.hubspot.tasks.hubspot_push",
+                delay,
+                task_name="hubspot-push",
+                group="hubspot",
+            )
 
 
 def hubspot_push(delay: float = 0.0) -> None:
@@ -100,10 +108,15 @@ def hubspot_push(delay: float = 0.0) -> None:
         time.sleep(delay)
     cache.delete(PUSH_QUEUED_KEY)
     client = client_from_settings()
-    if not cache.get(PROVISIONED_KEY):
+    provisioned = f"{PROVISIONED_KEY}:{settings.HUBSPOT_BASE_URL}"  # one per portal
+    if not cache.get(provisioned):
         twoway.provision(client)
-        cache.set(PROVISIONED_KEY, True, timeout=3600)
-    outcome = twoway.push_pass(client)
+        cache.set(provisioned, True, timeout=3600)
+    with twoway.push_lock() as locked:
+        if not locked:
+            logger.warning("HubSpot push skipped: another pass held the lock for a minute")
+            return
+        outcome = twoway.push_pass(client)
     if outcome.pushed or outcome.failed:
         logger.info(
             "HubSpot push: %s companies written, %s failed, %s calls",

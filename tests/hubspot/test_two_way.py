@@ -28,7 +28,14 @@ from accounts.models import Account
 from accounts.services import account_cs_fields_update
 from tests.factories import UserFactory
 
-from .sync_support import client, portfolio, sync_clock, sync_sandbox, sync_server  # noqa: F401
+from .sync_support import (  # noqa: F401
+    client,
+    hubspot_settings,
+    portfolio,
+    sync_clock,
+    sync_sandbox,
+    sync_server,
+)
 
 
 def _clock(sandbox: Sandbox) -> ManualClock:
@@ -438,3 +445,43 @@ def test_the_renewals_pipeline_links_by_label_and_its_deals_push(
         upcoming.hubspot_id,
     )
     assert Deal.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_push_pass_at_a_time_across_workers() -> None:
+    """Threads stand in for worker processes: each has its own database connection."""
+    import threading
+
+    from django.db import connection
+
+    held, release, answers = threading.Event(), threading.Event(), []
+
+    def first() -> None:
+        with twoway.push_lock() as locked:
+            answers.append(("first", locked))
+            held.set()
+            release.wait(5)
+        connection.close()
+
+    worker = threading.Thread(target=first)
+    worker.start()
+    held.wait(5)
+    with twoway.push_lock(wait_seconds=0.3) as locked:
+        answers.append(("second, while held", locked))
+    release.set()
+    worker.join()
+    with twoway.push_lock(wait_seconds=0.3) as locked:
+        answers.append(("third, after", locked))
+    assert answers == [("first", True), ("second, while held", False), ("third, after", True)]
+
+
+def test_the_push_task_provisions_then_pushes(
+    client: HubSpotClient, sync_sandbox: Sandbox, hubspot_settings: None
+) -> None:
+    from accounts.hubspot import tasks
+
+    portfolio(sync_sandbox, companies=2, deals_per_company=0)
+    _import(client)
+    tasks.hubspot_push()
+    assert "lifecycle_health_score" in sync_sandbox.store.properties["companies"]
+    assert all(s.pushed_at for s in SyncState.objects.all())

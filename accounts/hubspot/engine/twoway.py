@@ -17,13 +17,15 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Callable, Iterable, Sequence
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
 
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -410,6 +412,35 @@ def dirty_accounts() -> Any:
         )
         .order_by("pk")
     )
+
+
+PUSH_LOCK = 0x4C434850  # "LCHP": the advisory lock of the push pass
+
+
+@contextmanager
+def push_lock(wait_seconds: float = 60.0) -> Iterator[bool]:
+    """One push pass at a time across workers (two at once would read the same
+    differences and write them twice). PostgreSQL advisory lock; waits for a running
+    pass to finish, so edits it did not read are pushed right after. Other databases
+    (SQLite for trying the app) run passes as they come: a repeat write is harmless."""
+    if connection.vendor != "postgresql":
+        yield True
+        return
+    deadline = time.monotonic() + wait_seconds
+    with connection.cursor() as cursor:
+        while True:
+            cursor.execute("SELECT pg_try_advisory_lock(%s)", [PUSH_LOCK])
+            if cursor.fetchone()[0]:
+                break
+            if time.monotonic() > deadline:
+                yield False
+                return
+            time.sleep(0.2)
+    try:
+        yield True
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [PUSH_LOCK])
 
 
 def push_pass(client: HubSpotClient, *, rules: Sequence[Rule] | None = None) -> Outcome:
