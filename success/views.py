@@ -553,8 +553,18 @@ def renewals_export(request: AuthedRequest) -> StreamingHttpResponse:
 def my_work(request: AuthedRequest) -> HttpResponse:
     today = timezone.localdate()
     items = selectors.my_work(user=request.user, today=today)
+    from accounts.hubspot.models import SyncConflict
+
+    conflicts = SyncConflict.objects.filter(
+        status=SyncConflict.Status.OPEN, account__owner=request.user
+    ).count()
     return render(
         request,
         "success/my_work.html",
-        {"items": items, "today": today, "overdue": sum(1 for i in items if i.overdue)},
+        {
+            "items": items,
+            "today": today,
+            "overdue": sum(1 for i in items if i.overdue),
+            "sync_conflicts": conflicts,
+        },
     )

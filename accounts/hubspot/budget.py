@@ -134,7 +134,8 @@ class DatabaseRateBudget:
         )
         params = (
             bucket,
-            start,
+            # As the ORM writes it (SQLite keeps datetimes as text in its own format).
+            connection.ops.adapt_datetimefield_value(start),
             initial["calls"],
             initial["rate_limited"],
             initial["retries"],

@@ -69,6 +69,12 @@ class FieldSpec:
     # For properties Lifecycle creates in the portal (None: HubSpot's own property).
     definition: dict[str, Any] | None = None
 
+    # {value: label} for enumerations, to show values as people read them.
+    choices: tuple[tuple[str, str], ...] = ()
+
+    def label_of(self, value: str) -> str:
+        return dict(self.choices).get(value, value)
+
     def canonical_local(self, value: Any) -> str:
         return self.to_hubspot(value)
 
@@ -185,6 +191,7 @@ ACCOUNT_FIELDS: tuple[FieldSpec, ...] = (
             "select",
             options=_options(HealthBand.choices),
         ),
+        choices=tuple((v, str(lbl)) for v, lbl in HealthBand.choices),
     ),
     FieldSpec(
         "stage",
@@ -202,6 +209,7 @@ ACCOUNT_FIELDS: tuple[FieldSpec, ...] = (
             "select",
             options=_options(Stage.choices),
         ),
+        choices=tuple((v, str(lbl)) for v, lbl in Stage.choices),
     ),
     FieldSpec(
         "onboarding_status",
@@ -252,6 +260,7 @@ ACCOUNT_FIELDS: tuple[FieldSpec, ...] = (
             "select",
             options=_options(ForecastCategory.choices),
         ),
+        choices=tuple((v, str(lbl)) for v, lbl in ForecastCategory.choices),
     ),
     FieldSpec(
         "renewal_forecast_arr",

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_q.tasks import async_task
 
 from accounts.http import AuthedRequest
-from accounts.roles import Role, require, require_admin, role_of, sees_all_writes
+from accounts.roles import Role, is_admin, require, require_admin, role_of, sees_all_writes
 
 from . import fields as fieldspecs
 from . import services
@@ -138,9 +138,16 @@ def conflicts(request: AuthedRequest) -> HttpResponse:
             else ""
         )
         now_theirs = state.remote.get(rule.property) if rule and state else None
+        shown = rule.spec.label_of if rule else str
         rows.append(
             {
                 "conflict": conflict,
+                "base": shown(conflict.base_value),
+                "ours": shown(conflict.ours),
+                "theirs": shown(conflict.theirs),
+                "resolution": shown(conflict.resolution),
+                "now_ours_label": shown(now_ours),
+                "now_theirs_label": shown(now_theirs or ""),
                 "label": labels.get(conflict.field, conflict.field),
                 "now_ours": now_ours,
                 "now_theirs": now_theirs,
@@ -151,7 +158,13 @@ def conflicts(request: AuthedRequest) -> HttpResponse:
     return render(
         request,
         "hubspot/conflicts.html",
-        {"page": page, "rows": rows, "show": show, "open_count": _open_count(request)},
+        {
+            "page": page,
+            "rows": rows,
+            "show": show,
+            "open_count": _open_count(request),
+            "is_admin": is_admin(request.user),
+        },
     )
 
 

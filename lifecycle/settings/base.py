@@ -69,7 +69,8 @@ TEMPLATES = [
 def database_from_env(default_url: str) -> dict[str, Any]:
     """DATABASE_URL wins; SQLite gets WAL and immediate transactions so the web
     process and the worker do not lock each other out."""
-    config: dict[str, Any] = dict(dj_database_url.config(default=default_url, conn_max_age=60))
+    url = os.environ.get("DATABASE_URL") or default_url  # an empty DATABASE_URL is unset
+    config: dict[str, Any] = dict(dj_database_url.parse(url, conn_max_age=60))
     if config["ENGINE"] == "django.db.backends.sqlite3":
         config["CONN_MAX_AGE"] = 0
         config["OPTIONS"] = {
