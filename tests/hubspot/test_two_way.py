@@ -115,6 +115,7 @@ def test_an_edit_in_lifecycle_is_pushed_once_and_its_echo_changes_nothing(
     outcome = twoway.push_pass(client)
     assert (outcome.pushed, outcome.calls) == (1, 1)
     company = _company(sync_sandbox, account)
+    assert company["lifecycle_account_id"] == str(account.pk)  # written with the first push
     assert company["lifecycle_health_score"] == "42"
     assert company["lifecycle_health_band"] == "red"
     assert company["lifecycle_renewal_arr"] == "1500"

@@ -528,6 +528,12 @@ def _push_chunk(
                         theirs_ms=state.remote_ms,
                     )
                 )
+    for account in accounts:
+        # Our id rides along with the first write, for upserts and for people reading
+        # the company in HubSpot.
+        pushing = inputs.get(account.hubspot_id or "")
+        if pushing is not None and fieldspecs.ACCOUNT_ID_PROPERTY not in states[account.pk].written:
+            pushing[fieldspecs.ACCOUNT_ID_PROPERTY] = str(account.pk)
     succeeded: set[str] = set()
     errors: dict[str, str] = {}
     items = list(inputs.items())
@@ -566,6 +572,8 @@ def _push_chunk(
                         note=decision.reason,
                     )
                 )
+            if fieldspecs.ACCOUNT_ID_PROPERTY in properties:
+                state.written[fieldspecs.ACCOUNT_ID_PROPERTY] = [str(account.pk), _ms(now), 0, 0]
             state.pushed_at = now
             state.push_failures = 0
             outcome.pushed += 1
