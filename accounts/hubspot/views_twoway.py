@@ -193,7 +193,8 @@ def conflict_resolve(request: AuthedRequest, pk: int) -> HttpResponse:
     from .tasks import push_soon
 
     push_soon([conflict.account_id])
-    shown = value or "(cleared)"
+    spec = fieldspecs.BY_KEY.get(conflict.field)
+    shown = (spec.label_of(value) if spec else value) or "(cleared)"
     messages.success(
         request,
         f"{conflict.account.name}: {shown} kept; it goes to HubSpot with the next push.",
