@@ -16,6 +16,7 @@ from accounts import selectors
 from accounts.csv_stream import csv_download
 from accounts.filters import OWNER_ALL, OWNER_ME, PortfolioFilter
 from accounts.http import AuthedRequest, is_htmx
+from accounts.hubspot.models import SyncConflict
 from accounts.roles import Role, can_edit_account, require_admin, role_of, sees_all_writes
 from onboarding import selectors as onboarding_selectors
 from success import selectors as success_selectors
@@ -137,6 +138,11 @@ def account_overview(request: AuthedRequest, pk: int) -> HttpResponse:
         "success": success_selectors.account_success(account=account),
         "health": health_selectors.account_health(account=account, today=timezone.localdate()),
         "alerts": alerts_selectors.account_live_alerts(account_id=account.pk),
+        "sync_conflicts": SyncConflict.objects.filter(
+            account=account, status=SyncConflict.Status.OPEN
+        ).count()
+        if account.hubspot_id
+        else 0,
     }
     return render(request, "lifecycle/account.html", context)
 

@@ -21,3 +21,5 @@ STORAGES = {
 }
 # Tasks run in-process so tests see their effects without a cluster.
 Q_CLUSTER = {**Q_CLUSTER, "sync": True}
+# Pushes run inline in tests (sync tasks): no coalescing wait.
+HUBSPOT_PUSH_DELAY_SECONDS = 0.0

@@ -126,7 +126,7 @@ def test_portfolio_query_count_does_not_grow_with_rows(
 def test_account_page_query_count_does_not_grow_with_rows(
     client: Any, leader: Any, rows: int, django_assert_num_queries: Any
 ) -> None:
-    account = AccountFactory.create()
+    account = AccountFactory.create(hubspot_id="9001")
     for _ in range(rows):
         ContactFactory.create(account=account)
         DealFactory.create(account=account)
@@ -134,8 +134,9 @@ def test_account_page_query_count_does_not_grow_with_rows(
     client.force_login(leader)
     # session, user, role groups, account, contacts, deals, timeline, latest usage;
     # + success: current plan, reviews, open renewal, open tasks;
-    # + health: recent scores, live override; + live alerts
-    with django_assert_num_queries(8 + 4 + 3):
+    # + health: recent scores, live override; + live alerts; + open sync conflicts
+    # (linked accounts only)
+    with django_assert_num_queries(8 + 4 + 3 + 1):
         response = client.get(reverse("account", args=[account.pk]))
     assert response.content.decode().count('class="badge">Champion') == rows
 
