@@ -48,6 +48,7 @@ class SyncSource(models.TextChoices):
     RESOLVE = "resolve", "Conflict resolved"
     REPAIR = "repair", "Drift repaired"
     REPLAY = "replay", "Replay of a time window"
+    MATCH = "match", "Matched by a person"
 
 
 class SyncRun(models.Model):
@@ -144,6 +145,8 @@ class SyncIssue(models.Model):
     hubspot_id = models.CharField(max_length=32)
     reason = models.CharField(max_length=500)
     payload = models.JSONField(default=dict, blank=True)
+    # Accounts the record may be ([{"id", "name"}]): a person links one or creates new.
+    candidates = models.JSONField(default=list, blank=True)
     source = models.CharField(max_length=10, choices=SyncSource.choices)
     attempts = models.PositiveIntegerField(default=1)
     first_seen_at = models.DateTimeField(default=timezone.now)

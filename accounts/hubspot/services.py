@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 from django_q.tasks import async_task
 
-from accounts.models import OwnerLink, User
+from accounts.models import Account, OwnerLink, User
 
-from .models import SyncIssue, SyncRun
+from .client import HubSpotClient
+from .mapping import MappingConfig
+from .models import SyncIssue, SyncRun, SyncSource
 
 # A running run whose heartbeat is older than this is taken to have crashed.
 STALE_AFTER = timedelta(minutes=15)
@@ -59,3 +62,42 @@ def owner_link_map(*, link: OwnerLink, user: User | None) -> OwnerLink:
 
 def open_issue_count() -> int:
     return SyncIssue.objects.filter(resolved_at__isnull=True).count()
+
+
+def _company_read(client: HubSpotClient, hubspot_id: str) -> list[dict[str, Any]]:
+    from .engine.importer import properties_for
+    from .engine.poller import with_associations
+
+    found = client.batch_read(
+        "companies", [hubspot_id], properties=properties_for("companies", MappingConfig())
+    )
+    return with_associations(client, "companies", found.results)
+
+
+def issue_link(*, issue: SyncIssue, account: Account, client: HubSpotClient) -> None:
+    """A person says the quarantined company is this (unlinked) account: link it and
+    apply HubSpot's values as sync would."""
+    from .engine.writers import SyncContext, companies_page_write
+
+    records = _company_read(client, issue.hubspot_id)
+    if not records:
+        raise ValueError("HubSpot no longer has this company (deleted or merged).")
+    with transaction.atomic():
+        linked = Account.objects.filter(pk=account.pk, hubspot_id__isnull=True).update(
+            hubspot_id=issue.hubspot_id
+        )
+        if not linked:
+            raise ValueError(f"{account.name} is already linked to another HubSpot company.")
+        companies_page_write(records, SyncContext(source=SyncSource.MATCH).load())
+
+
+def issue_create_new(*, issue: SyncIssue, client: HubSpotClient) -> None:
+    """A person says the quarantined company is none of the candidates: a new account."""
+    from .engine.writers import SyncContext, companies_page_write
+
+    records = _company_read(client, issue.hubspot_id)
+    if not records:
+        raise ValueError("HubSpot no longer has this company (deleted or merged).")
+    ctx = SyncContext(source=SyncSource.MATCH, create_new={issue.hubspot_id}).load()
+    with transaction.atomic():
+        companies_page_write(records, ctx)

@@ -23,7 +23,9 @@ from accounts.models import Account, OwnerLink, User
 from accounts.roles import require_admin
 
 from . import selectors, services, webhooks
-from .models import SyncRun
+from .client import HubSpotClient
+from .errors import HubSpotError
+from .models import SyncIssue, SyncRun
 
 logger = logging.getLogger(__name__)
 JOURNAL_PAGE_SIZE = 50
@@ -156,3 +158,39 @@ def webhook_receive(request: HttpRequest) -> HttpResponse:
         async_task("accounts.hubspot.tasks.hubspot_events_apply", task_name="hubspot-events")
     logger.info("HubSpot webhook (%s): %d events, %d new", version, len(events), stored)
     return HttpResponse(status=204)
+
+
+@require_POST
+def issue_link(request: AuthedRequest, pk: int) -> HttpResponse:
+    """Link a quarantined company to the candidate account a person picked."""
+    require_admin(request.user)
+    issue = get_object_or_404(SyncIssue, pk=pk, resolved_at__isnull=True)
+    choices = {int(c["id"]) for c in issue.candidates}
+    try:
+        account_pk = int(request.POST.get("account", ""))
+    except ValueError:
+        account_pk = 0
+    if account_pk not in choices:
+        messages.error(request, "Pick one of the accounts listed for this company.")
+        return redirect("hubspot:issues")
+    account = get_object_or_404(Account, pk=account_pk)
+    try:
+        services.issue_link(issue=issue, account=account, client=HubSpotClient.from_settings())
+    except (ValueError, HubSpotError) as exc:
+        messages.error(request, str(exc))
+        return redirect("hubspot:issues")
+    messages.success(request, f"HubSpot company {issue.hubspot_id} linked to {account.name}.")
+    return redirect("hubspot:issues")
+
+
+@require_POST
+def issue_create_new(request: AuthedRequest, pk: int) -> HttpResponse:
+    require_admin(request.user)
+    issue = get_object_or_404(SyncIssue, pk=pk, resolved_at__isnull=True)
+    try:
+        services.issue_create_new(issue=issue, client=HubSpotClient.from_settings())
+    except (ValueError, HubSpotError) as exc:
+        messages.error(request, str(exc))
+        return redirect("hubspot:issues")
+    messages.success(request, f"HubSpot company {issue.hubspot_id} imported as a new account.")
+    return redirect("hubspot:issues")

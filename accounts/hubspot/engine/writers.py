@@ -15,6 +15,7 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import Q, Sum
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from accounts import bulk
@@ -76,6 +77,8 @@ class SyncContext:
     stages: dict[tuple[str, str], StageRef] = field(default_factory=dict)
     renewal_pipelines: set[int] = field(default_factory=set)
     rules: list[twoway.Rule] = field(default_factory=list)
+    # Companies a person chose to import as new accounts despite a same-name account.
+    create_new: set[str] = field(default_factory=set)
 
     def load(self) -> SyncContext:
         self.rules = twoway.rules_load(self.config)
@@ -182,9 +185,11 @@ def _issues_save(
     object_type: str,
     failed: Mapping[str, tuple[str, Record]],
     ok: Iterable[str],
+    candidates: Mapping[str, list[dict[str, Any]]] | None = None,
 ) -> None:
     """Quarantine what failed (one upsert) and resolve what now maps (one update)."""
     now = timezone.now()
+    candidates = candidates or {}
     if failed:
         SyncIssue.objects.bulk_create(
             [
@@ -193,6 +198,7 @@ def _issues_save(
                     hubspot_id=hid,
                     reason=reason[:500],
                     payload=record,
+                    candidates=candidates.get(hid, []),
                     source=ctx.source,
                     first_seen_at=now,
                     last_seen_at=now,
@@ -202,7 +208,14 @@ def _issues_save(
             ],
             update_conflicts=True,
             unique_fields=["object_type", "hubspot_id"],
-            update_fields=["reason", "payload", "source", "last_seen_at", "resolved_at"],
+            update_fields=[
+                "reason",
+                "payload",
+                "candidates",
+                "source",
+                "last_seen_at",
+                "resolved_at",
+            ],
         )
     ok = list(ok)
     if ok:
@@ -299,6 +312,17 @@ def companies_page_write(records: Sequence[Record], ctx: SyncContext) -> PageRes
         )
         account.updated_at = now
         changed[account.pk] = account
+    # A new company whose name an unlinked account has (and no domain tells them
+    # apart) may be that account: a person decides, nothing is guessed.
+    candidates = _name_candidates(new, ctx)
+    for hid, found in candidates.items():
+        del new[hid]
+        names = ", ".join(c["name"] for c in found)
+        failed[hid] = (
+            f"may be account {names} (same name, no domain to tell them apart): "
+            "link it to one, or create a new account",
+            {},
+        )
     # Records whose failure was found after mapping keep the original payload.
     failed = {hid: (reason, originals[hid]) for hid, (reason, _) in failed.items()}
     modified = {
@@ -390,11 +414,38 @@ def companies_page_write(records: Sequence[Record], ctx: SyncContext) -> PageRes
                 list(changed.values()), [*journal.changed_fields(), "updated_at"]
             )
         journal.save()
-        _issues_save(ctx, "companies", failed, mapped.keys() - failed.keys())
+        _issues_save(ctx, "companies", failed, mapped.keys() - failed.keys(), candidates)
     result.created += len(new)
     result.updated += len(changed)
     result.quarantined += len(failed)
     return result
+
+
+def _name_candidates(
+    new: Mapping[str, Mapping[str, Any]], ctx: SyncContext
+) -> dict[str, list[dict[str, Any]]]:
+    """{hubspot id: [{"id", "name"}]}: unlinked active accounts with a new company's
+    name whose domains do not tell them apart (one query for the page)."""
+    wanted = {hid: str(v["name"]).lower() for hid, v in new.items() if hid not in ctx.create_new}
+    if not wanted:
+        return {}
+    rows = list(
+        Account.objects.filter(hubspot_id__isnull=True, status=Account.Status.ACTIVE)
+        .annotate(lname=Lower("name"))
+        .filter(lname__in=set(wanted.values()))
+        .values("pk", "name", "domain", "lname")
+    )
+    found: dict[str, list[dict[str, Any]]] = {}
+    for hid, name in wanted.items():
+        domain = new[hid].get("domain") or ""
+        matches = [
+            {"id": r["pk"], "name": r["name"]}
+            for r in rows
+            if r["lname"] == name and not (domain and r["domain"])
+        ]
+        if matches:
+            found[hid] = matches
+    return found
 
 
 def _accounts_for(records: Sequence[Record]) -> dict[str, int]:
