@@ -196,6 +196,8 @@ class Contact(models.Model):
     title = models.CharField(max_length=200, blank=True)
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.USER)
     hubspot_id = models.CharField(max_length=32, null=True, blank=True, unique=True)
+    # Deleted in HubSpot: kept (plans and reviews may name them) but out of lists.
+    archived_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -273,6 +275,8 @@ class Deal(models.Model):
     # Deals made in Lifecycle (renewals, expansions) are Lifecycle's: pushed to HubSpot,
     # never overwritten from it. `hubspot_pushed_at`: when HubSpot last took them.
     created_in_lifecycle = models.BooleanField(default=False, editable=False)
+    # Deleted in HubSpot: kept (renewals may point at it) but out of lists and ARR.
+    archived_at = models.DateTimeField(null=True, blank=True, editable=False)
     hubspot_pushed_at = models.DateTimeField(null=True, blank=True, editable=False)
     # A hash of the properties HubSpot last took: a re-check writes only what differs.
     hubspot_pushed_hash = models.CharField(max_length=64, blank=True, editable=False)

@@ -26,11 +26,11 @@ def portfolio_accounts() -> QuerySet[Account]:
 
 
 def account_contacts(*, account: Account) -> QuerySet[Contact]:
-    return account.contacts.all()
+    return account.contacts.filter(archived_at__isnull=True)
 
 
 def account_deals(*, account: Account) -> QuerySet[Deal]:
-    return account.deals.select_related("pipeline", "stage")
+    return account.deals.filter(archived_at__isnull=True).select_related("pipeline", "stage")
 
 
 def account_timeline(*, account: Account, limit: int = 50) -> QuerySet[Event]:

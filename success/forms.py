@@ -54,7 +54,10 @@ class ObjectiveStatusForm(forms.Form):
 
 def assignee_choices(account: Account) -> list[tuple[str, Any]]:
     users = [(f"u:{u.pk}", str(u)) for u in assignable_owners()]
-    contacts = [(f"c:{c.pk}", f"{c.name} ({c.get_role_display()})") for c in account.contacts.all()]
+    contacts = [
+        (f"c:{c.pk}", f"{c.name} ({c.get_role_display()})")
+        for c in account.contacts.filter(archived_at__isnull=True)
+    ]
     return [("", "Nobody yet"), ("Our team", users), (f"{account.name}", contacts)]
 
 
@@ -113,7 +116,8 @@ class ReviewScheduleForm(forms.ModelForm):
         owners = assignable_owners()
         self.fields["owner"].queryset = owners  # type: ignore[attr-defined]
         self.fields["attendee_users"].queryset = owners  # type: ignore[attr-defined]
-        self.fields["attendee_contacts"].queryset = account.contacts.all()  # type: ignore[attr-defined]
+        current = account.contacts.filter(archived_at__isnull=True)
+        self.fields["attendee_contacts"].queryset = current  # type: ignore[attr-defined]
 
 
 class ReviewHoldForm(forms.Form):

@@ -56,8 +56,10 @@ def synced_counts() -> dict[str, int]:
     return {
         "accounts": accounts["linked"],
         "archived_accounts": accounts["archived"],
-        "deals": Deal.objects.filter(hubspot_id__isnull=False).count(),
-        "contacts": Contact.objects.filter(hubspot_id__isnull=False).count(),
+        "deals": Deal.objects.filter(hubspot_id__isnull=False, archived_at__isnull=True).count(),
+        "contacts": Contact.objects.filter(
+            hubspot_id__isnull=False, archived_at__isnull=True
+        ).count(),
         "pipelines": Pipeline.objects.filter(hubspot_id__isnull=False).count(),
         "stages": PipelineStage.objects.filter(hubspot_id__isnull=False).count(),
         "owners": owners["total"],

@@ -61,7 +61,7 @@ def hubspot_poll(run_id: int | None = None) -> None:
 def hubspot_archived_sweep() -> None:
     """List archived records and archive their local twins (missed deletion webhooks)."""
     run = SyncRun.objects.create(kind=SyncRun.Kind.ARCHIVED)
-    archived_sweep(run, client=client_from_settings())
+    archived_sweep(run, client=client_from_settings(), config=mapping_config())
 
 
 def hubspot_events_apply() -> None:

@@ -15,7 +15,7 @@ from accounts.hubspot.models import SyncChange, SyncCursor, SyncRun, SyncSource
 from accounts.hubspot.sandbox import ManualClock, Sandbox, search
 from accounts.hubspot.sandbox.operations import bulk_edit
 from accounts.hubspot.sandbox.store import Source
-from accounts.models import Account
+from accounts.models import Account, Deal
 
 from .sync_support import client, portfolio, sync_clock, sync_sandbox, sync_server  # noqa: F401
 
@@ -119,3 +119,59 @@ def test_archived_sweep_archives_accounts_deleted_in_hubspot(
     assert Account.objects.filter(status=Account.Status.ACTIVE).count() == 2
     change = SyncChange.objects.get(account=account, field="status")
     assert (change.old_value, change.new_value) == ("active", "archived")
+
+
+def test_a_deal_deleted_in_hubspot_is_archived_out_of_arr_and_back_when_restored(
+    client: HubSpotClient, sync_sandbox: Sandbox, sync_clock: ManualClock
+) -> None:
+    from django.test import override_settings
+
+    from accounts import selectors
+    from accounts.hubspot import webhooks
+    from accounts.hubspot.engine import mapping_config
+    from accounts.hubspot.engine.events import events_apply
+
+    ids = portfolio(sync_sandbox, companies=1, deals_per_company=2)
+    with override_settings(HUBSPOT_ARR_SOURCE="won_deals"):
+        config = mapping_config()
+        poll_run(SyncRun.objects.create(kind=SyncRun.Kind.POLL), client=client, config=config)
+        account = Account.objects.get()
+        assert account.arr == Decimal("1000.00")  # two won deals of 500
+        gone = sync_sandbox.store.find("deals", ids["deals"]["d0-0"])
+        sync_sandbox.store.archive(gone)
+        archived_sweep(
+            SyncRun.objects.create(kind=SyncRun.Kind.ARCHIVED), client=client, config=config
+        )
+        deal = Deal.objects.get(hubspot_id=gone.id)
+        assert deal.archived_at is not None  # kept, for what may point at it
+        assert list(selectors.account_deals(account=account)) == [
+            Deal.objects.get(hubspot_id=ids["deals"]["d0-1"])
+        ]
+        account.refresh_from_db()
+        assert account.arr == Decimal("500.00")
+        assert SyncChange.objects.filter(hubspot_id=gone.id, field="archived").count() == 1
+        # A second sweep changes nothing; a restore in HubSpot brings it back.
+        archived_sweep(
+            SyncRun.objects.create(kind=SyncRun.Kind.ARCHIVED), client=client, config=config
+        )
+        assert SyncChange.objects.filter(hubspot_id=gone.id, field="archived").count() == 1
+        sync_sandbox.store.restore(sync_sandbox.store.find("deals", gone.id, archived=True))
+        webhooks.events_store(
+            [
+                {
+                    "eventId": 1,
+                    "subscriptionId": 1,
+                    "portalId": 424242,
+                    "appId": 4242,
+                    "occurredAt": sync_clock.now_ms(),
+                    "subscriptionType": "deal.restore",
+                    "attemptNumber": 0,
+                    "objectId": int(gone.id),
+                    "changeSource": "CRM_UI",
+                }
+            ]
+        )
+        events_apply(client=client, config=config)
+        deal.refresh_from_db()
+        account.refresh_from_db()
+        assert deal.archived_at is None and account.arr == Decimal("1000.00")

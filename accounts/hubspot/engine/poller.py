@@ -296,14 +296,20 @@ def cursors_start_at(instant_ms: int) -> None:
         )
 
 
-def archived_sweep(run: SyncRun, *, client: HubSpotClient, page_size: int = 100) -> SyncRun:
+def archived_sweep(
+    run: SyncRun,
+    *,
+    client: HubSpotClient,
+    page_size: int = 100,
+    config: mapping.MappingConfig | None = None,
+) -> SyncRun:
     """List archived records of each type (deletes never show in search) and archive
     their local twins. Catches deletions whose webhook we missed."""
     now = timezone.now()
     SyncRun.objects.filter(pk=run.pk).update(
         status=SyncRun.Status.RUNNING, started_at=now, heartbeat_at=now
     )
-    ctx = SyncContext(source=SyncSource.POLL, run=run)
+    ctx = SyncContext(source=SyncSource.POLL, run=run, config=config or mapping.MappingConfig())
     archived = 0
     try:
         for object_type in OBJECT_ORDER:

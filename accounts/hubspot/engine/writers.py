@@ -37,8 +37,17 @@ from ..models import SyncChange, SyncIssue, SyncRun, SyncState
 from . import twoway
 
 ACCOUNT_FIELDS = ("name", "domain", "owner_id", "arr")
-DEAL_FIELDS = ("name", "amount", "close_date", "pipeline_id", "stage_id", "account_id")
-CONTACT_FIELDS = ("name", "email", "title", "account_id")
+# archived_at: a record HubSpot sends is not deleted there, so a restore un-archives it.
+DEAL_FIELDS = (
+    "name",
+    "amount",
+    "close_date",
+    "pipeline_id",
+    "stage_id",
+    "account_id",
+    "archived_at",
+)
+CONTACT_FIELDS = ("name", "email", "title", "account_id", "archived_at")
 
 
 @dataclass
@@ -490,7 +499,10 @@ def deals_page_write(records: Sequence[Record], ctx: SyncContext) -> PageResult:
     for record in records:
         hid = str(record["id"])
         try:
-            mapped[hid] = mapping.deal_fields(record, stages=ctx.stages, accounts=accounts)
+            mapped[hid] = {
+                **mapping.deal_fields(record, stages=ctx.stages, accounts=accounts),
+                "archived_at": None,
+            }
         except Unmappable as exc:
             failed[hid] = (exc.reason, record)
     existing = {
@@ -561,7 +573,12 @@ def arr_from_won_deals(account_pks: Iterable[int], journal: _Journal) -> None:
     """ARR = the sum of each account's deals in won stages (two queries)."""
     accounts = list(
         Account.objects.filter(pk__in=list(account_pks))
-        .annotate(won=Sum("deals__amount", filter=Q(deals__stage__is_won=True)))
+        .annotate(
+            won=Sum(
+                "deals__amount",
+                filter=Q(deals__stage__is_won=True, deals__archived_at__isnull=True),
+            )
+        )
         .only("pk", "arr", "hubspot_id")
     )
     changed = []
@@ -601,7 +618,7 @@ def contacts_page_write(records: Sequence[Record], ctx: SyncContext) -> PageResu
         if values is None:
             result.skipped += 1
         else:
-            mapped[hid] = values
+            mapped[hid] = {**values, "archived_at": None}
     existing = {
         c.hubspot_id: c
         for c in Contact.objects.filter(hubspot_id__in=list(mapped)).only(
@@ -661,7 +678,8 @@ PAGE_WRITERS = {
 
 def records_archive(object_type: str, hubspot_ids: Sequence[str], ctx: SyncContext) -> int:
     """A HubSpot deletion archives the local account (never deletes it or its CS data).
-    Deals and contacts are kept as they are; the journal notes the deletion."""
+    Deals and contacts are archived: out of lists and ARR, kept for the CS data that
+    names them, and back when HubSpot restores them."""
     ids = [str(i) for i in hubspot_ids]
     if not ids:
         return 0
@@ -690,28 +708,29 @@ def records_archive(object_type: str, hubspot_ids: Sequence[str], ctx: SyncConte
         return len(accounts)
     model: type[Deal] | type[Contact] = Deal if object_type == "deals" else Contact
     rows = list(
-        model.objects.filter(hubspot_id__in=ids).values_list("pk", "hubspot_id", "account_id")
-    )
-    already = set(
-        SyncChange.objects.filter(
-            object_type=object_type.removesuffix("s"),
-            hubspot_id__in=ids,
-            field="deleted_in_hubspot",
-        ).values_list("hubspot_id", flat=True)
+        model.objects.filter(hubspot_id__in=ids, archived_at__isnull=True).values_list(
+            "pk", "hubspot_id", "account_id"
+        )
     )
     for pk, hid, account_id in rows:
-        if hid not in already:
-            journal.add(
-                object_type=object_type.removesuffix("s"),
-                object_id=pk,
-                hubspot_id=hid or "",
-                account_id=account_id,
-                field="deleted_in_hubspot",
-                old="",
-                new="yes",
-            )
-    journal.save()
-    return len(journal.rows)
+        journal.add(
+            object_type=object_type.removesuffix("s"),
+            object_id=pk,
+            hubspot_id=hid or "",
+            account_id=account_id,
+            field="archived",
+            old="",
+            new="deleted in HubSpot",
+        )
+    with transaction.atomic():
+        model.objects.filter(pk__in=[pk for pk, _, _ in rows]).update(
+            archived_at=timezone.now(), updated_at=timezone.now()
+        )
+        touched = {account_id for _, _, account_id in rows}
+        if object_type == "deals" and ctx.config.arr_source == mapping.WON_DEALS and touched:
+            arr_from_won_deals(touched, journal)
+        journal.save()
+    return len(rows)
 
 
 def account_restore(hubspot_id: str, ctx: SyncContext) -> bool:
