@@ -37,7 +37,7 @@ Acting as HubSpot and its users (no auth, no limits; see control_api.py):
     PUT  /_sandbox/tier                  {"tier": "off|free|starter|professional|enterprise"}
     PUT  /_sandbox/faults                error_rate, error_status, slow_rate, slow_seconds,
                                          drop_rate, locked_upsert_rate, lock_after_upsert_s,
-                                         queued ([502, "drop", "slow:2"])
+                                         queued ([502, "drop", "slow:2", "pass"])
     PUT  /_sandbox/webhooks              targetUrl, clientSecret, subscriptions, retryDelays,
                                          duplicateRate, reorder, maxBatch, maxInFlight,
                                          timeoutSeconds, timestampOffsetSeconds

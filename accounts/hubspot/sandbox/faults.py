@@ -20,7 +20,8 @@ class FaultSettings:
     # After each bulk upsert, further upserts answer 423 for this long (HubSpot: ~2 s).
     lock_after_upsert_s: float = 0.0
     # Deterministic faults for tests, served to the next requests in turn: a status,
-    # "drop" (close the connection unanswered) or "slow:SECONDS".
+    # "drop" (close the connection unanswered), "slow:SECONDS", or "pass" (no fault:
+    # lets a test aim a fault at the Nth request).
     queued: list[int | str] = field(default_factory=list)
 
 
@@ -60,6 +61,8 @@ class Faults:
                 self._locked_until_ms = now_ms + int(s.lock_after_upsert_s * 1000)
             if s.queued:
                 item = s.queued.pop(0)
+                if item == "pass":
+                    return None
                 if item == "drop":
                     return Fault("drop")
                 if isinstance(item, str) and item.startswith("slow:"):
