@@ -13,9 +13,34 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django.db import connection, connections, models
+from django.db.models import Func, Value
 from django.utils import timezone
 
 CHUNK = 10_000
+
+
+class JSONMerge(Func):
+    """`column || patch` for a JSON object column: the patch's keys are set, the
+    others kept, in the UPDATE itself, so two writers stamping different keys of one
+    row never overwrite each other (PostgreSQL jsonb `||`; SQLite `json_patch`)."""
+
+    output_field = models.JSONField()
+
+    def __init__(self, column: str, patch: Mapping[str, Any]) -> None:
+        super().__init__(models.F(column), Value(dict(patch), output_field=models.JSONField()))
+
+    def _operands(self, compiler: Any) -> tuple[str, str, tuple[Any, ...]]:
+        column, params = compiler.compile(self.source_expressions[0])
+        patch, patch_params = compiler.compile(self.source_expressions[1])
+        return column, patch, (*params, *patch_params)
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, Any]:
+        column, patch, params = self._operands(compiler)
+        return f"(COALESCE({column}, '{{}}'::jsonb) || ({patch})::jsonb)", params
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, Any]:
+        column, patch, params = self._operands(compiler)
+        return f"json_patch(COALESCE({column}, '{{}}'), {patch})", params
 
 
 def _column(model: type[models.Model], name: str) -> models.Field[Any, Any]:
@@ -142,19 +167,31 @@ def upsert(
 
 
 def update_changed(
-    model: type[models.Model], rows: Mapping[int, Mapping[str, Any]], *, also: Mapping[str, Any]
+    model: type[models.Model],
+    rows: Mapping[int, Mapping[str, Any]],
+    *,
+    also: Mapping[str, Any],
+    stamp: tuple[str, int] | None = None,
 ) -> int:
     """Set per-row values ({pk: {field: value}}, every row the same fields) on
     the rows where any of them differs, plus the constant `also` fields on those
-    rows. Returns how many rows changed."""
+    rows. `stamp` (a JSON column, epoch ms) notes in that column, per row, when
+    each field whose value changed did. Returns how many rows changed."""
     if not rows:
         return 0
     names = list(next(iter(rows.values())))
     if connection.vendor != "postgresql":
         changed = 0
         for pk, values in rows.items():
-            qs = model._default_manager.filter(pk=pk).exclude(**values)
-            changed += qs.update(**values, **also)
+            qs = model._default_manager.filter(pk=pk)
+            current = qs.values(*values).first()
+            differ = [n for n in values if current is None or current[n] != values[n]]
+            if not differ:
+                continue
+            extra = {}
+            if stamp:
+                extra[stamp[0]] = JSONMerge(stamp[0], dict.fromkeys(differ, stamp[1]))
+            changed += qs.update(**values, **also, **extra)
         return changed
     qn = connection.ops.quote_name
     table = qn(model._meta.db_table)
@@ -167,6 +204,18 @@ def update_changed(
         [f"{_quoted(f)} = new.v{i}" for i, f in enumerate(fields)]
         + [f"{_quoted(_column(model, n))} = %s" for n in also]
     )
+    if stamp:
+        # The SET's right-hand side reads the row as it was: stamp what differs.
+        column = _quoted(_column(model, stamp[0]))
+        pairs = ", ".join(
+            f"'{name}', CASE WHEN {table}.{_quoted(f)} IS DISTINCT FROM new.v{i} "
+            f"THEN {int(stamp[1])} END"
+            for i, (name, f) in enumerate(zip(names, fields, strict=True))
+        )
+        sets += (
+            f", {column} = COALESCE({table}.{column}, '{{}}'::jsonb)"
+            f" || jsonb_strip_nulls(jsonb_build_object({pairs}))"
+        )
     differs = " OR ".join(
         f"{table}.{_quoted(f)} IS DISTINCT FROM new.v{i}" for i, f in enumerate(fields)
     )

@@ -120,6 +120,10 @@ class Account(models.Model):
     last_activity_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
+    # When each field last changed in Lifecycle ({field name: epoch ms}), stamped by
+    # accounts.services; two-way sync's "latest change wins" compares it with HubSpot's
+    # property history. A field never stamped falls back to updated_at.
+    field_changed_at = models.JSONField(default=dict, blank=True, editable=False)
 
     class Meta:
         ordering = ["name"]

@@ -92,6 +92,17 @@ def event_record(
     return event
 
 
+def _save_changed(account: Account, fields: Iterable[str]) -> None:
+    """Save the named fields and note when they changed (`field_changed_at`, merged in
+    the UPDATE so concurrent writers of other fields keep their stamps)."""
+    names = list(fields)
+    patch = dict.fromkeys(names, int(timezone.now().timestamp() * 1000))
+    known = account.field_changed_at if isinstance(account.field_changed_at, dict) else {}
+    account.field_changed_at = bulk.JSONMerge("field_changed_at", patch)
+    account.save(update_fields=[*names, "field_changed_at", "updated_at"])
+    account.field_changed_at = {**known, **patch}  # the row also keeps others' stamps
+
+
 def accounts_changed_notify(*, account_ids: Iterable[int]) -> None:
     """Once the change is committed, tell HubSpot sync that these accounts changed, so
     their synced fields reach HubSpot within seconds (it coalesces bursts of edits)."""
@@ -139,7 +150,7 @@ def account_update(*, account: Account, by: User | None, data: Mapping[str, Any]
     }
     if not changes:
         return account
-    account.save(update_fields=[*changes, "updated_at"])
+    _save_changed(account, changes)
     accounts_changed_notify(account_ids=[account.pk])
     labels = ", ".join(str(getattr(Account._meta.get_field(f), "verbose_name", f)) for f in changes)
     event_record(
@@ -167,7 +178,7 @@ def account_stage_change(
     when = on or timezone.now()
     from_stage = account.stage
     account.stage = to_stage
-    account.save(update_fields=["stage", "updated_at"])
+    _save_changed(account, ["stage"])
     accounts_changed_notify(account_ids=[account.pk])
     StageChange.objects.create(
         account=account,
@@ -195,7 +206,7 @@ def account_reassign(*, account: Account, owner: User | None, by: User | None) -
         return account
     previous = account.owner
     account.owner = owner
-    account.save(update_fields=["owner", "updated_at"])
+    _save_changed(account, ["owner"])
     event_record(
         account=account,
         kind=Event.Kind.OWNER_CHANGED,
@@ -220,7 +231,7 @@ def account_cs_fields_update(*, account: Account, **fields: Any) -> Account:
         return account
     for field in changed:
         setattr(account, field, fields[field])
-    account.save(update_fields=[*changed, "updated_at"])
+    _save_changed(account, changed)
     accounts_changed_notify(account_ids=[account.pk])
     return account
 
@@ -235,7 +246,13 @@ def account_cs_fields_bulk_update(*, values: Mapping[int, Mapping[str, Any]]) ->
         if unknown:
             raise ValueError(f"Not a CS field: {', '.join(sorted(unknown))}")
     with transaction.atomic():
-        return bulk.update_changed(Account, values, also={"updated_at": timezone.now()})
+        now = timezone.now()
+        return bulk.update_changed(
+            Account,
+            values,
+            also={"updated_at": now},
+            stamp=("field_changed_at", int(now.timestamp() * 1000)),
+        )
 
 
 @transaction.atomic

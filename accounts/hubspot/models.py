@@ -263,10 +263,11 @@ class FieldRule(models.Model):
 
 class SyncState(models.Model):
     """Per linked account: the last value both sides agreed on per field (`base`, with
-    when, `base_at` in epoch ms), HubSpot's value as last seen (`remote`, with its
-    modified time), and what we last wrote (`written`: the ledger that recognises our
-    own writes when they come back). Sync compares both sides with `base`, so a crash
-    loses nothing: the next pass sees the same differences."""
+    when, `base_at` in epoch ms), HubSpot's value as last seen (`remote`, with the
+    record's modified time and, where known, each property's), and what we last wrote
+    (`written`: the ledger that recognises our own writes when they come back). Sync
+    compares both sides with `base`, so a crash loses nothing: the next pass sees the
+    same differences."""
 
     account = models.OneToOneField(
         "accounts.Account", on_delete=models.CASCADE, related_name="hubspot_state"
@@ -275,6 +276,9 @@ class SyncState(models.Model):
     base_at = models.JSONField(default=dict, blank=True)
     remote = models.JSONField(default=dict, blank=True)
     remote_ms = models.BigIntegerField(default=0)
+    # When HubSpot's value of a property (as in `remote`) was set, exactly: from its
+    # property history or a webhook's occurredAt ({property: epoch ms}).
+    remote_at = models.JSONField(default=dict, blank=True)
     written = models.JSONField(default=dict, blank=True)
     pushed_at = models.DateTimeField(null=True, blank=True)
     push_failures = models.PositiveSmallIntegerField(default=0)

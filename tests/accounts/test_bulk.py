@@ -65,6 +65,29 @@ def test_update_changed_writes_only_rows_whose_values_differ() -> None:
     }
 
 
+def test_update_changed_stamps_only_the_fields_whose_values_changed() -> None:
+    account = AccountFactory.create(health_score=50, health_band="yellow")
+    Account.objects.filter(pk=account.pk).update(field_changed_at={"name": 1})
+    bulk.update_changed(
+        Account,
+        {account.pk: {"health_score": 50, "health_band": "green"}},
+        also={"updated_at": timezone.now()},
+        stamp=("field_changed_at", 1_800_000_000_000),
+    )
+    account.refresh_from_db()
+    assert account.field_changed_at == {"name": 1, "health_band": 1_800_000_000_000}
+
+
+def test_json_merge_keeps_the_keys_the_patch_does_not_name() -> None:
+    account = AccountFactory.create()
+    Account.objects.filter(pk=account.pk).update(field_changed_at={"name": 1, "stage": 2})
+    Account.objects.filter(pk=account.pk).update(
+        field_changed_at=bulk.JSONMerge("field_changed_at", {"stage": 3, "owner": 4})
+    )
+    account.refresh_from_db()
+    assert account.field_changed_at == {"name": 1, "stage": 3, "owner": 4}
+
+
 def test_insert_fills_defaults_and_returns_the_asked_columns() -> None:
     account = AccountFactory.create()
     found = bulk.insert(

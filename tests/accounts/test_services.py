@@ -135,6 +135,20 @@ def test_cs_fields_update_writes_only_cs_fields() -> None:
         services.account_cs_fields_update(account=account, arr=Decimal("1"))
 
 
+def test_each_changed_field_notes_when_it_changed_even_from_stale_copies(csm: Any) -> None:
+    """Two writers holding their own copy of the account (health job, CSM's form):
+    each stamps its fields and neither erases the other's stamp."""
+    account = AccountFactory.create(health_score=50)
+    stale = Account.objects.get(pk=account.pk)
+    services.account_cs_fields_update(account=account, health_score=70)
+    services.account_update(account=stale, by=csm, data={"name": "Renamed"})
+    services.account_cs_fields_update(account=account, health_score=70)  # no change: no stamp
+    account.refresh_from_db()
+    assert set(account.field_changed_at) == {"health_score", "name"}
+    assert account.field_changed_at["name"] >= account.field_changed_at["health_score"]
+    assert account.field_changed_at["name"] <= account.updated_at.timestamp() * 1000 + 1
+
+
 def test_deal_in_a_stage_of_another_pipeline_is_refused(csm: Any) -> None:
     deal = DealFactory.create()
     foreign_stage = PipelineStageFactory.create()

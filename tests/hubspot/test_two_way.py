@@ -214,9 +214,44 @@ def test_both_sides_changed_with_latest_wins_takes_the_later_edit(
     record = sync_sandbox.store.find("companies", account.hubspot_id or "")
     sync_sandbox.store.update(record, {"lifecycle_stage": "renewal"}, source=HUBSPOT_USER)
     _poll(client, sync_sandbox)
+    # Both changed the field: the push pass reads when HubSpot set its value (property
+    # history) and compares it with when ours was set.
+    outcome = twoway.push_pass(client)
+    # One history read, one write (the health score); the stage is pulled.
+    assert (outcome.pulled, outcome.pushed, outcome.calls) == (1, 1, 2)
     account.refresh_from_db()
     assert account.stage == "renewal"
     assert not SyncConflict.objects.exists()
+    assert twoway.push_pass(client).calls == 0
+
+
+def test_latest_wins_compares_the_fields_own_change_times_not_the_records(
+    client: HubSpotClient, sync_sandbox: Sandbox, linked: list[Account]
+) -> None:
+    """HubSpot set the stage before we did, then edited another property of the
+    company: the record's modified time is later than our edit, the stage's own
+    history entry is not, so our stage wins."""
+    twoway.rule_save(key="stage", owner="two_way", policy="latest", prop="", by=None)
+    account = linked[1]
+    _hubspot_edit(sync_sandbox, account, lifecycle_stage="at_risk")
+    hubspot_set = _clock(sync_sandbox).now_ms()
+    # Our change came a minute after HubSpot's (whatever the two clocks read now), and
+    # before our next push.
+    Account.objects.filter(pk=account.pk).update(
+        stage="adoption", field_changed_at={"stage": hubspot_set + 60_000}
+    )
+    _clock(sync_sandbox).advance(seconds=3600)
+    _hubspot_edit(sync_sandbox, account, industry="FINANCIAL_SERVICES")
+    _poll(client, sync_sandbox)
+    outcome = twoway.push_pass(client)
+    assert (outcome.pushed, outcome.pulled) == (1, 0)
+    account.refresh_from_db()
+    assert account.stage == "adoption"
+    assert _company(sync_sandbox, account)["lifecycle_stage"] == "adoption"
+    change = SyncChange.objects.filter(account=account, field="stage").latest("pk")
+    assert (change.source, change.old_value, change.new_value) == ("push", "at_risk", "adoption")
+    assert change.note == "changed on both sides; Lifecycle's edit is later"
+    assert twoway.push_pass(client).calls == 0
 
 
 def test_a_partial_failure_retries_only_the_failed_record_then_quarantines_it(

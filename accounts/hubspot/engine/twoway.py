@@ -25,6 +25,7 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
 
+from django.conf import settings
 from django.db import connection, models, transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -35,7 +36,7 @@ from accounts.models import Account, Deal, User
 from .. import fields as fieldspecs
 from ..client import HubSpotClient
 from ..errors import HubSpotError
-from ..mapping import WON_DEALS, MappingConfig, Unmappable
+from ..mapping import WON_DEALS, MappingConfig, Unmappable, parse_ms
 from ..models import FieldRule, SyncChange, SyncConflict, SyncIssue, SyncSource, SyncState
 from .threeway import Action, Decision, Rule, decide
 
@@ -122,6 +123,42 @@ def _ours(rule: Rule, account: Account) -> str:
     return rule.spec.canonical_local(getattr(account, rule.spec.attribute))
 
 
+def _ours_ms(rule: Rule, account: Account) -> int:
+    """When our value of the field last changed: its own stamp, else the account's."""
+    stamps = account.field_changed_at if isinstance(account.field_changed_at, dict) else {}
+    return int(stamps.get(rule.spec.attribute) or 0) or _ms(account.updated_at)
+
+
+def _latest_undecided(rule: Rule, *, ours: str, theirs: str | None, base: str | None) -> bool:
+    """Both sides changed a latest-wins field to different values: the decision needs
+    when HubSpot's value was set."""
+    return (
+        rule.owner == fieldspecs.TWO_WAY
+        and rule.policy == fieldspecs.LATEST
+        and theirs is not None
+        and ours != theirs
+        and (base is None or (ours != base and theirs != base))
+    )
+
+
+def _event_ms(rule: Rule, value: str, events: Sequence[tuple[str, str, int]]) -> int:
+    """When a webhook said HubSpot's property took this value (0 when none did)."""
+    found = 0
+    for prop, raw, occurred in events:
+        if prop != rule.property:
+            continue
+        try:
+            if rule.spec.canonical_remote(raw) == value:
+                found = max(found, occurred)
+        except Unmappable:
+            continue
+    return found
+
+
+def _at(ms: int) -> datetime | None:
+    return datetime.fromtimestamp(ms / 1000, tz=UTC) if ms else None
+
+
 def _local(rule: Rule, value: str) -> Any:
     """A canonical value as our field holds it."""
     return rule.spec.from_hubspot(value) if value != "" else _empty(rule)
@@ -188,9 +225,9 @@ def _conflict(
         field=rule.key,
         base_value=base or "",
         ours=ours,
-        ours_at=account.updated_at,
+        ours_at=_at(_ours_ms(rule, account)),
         theirs=theirs,
-        theirs_at=datetime.fromtimestamp(theirs_ms / 1000, tz=UTC) if theirs_ms else None,
+        theirs_at=_at(theirs_ms),
     )
 
 
@@ -203,6 +240,7 @@ def inbound_compare(
     *,
     modified_ms: dict[str, int],
     event_values: dict[str, list[tuple[str, str, int]]] | None = None,
+    defer_latest: bool | None = None,
 ) -> tuple[Outcome, dict[str, str], list[Pull]]:
     """Compare HubSpot's records with their linked accounts, field by field, and apply
     what HubSpot alone changed (set on the account objects; the caller saves them).
@@ -213,6 +251,11 @@ def inbound_compare(
     show HubSpot edits that our own later write overwrote before we read them; they
     are judged by the field's policy instead of vanishing.
 
+    A latest-wins field both sides changed is judged on when each value was set: ours
+    from `Account.field_changed_at`, HubSpot's from a webhook's occurredAt or else its
+    property history, which the push pass reads (`defer_latest`, the default while
+    pushes are on); without it, the record's hs_lastmodifieddate stands in.
+
     Returns the outcome, {hubspot id: reason} for values we could not read, and the
     pulled fields for the caller to save and journal with its own changes."""
     outcome = Outcome()
@@ -220,6 +263,8 @@ def inbound_compare(
     journal: list[Pull] = []
     if not pairs or not rules:
         return outcome, unreadable, journal
+    if defer_latest is None:
+        defer_latest = bool(getattr(settings, "HUBSPOT_PUSH_ENABLED", True))
     now = timezone.now()
     states = {
         s.account_id: s for s in SyncState.objects.filter(account_id__in=[a.pk for a, _ in pairs])
@@ -230,6 +275,7 @@ def inbound_compare(
         states[account.pk] = state
         hid = str(record.get("id", account.hubspot_id or ""))
         theirs_ms = modified_ms.get(hid, 0)
+        events = (event_values or {}).get(hid, [])
         needs_push = False
         changed = False
         for rule in rules:
@@ -238,10 +284,15 @@ def inbound_compare(
                 unreadable[hid] = problem
             if theirs is None:
                 continue
+            if state.remote.get(rule.property) != theirs:
+                state.remote_at.pop(rule.property, None)  # a new value: when, not yet known
+            exact = _event_ms(rule, theirs, events)
+            if exact:
+                state.remote_at[rule.property] = exact
             state.remote[rule.property] = theirs
             ours = _ours(rule, account)
             base = state.base.get(rule.key)
-            overwritten = _overwritten(rule, state, theirs, (event_values or {}).get(hid, []))
+            overwritten = _overwritten(rule, state, theirs, events)
             if overwritten is not None:
                 value, occurred = overwritten
                 if rule.policy == fieldspecs.ASK:
@@ -270,13 +321,21 @@ def inbound_compare(
                         new=ours,
                     )
                 )
+            theirs_at = int(state.remote_at.get(rule.property) or 0)
+            if (
+                defer_latest
+                and not theirs_at
+                and _latest_undecided(rule, ours=ours, theirs=theirs, base=base)
+            ):
+                needs_push = True  # the push pass reads HubSpot's history, then decides
+                continue
             decision = decide(
                 rule,
                 ours=ours,
                 theirs=theirs,
                 base=base,
-                ours_ms=_ms(account.updated_at),
-                theirs_ms=theirs_ms,
+                ours_ms=_ours_ms(rule, account),
+                theirs_ms=theirs_at or theirs_ms,
             )
             if decision.action == Action.PULL:
                 old_value = getattr(account, rule.spec.attribute)
@@ -294,7 +353,12 @@ def inbound_compare(
             elif decision.action == Action.CONFLICT:
                 conflicts.append(
                     _conflict(
-                        account, rule, base=base, ours=ours, theirs=theirs, theirs_ms=theirs_ms
+                        account,
+                        rule,
+                        base=base,
+                        ours=ours,
+                        theirs=theirs,
+                        theirs_ms=theirs_at or theirs_ms,
                     )
                 )
         state.remote_ms = max(state.remote_ms, theirs_ms)
@@ -342,6 +406,7 @@ STATE_FIELDS = (
     "base_at",
     "remote",
     "remote_ms",
+    "remote_at",
     "written",
     "pushed_at",
     "push_failures",
@@ -480,8 +545,10 @@ def _push_chunk(
     pulled: list[SyncChange] = []
     changed_accounts: list[Account] = []
     for account in accounts:
-        state = getattr(account, "hubspot_state", None) or SyncState(account=account)
-        states[account.pk] = state
+        states[account.pk] = getattr(account, "hubspot_state", None) or SyncState(account=account)
+    outcome.calls += _history_read(client, accounts, states, rules)
+    for account in accounts:
+        state = states[account.pk]
         hid = account.hubspot_id or ""
         if _quarantined(state, account):
             continue  # tried MAX_PUSH_FAILURES times; again once the account changes
@@ -494,8 +561,8 @@ def _push_chunk(
                 ours=ours,
                 theirs=theirs,
                 base=base,
-                ours_ms=_ms(account.updated_at),
-                theirs_ms=state.remote_ms,
+                ours_ms=_ours_ms(rule, account),
+                theirs_ms=int(state.remote_at.get(rule.property) or 0) or state.remote_ms,
             )
             if decision.action == Action.PUSH:
                 inputs.setdefault(hid, {})[rule.property] = decision.value
@@ -559,7 +626,7 @@ def _push_chunk(
                     decision.value,
                     _ms(now),
                     agreed_before,
-                    _ms(account.updated_at),
+                    _ours_ms(rule, account),
                 ]
                 journal.append(
                     _journal_row(
@@ -620,6 +687,60 @@ def _push_chunk(
                 update_fields=["reason", "payload", "source", "last_seen_at", "resolved_at"],
             )
     return outcome
+
+
+HISTORY_BATCH = 50  # HubSpot's cap on batch reads with propertiesWithHistory
+
+
+def _history_read(
+    client: HubSpotClient,
+    accounts: Sequence[Account],
+    states: dict[int, SyncState],
+    rules: Sequence[Rule],
+) -> int:
+    """For latest-wins fields both sides changed, learn from HubSpot's property history
+    when its current value was set (into `SyncState.remote_at`). Only those records
+    and properties are read, 50 per call. Returns the calls made; when HubSpot cannot
+    answer, the record's modified time stands in."""
+    wanted: dict[str, set[str]] = {}
+    rules_by_property = {r.property: r for r in rules}
+    for account in accounts:
+        state = states[account.pk]
+        for rule in rules:
+            theirs = state.remote.get(rule.property)
+            if rule.property in state.remote_at or not _latest_undecided(
+                rule, ours=_ours(rule, account), theirs=theirs, base=state.base.get(rule.key)
+            ):
+                continue
+            wanted.setdefault(account.hubspot_id or "", set()).add(rule.property)
+    if not wanted:
+        return 0
+    by_hid = {a.hubspot_id: states[a.pk] for a in accounts}
+    properties = sorted(set().union(*wanted.values()))
+    try:
+        result = client.batch_read("companies", sorted(wanted), properties_with_history=properties)
+    except HubSpotError as exc:
+        logger.warning("HubSpot property history could not be read: %s", exc)
+        return -(-len(wanted) // HISTORY_BATCH)
+    for row in result.results:
+        read = by_hid.get(str(row.get("id")))
+        if read is None:
+            continue
+        history = row.get("propertiesWithHistory") or {}
+        for prop in wanted.get(str(row.get("id")), ()):
+            rule = rules_by_property[prop]
+            theirs = read.remote.get(prop)
+            for entry in history.get(prop) or []:  # newest first
+                try:
+                    value = rule.spec.canonical_remote(entry.get("value"))
+                except Unmappable:
+                    continue
+                if value == theirs:
+                    read.remote_at[prop] = parse_ms(str(entry.get("timestamp") or ""))
+                    break
+            else:
+                read.remote_at[prop] = read.remote_ms  # no history: the record's time
+    return -(-len(wanted) // HISTORY_BATCH)
 
 
 def _quarantined(state: SyncState, account: Account) -> bool:

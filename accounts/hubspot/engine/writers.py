@@ -257,6 +257,7 @@ def companies_page_write(records: Sequence[Record], ctx: SyncContext) -> PageRes
             "hubspot_id",
             "status",
             "updated_at",
+            "field_changed_at",
             *[f.removesuffix("_id") for f in ACCOUNT_FIELDS],
             *[r.spec.attribute for r in ctx.rules],
         )
