@@ -171,6 +171,9 @@ HUBSPOT_ARR_SOURCE = os.environ.get("HUBSPOT_ARR_SOURCE", "annualrevenue")
 # one write; a scheduled pass every minute catches bulk writes and failed pushes.
 HUBSPOT_PUSH_ENABLED = os.environ.get("HUBSPOT_PUSH_ENABLED", "1") == "1"
 HUBSPOT_PUSH_DELAY_SECONDS = float(os.environ.get("HUBSPOT_PUSH_DELAY_SECONDS", "1"))
+# Accounts made in Lifecycle (by hand, from a CSV) get a HubSpot company once the first
+# import has linked what it could; 0 keeps them in Lifecycle only.
+HUBSPOT_CREATE_COMPANIES = os.environ.get("HUBSPOT_CREATE_COMPANIES", "1") == "1"
 
 # The API: OpenAPI schema at /api/schema/, docs served from our own static files.
 API_USAGE_INGEST_MAX_ROWS = 5000

@@ -33,9 +33,11 @@ ProgressCallback = Callable[[SyncRun, PageResult], None]
 
 def properties_for(object_type: str, config: mapping.MappingConfig) -> list[str]:
     if object_type == "companies":
+        from ..fields import ACCOUNT_ID_PROPERTY
         from .twoway import remote_properties, rules_load
 
-        extra = [*remote_properties(rules_load(config)), "hs_lastmodifieddate"]
+        rules = rules_load(config)
+        extra = [*remote_properties(rules), ACCOUNT_ID_PROPERTY, "hs_lastmodifieddate"]
         return list(dict.fromkeys([*config.company_properties(), *extra]))
     if object_type == "deals":
         from ..fields import DEAL_ID_PROPERTY

@@ -25,9 +25,13 @@ def issues_reapply(
     account). Records HubSpot no longer has are resolved as such."""
     total = PageResult()
     for object_type in OBJECT_ORDER:
-        open_issues = SyncIssue.objects.filter(
-            object_type=object_type, resolved_at__isnull=True
-        ).order_by("last_seen_at", "pk")
+        # Failed pushes are not HubSpot records to re-read: the push pass retries them
+        # once their record changes.
+        open_issues = (
+            SyncIssue.objects.filter(object_type=object_type, resolved_at__isnull=True)
+            .exclude(source=SyncSource.PUSH)
+            .order_by("last_seen_at", "pk")
+        )
         ids = list(open_issues.values_list("hubspot_id", flat=True)[:limit])
         if not ids:
             continue

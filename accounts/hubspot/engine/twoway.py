@@ -103,7 +103,7 @@ def remote_properties(rules: Iterable[Rule]) -> list[str]:
 # -- helpers -----------------------------------------------------------------------------
 
 
-def _ms(when: datetime | None) -> int:
+def epoch_ms(when: datetime | None) -> int:
     return int(when.timestamp() * 1000) if when else 0
 
 
@@ -119,14 +119,14 @@ def _theirs(rule: Rule, record: dict[str, Any]) -> tuple[str | None, str]:
         return None, exc.reason
 
 
-def _ours(rule: Rule, account: Account) -> str:
+def ours_value(rule: Rule, account: Account) -> str:
     return rule.spec.canonical_local(getattr(account, rule.spec.attribute))
 
 
-def _ours_ms(rule: Rule, account: Account) -> int:
+def ours_ms(rule: Rule, account: Account) -> int:
     """When our value of the field last changed: its own stamp, else the account's."""
     stamps = account.field_changed_at if isinstance(account.field_changed_at, dict) else {}
-    return int(stamps.get(rule.spec.attribute) or 0) or _ms(account.updated_at)
+    return int(stamps.get(rule.spec.attribute) or 0) or epoch_ms(account.updated_at)
 
 
 def _latest_undecided(rule: Rule, *, ours: str, theirs: str | None, base: str | None) -> bool:
@@ -225,7 +225,7 @@ def _conflict(
         field=rule.key,
         base_value=base or "",
         ours=ours,
-        ours_at=_at(_ours_ms(rule, account)),
+        ours_at=_at(ours_ms(rule, account)),
         theirs=theirs,
         theirs_at=_at(theirs_ms),
     )
@@ -290,7 +290,7 @@ def inbound_compare(
             if exact:
                 state.remote_at[rule.property] = exact
             state.remote[rule.property] = theirs
-            ours = _ours(rule, account)
+            ours = ours_value(rule, account)
             base = state.base.get(rule.key)
             overwritten = _overwritten(rule, state, theirs, events)
             if overwritten is not None:
@@ -334,7 +334,7 @@ def inbound_compare(
                 ours=ours,
                 theirs=theirs,
                 base=base,
-                ours_ms=_ours_ms(rule, account),
+                ours_ms=ours_ms(rule, account),
                 theirs_ms=theirs_at or theirs_ms,
             )
             if decision.action == Action.PULL:
@@ -398,7 +398,7 @@ def _overwritten(
 
 def _agree(state: SyncState, rule: Rule, value: str, now: datetime) -> None:
     state.base[rule.key] = value
-    state.base_at[rule.key] = _ms(now)
+    state.base_at[rule.key] = epoch_ms(now)
 
 
 STATE_FIELDS = (
@@ -438,7 +438,7 @@ def initial_state(
         remote[rule.property] = theirs
         if rule.pulls:
             base[rule.key] = theirs
-            base_at[rule.key] = _ms(now)
+            base_at[rule.key] = epoch_ms(now)
     return {
         "account_id": account_pk,
         "base": base,
@@ -509,14 +509,21 @@ def push_lock(wait_seconds: float = 60.0) -> Iterator[bool]:
 
 
 def push_pass(client: HubSpotClient, *, rules: Sequence[Rule] | None = None) -> Outcome:
-    """Write to HubSpot what only Lifecycle changed, 100 companies per call.
+    """Write to HubSpot what only Lifecycle changed, 100 companies per call, after
+    making the companies of accounts that have none (creates.py).
 
     HubSpot's value is the one inbound sync last saw (`SyncState.remote`); webhooks
     keep it seconds old. A 207 partial failure retries only the failed records next
     time; a record that fails MAX_PUSH_FAILURES times in a row is quarantined with
     HubSpot's message and the rest go on."""
+    from .creates import companies_create
+
     rules = list(rules if rules is not None else rules_load())
     outcome = Outcome()
+    made = companies_create(client, rules=rules)
+    outcome.calls += made.calls
+    outcome.pushed += made.created
+    outcome.failed += made.failed
     last_pk = 0
     while True:
         # Checked as of a little before the read: an edit whose transaction commits
@@ -553,7 +560,7 @@ def _push_chunk(
         if _quarantined(state, account):
             continue  # tried MAX_PUSH_FAILURES times; again once the account changes
         for rule in rules:
-            ours = _ours(rule, account)
+            ours = ours_value(rule, account)
             theirs = state.remote.get(rule.property)
             base = state.base.get(rule.key)
             decision = decide(
@@ -561,7 +568,7 @@ def _push_chunk(
                 ours=ours,
                 theirs=theirs,
                 base=base,
-                ours_ms=_ours_ms(rule, account),
+                ours_ms=ours_ms(rule, account),
                 theirs_ms=int(state.remote_at.get(rule.property) or 0) or state.remote_ms,
             )
             if decision.action == Action.PUSH:
@@ -624,9 +631,9 @@ def _push_chunk(
                 # it, and when our edit was made (to judge edits it overwrote).
                 state.written[rule.property] = [
                     decision.value,
-                    _ms(now),
+                    epoch_ms(now),
                     agreed_before,
-                    _ours_ms(rule, account),
+                    ours_ms(rule, account),
                 ]
                 journal.append(
                     _journal_row(
@@ -640,7 +647,12 @@ def _push_chunk(
                     )
                 )
             if fieldspecs.ACCOUNT_ID_PROPERTY in properties:
-                state.written[fieldspecs.ACCOUNT_ID_PROPERTY] = [str(account.pk), _ms(now), 0, 0]
+                state.written[fieldspecs.ACCOUNT_ID_PROPERTY] = [
+                    str(account.pk),
+                    epoch_ms(now),
+                    0,
+                    0,
+                ]
             state.pushed_at = now
             state.push_failures = 0
             outcome.pushed += 1
@@ -709,7 +721,7 @@ def _history_read(
         for rule in rules:
             theirs = state.remote.get(rule.property)
             if rule.property in state.remote_at or not _latest_undecided(
-                rule, ours=_ours(rule, account), theirs=theirs, base=state.base.get(rule.key)
+                rule, ours=ours_value(rule, account), theirs=theirs, base=state.base.get(rule.key)
             ):
                 continue
             wanted.setdefault(account.hubspot_id or "", set()).add(rule.property)
@@ -805,7 +817,7 @@ def conflict_resolve(conflict: SyncConflict, *, value: str, by: User) -> SyncCon
     with transaction.atomic():
         account = Account.objects.select_for_update().get(pk=conflict.account_id)
         state, _ = SyncState.objects.get_or_create(account=account)
-        old = _ours(rule, account)
+        old = ours_value(rule, account)
         setattr(account, rule.spec.attribute, local)
         account.save(update_fields=[rule.spec.attribute, "updated_at"])
         theirs = state.remote.get(rule.property)

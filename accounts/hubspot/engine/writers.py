@@ -251,8 +251,19 @@ def companies_page_write(records: Sequence[Record], ctx: SyncContext) -> PageRes
         except Unmappable as exc:
             failed[hid] = (exc.reason, record)
     domains = {v["domain"] for v in mapped.values() if v["domain"]}
+    # A company Lifecycle made carries our id: it links to its account even if we never
+    # learnt the id HubSpot gave it (a crash between HubSpot's answer and our commit).
+    ours_ids: dict[str, int] = {}
+    for record in records:
+        raw = str(mapping.prop(record, fieldspecs.ACCOUNT_ID_PROPERTY) or "")
+        if raw.isdigit() and str(record["id"]) in mapped:
+            ours_ids[str(record["id"])] = int(raw)
     existing = list(
-        Account.objects.filter(Q(hubspot_id__in=list(mapped)) | Q(domain__in=domains)).only(
+        Account.objects.filter(
+            Q(hubspot_id__in=list(mapped))
+            | Q(domain__in=domains)
+            | Q(pk__in=list(ours_ids.values()), hubspot_id__isnull=True)
+        ).only(
             "pk",
             "hubspot_id",
             "status",
@@ -268,13 +279,14 @@ def companies_page_write(records: Sequence[Record], ctx: SyncContext) -> PageRes
     originals = {str(r["id"]): r for r in records}
     by_hid = {a.hubspot_id: a for a in existing if a.hubspot_id}
     by_domain = {a.domain: a for a in existing if a.domain}
+    unlinked = {a.pk: a for a in existing if not a.hubspot_id}
     journal = _Journal(ctx)
     now = timezone.now()
     new: dict[str, dict[str, Any]] = {}
     changed: dict[int, Account] = {}
     claimed: set[str] = set()
     for hid, values in mapped.items():
-        account = by_hid.get(hid)
+        account = by_hid.get(hid) or unlinked.get(ours_ids.get(hid, 0))
         twin = by_domain.get(values["domain"]) if values["domain"] else None
         if account is None and twin is not None and twin.hubspot_id in (None, ""):
             account = twin  # a CSV-imported or hand-made account: link it, do not duplicate
