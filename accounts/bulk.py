@@ -9,6 +9,7 @@ fall back to the ORM's bulk methods, with the same effect.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -55,6 +56,49 @@ def _quoted(field: models.Field[Any, Any]) -> str:
     return connection.ops.quote_name(str(field.column))
 
 
+def _unnest(fields: Sequence[models.Field[Any, Any]]) -> str:
+    """`SELECT ... FROM unnest(<one array per field>)`. JSON columns travel as text
+    arrays cast back per row: json.dumps per value is several times cheaper than the
+    driver adapting an array of JSON objects."""
+    arrays, selected = [], []
+    for i, f in enumerate(fields):
+        if isinstance(f, models.JSONField):
+            arrays.append("%s::text[]")
+            selected.append(f"t.c{i}::jsonb")
+        else:
+            arrays.append(f"%s::{f.cast_db_type(connection)}[]")
+            selected.append(f"t.c{i}")
+    aliases = ", ".join(f"c{i}" for i in range(len(fields)))
+    return f"SELECT {', '.join(selected)} FROM unnest({', '.join(arrays)}) AS t({aliases})"
+
+
+def _cursor() -> Any:
+    """A server-side binding cursor on Django's own connection (same transaction).
+    Django's cursors bind client-side, quoting every array element into the SQL text;
+    sent as parameters, 20,000-row arrays cost a fraction of that."""
+    import psycopg
+
+    connection.ensure_connection()
+    raw: Any = psycopg.Cursor(connection.connection)
+    # Wrapped as Django wraps its own, so query logging and counting still see it.
+    if connection.queries_logged:
+        return connection.make_debug_cursor(raw)
+    return connection.make_cursor(raw)
+
+
+def _prep(f: models.Field[Any, Any], value: Any, db: Any) -> Any:
+    """A value as `_unnest` expects it. Strings, numbers and None need no preparing (the
+    array's cast types them); the rest goes through the field."""
+    if isinstance(f, models.JSONField):
+        return None if value is None else json.dumps(value, cls=f.encoder)
+    if value is None or type(value) in _PLAIN:
+        return value
+    return f.get_db_prep_save(value, db)
+
+
+_PLAIN = (str, int, bool, float)
+
+
 def insert(
     model: type[models.Model],
     rows: Sequence[Mapping[str, Any]],
@@ -91,10 +135,8 @@ def insert(
         else:
             sources.append(("const", f.get_default()))
     qn = connection.ops.quote_name
-    arrays = ", ".join(f"%s::{f.cast_db_type(connection)}[]" for f in fields)
-    sql = (
-        f"INSERT INTO {qn(meta.db_table)} ({', '.join(_quoted(f) for f in fields)}) "
-        f"SELECT * FROM unnest({arrays})"
+    sql = f"INSERT INTO {qn(meta.db_table)} ({', '.join(_quoted(f) for f in fields)}) " + _unnest(
+        fields
     )
     if returning:
         sql += " RETURNING " + ", ".join(_quoted(_column(model, n)) for n in returning)
@@ -102,18 +144,18 @@ def insert(
     db = connections[connection.alias]  # the connection itself, not the per-thread proxy
     # A constant (a default) is prepared once, not once per row.
     prepared = [
-        (how, f.get_db_prep_save(what, db) if how == "const" else what)
+        (how, _prep(f, what, db) if how == "const" else what)
         for f, (how, what) in zip(fields, sources, strict=True)
     ]
-    with connection.cursor() as cursor:
+    with _cursor() as cursor:
         for start in range(0, len(rows), CHUNK):
             chunk = rows[start : start + CHUNK]
             params = []
             for f, (how, what) in zip(fields, prepared, strict=True):
                 if how == "key":
-                    params.append([f.get_db_prep_save(row[what], db) for row in chunk])
+                    params.append([_prep(f, row[what], db) for row in chunk])
                 elif how == "call":
-                    params.append([f.get_db_prep_save(what(), db) for _ in chunk])
+                    params.append([_prep(f, what(), db) for _ in chunk])
                 else:
                     params.append([what] * len(chunk))
             cursor.execute(sql, params)
@@ -146,20 +188,19 @@ def upsert(
     qn = connection.ops.quote_name
     fields = [_column(model, name) for name in names]
     columns = [_quoted(f) for f in fields]
-    arrays = ", ".join(f"%s::{f.cast_db_type(connection)}[]" for f in fields)
     conflict = ", ".join(_quoted(_column(model, n)) for n in unique)
     updates = ", ".join(
         f"{_quoted(_column(model, n))} = EXCLUDED.{_quoted(_column(model, n))}" for n in update
     )
     sql = (
-        f"INSERT INTO {qn(model._meta.db_table)} ({', '.join(columns)}) "
-        f"SELECT * FROM unnest({arrays}) ON CONFLICT ({conflict}) DO UPDATE SET {updates}"
+        f"INSERT INTO {qn(model._meta.db_table)} ({', '.join(columns)}) {_unnest(fields)} "
+        f"ON CONFLICT ({conflict}) DO UPDATE SET {updates}"
     )
-    with connection.cursor() as cursor:
+    with _cursor() as cursor:
         for start in range(0, len(rows), CHUNK):
             chunk = rows[start : start + CHUNK]
             params = [
-                [f.get_db_prep_save(row[name], connection) for row in chunk]
+                [_prep(f, row[name], connection) for row in chunk]
                 for name, f in zip(names, fields, strict=True)
             ]
             cursor.execute(sql, params)
@@ -225,7 +266,7 @@ def update_changed(
     )
     changed = 0
     items = list(rows.items())
-    with connection.cursor() as cursor:
+    with _cursor() as cursor:
         for start in range(0, len(items), CHUNK):
             chunk = items[start : start + CHUNK]
             constants = [_column(model, n).get_db_prep_save(v, connection) for n, v in also.items()]

@@ -129,12 +129,16 @@ def ours_ms(rule: Rule, account: Account) -> int:
     return int(stamps.get(rule.spec.attribute) or 0) or epoch_ms(account.updated_at)
 
 
+def _timed(rule: Rule) -> bool:
+    """A field whose conflicts the change times decide."""
+    return rule.owner == fieldspecs.TWO_WAY and rule.policy == fieldspecs.LATEST
+
+
 def _latest_undecided(rule: Rule, *, ours: str, theirs: str | None, base: str | None) -> bool:
     """Both sides changed a latest-wins field to different values: the decision needs
     when HubSpot's value was set."""
     return (
-        rule.owner == fieldspecs.TWO_WAY
-        and rule.policy == fieldspecs.LATEST
+        _timed(rule)
         and theirs is not None
         and ours != theirs
         and (base is None or (ours != base and theirs != base))
@@ -201,20 +205,22 @@ class Outcome:
 
 def _journal_row(
     account: Account, *, key: str, old: str, new: str, source: str, at: datetime, note: str = ""
-) -> SyncChange:
-    """A journal row; `note` says why when a policy decided (both sides changed)."""
-    return SyncChange(
-        account_id=account.pk,
-        object_type="account",
-        object_id=account.pk,
-        hubspot_id=account.hubspot_id or "",
-        field=key,
-        old_value=old,
-        new_value=new,
-        source=source,
-        note=note[:100],
-        at=at,
-    )
+) -> dict[str, Any]:
+    """A journal row for `bulk.insert`; `note` says why when a policy decided (both
+    sides changed)."""
+    return {
+        "account_id": account.pk,
+        "object_type": "account",
+        "object_id": account.pk,
+        "hubspot_id": account.hubspot_id or "",
+        "field": key,
+        "old_value": old,
+        "new_value": new,
+        "source": source,
+        "change_source": "",
+        "note": note[:100],
+        "at": at,
+    }
 
 
 def _conflict(
@@ -549,11 +555,12 @@ def _push_chunk(
     inputs: dict[str, dict[str, str]] = {}
     plans: dict[str, list[tuple[Rule, Decision, str]]] = {}
     conflicts: list[SyncConflict] = []
-    pulled: list[SyncChange] = []
+    pulled: list[dict[str, Any]] = []
     changed_accounts: list[Account] = []
     for account in accounts:
         states[account.pk] = getattr(account, "hubspot_state", None) or SyncState(account=account)
     outcome.calls += _history_read(client, accounts, states, rules)
+    timed_rules = {r.key: _timed(r) for r in rules}
     for account in accounts:
         state = states[account.pk]
         hid = account.hubspot_id or ""
@@ -568,8 +575,10 @@ def _push_chunk(
                 ours=ours,
                 theirs=theirs,
                 base=base,
-                ours_ms=ours_ms(rule, account),
-                theirs_ms=int(state.remote_at.get(rule.property) or 0) or state.remote_ms,
+                ours_ms=ours_ms(rule, account) if timed_rules[rule.key] else 0,
+                theirs_ms=(int(state.remote_at.get(rule.property) or 0) or state.remote_ms)
+                if timed_rules[rule.key]
+                else 0,
             )
             if decision.action == Action.PUSH:
                 inputs.setdefault(hid, {})[rule.property] = decision.value
@@ -617,7 +626,7 @@ def _push_chunk(
         errors.update(failed)
         outcome.calls += calls
     by_hid = {a.hubspot_id: a for a in accounts}
-    journal: list[SyncChange] = list(pulled)
+    journal: list[dict[str, Any]] = list(pulled)
     issues: list[SyncIssue] = []
     for hid, properties in inputs.items():
         account = by_hid[hid]
@@ -683,10 +692,10 @@ def _push_chunk(
             state.checked_at = None if failed_now and not quarantined else checked
         if changed_accounts:
             Account.objects.bulk_update(
-                changed_accounts, [*sorted({r.field for r in pulled}), "updated_at"]
+                changed_accounts, [*sorted({r["field"] for r in pulled}), "updated_at"]
             )
         _states_save(states.values())
-        SyncChange.objects.bulk_create(journal, batch_size=1000)
+        bulk.insert(SyncChange, journal)
         if conflicts:
             outcome.conflicts += len(
                 SyncConflict.objects.bulk_create(conflicts, ignore_conflicts=True)
@@ -716,9 +725,10 @@ def _history_read(
     answer, the record's modified time stands in."""
     wanted: dict[str, set[str]] = {}
     rules_by_property = {r.property: r for r in rules}
-    for account in accounts:
+    timed = [r for r in rules if _timed(r)]
+    for account in accounts if timed else ():
         state = states[account.pk]
-        for rule in rules:
+        for rule in timed:
             theirs = state.remote.get(rule.property)
             if rule.property in state.remote_at or not _latest_undecided(
                 rule, ours=ours_value(rule, account), theirs=theirs, base=state.base.get(rule.key)
