@@ -530,18 +530,23 @@ def push_pass(client: HubSpotClient, *, rules: Sequence[Rule] | None = None) -> 
     outcome.calls += made.calls
     outcome.pushed += made.created
     outcome.failed += made.failed
-    last_pk = 0
-    while True:
-        # Checked as of a little before the read: an edit whose transaction commits
-        # after our read stamped updated_at before it, and must stay "dirty".
-        checked = timezone.now() - CHECK_MARGIN
+    # Checked as of a little before the read: an edit whose transaction commits after
+    # our read stamped updated_at before it, and must stay "dirty". The dirty ids are
+    # read once (one scan), their accounts a chunk at a time by primary key.
+    checked = timezone.now() - CHECK_MARGIN
+    ids = list(dirty_accounts().values_list("pk", flat=True))
+    for start in range(0, len(ids), CHUNK):
         chunk = list(
-            dirty_accounts().filter(pk__gt=last_pk).select_related("hubspot_state")[:CHUNK]
+            Account.objects.filter(
+                pk__in=ids[start : start + CHUNK],
+                hubspot_id__isnull=False,
+                status=Account.Status.ACTIVE,
+            )
+            .select_related("hubspot_state")
+            .order_by("pk")
         )
-        if not chunk:
-            break
-        last_pk = chunk[-1].pk
-        outcome.add(_push_chunk(client, chunk, rules, checked=checked))
+        if chunk:
+            outcome.add(_push_chunk(client, chunk, rules, checked=checked))
     outcome.add(deals_push_pass(client))
     return outcome
 
