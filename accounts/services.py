@@ -128,6 +128,7 @@ def account_create(*, by: User | None, **fields: Any) -> Account:
         summary=f"Account created in stage {account.get_stage_display()}",
         actor=by,
     )
+    accounts_changed_notify(account_ids=[account.pk])  # its HubSpot company, soon
     return account
 
 
