@@ -71,6 +71,9 @@ class FieldSpec:
 
     # {value: label} for enumerations, to show values as people read them.
     choices: tuple[tuple[str, str], ...] = ()
+    # The canonical value of a property HubSpot holds empty: "" (cleared), or what our
+    # field takes for it (ARR: an empty annual revenue is 0, as our ARR is).
+    empty: str = ""
 
     def label_of(self, value: str) -> str:
         return dict(self.choices).get(value, value)
@@ -81,7 +84,7 @@ class FieldSpec:
     def canonical_remote(self, raw: Any) -> str:
         """HubSpot's value in canonical form; Unmappable when it cannot be read."""
         text = _text(raw)
-        return self.to_hubspot(self.from_hubspot(text)) if text else ""
+        return self.to_hubspot(self.from_hubspot(text)) if text else self.empty
 
 
 def _enum(choices: Any, field: str) -> Callable[[str], str]:
@@ -163,6 +166,7 @@ ACCOUNT_FIELDS: tuple[FieldSpec, ...] = (
         ALL,
         _number,
         lambda raw: parse_decimal(raw, field="annualrevenue"),
+        empty="0",
     ),
     FieldSpec(
         "health_score",
