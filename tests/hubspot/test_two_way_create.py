@@ -75,8 +75,10 @@ def test_an_account_made_in_lifecycle_becomes_one_hubspot_company(
     # Its echo comes back through polling: the same account, not a second one.
     _poll(client, sync_sandbox)
     assert Account.objects.filter(name="Northwind").count() == 1
-    journal = SyncChange.objects.filter(account=account).values_list("field", "old_value", "new_value")
-    assert list(journal) == [("created in HubSpot", "", "Northwind")]
+    journal = SyncChange.objects.filter(account=account)
+    assert list(journal.values_list("field", "old_value", "new_value")) == [
+        ("created in HubSpot", "", "Northwind")
+    ]
     assert len(_companies(sync_sandbox)) == 3
     assert twoway.push_pass(client).calls == 0
 
