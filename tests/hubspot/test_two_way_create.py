@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.test import override_settings
+from django.test import Client, override_settings
 
 from accounts.hubspot.client import HubSpotClient
 from accounts.hubspot.engine import creates, twoway
@@ -133,7 +133,7 @@ def test_a_crash_after_hubspot_made_the_company_never_makes_a_second(
 
 
 def test_a_company_hubspot_refuses_is_quarantined_until_the_account_changes(
-    client: HubSpotClient, sync_sandbox: Sandbox, imported: None
+    client: HubSpotClient, sync_sandbox: Sandbox, imported: None, admin_user: Any
 ) -> None:
     account = account_create(by=None, name="Refused Inc")
     sync_sandbox.faults.queue(400)
@@ -143,6 +143,11 @@ def test_a_company_hubspot_refuses_is_quarantined_until_the_account_changes(
     assert issue.reason.startswith("Creating the HubSpot company of Refused Inc failed")
     assert issue.resolved_at is None
     assert twoway.push_pass(client).calls == 0  # held, not retried every minute
+    web = Client()
+    web.force_login(admin_user)
+    page = web.get("/hubspot/issues/").content.decode()
+    assert "Creating the HubSpot company of Refused Inc failed" in page
+    assert f'href="/accounts/{account.pk}/"' in page
     account_update(account=account, by=None, data={"name": "Refused Incorporated"})
     assert twoway.push_pass(client).pushed == 1
     issue.refresh_from_db()
