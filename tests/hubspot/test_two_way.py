@@ -417,6 +417,39 @@ def test_a_deal_made_in_lifecycle_reaches_hubspot_once_associated_to_its_company
     assert sync_sandbox.store.find("deals", remote.id).properties["amount"] == "1500"
 
 
+def test_a_rep_closing_a_lifecycle_deal_in_hubspot_reaches_lifecycle_without_echo(
+    client: HubSpotClient, sync_sandbox: Sandbox, linked: list[Account]
+) -> None:
+    from accounts.models import Deal
+    from accounts.services import deal_save
+
+    account = linked[0]
+    deal = _renewal_deal(account)
+    twoway.push_pass(client)
+    deal.refresh_from_db()
+    remote = sync_sandbox.store.find("deals", deal.hubspot_id or "")
+    # The rep wins the renewal in HubSpot, at a new amount.
+    _clock(sync_sandbox).advance(seconds=1)
+    sync_sandbox.store.update(
+        remote, {"dealstage": "closedwon", "amount": "1500"}, source=HUBSPOT_USER
+    )
+    _poll(client, sync_sandbox)
+    deal = Deal.objects.select_related("stage").get(pk=deal.pk)
+    assert (deal.stage.hubspot_id, deal.amount) == ("closedwon", Decimal("1500.00"))
+    assert Deal.objects.filter(account=account).count() == 1
+    assert twoway.push_pass(client).calls == 0  # HubSpot's edit is not written back
+    # Both sides change it before a sync: Lifecycle's deal is pushed over HubSpot's.
+    deal_save(account=account, by=None, deal=deal, data={"amount": Decimal("1700")})
+    _clock(sync_sandbox).advance(seconds=1)
+    sync_sandbox.store.update(remote, {"amount": "1600"}, source=HUBSPOT_USER)
+    _poll(client, sync_sandbox)
+    deal.refresh_from_db()
+    assert deal.amount == Decimal("1700.00")
+    assert twoway.push_pass(client).pushed == 1
+    assert sync_sandbox.store.find("deals", remote.id).properties["amount"] == "1700"
+    assert twoway.push_pass(client).calls == 0
+
+
 def test_a_lifecycle_deal_in_a_pipeline_hubspot_lacks_is_quarantined(
     client: HubSpotClient, linked: list[Account]
 ) -> None:

@@ -958,6 +958,11 @@ def _deal_properties(deal: Deal) -> dict[str, str]:
     }
 
 
+def deal_fingerprint(deal: Deal) -> str:
+    """The hash of the deal as HubSpot stores it (ValueError: not a HubSpot pipeline)."""
+    return _hash(_deal_properties(deal))
+
+
 def deals_push_pass(client: HubSpotClient) -> Outcome:
     """Create or update in HubSpot the deals Lifecycle made (renewals, expansions),
     associated to their company. Upserts on the unique `lifecycle_deal_id`, so a write

@@ -479,10 +479,15 @@ def _accounts_for(records: Sequence[Record]) -> dict[str, int]:
     return {str(h): pk for h, pk in rows}
 
 
-def _lifecycle_deals_link(records: Sequence[Record], result: PageResult) -> list[Record]:
-    """Deals Lifecycle made come back from HubSpot carrying `lifecycle_deal_id`: they
-    are Lifecycle's, so HubSpot's copy is only linked (its id noted, if a crash kept us
-    from noting it at push time), never applied or duplicated. The other records."""
+def _lifecycle_deals_link(
+    records: Sequence[Record], result: PageResult
+) -> tuple[list[Record], set[str]]:
+    """Deals Lifecycle made come back from HubSpot carrying `lifecycle_deal_id`: linked
+    (their id noted, if a crash kept us from noting it at push time), never duplicated.
+    HubSpot's edits to them (a rep closing the renewal) are applied like any deal's
+    when our copy is as we last pushed it; when ours changed too, ours is pushed over
+    them. Returns the records to write, and the ids of our deals among them, whose
+    pushed fingerprint must follow what HubSpot now holds."""
     from ..fields import DEAL_ID_PROPERTY
 
     ours = {
@@ -491,21 +496,51 @@ def _lifecycle_deals_link(records: Sequence[Record], result: PageResult) -> list
         if mapping.prop(r, DEAL_ID_PROPERTY).isdigit()
     }
     if not ours:
-        return list(records)
-    deals = Deal.objects.filter(pk__in=[int(v) for v in ours.values()], created_in_lifecycle=True)
-    known = {str(pk): hid for pk, hid in deals.values_list("pk", "hubspot_id")}
+        return list(records), set()
+    deals = {
+        str(d.pk): d
+        for d in Deal.objects.filter(
+            pk__in=[int(v) for v in ours.values()], created_in_lifecycle=True
+        ).select_related("pipeline", "stage")
+    }
+    follow: set[str] = set()
     for hid, pk in ours.items():
-        if pk in known and known[pk] != hid:
-            Deal.objects.filter(pk=int(pk)).update(hubspot_id=hid)
-    result.skipped += sum(1 for pk in ours.values() if pk in known)
-    return [r for r in records if ours.get(str(r["id"])) not in known]
+        deal = deals.get(pk)
+        if deal is None:
+            continue
+        if deal.hubspot_id != hid:
+            Deal.objects.filter(pk=deal.pk).update(hubspot_id=hid)
+            continue  # not yet confirmed pushed: the push pass upserts ours
+        if deal.hubspot_pushed_hash and _pushed_as_is(deal):
+            follow.add(hid)
+    result.skipped += sum(1 for hid, pk in ours.items() if pk in deals and hid not in follow)
+    return [r for r in records if ours.get(str(r["id"])) not in deals or r["id"] in follow], follow
+
+
+def _pushed_as_is(deal: Deal) -> bool:
+    """Our deal holds what we last wrote to HubSpot (no edit of ours waits to go)."""
+    try:
+        return twoway.deal_fingerprint(deal) == deal.hubspot_pushed_hash
+    except ValueError:
+        return False
+
+
+def _fingerprints_follow(hids: set[str]) -> None:
+    """Our deals that took HubSpot's edits: what HubSpot holds is now what we hold, so
+    the push pass has nothing to send back."""
+    now = timezone.now()
+    for deal in Deal.objects.filter(hubspot_id__in=list(hids)).select_related("pipeline", "stage"):
+        Deal.objects.filter(pk=deal.pk).update(
+            hubspot_pushed_hash=twoway.deal_fingerprint(deal),
+            hubspot_pushed_at=max(now, deal.updated_at),
+        )
 
 
 def deals_page_write(records: Sequence[Record], ctx: SyncContext) -> PageResult:
     """Upsert deals by hubspot_id; stage by internal pipeline and stage ids; account by
     the (primary) associated company. Recomputes ARR when it is the sum of won deals."""
     result = PageResult()
-    records = _lifecycle_deals_link(records, result)
+    records, follow = _lifecycle_deals_link(records, result)
     accounts = _accounts_for(records)
     mapped: dict[str, dict[str, Any]] = {}
     failed: dict[str, tuple[str, Record]] = {}
@@ -572,6 +607,9 @@ def deals_page_write(records: Sequence[Record], ctx: SyncContext) -> PageResult:
                 )
         if changed:
             Deal.objects.bulk_update(changed, [*journal.changed_fields(), "updated_at"])
+            followed = follow & {d.hubspot_id for d in changed if d.hubspot_id}
+            if followed:
+                _fingerprints_follow(followed)
         if ctx.config.arr_source == mapping.WON_DEALS and touched_accounts:
             arr_from_won_deals(touched_accounts, journal)
         journal.save()
