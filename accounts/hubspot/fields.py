@@ -135,6 +135,25 @@ def _custom(name: str, label: str, type_: str, field_type: str, **extra: Any) ->
     }
 
 
+def _enum_spec(
+    key: str, label: str, prop: str, owners: tuple[str, ...], choices: Any, property_label: str
+) -> FieldSpec:
+    """A Lifecycle-owned-by-default field of our choices, provisioned as an enumeration
+    whose options (internal value, our label) follow them."""
+    return FieldSpec(
+        key,
+        label,
+        key,
+        prop,
+        LIFECYCLE,
+        owners,
+        _text,
+        _enum(choices, prop),
+        _custom(prop, property_label, "enumeration", "select", options=_options(choices)),
+        choices=tuple((v, str(lbl)) for v, lbl in choices),
+    )
+
+
 ALL = (HUBSPOT, LIFECYCLE, TWO_WAY)
 ACCOUNT_FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec(
@@ -179,41 +198,21 @@ ACCOUNT_FIELDS: tuple[FieldSpec, ...] = (
         _int_0_100("lifecycle_health_score"),
         _custom("lifecycle_health_score", "Health score", "number", "number"),
     ),
-    FieldSpec(
+    _enum_spec(
         "health_band",
         "Health band",
-        "health_band",
         "lifecycle_health_band",
-        LIFECYCLE,
         (LIFECYCLE,),
-        _text,
-        _enum(HealthBand.choices, "lifecycle_health_band"),
-        _custom(
-            "lifecycle_health_band",
-            "Health band",
-            "enumeration",
-            "select",
-            options=_options(HealthBand.choices),
-        ),
-        choices=tuple((v, str(lbl)) for v, lbl in HealthBand.choices),
+        HealthBand.choices,
+        "Health band",
     ),
-    FieldSpec(
+    _enum_spec(
         "stage",
         "Lifecycle stage",
-        "stage",
         "lifecycle_stage",
-        LIFECYCLE,
         (LIFECYCLE, TWO_WAY),
-        _text,
-        _enum(Stage.choices, "lifecycle_stage"),
-        _custom(
-            "lifecycle_stage",
-            "Lifecycle stage (CS)",
-            "enumeration",
-            "select",
-            options=_options(Stage.choices),
-        ),
-        choices=tuple((v, str(lbl)) for v, lbl in Stage.choices),
+        Stage.choices,
+        "Lifecycle stage (CS)",
     ),
     FieldSpec(
         "onboarding_status",
@@ -248,23 +247,13 @@ ACCOUNT_FIELDS: tuple[FieldSpec, ...] = (
         lambda raw: parse_date(raw, field="lifecycle_next_business_review"),
         _custom("lifecycle_next_business_review", "Next business review", "date", "date"),
     ),
-    FieldSpec(
+    _enum_spec(
         "renewal_forecast_category",
         "Renewal forecast",
-        "renewal_forecast_category",
         "lifecycle_renewal_forecast",
-        LIFECYCLE,
         (LIFECYCLE, TWO_WAY),
-        _text,
-        _enum(ForecastCategory.choices, "lifecycle_renewal_forecast"),
-        _custom(
-            "lifecycle_renewal_forecast",
-            "Renewal forecast",
-            "enumeration",
-            "select",
-            options=_options(ForecastCategory.choices),
-        ),
-        choices=tuple((v, str(lbl)) for v, lbl in ForecastCategory.choices),
+        ForecastCategory.choices,
+        "Renewal forecast",
     ),
     FieldSpec(
         "renewal_forecast_arr",

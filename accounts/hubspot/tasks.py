@@ -31,6 +31,11 @@ def _busy(kind: str) -> bool:
     ).exists()
 
 
+def _queued(run_id: int, kind: str) -> SyncRun | None:
+    """The run a page queued, unless it is gone or already taken by another worker."""
+    return SyncRun.objects.filter(pk=run_id, kind=kind, status=SyncRun.Status.QUEUED).first()
+
+
 def hubspot_import(run_id: int) -> None:
     """Run or resume the full import `run_id` (the admin page or hubspot_import queues it)."""
     run = SyncRun.objects.filter(pk=run_id, kind=SyncRun.Kind.IMPORT).first()
@@ -48,8 +53,8 @@ def hubspot_poll(run_id: int | None = None) -> None:
             return
         run = SyncRun.objects.create(kind=SyncRun.Kind.POLL)
     else:
-        found = SyncRun.objects.filter(pk=run_id, kind=SyncRun.Kind.POLL).first()
-        if found is None or found.status != SyncRun.Status.QUEUED:
+        found = _queued(run_id, SyncRun.Kind.POLL)
+        if found is None:
             return
         run = found
     client = client_from_settings()
@@ -136,8 +141,8 @@ def hubspot_replay(run_id: int) -> None:
     """Re-apply what HubSpot modified in the run's window (queued from the status page)."""
     from .engine.repair import replay_run
 
-    run = SyncRun.objects.filter(pk=run_id, kind=SyncRun.Kind.REPLAY).first()
-    if run is None or run.status != SyncRun.Status.QUEUED:
+    run = _queued(run_id, SyncRun.Kind.REPLAY)
+    if run is None:
         return
     replay_run(run, client=client_from_settings())
 
@@ -149,8 +154,8 @@ def hubspot_reconcile(run_id: int | None = None) -> None:
     if run_id is None:
         run = SyncRun.objects.create(kind=SyncRun.Kind.RECONCILE)
     else:
-        found = SyncRun.objects.filter(pk=run_id, kind=SyncRun.Kind.RECONCILE).first()
-        if found is None or found.status != SyncRun.Status.QUEUED:
+        found = _queued(run_id, SyncRun.Kind.RECONCILE)
+        if found is None:
             return
         run = found
     reconcile_run(run, client=client_from_settings())

@@ -136,6 +136,22 @@ def portfolio(
     return seed(sandbox, data)
 
 
+def clock_of(sandbox: Sandbox) -> ManualClock:
+    """The sandbox of these tests runs on a manual clock."""
+    assert isinstance(sandbox.clock, ManualClock)
+    return sandbox.clock
+
+
+def poll(client: HubSpotClient, sandbox: Sandbox) -> None:
+    """One incremental sync, once HubSpot's search shows the latest edits."""
+    from accounts.hubspot.engine.importer import run_start
+    from accounts.hubspot.engine.poller import poll_run
+    from accounts.hubspot.models import SyncRun
+
+    clock_of(sandbox).advance(seconds=5)  # past the search index delay
+    poll_run(run_start(SyncRun.Kind.POLL), client=client)
+
+
 def catch_up(clock: ManualClock) -> None:
     """Move HubSpot's clock to the present, so edits come after our last import started."""
     clock.advance(ms=max(int(time.time() * 1000) - clock.now_ms(), 0))

@@ -12,7 +12,6 @@ import pytest
 from accounts.hubspot.client import HubSpotClient
 from accounts.hubspot.engine import twoway
 from accounts.hubspot.engine.importer import import_run, run_start
-from accounts.hubspot.engine.poller import poll_run
 from accounts.hubspot.models import (
     FieldRule,
     SyncChange,
@@ -22,7 +21,7 @@ from accounts.hubspot.models import (
     SyncSource,
     SyncState,
 )
-from accounts.hubspot.sandbox import ManualClock, Sandbox
+from accounts.hubspot.sandbox import Sandbox
 from accounts.hubspot.sandbox.store import Source
 from accounts.models import Account
 from accounts.services import account_cs_fields_update
@@ -30,19 +29,14 @@ from tests.factories import UserFactory
 
 from .sync_support import (  # noqa: F401
     client,
+    clock_of,
     hubspot_settings,
+    poll,
     portfolio,
     sync_clock,
     sync_sandbox,
     sync_server,
 )
-
-
-def _clock(sandbox: Sandbox) -> ManualClock:
-    """The sandbox of these tests runs on a manual clock."""
-    assert isinstance(sandbox.clock, ManualClock)
-    return sandbox.clock
-
 
 pytestmark = pytest.mark.django_db
 HUBSPOT_USER = Source(source_type="CRM_UI", change_source="CRM_UI", user_id="9001")
@@ -52,11 +46,6 @@ def _import(client: HubSpotClient) -> None:
     import_run(run_start(SyncRun.Kind.IMPORT), client=client)
 
 
-def _poll(client: HubSpotClient, sandbox: Sandbox) -> None:
-    _clock(sandbox).advance(seconds=5)  # past the search index delay
-    poll_run(run_start(SyncRun.Kind.POLL), client=client)
-
-
 def _company(sandbox: Sandbox, account: Account) -> dict[str, str]:
     """The company's properties; a property without a value reads as "" (cleared)."""
     record = sandbox.store.find("companies", account.hubspot_id or "")
@@ -64,7 +53,7 @@ def _company(sandbox: Sandbox, account: Account) -> dict[str, str]:
 
 
 def _hubspot_edit(sandbox: Sandbox, account: Account, **values: str) -> None:
-    _clock(sandbox).advance(seconds=1)
+    clock_of(sandbox).advance(seconds=1)
     record = sandbox.store.find("companies", account.hubspot_id or "")
     sandbox.store.update(record, values, source=HUBSPOT_USER)
 
@@ -76,7 +65,7 @@ def linked(client: HubSpotClient, sync_sandbox: Sandbox) -> list[Account]:
     _import(client)
     # The sandbox's clock starts an hour back: bring it to now, where the import left
     # the incremental sync's cursor, so edits from here on are found by polling.
-    _clock(sync_sandbox).advance(seconds=3600)
+    clock_of(sync_sandbox).advance(seconds=3600)
     twoway.push_pass(client)
     return list(Account.objects.order_by("pk"))
 
@@ -126,7 +115,7 @@ def test_an_edit_in_lifecycle_is_pushed_once_and_its_echo_changes_nothing(
     # Our write comes back through polling: it matches the agreed base, so nothing is
     # applied and nothing is pushed again.
     journal_before = SyncChange.objects.count()
-    _poll(client, sync_sandbox)
+    poll(client, sync_sandbox)
     assert SyncChange.objects.count() == journal_before
     assert twoway.push_pass(client).calls == 0
 
@@ -148,7 +137,7 @@ def test_hubspot_edits_of_a_lifecycle_field_are_overwritten_and_of_a_two_way_fie
     twoway.rule_save(key="name", owner="two_way", policy="latest", prop="", by=None)
     account = linked[0]
     _hubspot_edit(sync_sandbox, account, lifecycle_health_band="green", name="Renamed in HubSpot")
-    _poll(client, sync_sandbox)
+    poll(client, sync_sandbox)
     account.refresh_from_db()
     assert account.name == "Renamed in HubSpot"  # two-way: only HubSpot changed it
     assert account.health_band == ""  # Lifecycle-owned: HubSpot's edit is not taken
@@ -165,7 +154,7 @@ def test_a_clear_in_hubspot_propagates_as_a_clear(
     account_cs_fields_update(account=account, renewal_forecast_arr=Decimal("900"))
     twoway.push_pass(client)
     _hubspot_edit(sync_sandbox, account, lifecycle_renewal_arr="")
-    _poll(client, sync_sandbox)
+    poll(client, sync_sandbox)
     account.refresh_from_db()
     assert account.renewal_forecast_arr is None
     assert twoway.push_pass(client).calls == 0
@@ -180,7 +169,7 @@ def test_both_sides_changed_with_ask_waits_in_the_inbox_until_resolved(
     account = linked[0]
     account_cs_fields_update(account=account, renewal_forecast_category="at_risk")
     _hubspot_edit(sync_sandbox, account, lifecycle_renewal_forecast="commit")
-    _poll(client, sync_sandbox)  # HubSpot's edit arrives before our push
+    poll(client, sync_sandbox)  # HubSpot's edit arrives before our push
     conflict = SyncConflict.objects.get(account=account)
     assert (conflict.field, conflict.ours, conflict.theirs) == (
         "renewal_forecast_category",
@@ -197,7 +186,7 @@ def test_both_sides_changed_with_ask_waits_in_the_inbox_until_resolved(
     assert account.renewal_forecast_category == "likely"
     assert _company(sync_sandbox, account)["lifecycle_renewal_forecast"] == "likely"
     assert SyncChange.objects.filter(source=SyncSource.RESOLVE, account=account).exists()
-    _poll(client, sync_sandbox)
+    poll(client, sync_sandbox)
     assert twoway.push_pass(client).calls == 0
     assert SyncConflict.objects.get().status == SyncConflict.Status.RESOLVED
 
@@ -210,10 +199,10 @@ def test_both_sides_changed_with_latest_wins_takes_the_later_edit(
     account_cs_fields_update(account=account, health_score=5)  # an earlier local change
     Account.objects.filter(pk=account.pk).update(stage="adoption")
     _hubspot_edit(sync_sandbox, account, lifecycle_stage="at_risk")
-    _clock(sync_sandbox).advance(seconds=3600)  # HubSpot's edit is the later one
+    clock_of(sync_sandbox).advance(seconds=3600)  # HubSpot's edit is the later one
     record = sync_sandbox.store.find("companies", account.hubspot_id or "")
     sync_sandbox.store.update(record, {"lifecycle_stage": "renewal"}, source=HUBSPOT_USER)
-    _poll(client, sync_sandbox)
+    poll(client, sync_sandbox)
     # Both changed the field: the push pass reads when HubSpot set its value (property
     # history) and compares it with when ours was set.
     outcome = twoway.push_pass(client)
@@ -234,15 +223,15 @@ def test_latest_wins_compares_the_fields_own_change_times_not_the_records(
     twoway.rule_save(key="stage", owner="two_way", policy="latest", prop="", by=None)
     account = linked[1]
     _hubspot_edit(sync_sandbox, account, lifecycle_stage="at_risk")
-    hubspot_set = _clock(sync_sandbox).now_ms()
+    hubspot_set = clock_of(sync_sandbox).now_ms()
     # Our change came a minute after HubSpot's (whatever the two clocks read now), and
     # before our next push.
     Account.objects.filter(pk=account.pk).update(
         stage="adoption", field_changed_at={"stage": hubspot_set + 60_000}
     )
-    _clock(sync_sandbox).advance(seconds=3600)
+    clock_of(sync_sandbox).advance(seconds=3600)
     _hubspot_edit(sync_sandbox, account, industry="FINANCIAL_SERVICES")
-    _poll(client, sync_sandbox)
+    poll(client, sync_sandbox)
     outcome = twoway.push_pass(client)
     assert (outcome.pushed, outcome.pulled) == (1, 0)
     account.refresh_from_db()
@@ -407,7 +396,7 @@ def test_a_deal_made_in_lifecycle_reaches_hubspot_once_associated_to_its_company
     }
     assert twoway.deals_push_pass(client).calls == 0
     # Polling reads it back: linked, not imported as a second deal.
-    _poll(client, sync_sandbox)
+    poll(client, sync_sandbox)
     assert Deal.objects.filter(account=account).count() == 1
     # A change in Lifecycle goes out again; HubSpot's copy follows.
     from accounts.services import deal_save
@@ -429,20 +418,20 @@ def test_a_rep_closing_a_lifecycle_deal_in_hubspot_reaches_lifecycle_without_ech
     deal.refresh_from_db()
     remote = sync_sandbox.store.find("deals", deal.hubspot_id or "")
     # The rep wins the renewal in HubSpot, at a new amount.
-    _clock(sync_sandbox).advance(seconds=1)
+    clock_of(sync_sandbox).advance(seconds=1)
     sync_sandbox.store.update(
         remote, {"dealstage": "closedwon", "amount": "1500"}, source=HUBSPOT_USER
     )
-    _poll(client, sync_sandbox)
+    poll(client, sync_sandbox)
     deal = Deal.objects.select_related("stage").get(pk=deal.pk)
     assert (deal.stage.hubspot_id, deal.amount) == ("closedwon", Decimal("1500.00"))
     assert Deal.objects.filter(account=account).count() == 1
     assert twoway.push_pass(client).calls == 0  # HubSpot's edit is not written back
     # Both sides change it before a sync: Lifecycle's deal is pushed over HubSpot's.
     deal_save(account=account, by=None, deal=deal, data={"amount": Decimal("1700")})
-    _clock(sync_sandbox).advance(seconds=1)
+    clock_of(sync_sandbox).advance(seconds=1)
     sync_sandbox.store.update(remote, {"amount": "1600"}, source=HUBSPOT_USER)
-    _poll(client, sync_sandbox)
+    poll(client, sync_sandbox)
     deal.refresh_from_db()
     assert deal.amount == Decimal("1700.00")
     assert twoway.push_pass(client).pushed == 1

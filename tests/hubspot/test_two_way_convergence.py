@@ -32,7 +32,7 @@ from accounts.hubspot.engine.poller import poll_run
 from accounts.hubspot.errors import HubSpotError
 from accounts.hubspot.models import SyncChange, SyncConflict, SyncRun
 from accounts.hubspot.retry import RetryPolicy
-from accounts.hubspot.sandbox import ManualClock, Sandbox, SandboxServer
+from accounts.hubspot.sandbox import Sandbox, SandboxServer
 from accounts.hubspot.sandbox.operations import merge
 from accounts.hubspot.sandbox.store import Source
 from accounts.models import Account, Deal, ForecastCategory, PipelineStage, Stage
@@ -47,19 +47,13 @@ from .sync_support import (  # noqa: F401
     SECRET,
     TOKEN,
     capture,
+    clock_of,
     hubspot_settings,
     portfolio,
     sync_clock,
     sync_sandbox,
     sync_server,
 )
-
-
-def _clock(sandbox: Sandbox) -> ManualClock:
-    """The sandbox of these tests runs on a manual clock."""
-    assert isinstance(sandbox.clock, ManualClock)
-    return sandbox.clock
-
 
 pytestmark = pytest.mark.django_db
 URL = "/hubspot/webhooks/"
@@ -157,7 +151,7 @@ class Harness:
     def _sleep(self, seconds: float) -> None:
         """HubSpot's clock moves on while we wait (429s clear without real waiting)."""
         self.counts["retries"] += 1
-        _clock(self.sandbox).advance(seconds=seconds)
+        clock_of(self.sandbox).advance(seconds=seconds)
 
     def faults_on(self) -> None:
         self.sandbox.faults.configure(
@@ -214,7 +208,7 @@ class Harness:
             self.counts["429 bursts"] += 1
         self.step("webhooks", self.deliver_webhooks)
         self.step("events", lambda: events_apply(client=self.client))
-        _clock(self.sandbox).advance(seconds=5)  # past the search index delay
+        clock_of(self.sandbox).advance(seconds=5)  # past the search index delay
         self.step("poll", lambda: poll_run(run_start(SyncRun.Kind.POLL), client=self.client))
         self.step("push", lambda: self.counts.update(pushed=twoway.push_pass(self.client).pushed))
 
@@ -249,7 +243,7 @@ def test_two_way_sync_converges_under_faults(
     portfolio(sync_sandbox, companies=COMPANIES, deals_per_company=0)  # deals come later
     twoway.provision(h.client)
     import_run(run_start(SyncRun.Kind.IMPORT), client=h.client)
-    _clock(sync_sandbox).advance(seconds=3600)  # to now, where the import left the cursor
+    clock_of(sync_sandbox).advance(seconds=3600)  # to now, where the import left the cursor
     twoway.push_pass(h.client)
     webhook = sync_sandbox.webhooks.settings
     webhook.target_url = f"http://127.0.0.1:{capture['port']}{URL}"
@@ -279,7 +273,7 @@ def test_two_way_sync_converges_under_faults(
                 h.counts["edits in Lifecycle"] += 1
             if side in ("hubspot", "both"):
                 record = sync_sandbox.store.find("companies", account.hubspot_id or "")
-                _clock(sync_sandbox).advance(seconds=1)
+                clock_of(sync_sandbox).advance(seconds=1)
                 sync_sandbox.store.update(
                     record, {rules[key].property: _value(h.rng, key)}, source=HUBSPOT_USER
                 )

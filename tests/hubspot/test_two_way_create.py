@@ -12,14 +12,15 @@ from django.test import Client, override_settings
 from accounts.hubspot.client import HubSpotClient
 from accounts.hubspot.engine import creates, twoway
 from accounts.hubspot.engine.importer import import_run, run_start
-from accounts.hubspot.engine.poller import poll_run
 from accounts.hubspot.models import SyncChange, SyncIssue, SyncRun, SyncState
-from accounts.hubspot.sandbox import ManualClock, Sandbox
+from accounts.hubspot.sandbox import Sandbox
 from accounts.models import Account
 from accounts.services import account_create, account_cs_fields_update, account_update
 
 from .sync_support import (  # noqa: F401
     client,
+    clock_of,
+    poll,
     portfolio,
     sync_clock,
     sync_sandbox,
@@ -29,22 +30,12 @@ from .sync_support import (  # noqa: F401
 pytestmark = pytest.mark.django_db
 
 
-def _clock(sandbox: Sandbox) -> ManualClock:
-    assert isinstance(sandbox.clock, ManualClock)
-    return sandbox.clock
-
-
-def _poll(client: HubSpotClient, sandbox: Sandbox) -> None:
-    _clock(sandbox).advance(seconds=5)  # past the search index delay
-    poll_run(run_start(SyncRun.Kind.POLL), client=client)
-
-
 @pytest.fixture
 def imported(client: HubSpotClient, sync_sandbox: Sandbox) -> None:
     portfolio(sync_sandbox, companies=2, deals_per_company=0)
     twoway.provision(client)
     import_run(run_start(SyncRun.Kind.IMPORT), client=client)
-    _clock(sync_sandbox).advance(seconds=3600)
+    clock_of(sync_sandbox).advance(seconds=3600)
     twoway.push_pass(client)
 
 
@@ -73,7 +64,7 @@ def test_an_account_made_in_lifecycle_becomes_one_hubspot_company(
     assert (change.source, change.new_value) == ("push", "Northwind")
     assert twoway.push_pass(client).calls == 0
     # Its echo comes back through polling: the same account, not a second one.
-    _poll(client, sync_sandbox)
+    poll(client, sync_sandbox)
     assert Account.objects.filter(name="Northwind").count() == 1
     journal = SyncChange.objects.filter(account=account)
     assert list(journal.values_list("field", "old_value", "new_value")) == [
@@ -87,7 +78,7 @@ def test_a_company_hubspot_already_has_for_the_domain_is_linked_not_created(
     client: HubSpotClient, sync_sandbox: Sandbox, imported: None
 ) -> None:
     sync_sandbox.store.create("companies", {"name": "Contoso Ltd", "domain": "contoso.example"})
-    _clock(sync_sandbox).advance(seconds=5)  # HubSpot's search sees it
+    clock_of(sync_sandbox).advance(seconds=5)  # HubSpot's search sees it
     account = account_create(by=None, name="Contoso", domain="contoso.example")
 
     twoway.push_pass(client)
@@ -121,7 +112,7 @@ def test_a_crash_after_hubspot_made_the_company_never_makes_a_second(
     if then == "push":
         twoway.push_pass(client)  # the upsert on our id finds the company it made
     else:
-        _poll(client, sync_sandbox)  # the company carries our id: linked, not imported
+        poll(client, sync_sandbox)  # the company carries our id: linked, not imported
 
     account.refresh_from_db()
     assert len(_companies(sync_sandbox)) == 3

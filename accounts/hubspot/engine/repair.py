@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from accounts.models import Account, User
 
+from .. import fields as fieldspecs
 from .. import mapping
 from ..client import HubSpotClient
 from ..models import Drift, SyncChange, SyncConflict, SyncRun, SyncSource, SyncState
@@ -145,7 +146,7 @@ def _compare_page(
                 )
             except mapping.Unmappable:
                 theirs[rule.key] = str((record.get("properties") or {}).get(rule.property))
-            ours[rule.key] = rule.spec.canonical_local(getattr(account, rule.spec.attribute))
+            ours[rule.key] = twoway.ours_value(rule, account)
         if _digest(ours) == _digest(theirs):
             continue
         differ = {
@@ -171,9 +172,7 @@ def _push_due(account: Account, rules: list[twoway.Rule]) -> bool:
     state = getattr(account, "hubspot_state", None)
     base = state.base if state is not None else {}
     return any(
-        rule.pushes
-        and rule.spec.canonical_local(getattr(account, rule.spec.attribute)) != base.get(rule.key)
-        for rule in rules
+        rule.pushes and twoway.ours_value(rule, account) != base.get(rule.key) for rule in rules
     )
 
 
@@ -216,25 +215,24 @@ def _fields_repair(drift: Drift, *, now: Any) -> str:
         if rule is None:
             continue
         state.remote[rule.property] = theirs
-        if rule.owner == "hubspot":
+        if rule.owner == fieldspecs.HUBSPOT:
             old = getattr(account, rule.spec.attribute)
-            setattr(account, rule.spec.attribute, twoway._local(rule, theirs))
+            setattr(account, rule.spec.attribute, twoway.local_value(rule, theirs))
             changed.append(rule.spec.attribute)
             state.base[key] = theirs
             SyncChange.objects.create(
-                account=account,
-                object_type="account",
-                object_id=account.pk,
-                hubspot_id=account.hubspot_id or "",
-                field=rule.spec.attribute,
-                old_value=mapping.display(old),
-                new_value=theirs,
-                source=SyncSource.REPAIR,
-                note="drift repaired from HubSpot",
-                at=now,
+                **twoway.journal_row(
+                    account,
+                    key=rule.spec.attribute,
+                    old=mapping.display(old),
+                    new=theirs,
+                    source=SyncSource.REPAIR,
+                    at=now,
+                    note="drift repaired from HubSpot",
+                )
             )
             pulled.append(rule.spec.label)
-        elif rule.owner == "lifecycle":
+        elif rule.owner == fieldspecs.LIFECYCLE:
             state.base[key] = theirs  # so the next pass sees "only Lifecycle changed"
             state.checked_at = None
             pushed.append(rule.spec.label)

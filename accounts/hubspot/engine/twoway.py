@@ -129,6 +129,12 @@ def ours_ms(rule: Rule, account: Account) -> int:
     return int(stamps.get(rule.spec.attribute) or 0) or epoch_ms(account.updated_at)
 
 
+def _theirs_ms(state: SyncState, rule: Rule) -> int:
+    """When HubSpot set its value of the field: exactly if known, else the record's
+    modified time."""
+    return int(state.remote_at.get(rule.property) or 0) or state.remote_ms
+
+
 def _timed(rule: Rule) -> bool:
     """A field whose conflicts the change times decide."""
     return rule.owner == fieldspecs.TWO_WAY and rule.policy == fieldspecs.LATEST
@@ -163,7 +169,7 @@ def _at(ms: int) -> datetime | None:
     return datetime.fromtimestamp(ms / 1000, tz=UTC) if ms else None
 
 
-def _local(rule: Rule, value: str) -> Any:
+def local_value(rule: Rule, value: str) -> Any:
     """A canonical value as our field holds it."""
     return rule.spec.from_hubspot(value) if value != "" else _empty(rule)
 
@@ -203,11 +209,19 @@ class Outcome:
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
 
-def _journal_row(
-    account: Account, *, key: str, old: str, new: str, source: str, at: datetime, note: str = ""
+def journal_row(
+    account: Account,
+    *,
+    key: str,
+    old: str,
+    new: str,
+    source: str,
+    at: datetime,
+    note: str = "",
+    change_source: str = "",
 ) -> dict[str, Any]:
-    """A journal row for `bulk.insert`; `note` says why when a policy decided (both
-    sides changed)."""
+    """An account's journal row, as fields (for `bulk.insert` or `create(**row)`);
+    `note` says why when a policy decided (both sides changed)."""
     return {
         "account_id": account.pk,
         "object_type": "account",
@@ -217,7 +231,7 @@ def _journal_row(
         "old_value": old,
         "new_value": new,
         "source": source,
-        "change_source": "",
+        "change_source": change_source[:40],
         "note": note[:100],
         "at": at,
     }
@@ -311,7 +325,7 @@ def inbound_compare(
                 if occurred > int(state.written[rule.property][3]):
                     # HubSpot's edit was the later one: it wins, here and (next push) there.
                     old_value = getattr(account, rule.spec.attribute)
-                    setattr(account, rule.spec.attribute, _local(rule, value))
+                    setattr(account, rule.spec.attribute, local_value(rule, value))
                     note = "HubSpot's overwritten edit is later"
                     journal.append(Pull(account, rule.spec.attribute, old_value, note))
                     needs_push = changed = True
@@ -345,7 +359,7 @@ def inbound_compare(
             )
             if decision.action == Action.PULL:
                 old_value = getattr(account, rule.spec.attribute)
-                setattr(account, rule.spec.attribute, _local(rule, decision.value))
+                setattr(account, rule.spec.attribute, local_value(rule, decision.value))
                 note = decision.reason if base is not None and ours != base else ""
                 journal.append(Pull(account, rule.spec.attribute, old_value, note))
                 _agree(state, rule, theirs, now)
@@ -465,7 +479,7 @@ def pulled_values(record: dict[str, Any], rules: Sequence[Rule]) -> dict[str, An
             continue
         theirs, _ = _theirs(rule, record)
         if theirs is not None:
-            values[rule.spec.attribute] = _local(rule, theirs)
+            values[rule.spec.attribute] = local_value(rule, theirs)
     return values
 
 
@@ -581,9 +595,7 @@ def _push_chunk(
                 theirs=theirs,
                 base=base,
                 ours_ms=ours_ms(rule, account) if timed_rules[rule.key] else 0,
-                theirs_ms=(int(state.remote_at.get(rule.property) or 0) or state.remote_ms)
-                if timed_rules[rule.key]
-                else 0,
+                theirs_ms=_theirs_ms(state, rule) if timed_rules[rule.key] else 0,
             )
             if decision.action == Action.PUSH:
                 inputs.setdefault(hid, {})[rule.property] = decision.value
@@ -591,9 +603,9 @@ def _push_chunk(
             elif decision.action == Action.AGREE:
                 _agree(state, rule, decision.value, now)
             elif decision.action == Action.PULL:
-                setattr(account, rule.spec.attribute, _local(rule, decision.value))
+                setattr(account, rule.spec.attribute, local_value(rule, decision.value))
                 pulled.append(
-                    _journal_row(
+                    journal_row(
                         account,
                         key=rule.spec.attribute,
                         old=ours,
@@ -613,7 +625,7 @@ def _push_chunk(
                         base=base,
                         ours=ours,
                         theirs=theirs,
-                        theirs_ms=state.remote_ms,
+                        theirs_ms=_theirs_ms(state, rule),
                     )
                 )
     for account in accounts:
@@ -650,7 +662,7 @@ def _push_chunk(
                     ours_ms(rule, account),
                 ]
                 journal.append(
-                    _journal_row(
+                    journal_row(
                         account,
                         key=rule.spec.attribute,
                         old=theirs,
@@ -824,7 +836,7 @@ def conflict_resolve(conflict: SyncConflict, *, value: str, by: User) -> SyncCon
     if rule is None:
         raise ValueError(f"{conflict.field} is not synced any more")
     try:
-        local = _local(rule, value)
+        local = local_value(rule, value)
         canonical = rule.spec.canonical_local(local)
     except (Unmappable, ValueError, ArithmeticError) as exc:
         raise ValueError(f"{value!r} is not a valid {rule.spec.label}: {exc}") from exc
@@ -846,16 +858,15 @@ def conflict_resolve(conflict: SyncConflict, *, value: str, by: User) -> SyncCon
         conflict.resolved_at = now
         conflict.save(update_fields=["status", "resolution", "resolved_by", "resolved_at"])
         SyncChange.objects.create(
-            account=account,
-            object_type="account",
-            object_id=account.pk,
-            hubspot_id=account.hubspot_id or "",
-            field=rule.spec.attribute,
-            old_value=old,
-            new_value=canonical,
-            source=SyncSource.RESOLVE,
-            change_source=(by.get_full_name() or by.email or by.username)[:40],
-            at=now,
+            **journal_row(
+                account,
+                key=rule.spec.attribute,
+                old=old,
+                new=canonical,
+                source=SyncSource.RESOLVE,
+                at=now,
+                change_source=by.get_full_name() or by.email or by.username,
+            )
         )
     return conflict
 

@@ -18,6 +18,7 @@ import multiprocessing
 import platform
 import time
 import urllib.request
+from collections.abc import Callable
 from decimal import Decimal
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -105,6 +106,26 @@ class _RemoteSandbox:
         self.process.join(timeout=10)
 
 
+def bench_in_throwaway_db(
+    command: BaseCommand, run: Callable[[str], dict[str, Any]], output: str
+) -> None:
+    """Run a benchmark in a throwaway database next to the configured one (`run` gets
+    its name), then write its figures as JSON to `output`."""
+    creation = connection.creation
+    original = connection.settings_dict["NAME"]
+    command.stdout.write(f"Creating a throwaway database next to {original}...")
+    bench_db = creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
+    try:
+        results = run(bench_db)
+    finally:
+        creation.destroy_test_db(original, verbosity=0)
+    results["database"] = f"PostgreSQL (throwaway {bench_db})"
+    out = Path(output)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=2) + "\n")
+    command.stdout.write(command.style.SUCCESS(f"Wrote {out}"))
+
+
 def _wipe() -> None:
     Deal.objects.all().delete()
     Account.objects.all().delete()
@@ -126,19 +147,9 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         n = options["companies"]
-        creation = connection.creation
-        original = connection.settings_dict["NAME"]
-        self.stdout.write(f"Creating a throwaway database next to {original}...")
-        bench_db = creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
-        try:
-            results = self._run(n, skip_naive=options["skip_naive"])
-        finally:
-            creation.destroy_test_db(original, verbosity=0)
-        results["database"] = f"PostgreSQL (throwaway {bench_db})"
-        out = Path(options["output"])
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(results, indent=2) + "\n")
-        self.stdout.write(self.style.SUCCESS(f"Wrote {out}"))
+        bench_in_throwaway_db(
+            self, lambda db: self._run(n, skip_naive=options["skip_naive"]), options["output"]
+        )
 
     def _run(self, n: int, *, skip_naive: bool) -> dict[str, Any]:
         sandbox = Sandbox(tier="off", access_token=TOKEN)

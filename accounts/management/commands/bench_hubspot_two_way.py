@@ -24,7 +24,6 @@ import subprocess
 import sys
 import time
 import urllib.request
-from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -42,7 +41,13 @@ from accounts.hubspot.sandbox import Sandbox, seed
 from accounts.models import Account
 from accounts.services import account_cs_fields_bulk_update, account_cs_fields_update
 
-from .bench_hubspot_import import TIER_CEILING, TOKEN, _portfolio, _RemoteSandbox
+from .bench_hubspot_import import (
+    TIER_CEILING,
+    TOKEN,
+    _portfolio,
+    _RemoteSandbox,
+    bench_in_throwaway_db,
+)
 
 SECRET = "bench-secret"
 FORECASTS = ["commit", "likely", "at_risk", "churn"]
@@ -87,19 +92,11 @@ class Command(BaseCommand):
         parser.add_argument("--output", default="bench/results/hubspot_two_way.json")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        creation = connection.creation
-        original = connection.settings_dict["NAME"]
-        self.stdout.write(f"Creating a throwaway database next to {original}...")
-        bench_db = creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
-        try:
-            results = self._run(options["companies"], options["samples"], bench_db)
-        finally:
-            creation.destroy_test_db(original, verbosity=0)
-        results["database"] = f"PostgreSQL (throwaway {bench_db})"
-        out = Path(options["output"])
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(results, indent=2) + "\n")
-        self.stdout.write(self.style.SUCCESS(f"Wrote {out}"))
+        bench_in_throwaway_db(
+            self,
+            lambda db: self._run(options["companies"], options["samples"], db),
+            options["output"],
+        )
 
     def _run(self, n: int, samples: int, bench_db: str) -> dict[str, Any]:
         sandbox = Sandbox(tier="off", access_token=TOKEN)
