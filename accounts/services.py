@@ -93,14 +93,16 @@ def event_record(
 
 
 def _save_changed(account: Account, fields: Iterable[str]) -> None:
-    """Save the named fields and note when they changed (`field_changed_at`, merged in
-    the UPDATE so concurrent writers of other fields keep their stamps)."""
+    """Save the named fields, note when they changed (`field_changed_at`, merged in the
+    UPDATE so concurrent writers of other fields keep their stamps), and tell HubSpot
+    sync once committed."""
     names = list(fields)
     patch = dict.fromkeys(names, int(timezone.now().timestamp() * 1000))
     known = account.field_changed_at if isinstance(account.field_changed_at, dict) else {}
     account.field_changed_at = bulk.JSONMerge("field_changed_at", patch)
     account.save(update_fields=[*names, "field_changed_at", "updated_at"])
     account.field_changed_at = {**known, **patch}  # the row also keeps others' stamps
+    accounts_changed_notify(account_ids=[account.pk])
 
 
 def accounts_changed_notify(*, account_ids: Iterable[int]) -> None:
@@ -152,7 +154,6 @@ def account_update(*, account: Account, by: User | None, data: Mapping[str, Any]
     if not changes:
         return account
     _save_changed(account, changes)
-    accounts_changed_notify(account_ids=[account.pk])
     labels = ", ".join(str(getattr(Account._meta.get_field(f), "verbose_name", f)) for f in changes)
     event_record(
         account=account,
@@ -180,7 +181,6 @@ def account_stage_change(
     from_stage = account.stage
     account.stage = to_stage
     _save_changed(account, ["stage"])
-    accounts_changed_notify(account_ids=[account.pk])
     StageChange.objects.create(
         account=account,
         from_stage=from_stage,
@@ -233,7 +233,6 @@ def account_cs_fields_update(*, account: Account, **fields: Any) -> Account:
     for field in changed:
         setattr(account, field, fields[field])
     _save_changed(account, changed)
-    accounts_changed_notify(account_ids=[account.pk])
     return account
 
 

@@ -132,11 +132,7 @@ def conflicts(request: AuthedRequest) -> HttpResponse:
     for conflict in page:
         rule = rules.get(conflict.field)
         state = states.get(conflict.account_id)
-        now_ours = (
-            rule.spec.canonical_local(getattr(conflict.account, rule.spec.attribute))
-            if rule
-            else ""
-        )
+        now_ours = twoway.ours_value(rule, conflict.account) if rule else ""
         now_theirs = state.remote.get(rule.property) if rule and state else None
         shown = rule.spec.label_of if rule else str
         rows.append(
