@@ -143,7 +143,7 @@ def webhook_receive(request: HttpRequest) -> HttpResponse:
     )
     try:
         version = webhooks.signature_verify(delivery, secret=settings.HUBSPOT_CLIENT_SECRET)
-        events = webhooks.events_parse(request.body)
+        parsed = webhooks.events_parse(request.body)
     except webhooks.Rejected as exc:
         logger.warning(
             "HubSpot webhook rejected (%s): %s; %d bytes from %s",
@@ -153,10 +153,25 @@ def webhook_receive(request: HttpRequest) -> HttpResponse:
             request.META.get("REMOTE_ADDR", ""),
         )
         return HttpResponse(exc.reason, status=exc.status, content_type="text/plain")
-    stored = webhooks.events_store(events)
+    # Refused events are kept aside with their reason; the rest of the delivery is
+    # stored, and we answer 2xx so HubSpot does not resend the valid events forever.
+    for event, reason in parsed.refused:
+        logger.warning(
+            "HubSpot webhook event refused: %s; %s",
+            reason,
+            webhooks.refused_summary(event),
+        )
+    webhooks.events_quarantine(parsed.refused)
+    stored = webhooks.events_store(parsed.events) if parsed.events else 0
     if stored:
         async_task("accounts.hubspot.tasks.hubspot_events_apply", task_name="hubspot-events")
-    logger.info("HubSpot webhook (%s): %d events, %d new", version, len(events), stored)
+    logger.info(
+        "HubSpot webhook (%s): %d events, %d new, %d refused",
+        version,
+        len(parsed.events),
+        stored,
+        len(parsed.refused),
+    )
     return HttpResponse(status=204)
 
 

@@ -13,17 +13,28 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection
+from django.db.models import F
+from django.utils import timezone
 
-from .models import WebhookEvent
+from .models import SyncIssue, SyncSource, WebhookEvent
+
+REFUSED_OBJECT_TYPE = "webhook"
 
 MAX_AGE_MS = 5 * 60 * 1000
 MAX_EVENTS = 1000
 SUBSCRIPTION_OBJECTS = {"company": "companies", "deal": "deals", "contact": "contacts"}
+# HubSpot record ids are 64-bit integers; milliseconds up to the end of year 9999.
+MAX_OBJECT_ID = 2**63 - 1
+MAX_OCCURRED_MS = 253_402_300_799_999
+_DIGITS = re.compile(r"[0-9]{1,19}", re.ASCII)
+_SUBSCRIPTION = re.compile(r"([a-z]{1,20})\.([A-Za-z]{1,40})", re.ASCII)
+_ID_FIELDS = ("primaryObjectId", "newObjectId", "fromObjectId", "toObjectId")
 
 
 class Rejected(Exception):
@@ -56,7 +67,7 @@ def signature_verify(delivery: Delivery, *, secret: str, now_ms: int | None = No
     v3 = headers.get("x-hubspot-signature-v3", "")
     if v3:
         stamp = headers.get("x-hubspot-request-timestamp", "")
-        if not stamp.isdigit():
+        if not _DIGITS.fullmatch(stamp):
             raise Rejected(401, "v3 signature without a valid X-HubSpot-Request-Timestamp")
         now = int(time.time() * 1000) if now_ms is None else now_ms
         if abs(now - int(stamp)) > MAX_AGE_MS:
@@ -75,25 +86,103 @@ def signature_verify(delivery: Delivery, *, secret: str, now_ms: int | None = No
     raise Rejected(401, "unsigned request (no X-HubSpot-Signature-v3 or v1 headers)")
 
 
-def events_parse(body: bytes) -> list[dict[str, Any]]:
-    """The delivery's events; Rejected(400) when the body is not a list of events."""
+@dataclass
+class Parsed:
+    """A delivery's events: those we store and apply, and those refused one by one
+    (with the reason), so one malformed event never sends the rest back to HubSpot."""
+
+    events: list[dict[str, Any]] = field(default_factory=list)
+    refused: list[tuple[dict[str, Any] | Any, str]] = field(default_factory=list)
+
+
+def events_parse(body: bytes) -> Parsed:
+    """The delivery's events; Rejected(400) when the body is not a list of events.
+    Events that are not what HubSpot sends are set aside in `refused` with the reason."""
     try:
         data = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise Rejected(400, f"body is not JSON: {exc}") from None
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        raise Rejected(400, f"body is not JSON: {str(exc)[:200]}") from None
     if not isinstance(data, list) or not data or len(data) > MAX_EVENTS:
         raise Rejected(400, "body must be a non-empty JSON array of events")
+    parsed = Parsed()
     for event in data:
-        if not isinstance(event, dict):
-            raise Rejected(400, "each event must be an object")
-        kind = str(event.get("subscriptionType", ""))
-        if "." not in kind or kind.split(".", 1)[0] not in SUBSCRIPTION_OBJECTS:
-            raise Rejected(400, f"unsupported subscriptionType {kind!r}")
-        if not str(event.get("objectId", "")).isdigit():
-            raise Rejected(400, "objectId missing or not a number")
-        if not str(event.get("occurredAt", "")).isdigit():
-            raise Rejected(400, "occurredAt missing or not epoch milliseconds")
-    return data
+        reason = event_problem(event)
+        if reason:
+            parsed.refused.append((event, reason))
+        else:
+            parsed.events.append(event)
+    return parsed
+
+
+def _is_id(value: Any) -> bool:
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return 0 < value <= MAX_OBJECT_ID
+    return (
+        isinstance(value, str)
+        and bool(_DIGITS.fullmatch(value))
+        and 0 < int(value) <= MAX_OBJECT_ID
+    )
+
+
+def _is_epoch_ms(value: Any) -> bool:
+    if isinstance(value, str) and _DIGITS.fullmatch(value):
+        value = int(value)
+    return type(value) is int and 0 <= value <= MAX_OCCURRED_MS
+
+
+def _has_nul(value: Any, depth: int = 0) -> bool:
+    """PostgreSQL's jsonb and text refuse NUL characters anywhere."""
+    if depth > 20:
+        return True
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k, depth + 1) or _has_nul(v, depth + 1) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v, depth + 1) for v in value)
+    return False
+
+
+def event_problem(event: Any) -> str:
+    """Why this is not an event HubSpot would send (empty when it is one)."""
+    if not isinstance(event, dict):
+        return "an event must be a JSON object"
+    kind = event.get("subscriptionType")
+    match = _SUBSCRIPTION.fullmatch(kind) if isinstance(kind, str) else None
+    if not match or match.group(1) not in SUBSCRIPTION_OBJECTS:
+        return "unsupported subscriptionType"
+    if not _is_id(event.get("objectId")):
+        return "objectId missing or not a HubSpot id"
+    if not _is_epoch_ms(event.get("occurredAt")):
+        return "occurredAt missing or not epoch milliseconds"
+    for name in _ID_FIELDS:
+        if event.get(name) is not None and not _is_id(event[name]):
+            return f"{name} is not a HubSpot id"
+    merged = event.get("mergedObjectIds")
+    if merged is not None and not (
+        isinstance(merged, list) and len(merged) <= 1000 and all(_is_id(i) for i in merged)
+    ):
+        return "mergedObjectIds is not a list of HubSpot ids"
+    for name in ("propertyName", "changeSource", "sourceId"):
+        if event.get(name) is not None and not isinstance(event[name], str | int):
+            return f"{name} is not a string"
+    if _has_nul(event):
+        return "a value contains a NUL character or is nested too deeply"
+    return ""
+
+
+def refused_summary(event: Any) -> dict[str, Any]:
+    """What we keep of a refused event: its scalar fields, NULs and long values cut,
+    so the quarantine row itself can always be stored."""
+    if not isinstance(event, dict):
+        return {"event": {"value": repr(event)[:300].replace("\x00", "\\0")}}
+    kept: dict[str, Any] = {}
+    for key, value in list(event.items())[:30]:
+        text = value if isinstance(value, str) else json.dumps(value, default=str)[:300]
+        kept[str(key)[:60].replace("\x00", "\\0")] = text[:300].replace("\x00", "\\0")
+    return {"event": kept}
 
 
 def dedupe_key(event: dict[str, Any]) -> str:
@@ -133,8 +222,6 @@ def events_store(events: list[dict[str, Any]]) -> int:
     ]
     placeholders = ", ".join(["(" + ", ".join(["%s"] * len(columns)) + ")"] * len(unique))
     params: list[Any] = []
-    from django.utils import timezone
-
     now = timezone.now()
     for r in unique:
         params += [
@@ -155,3 +242,26 @@ def events_store(events: list[dict[str, Any]]) -> int:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return len(cursor.fetchall())
+
+
+def events_quarantine(refused: list[tuple[Any, str]]) -> int:
+    """Keep each refused event as a sync issue (shown on the issues page with its
+    reason), once per distinct event: a retried delivery bumps its attempts."""
+    now = timezone.now()
+    for event, reason in refused:
+        summary = refused_summary(event)
+        key = hashlib.sha256(json.dumps(summary, sort_keys=True).encode()).hexdigest()[:32]
+        issue, created = SyncIssue.objects.get_or_create(
+            object_type=REFUSED_OBJECT_TYPE,
+            hubspot_id=key,
+            defaults={
+                "reason": f"Webhook event refused: {reason}",
+                "payload": summary,
+                "source": SyncSource.WEBHOOK,
+            },
+        )
+        if not created:
+            SyncIssue.objects.filter(pk=issue.pk).update(
+                attempts=F("attempts") + 1, last_seen_at=now, resolved_at=None
+            )
+    return len(refused)

@@ -16,8 +16,9 @@ from django.utils import timezone
 
 from .. import mapping
 from ..client import HubSpotClient
-from ..models import SyncSource, WebhookEvent
-from ..webhooks import SUBSCRIPTION_OBJECTS
+from ..errors import HubSpotError
+from ..models import SyncIssue, SyncSource, WebhookEvent
+from ..webhooks import REFUSED_OBJECT_TYPE, SUBSCRIPTION_OBJECTS
 from .importer import OBJECT_ORDER, properties_for
 from .poller import with_associations
 from .writers import (
@@ -108,7 +109,13 @@ def _association_target(kind: str, side: str, association: str) -> str | None:
 def events_apply(
     *, client: HubSpotClient, config: mapping.MappingConfig | None = None, limit: int = BATCH
 ) -> int:
-    """Apply pending events (oldest first, `limit` at a time until none are left)."""
+    """Apply pending events (oldest first, `limit` at a time until none are left).
+
+    A batch that fails for a reason other than HubSpot being unavailable is applied
+    again one event at a time, and an event that fails alone is quarantined with its
+    reason: one poison event never holds back the ones behind it. HubSpot being
+    unavailable (429, 5xx, timeouts) leaves the events pending for the next run."""
+    config = config or mapping.MappingConfig()
     applied = 0
     while True:
         events = list(
@@ -118,11 +125,54 @@ def events_apply(
         )
         if not events:
             return applied
-        outcome = _apply(events, client=client, config=config or mapping.MappingConfig())
-        WebhookEvent.objects.filter(pk__in=[e.pk for e in events]).update(
-            processed_at=timezone.now(), outcome=outcome[:200]
-        )
+        try:
+            outcome = _apply(events, client=client, config=config)
+        except Exception as exc:
+            if _transient(exc):
+                raise
+            for event in events:
+                _apply_alone(event, client=client, config=config)
+        else:
+            WebhookEvent.objects.filter(pk__in=[e.pk for e in events]).update(
+                processed_at=timezone.now(), outcome=outcome[:200]
+            )
         applied += len(events)
+
+
+def _transient(exc: Exception) -> bool:
+    """HubSpot could not answer now (rate limit, outage, timeout): try again later."""
+    return isinstance(exc, HubSpotError) and (exc.status in (0, 423, 429) or exc.status >= 500)
+
+
+def _apply_alone(
+    event: WebhookEvent, *, client: HubSpotClient, config: mapping.MappingConfig
+) -> None:
+    try:
+        outcome = _apply([event], client=client, config=config)
+    except Exception as exc:
+        if _transient(exc):
+            raise
+        reason = f"{type(exc).__name__}: {exc}"[:300]
+        logger.warning("HubSpot webhook event %s quarantined: %s", event.pk, reason)
+        issue_quarantine_event(event, reason=reason)
+        outcome = f"quarantined: {reason}"
+    WebhookEvent.objects.filter(pk=event.pk).update(
+        processed_at=timezone.now(), outcome=outcome[:200]
+    )
+
+
+def issue_quarantine_event(event: WebhookEvent, *, reason: str) -> None:
+    """A sync issue for an event we could not apply, named by the event."""
+    SyncIssue.objects.update_or_create(
+        object_type=REFUSED_OBJECT_TYPE,
+        hubspot_id=f"event-{event.pk}",
+        defaults={
+            "reason": f"Webhook event could not be applied: {reason}"[:500],
+            "payload": {"event": event.payload},
+            "source": SyncSource.WEBHOOK,
+            "last_seen_at": timezone.now(),
+        },
+    )
 
 
 def _apply(
