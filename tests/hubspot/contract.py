@@ -34,7 +34,7 @@ def _request(exchange: Exchange) -> MockRequest:
         HOST,
         exchange.method.lower(),
         exchange.path,
-        args=ImmutableMultiDict([(k, v) for k, values in exchange.query.items() for v in values]),  # type: ignore[arg-type]
+        args=ImmutableMultiDict([(k, v) for k, values in exchange.query.items() for v in values]),
         headers=dict(exchange.headers),
         data=_json(exchange.body),
     )
