@@ -89,6 +89,9 @@ def events_parse(body: bytes) -> list[dict[str, Any]]:
         kind = str(event.get("subscriptionType", ""))
         if "." not in kind or kind.split(".", 1)[0] not in SUBSCRIPTION_OBJECTS:
             raise Rejected(400, f"unsupported subscriptionType {kind!r}")
+        if "objectId" not in event and kind.endswith(".associationChange"):
+            # HubSpot's association events name only the two ends: the record is `from`.
+            event["objectId"] = event.get("fromObjectId")
         if not str(event.get("objectId", "")).isdigit():
             raise Rejected(400, "objectId missing or not a number")
         if not str(event.get("occurredAt", "")).isdigit():

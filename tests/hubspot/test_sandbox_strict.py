@@ -356,3 +356,13 @@ def test_v2_property_list_is_a_bare_array_with_epoch_times(server: SandboxServer
     assert by_name["amount"]["type"] == "number"
     assert by_name["dealstage"]["externalOptions"] is True
     assert all(isinstance(p["createdAt"], int) for p in props)
+
+
+def test_v2_property_lists_answer_for_hubspots_other_standard_objects_only(
+    server: SandboxServer,
+) -> None:
+    names = {p["name"] for p in _get(server, "/properties/v2/deal_split/properties")}
+    assert names == {"hs_object_id", "hs_createdate", "hs_lastmodifieddate"}
+    with pytest.raises(urllib.error.HTTPError) as caught:
+        _get(server, "/properties/v2/no_such_object/properties")
+    assert caught.value.code == 404

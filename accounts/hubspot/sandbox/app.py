@@ -106,7 +106,7 @@ def _routes(app: Sandbox) -> list[Route]:
         r("GET", "/crm/v3/schemas", lambda q, **k: meta_api.list_schemas(s, q)),
         r(
             "GET",
-            "/properties/v2/" + T + "/properties",
+            r"/properties/v2/(?P<v2_object>[a-z0-9_-]+)/properties",
             lambda q, **k: meta_api.list_properties_v2(s, q, **k),
         ),
         r(

@@ -7,6 +7,7 @@ from typing import Any
 from .clock import iso_from_ms, ms_from_text
 from .errors import SandboxError
 from .http import Request, Response, require
+from .schema import ALIASES, OTHER_STANDARD_OBJECTS, other_object_properties
 from .store import Store
 
 PROPERTY_TYPES = {"bool", "date", "datetime", "enumeration", "number", "phone_number", "string"}
@@ -200,10 +201,18 @@ def list_schemas(store: Store, req: Request) -> Response:
     return Response(200, {"results": []})
 
 
-def list_properties_v2(store: Store, req: Request, object_type: str) -> Response:
+def list_properties_v2(store: Store, req: Request, v2_object: str) -> Response:
     """The legacy v2 property list (a bare array, times in epoch ms) that older readers
-    such as Airbyte's connector still call."""
-    return Response(200, [_v2_property(p) for p in store.properties[object_type].values()])
+    such as Airbyte's connector still call, for every HubSpot standard object: ours in
+    full, the others (which this portal holds no records of) with the properties every
+    object has."""
+    if v2_object in ALIASES:
+        props = list(store.properties[ALIASES[v2_object]].values())
+    elif v2_object in OTHER_STANDARD_OBJECTS:
+        props = other_object_properties()
+    else:
+        raise SandboxError(404, f"Unknown object type {v2_object}", category="OBJECT_NOT_FOUND")
+    return Response(200, [_v2_property(p) for p in props])
 
 
 def _v2_property(prop: dict[str, Any]) -> dict[str, Any]:

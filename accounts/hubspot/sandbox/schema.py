@@ -154,6 +154,43 @@ def default_properties() -> dict[str, dict[str, dict[str, Any]]]:
     return {ot: {p["name"]: p for p in props} for ot, props in lists.items()}
 
 
+# HubSpot's other standard objects, by the names v2 and v3 accept. The sandbox holds no
+# records of them, but lists their properties, as readers ask for every object's.
+OTHER_STANDARD_OBJECTS = frozenset(
+    {
+        "calls",
+        "communications",
+        "deal_split",
+        "emails",
+        "feedback_submissions",
+        "form",
+        "goal_targets",
+        "leads",
+        "line_item",
+        "line_items",
+        "meetings",
+        "notes",
+        "postal_mail",
+        "product",
+        "products",
+        "quote",
+        "quotes",
+        "tasks",
+        "ticket",
+        "tickets",
+    }
+)
+
+
+def other_object_properties() -> list[dict[str, Any]]:
+    """The properties every HubSpot object has."""
+    return [
+        _prop("hs_object_id", "Record ID", "number", "number", unique=True),
+        _prop("hs_createdate", "Create Date", "datetime", "date"),
+        _prop("hs_lastmodifieddate", "Last Modified Date", "datetime", "date"),
+    ]
+
+
 def default_pipelines(now_iso: str) -> list[dict[str, Any]]:
     stages = [
         ("appointmentscheduled", "Appointment Scheduled", "false", "0.2"),
