@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test install lint typecheck ci clean
+.PHONY: run test install lint typecheck ci clean hubspot-contract
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || { interp=$$(scripts/find-python) && echo "Creating $(VENV) with $$interp" && $$interp -m venv $(VENV); }
@@ -33,5 +33,10 @@ typecheck: install
 
 ci: test lint typecheck
 
+## Airbyte's source-hubspot reads the HubSpot sandbox unchanged (not in CI: it installs
+## the connector in .venv-contract/ with Python 3.10/3.11 and takes a few minutes).
+hubspot-contract: install
+	@scripts/hubspot-contract $(ARGS)
+
 clean:
-	rm -rf $(VENV) test-results .pytest_cache
+	rm -rf $(VENV) .venv-contract test-results .pytest_cache

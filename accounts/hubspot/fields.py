@@ -119,7 +119,7 @@ def _decimal_or_none(field: str) -> Callable[[str], Decimal | None]:
 
 def _options(choices: Any) -> list[dict[str, Any]]:
     return [
-        {"label": str(label), "value": value, "displayOrder": i}
+        {"label": str(label), "value": value, "displayOrder": i, "hidden": False}
         for i, (value, label) in enumerate(choices)
     ]
 

@@ -148,10 +148,18 @@ def company_fields(
     return fields
 
 
+# v4 association type ids of a deal's or a contact's primary company (deal->company 5,
+# contact->company 1; their unlabeled links are 341 and 279). v3 type names cannot tell:
+# live portals call the primary `deal_to_company` and the plain link
+# `deal_to_company_unlabeled`.
+PRIMARY_TYPE_IDS = frozenset({1, 5})
+
+
 def associated_ids(record: Record, to_type: str) -> list[str]:
-    """Associated ids of one type, primary associations first."""
+    """Associated ids of one type, primary associations first. Rows carry the v4
+    `typeIds` of the link (as the engine reads them from associations v4)."""
     rows = ((record.get("associations") or {}).get(to_type) or {}).get("results") or []
-    primary = [str(r["id"]) for r in rows if "primary" in str(r.get("type", ""))]
+    primary = [str(r["id"]) for r in rows if PRIMARY_TYPE_IDS & set(r.get("typeIds") or ())]
     others = [str(r["id"]) for r in rows if str(r["id"]) not in primary]
     return list(dict.fromkeys([*primary, *others]))
 

@@ -106,6 +106,13 @@ def events_parse(body: bytes) -> Parsed:
         raise Rejected(400, "body must be a non-empty JSON array of events")
     parsed = Parsed()
     for event in data:
+        if (
+            isinstance(event, dict)
+            and "objectId" not in event
+            and str(event.get("subscriptionType", "")).endswith(".associationChange")
+        ):
+            # HubSpot's association events name only the two ends: the record is `from`.
+            event["objectId"] = event.get("fromObjectId")
         reason = event_problem(event)
         if reason:
             parsed.refused.append((event, reason))

@@ -67,7 +67,8 @@ def test_default_association_links_both_ways(hubspot: HubSpot) -> None:
     hubspot.crm.associations.v4.basic_api.create_default("deals", deal, "companies", company)
     got = hubspot.crm.objects.basic_api.get_by_id("companies", company, associations=["deals"])
     assert got.associations["deals"].results[0].id == deal
-    assert got.associations["deals"].results[0].type == "company_to_deal"
+    # A default link is unlabeled; live portals name it so in v3.
+    assert got.associations["deals"].results[0].type == "company_to_deal_unlabeled"
     read = hubspot.crm.associations.v4.batch_api.get_page(
         "deals", "companies", {"inputs": [{"id": deal}]}
     )
@@ -96,7 +97,8 @@ def test_batch_associations_create_read_archive(hubspot: HubSpot) -> None:
     )
     read = batch.get_page("deals", "companies", {"inputs": [{"id": deal}]})
     types = {t.to_object_id: [a.type_id for a in t.association_types] for t in read.results[0].to}
-    assert types == {companies[0]: [5], companies[1]: [341]}
+    # HubSpot keeps the unlabeled link beside the primary one.
+    assert types == {companies[0]: [5, 341], companies[1]: [341]}
     batch.archive(
         "deals", "companies", {"inputs": [{"from": {"id": deal}, "to": [{"id": companies[0]}]}]}
     )

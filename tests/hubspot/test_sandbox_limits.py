@@ -44,7 +44,9 @@ def test_ten_second_bucket_answers_429_then_refills(hubspot: HubSpot, clock: Man
         "errorType": "RATE_LIMIT",
         "correlationId": body["correlationId"],
         "policyName": "TEN_SECONDLY_ROLLING",
+        "requestId": body["requestId"],
     }
+    assert len(body["requestId"]) == 32
     clock.advance(seconds=9.9)
     with pytest.raises(ApiException):
         _list(hubspot)

@@ -64,7 +64,7 @@ def test_list_pages_with_after_and_omits_paging_on_last_page(
     first = api.get_page("companies")
     assert len(first.results) == 10  # default limit
     assert first.paging.next.after == "1011"
-    assert first.paging.next.link.endswith("after=1011&limit=10")
+    assert first.paging.next.link.endswith("limit=10&after=1011")
     seen, after = [], None
     while True:
         page = api.get_page("companies", limit=10, after=after, properties=["name"])

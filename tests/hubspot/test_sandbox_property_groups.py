@@ -25,8 +25,8 @@ HEALTH = {
     "fieldType": "select",
     "groupName": "lifecycle",
     "options": [
-        {"label": "Good", "value": "good", "displayOrder": 0},
-        {"label": "Poor", "value": "poor", "displayOrder": 1},
+        {"label": "Good", "value": "good", "displayOrder": 0, "hidden": False},
+        {"label": "Poor", "value": "poor", "displayOrder": 1, "hidden": False},
     ],
 }
 
@@ -127,7 +127,7 @@ def test_update_replaces_enumeration_options_and_stamps_updated_at(
         {
             "label": "Account health",
             "options": [
-                {"label": "Healthy", "value": "healthy", "displayOrder": 0},
+                {"label": "Healthy", "value": "healthy", "displayOrder": 0, "hidden": False},
                 {"label": "At risk", "value": "at_risk", "displayOrder": 1, "hidden": True},
             ],
         },

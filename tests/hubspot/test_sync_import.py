@@ -254,3 +254,39 @@ def test_hubspot_import_command_shows_progress_and_resumes_the_unfinished_run(
     assert crashed.status == SyncRun.Status.DONE
     assert (crashed.records_done, crashed.quarantined) == (10, 5)
     assert SyncIssue.objects.filter(object_type="deals").count() == 5
+
+
+def test_import_takes_the_primary_company_by_v4_type_id_not_the_first_listed(
+    client: HubSpotClient, sync_sandbox: Sandbox
+) -> None:
+    """A live portal names the primary link `deal_to_company` and the plain one
+    `deal_to_company_unlabeled` in v3: only the v4 type id (5, contacts 1) tells them."""
+    ids = portfolio(sync_sandbox, companies=2, deals_per_company=0)
+    first, second = ids["companies"]["c0"], ids["companies"]["c1"]
+    people = seed(
+        sync_sandbox,
+        {
+            "deals": [
+                {
+                    "key": "d",
+                    "properties": {
+                        "dealname": "D",
+                        "pipeline": "default",
+                        "dealstage": "closedwon",
+                    },
+                }
+            ],
+            "contacts": [{"key": "p", "properties": {"email": "pat@co1.example"}}],
+        },
+    )
+    deal, contact = people["deals"]["d"], people["contacts"]["p"]
+    store = sync_sandbox.store
+    store.associate("deals", deal, "companies", first, [341])
+    store.associate("deals", deal, "companies", second, [5])
+    store.associate("contacts", contact, "companies", first, [279])
+    store.associate("contacts", contact, "companies", second, [1])
+
+    _import(client)
+
+    assert Deal.objects.get(hubspot_id=deal).account.hubspot_id == second
+    assert Contact.objects.get(email="pat@co1.example").account.hubspot_id == second

@@ -77,9 +77,11 @@ def test_deal_stage_is_matched_by_internal_value_not_label() -> None:
         },
         "associations": {
             "companies": {
+                # As the engine reads them from associations v4: 4 is the primary
+                # (type 5, with the unlabeled 341 beside it), 9 a plain link.
                 "results": [
-                    {"id": "9", "type": "deal_to_company"},
-                    {"id": "4", "type": "deal_to_company_primary"},
+                    {"id": "9", "typeIds": [341]},
+                    {"id": "4", "typeIds": [5, 341]},
                 ]
             }
         },

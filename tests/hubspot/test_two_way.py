@@ -392,7 +392,7 @@ def test_a_deal_made_in_lifecycle_reaches_hubspot_once_associated_to_its_company
     assert remote.properties["lifecycle_deal_id"] == str(deal.pk)
     assert remote.properties["amount"] == "1200"
     assert sync_sandbox.store.associated("deals", remote.id, "companies") == {
-        account.hubspot_id: {5}
+        account.hubspot_id: {5, 341}  # the primary, and the unlabeled link beside it
     }
     assert twoway.deals_push_pass(client).calls == 0
     # Polling reads it back: linked, not imported as a second deal.

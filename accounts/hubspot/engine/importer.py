@@ -207,18 +207,18 @@ def _object_import(
     if state.get("done"):
         return
     _run_update(run, phase=object_type)
+    from .poller import with_associations
+
     writer = PAGE_WRITERS[object_type]
     after = state.get("after") or None
     properties = properties_for(object_type, ctx.config)
     while True:
         # HubSpot first, outside any transaction (the rate budget writes its own rows).
         records, next_after = client.list_page(
-            object_type,
-            properties=properties,
-            associations=ASSOCIATIONS[object_type],
-            page_size=page_size,
-            after=after,
+            object_type, properties=properties, page_size=page_size, after=after
         )
+        # Companies by v4 association type id, which alone tells the primary one.
+        records = with_associations(client, object_type, records)
         with transaction.atomic():
             result = writer(records, ctx)
             cursors = {**run.cursors, object_type: {"after": next_after, "done": not next_after}}

@@ -157,7 +157,8 @@ def _same_instant(
 def with_associations(
     client: HubSpotClient, object_type: str, records: list[Record]
 ) -> list[Record]:
-    """Search results carry no associations: add each record's companies (one call)."""
+    """Add each record's companies with their v4 type ids (one call): search results
+    carry no associations, and v3 lists name types in a way that cannot tell primary."""
     to_types = ASSOCIATIONS[object_type]
     if not to_types or not records:
         return records
@@ -167,12 +168,7 @@ def with_associations(
             rows = [
                 {
                     "id": str(link["toObjectId"]),
-                    "type": "primary"
-                    if any(
-                        t.get("label") == "Primary" or t.get("typeId") in (1, 5)
-                        for t in link.get("associationTypes") or []
-                    )
-                    else "unlabeled",
+                    "typeIds": [t.get("typeId") for t in link.get("associationTypes") or []],
                 }
                 for link in links.get(str(record["id"]), [])
             ]

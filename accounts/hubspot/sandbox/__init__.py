@@ -29,7 +29,16 @@ CRM API (bearer token checked when `access_token` is set; limits per tier, fault
     PUT           /crm/v4/objects/{from}/{id}/associations/default/{to}/{toId}
     GET           /crm/v4/objects/{from}/{id}/associations/{to}
     POST          /crm/v4/associations/{from}/{to}/batch/{create|read|archive}
+    GET           /crm/v3/schemas                           custom object schemas (none)
+    GET           /properties/v2/{object}/properties        legacy v2 property list (readers)
 Types are companies, deals, contacts (also by singular name or 0-2/0-3/0-1).
+
+Strict by default (docs/hubspot-contract.md): writes HubSpot refuses are refused with its
+error bodies (wrong types, unknown options or properties, stages off the pipeline, dates
+not at midnight UTC, missing required fields, options without `hidden`); values are
+stored normalised (numbers, ISO datetimes, dates). `Sandbox(strict=False)` keeps bad
+values as given, as seeding always does. A primary company link keeps the unlabeled one
+beside it. Set `sandbox.exchanges = []` to record every CRM exchange.
 
 Acting as HubSpot and its users (no auth, no limits; see control_api.py):
     GET  /_sandbox/state                 dump (persist.dump format)

@@ -27,6 +27,20 @@ ID = r"(?P<object_id>[^/]+)"
 
 
 @dataclass
+class Exchange:
+    """One CRM API request and the sandbox's answer, as recorded for contract tests."""
+
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    headers: dict[str, str]
+    body: Any
+    status: int
+    response: Any
+    response_headers: dict[str, str]
+
+
+@dataclass
 class Route:
     method: str
     pattern: re.Pattern[str]
@@ -89,6 +103,12 @@ def _routes(app: Sandbox) -> list[Route]:
         ),
         r("GET", "/crm/v3/pipelines/" + T, lambda q, **k: meta_api.list_pipelines(s, q, **k)),
         r("GET", "/crm/v3/owners", lambda q, **k: meta_api.list_owners(s, q)),
+        r("GET", "/crm/v3/schemas", lambda q, **k: meta_api.list_schemas(s, q)),
+        r(
+            "GET",
+            r"/properties/v2/(?P<v2_object>[a-z0-9_-]+)/properties",
+            lambda q, **k: meta_api.list_properties_v2(s, q, **k),
+        ),
         r(
             "PUT",
             v4 + r"/default/(?P<to_type>[a-z0-9-]+)/(?P<to_id>[^/]+)",
@@ -118,9 +138,10 @@ class Sandbox:
         merge_new_ids: bool = False,
         webhooks: WebhookSettings | None = None,
         seed: int = 0,
+        strict: bool = True,
     ) -> None:
         self.clock = clock or SystemClock()
-        self.store = Store(clock=self.clock, search_delay_ms=search_delay_ms)
+        self.store = Store(clock=self.clock, search_delay_ms=search_delay_ms, strict=strict)
         self.limiter = RateLimiter(clock=self.clock, tier=tier)
         self.faults = Faults(seed=seed)
         self.webhooks = WebhookDispatcher(webhooks, seed=seed)
@@ -128,6 +149,9 @@ class Sandbox:
         self.access_token = access_token
         self.merge_new_ids = merge_new_ids
         self.routes = _routes(self)
+        # Set to a list to record every CRM API exchange (tests validate them against
+        # docs/hubspot-openapi.yaml); None records nothing.
+        self.exchanges: list[Exchange] | None = None
 
     def fault_for(self, request: Request) -> Fault | None:
         """Faults apply to the CRM API only, never to the /_sandbox controls."""
@@ -137,6 +161,23 @@ class Sandbox:
         return self.faults.decide(upsert=upsert, now_ms=self.clock.now_ms())
 
     def handle(self, request: Request) -> Response:
+        response = self._answer(request)
+        if self.exchanges is not None and not request.path.startswith("/_sandbox"):
+            self.exchanges.append(
+                Exchange(
+                    request.method,
+                    request.path,
+                    request.query,
+                    request.headers,
+                    request.body,
+                    response.status,
+                    response.body,
+                    response.headers,
+                )
+            )
+        return response
+
+    def _answer(self, request: Request) -> Response:
         try:
             if request.path.startswith("/_sandbox"):
                 return control_api.handle(self, request)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from .clock import iso_from_ms
-from .errors import SandboxError
+from .errors import SandboxError, item_error
 from .http import Request, Response, inputs
-from .schema import ASSOCIATION_TYPES, OBJECT_TYPE_IDS, PRIMARY_TYPES
+from .schema import ASSOCIATION_TYPES, OBJECT_TYPE_IDS, PRIMARY_TYPES, SINGULAR
 from .store import Store
 
 READ_MAX = 1_000
@@ -46,7 +46,13 @@ def put_default(
 
 def batch_create(store: Store, req: Request, from_type: str, to_type: str) -> Response:
     results = []
-    for item in inputs(req.json(), limit=WRITE_MAX):
+    items = inputs(
+        req.json(),
+        limit=WRITE_MAX,
+        required=("from", "to", "types"),
+        model="BatchInputPublicAssociationMultiPost",
+    )
+    for item in items:
         from_id, to_id = str(item["from"]["id"]), str(item["to"]["id"])
         types = [int(t["associationTypeId"]) for t in item.get("types") or []]
         if any(TYPE_IDS.get(t) != (from_type, to_type) for t in types):
@@ -83,18 +89,43 @@ def _linked(store: Store, from_type: str, from_id: str, to_type: str) -> list[di
 
 
 def batch_read(store: Store, req: Request, from_type: str, to_type: str) -> Response:
-    results = []
-    for item in inputs(req.json(), limit=READ_MAX):
-        from_id = str(item.get("id", ""))
-        from_id = store.aliases[from_type].get(from_id, from_id)
+    """Links per id; an id without any answers a NO_ASSOCIATIONS_FOUND error (207)."""
+    results, errors = [], []
+    items = inputs(
+        req.json(),
+        limit=READ_MAX,
+        required=("id",),
+        model="BatchInputPublicFetchAssociationsBatchRequest",
+    )
+    for item in items:
+        asked = str(item.get("id", ""))
+        from_id = store.aliases[from_type].get(asked, asked)
         to = _linked(store, from_type, from_id, to_type)
         if to:
             results.append({"from": {"id": from_id}, "to": to})
-    return _batch(store, results)
+            continue
+        error = item_error(
+            "OBJECT_NOT_FOUND",
+            f"No {SINGULAR[to_type]} is associated with {SINGULAR[from_type]} {asked}.",
+            fromObjectId=[asked],
+            fromObjectType=[SINGULAR[from_type]],
+            toObjectType=[SINGULAR[to_type]],
+        )
+        errors.append({**error, "subCategory": "crm.associations.NO_ASSOCIATIONS_FOUND"})
+    response = _batch(store, results, 207 if errors else 200)
+    if errors:
+        response.body.update(errors=errors, numErrors=len(errors))
+    return response
 
 
 def batch_archive(store: Store, req: Request, from_type: str, to_type: str) -> Response:
-    for item in inputs(req.json(), limit=WRITE_MAX):
+    items = inputs(
+        req.json(),
+        limit=WRITE_MAX,
+        required=("from", "to"),
+        model="BatchInputPublicAssociationMultiArchive",
+    )
+    for item in items:
         from_id = str(item["from"]["id"])
         for to in item.get("to") or []:
             store.dissociate(from_type, from_id, to_type, str(to["id"]))

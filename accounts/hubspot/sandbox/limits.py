@@ -4,6 +4,7 @@ search endpoints' five-per-second bucket, with the bodies and headers HubSpot se
 from __future__ import annotations
 
 import threading
+import uuid
 from collections import deque
 from dataclasses import dataclass
 from typing import Any
@@ -93,6 +94,7 @@ class RateLimiter:
                             "message": "You have reached your secondly limit.",
                             "correlationId": correlation_id(),
                             "category": "RATE_LIMITS",
+                            "requestId": request_id(),
                         },
                         {},
                     )
@@ -136,4 +138,10 @@ def _policy_body(message: str, policy: str) -> dict[str, Any]:
         "errorType": "RATE_LIMIT",
         "correlationId": correlation_id(),
         "policyName": policy,
+        "requestId": request_id(),
     }
+
+
+def request_id() -> str:
+    """HubSpot's `requestId`: 32 hex digits, one per request."""
+    return uuid.uuid4().hex

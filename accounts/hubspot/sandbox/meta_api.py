@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from .clock import iso_from_ms
+from .clock import iso_from_ms, ms_from_text
 from .errors import SandboxError
-from .http import Request, Response
+from .http import Request, Response, require
+from .schema import ALIASES, OTHER_STANDARD_OBJECTS, other_object_properties
 from .store import Store
 
 PROPERTY_TYPES = {"bool", "date", "datetime", "enumeration", "number", "phone_number", "string"}
@@ -26,9 +27,7 @@ def get_property(store: Store, req: Request, object_type: str, name: str) -> Res
 def create_property(store: Store, req: Request, object_type: str) -> Response:
     body = req.json()
     name = str(body.get("name", ""))
-    missing = [k for k in ("name", "label", "type", "fieldType", "groupName") if not body.get(k)]
-    if missing:
-        raise SandboxError(400, f"Missing required fields: {', '.join(missing)}")
+    require(body, ("name", "label", "type", "fieldType", "groupName"), model="PropertyCreate")
     if body["type"] not in PROPERTY_TYPES:
         raise SandboxError(400, f"Unknown property type {body['type']}")
     _check_group(store, object_type, str(body["groupName"]))
@@ -44,15 +43,7 @@ def create_property(store: Store, req: Request, object_type: str) -> Response:
         "fieldType": body["fieldType"],
         "groupName": body["groupName"],
         "description": body.get("description", ""),
-        "options": [
-            {
-                "label": o["label"],
-                "value": o["value"],
-                "displayOrder": o.get("displayOrder", i),
-                "hidden": o.get("hidden", False),
-            }
-            for i, o in enumerate(body.get("options") or [])
-        ],
+        "options": _options(body.get("options") or []),
         "hasUniqueValue": bool(body.get("hasUniqueValue", False)),
         "calculated": False,
         "hubspotDefined": False,
@@ -70,6 +61,26 @@ def create_property(store: Store, req: Request, object_type: str) -> Response:
     }
     store.properties[object_type][name] = prop
     return Response(201, prop)
+
+
+OPTION_FIELDS = ("label", "value", "hidden")
+
+
+def _options(options: list[Any]) -> list[dict[str, Any]]:
+    """Enumeration options as given; HubSpot's OptionInput requires each of
+    OPTION_FIELDS (`hidden` too) and refuses an option without one."""
+    for option in options:
+        require(option, OPTION_FIELDS, model="OptionInput")
+    return [
+        {
+            "label": str(o["label"]),
+            "value": str(o["value"]),
+            "displayOrder": int(o.get("displayOrder", i)),
+            "hidden": bool(o["hidden"]),
+            "description": str(o.get("description") or ""),
+        }
+        for i, o in enumerate(options)
+    ]
 
 
 def list_pipelines(store: Store, req: Request, object_type: str) -> Response:
@@ -136,9 +147,7 @@ def list_groups(store: Store, req: Request, object_type: str) -> Response:
 
 def create_group(store: Store, req: Request, object_type: str) -> Response:
     body = req.json()
-    missing = [k for k in ("name", "label") if not body.get(k)]
-    if missing:
-        raise SandboxError(400, f"Missing required fields: {', '.join(missing)}")
+    require(body, ("name", "label"), model="PropertyGroupCreate")
     name = str(body["name"])
     if name in store.groups[object_type]:
         raise SandboxError(
@@ -178,18 +187,57 @@ def update_property(store: Store, req: Request, object_type: str, name: str) -> 
         if key not in body:
             continue
         if key == "options":
-            prop["options"] = [
-                {
-                    "label": o["label"],
-                    "value": o["value"],
-                    "displayOrder": o.get("displayOrder", i),
-                    "hidden": o.get("hidden", False),
-                }
-                for i, o in enumerate(body["options"] or [])
-            ]
+            prop["options"] = _options(body["options"] or [])
         else:
             prop[key] = body[key]
     for key in retyped:
         prop[key] = body[key]
     prop["updatedAt"] = iso_from_ms(store.clock.now_ms())
     return Response(200, prop)
+
+
+def list_schemas(store: Store, req: Request) -> Response:
+    """Custom object schemas: none in this portal (it has only HubSpot's own objects)."""
+    return Response(200, {"results": []})
+
+
+def list_properties_v2(store: Store, req: Request, v2_object: str) -> Response:
+    """The legacy v2 property list (a bare array, times in epoch ms) that older readers
+    such as Airbyte's connector still call, for every HubSpot standard object: ours in
+    full, the others (which this portal holds no records of) with the properties every
+    object has."""
+    if v2_object in ALIASES:
+        props = list(store.properties[ALIASES[v2_object]].values())
+    elif v2_object in OTHER_STANDARD_OBJECTS:
+        props = other_object_properties()
+    else:
+        raise SandboxError(404, f"Unknown object type {v2_object}", category="OBJECT_NOT_FOUND")
+    return Response(200, [_v2_property(p) for p in props])
+
+
+def _v2_property(prop: dict[str, Any]) -> dict[str, Any]:
+    meta = prop.get("modificationMetadata") or {}
+    return {
+        "name": prop["name"],
+        "label": prop["label"],
+        "description": prop.get("description", ""),
+        "groupName": prop.get("groupName", ""),
+        "type": prop["type"],
+        "fieldType": prop["fieldType"],
+        "options": [
+            {**o, "readOnly": False, "description": o.get("description", "")}
+            for o in prop.get("options") or []
+        ],
+        "hidden": bool(prop.get("hidden")),
+        "displayOrder": prop.get("displayOrder", -1),
+        "calculated": bool(prop.get("calculated")),
+        "externalOptions": prop["name"] in {"hubspot_owner_id", "pipeline", "dealstage"},
+        "hasUniqueValue": bool(prop.get("hasUniqueValue")),
+        "formField": bool(prop.get("formField")),
+        "readOnlyValue": bool(meta.get("readOnlyValue")),
+        "readOnlyDefinition": bool(meta.get("readOnlyDefinition")),
+        "hubspotDefined": bool(prop.get("hubspotDefined")),
+        "deleted": False,
+        "createdAt": ms_from_text(str(prop.get("createdAt") or "")) or 0,
+        "updatedAt": ms_from_text(str(prop.get("updatedAt") or "")) or 0,
+    }

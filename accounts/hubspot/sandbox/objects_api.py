@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import contextlib
 from typing import Any
+from urllib.parse import urlencode
 
 from .clock import iso_from_ms
 from .errors import SandboxError, item_error, not_found
-from .http import Request, Response, inputs
+from .http import Request, Response, inputs, require
 from .operations import csv, merge, render
 from .store import Record, Store
 
@@ -28,10 +29,18 @@ def list_page(store: Store, req: Request, object_type: str) -> Response:
     body: dict[str, Any] = {"results": [_render(store, req, r) for r in page]}
     if len(records) > limit:
         nxt = str(int(page[-1].id) + 1)
-        body["paging"] = {
-            "next": {"after": nxt, "link": f"{req.base_url}{req.path}?after={nxt}&limit={limit}"}
-        }
+        body["paging"] = {"next": {"after": nxt, "link": next_link(req, after=nxt, limit=limit)}}
     return Response(200, body)
+
+
+def next_link(req: Request, *, after: str, limit: int) -> str:
+    """The next page's URL: the request's own query (properties, associations, ...) with
+    the new `after`, as HubSpot links it."""
+    kept = [
+        (k, v) for k, values in req.query.items() if k not in {"after", "limit"} for v in values
+    ]
+    query = urlencode([*kept, ("limit", str(limit)), ("after", after)])
+    return f"{req.base_url}{req.path}?{query}"
 
 
 def _render(store: Store, req: Request, record: Record) -> dict[str, Any]:
@@ -60,6 +69,7 @@ def get_one(store: Store, req: Request, object_type: str, object_id: str) -> Res
 
 def create(store: Store, req: Request, object_type: str) -> Response:
     body = req.json()
+    require(body, ("properties",), model="SimplePublicObjectInputForCreate")
     record = store.create(object_type, body.get("properties") or {})
     _associate_inputs(store, object_type, record.id, body.get("associations") or [])
     return Response(201, render(store, record, properties=list(record.properties)))
@@ -78,8 +88,10 @@ def _associate_inputs(store: Store, object_type: str, rid: str, items: list[Any]
 
 
 def update(store: Store, req: Request, object_type: str, object_id: str) -> Response:
+    body = req.json()
+    require(body, ("properties",), model="SimplePublicObjectInput")
     record = _lookup(store, req, object_type, object_id)
-    store.update(record, req.json().get("properties") or {})
+    store.update(record, body["properties"])
     return Response(200, render(store, record, properties=list(record.properties)))
 
 
@@ -110,7 +122,13 @@ def _batch(
 def batch_read(store: Store, req: Request, object_type: str) -> Response:
     body = req.json()
     history = body.get("propertiesWithHistory") or None
-    items = inputs(body, limit=HISTORY_BATCH_MAX if history else BATCH_MAX)
+    items = inputs(
+        body,
+        limit=HISTORY_BATCH_MAX if history else BATCH_MAX,
+        required=("id",),
+        body_required=("properties", "propertiesWithHistory"),
+        model="BatchReadInputSimplePublicObjectId",
+    )
     id_property = body.get("idProperty")
     results, missing = [], []
     for item in items:
@@ -141,7 +159,12 @@ def batch_read(store: Store, req: Request, object_type: str) -> Response:
 
 
 def batch_create(store: Store, req: Request, object_type: str) -> Response:
-    items = inputs(req.json(), limit=BATCH_MAX)
+    items = inputs(
+        req.json(),
+        limit=BATCH_MAX,
+        required=("properties",),
+        model="BatchInputSimplePublicObjectInputForCreate",
+    )
     for item in items:  # HubSpot rejects the whole batch when any input is invalid.
         store.check_properties(object_type, item.get("properties") or {})
     results = []
@@ -158,7 +181,12 @@ def _item_failure(exc: SandboxError, item_id: str) -> dict[str, Any]:
 
 def batch_update(store: Store, req: Request, object_type: str) -> Response:
     body = req.json()
-    items = inputs(body, limit=BATCH_MAX)
+    items = inputs(
+        body,
+        limit=BATCH_MAX,
+        required=("id", "properties"),
+        model="BatchInputSimplePublicObjectBatchInput",
+    )
     id_property = body.get("idProperty") or None
     results, errors = [], []
     for item in items:
@@ -175,7 +203,12 @@ def batch_update(store: Store, req: Request, object_type: str) -> Response:
 
 
 def batch_upsert(store: Store, req: Request, object_type: str) -> Response:
-    items = inputs(req.json(), limit=BATCH_MAX)
+    items = inputs(
+        req.json(),
+        limit=BATCH_MAX,
+        required=("id", "properties"),
+        model="BatchInputSimplePublicObjectBatchInputUpsert",
+    )
     for item in items:
         prop = item.get("idProperty") or "hs_object_id"
         definition = store.properties[object_type].get(prop)
@@ -203,7 +236,10 @@ def batch_upsert(store: Store, req: Request, object_type: str) -> Response:
 
 
 def batch_archive(store: Store, req: Request, object_type: str) -> Response:
-    for item in inputs(req.json(), limit=BATCH_MAX):
+    items = inputs(
+        req.json(), limit=BATCH_MAX, required=("id",), model="BatchInputSimplePublicObjectId"
+    )
+    for item in items:
         try:
             store.archive(store.find(object_type, str(item.get("id", ""))))
         except SandboxError:
@@ -215,6 +251,7 @@ def merge_records(
     store: Store, req: Request, object_type: str, *, new_ids: bool = False
 ) -> Response:
     body = req.json()
+    require(body, ("primaryObjectId", "objectIdToMerge"), model="PublicMergeInput")
     survivor = merge(
         store,
         object_type,

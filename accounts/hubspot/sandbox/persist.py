@@ -148,6 +148,7 @@ def seed(sandbox: Sandbox, data: dict[str, Any]) -> dict[str, dict[str, str]]:
                         source=seeding,
                         allow_read_only=True,
                         at_ms=row.get("at_ms"),
+                        lenient=True,
                     )
                     # Seeded data predates the test: already in the search index.
                     record.search_versions = [(0, dict(record.properties))]

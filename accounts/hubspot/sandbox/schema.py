@@ -43,22 +43,32 @@ DEFAULT_PROPERTIES = {
 }
 READ_ONLY = {"hs_object_id", "hs_lastmodifieddate", "lastmodifieddate", "hs_merged_object_ids"}
 
-# (from, to) -> default unlabeled association type id, and its v3 type name.
+# (from, to) -> the unlabeled association type id, and its v3 type name as live portals
+# report it. Every link has the unlabeled type; a primary (or labelled) one has it beside.
 ASSOCIATION_TYPES: dict[tuple[str, str], tuple[int, str]] = {
-    ("deals", "companies"): (341, "deal_to_company"),
-    ("companies", "deals"): (342, "company_to_deal"),
-    ("contacts", "companies"): (279, "contact_to_company"),
-    ("companies", "contacts"): (280, "company_to_contact"),
+    ("deals", "companies"): (341, "deal_to_company_unlabeled"),
+    ("companies", "deals"): (342, "company_to_deal_unlabeled"),
+    ("contacts", "companies"): (279, "contact_to_company_unlabeled"),
+    ("companies", "contacts"): (280, "company_to_contact_unlabeled"),
     ("deals", "contacts"): (3, "deal_to_contact"),
     ("contacts", "deals"): (4, "contact_to_deal"),
 }
+# The primary company of a deal or contact; v3 names it without a suffix.
 PRIMARY_TYPES: dict[tuple[str, str], tuple[int, str]] = {
-    ("deals", "companies"): (5, "deal_to_company_primary"),
-    ("companies", "deals"): (6, "company_to_deal_primary"),
-    ("contacts", "companies"): (1, "contact_to_company_primary"),
-    ("companies", "contacts"): (2, "company_to_contact_primary"),
+    ("deals", "companies"): (5, "deal_to_company"),
+    ("companies", "deals"): (6, "company_to_deal"),
+    ("contacts", "companies"): (1, "contact_to_company"),
+    ("companies", "contacts"): (2, "company_to_contact"),
 }
 TYPE_NAMES = {tid: name for tid, name in [*ASSOCIATION_TYPES.values(), *PRIMARY_TYPES.values()]}
+# Each type id and the one HubSpot stores on the other side of the same link.
+INVERSE_TYPES = {
+    **{
+        ASSOCIATION_TYPES[pair][0]: ASSOCIATION_TYPES[(pair[1], pair[0])][0]
+        for pair in ASSOCIATION_TYPES
+    },
+    **{PRIMARY_TYPES[pair][0]: PRIMARY_TYPES[(pair[1], pair[0])][0] for pair in PRIMARY_TYPES},
+}
 
 
 def _prop(
@@ -142,6 +152,43 @@ def default_properties() -> dict[str, dict[str, dict[str, Any]]]:
         ],
     }
     return {ot: {p["name"]: p for p in props} for ot, props in lists.items()}
+
+
+# HubSpot's other standard objects, by the names v2 and v3 accept. The sandbox holds no
+# records of them, but lists their properties, as readers ask for every object's.
+OTHER_STANDARD_OBJECTS = frozenset(
+    {
+        "calls",
+        "communications",
+        "deal_split",
+        "emails",
+        "feedback_submissions",
+        "form",
+        "goal_targets",
+        "leads",
+        "line_item",
+        "line_items",
+        "meetings",
+        "notes",
+        "postal_mail",
+        "product",
+        "products",
+        "quote",
+        "quotes",
+        "tasks",
+        "ticket",
+        "tickets",
+    }
+)
+
+
+def other_object_properties() -> list[dict[str, Any]]:
+    """The properties every HubSpot object has."""
+    return [
+        _prop("hs_object_id", "Record ID", "number", "number", unique=True),
+        _prop("hs_createdate", "Create Date", "datetime", "date"),
+        _prop("hs_lastmodifieddate", "Last Modified Date", "datetime", "date"),
+    ]
 
 
 def default_pipelines(now_iso: str) -> list[dict[str, Any]]:

@@ -13,16 +13,21 @@ from .clock import Clock, iso_from_ms
 from .errors import SandboxError, not_found
 from .schema import (
     ASSOCIATION_TYPES,
+    INVERSE_TYPES,
     MODIFIED_PROPERTY,
     OBJECT_TYPES,
+    PRIMARY_TYPES,
     READ_ONLY,
     SINGULAR,
     default_groups,
     default_pipelines,
     default_properties,
 )
+from .values import InvalidValue, as_text, coerce, stage_problem, validation_body
 
 Event = dict[str, Any]
+# Object types whose links to companies may be primary.
+PRIMARY_SIDES = ("deals", "contacts")
 
 
 @dataclass
@@ -55,8 +60,10 @@ class Record:
 class Store:
     """All portal state. Callers hold `lock` around any sequence of reads and writes."""
 
-    def __init__(self, *, clock: Clock, search_delay_ms: int = 0) -> None:
+    def __init__(self, *, clock: Clock, search_delay_ms: int = 0, strict: bool = True) -> None:
         self.clock = clock
+        # Refuse values HubSpot refuses (wrong type, unknown option, stage off pipeline).
+        self.strict = strict
         self.search_delay_ms = search_delay_ms
         self.lock = threading.RLock()
         self.properties = default_properties()
@@ -141,40 +148,53 @@ class Store:
     # -- validation ------------------------------------------------------------
 
     def check_properties(
-        self, object_type: str, values: dict[str, Any], *, allow_read_only: bool = False
+        self,
+        object_type: str,
+        values: dict[str, Any],
+        *,
+        allow_read_only: bool = False,
+        record: Record | None = None,
+        lenient: bool = False,
     ) -> dict[str, str]:
-        """Values as HubSpot stores them (strings), or a 400 naming each bad property."""
+        """Values as HubSpot stores them (strings, normalised per type), or HubSpot's 400
+        naming each bad property. `lenient` (seeding, or a sandbox made with
+        strict=False) keeps values that fail their type as given, as an old portal may
+        hold them; unknown and read-only properties are refused all the same."""
+        lenient = lenient or not self.strict
         defined = self.properties[object_type]
-        problems = []
+        problems: list[tuple[str, str, str, str]] = []
         clean: dict[str, str] = {}
         for name, raw in values.items():
-            value = "" if raw is None else str(raw).lower() if isinstance(raw, bool) else str(raw)
+            text = as_text(raw)
             prop = defined.get(name)
             if prop is None:
                 problems.append(
-                    ("PROPERTY_DOESNT_EXIST", name, f'Property "{name}" does not exist')
+                    ("PROPERTY_DOESNT_EXIST", name, f'Property "{name}" does not exist', text)
                 )
-            elif not allow_read_only and (name in READ_ONLY or prop.get("calculated")):
-                problems.append(("READ_ONLY_VALUE", name, f"{name} is a read only property"))
-            elif prop["type"] == "enumeration" and value and prop["options"]:
-                allowed = {o["value"] for o in prop["options"]}
-                bad = [v for v in value.split(";") if v not in allowed]
-                if bad:
-                    problems.append(
-                        ("INVALID_OPTION", name, f"{bad[0]} was not one of the allowed options")
-                    )
-            clean[name] = value
+                continue
+            if not allow_read_only and (name in READ_ONLY or prop.get("calculated")):
+                problems.append(("READ_ONLY_VALUE", name, f"{name} is a read only property", text))
+                continue
+            if object_type == "deals" and name in {"pipeline", "dealstage"}:
+                clean[name] = text  # checked together below
+                continue
+            try:
+                clean[name] = coerce(prop, raw)
+            except InvalidValue as exc:
+                if not lenient:
+                    problems.append((exc.code, name, exc.message, text))
+                clean[name] = text
+        if object_type == "deals" and not lenient and {"pipeline", "dealstage"} & set(clean):
+            current = record.properties if record is not None else {}
+            pipeline = clean.get("pipeline", current.get("pipeline", ""))
+            stage = clean.get("dealstage", current.get("dealstage", ""))
+            why = stage_problem(self.pipelines, pipeline, stage)
+            if why is not None:
+                name = "dealstage" if "dealstage" in why else "pipeline"
+                problems.append(("INVALID_OPTION", name, why, clean.get(name, "")))
         if problems:
-            details = ", ".join(
-                f'{{"isValid":false,"message":"{msg}","error":"{code}","name":"{name}"}}'
-                for code, name, msg in problems
-            )
-            raise SandboxError(
-                400,
-                f"Property values were not valid: [{details}]",
-                category="VALIDATION_ERROR",
-                extra={"errors": [{"message": m, "code": c} for c, _, m in problems]},
-            )
+            message, extra = validation_body(problems)
+            raise SandboxError(400, message, category="VALIDATION_ERROR", extra=extra)
         return clean
 
     def check_unique(self, object_type: str, values: dict[str, str], *, skip_id: str = "") -> None:
@@ -224,8 +244,11 @@ class Store:
         source: Source = API,
         allow_read_only: bool = False,
         at_ms: int | None = None,
+        lenient: bool = False,
     ) -> Record:
-        clean = self.check_properties(object_type, values, allow_read_only=allow_read_only)
+        clean = self.check_properties(
+            object_type, values, allow_read_only=allow_read_only, lenient=lenient
+        )
         self.check_unique(object_type, clean)
         now = self.clock.now_ms() if at_ms is None else at_ms
         rid = str(self.next_id)
@@ -243,7 +266,7 @@ class Store:
         self.emit(
             {
                 "subscriptionType": f"{SINGULAR[object_type]}.creation",
-                "objectId": rid,
+                "objectId": int(rid),
                 "occurredAt": now,
                 "_source": source,
             }
@@ -256,7 +279,7 @@ class Store:
         self.emit(
             {
                 "subscriptionType": f"{SINGULAR[record.object_type]}.propertyChange",
-                "objectId": record.id,
+                "objectId": int(record.id),
                 "propertyName": name,
                 "propertyValue": value,
                 "occurredAt": now,
@@ -272,9 +295,16 @@ class Store:
         source: Source = API,
         allow_read_only: bool = False,
         at_ms: int | None = None,
+        lenient: bool = False,
     ) -> Record:
         """Change properties; calculated-only changes leave the modified date alone."""
-        clean = self.check_properties(record.object_type, values, allow_read_only=allow_read_only)
+        clean = self.check_properties(
+            record.object_type,
+            values,
+            allow_read_only=allow_read_only,
+            record=record,
+            lenient=lenient,
+        )
         self.check_unique(record.object_type, clean, skip_id=record.id)
         now = self.clock.now_ms() if at_ms is None else at_ms
         changed = {k: v for k, v in clean.items() if record.properties.get(k, "") != v}
@@ -301,7 +331,7 @@ class Store:
         self.emit(
             {
                 "subscriptionType": f"{SINGULAR[record.object_type]}.deletion",
-                "objectId": record.id,
+                "objectId": int(record.id),
                 "occurredAt": now,
                 "_source": source,
             }
@@ -314,7 +344,7 @@ class Store:
         self.emit(
             {
                 "subscriptionType": f"{SINGULAR[record.object_type]}.restore",
-                "objectId": record.id,
+                "objectId": int(record.id),
                 "occurredAt": now,
                 "_source": source,
             }
@@ -323,17 +353,30 @@ class Store:
     def associate(
         self, from_type: str, from_id: str, to_type: str, to_id: str, type_ids: Iterable[int]
     ) -> None:
-        """Link both directions (HubSpot always stores the pair), firing associationChange."""
+        """Link both directions, as HubSpot stores a link: the unlabeled type always, a
+        primary type beside it (taken off the record's other companies, as a deal or a
+        contact has one primary company); fires associationChange."""
+        if from_type == "companies" and to_type in PRIMARY_SIDES:
+            # Primaries belong to the deal or contact: store the link from that side.
+            inverse = [INVERSE_TYPES[t] for t in type_ids]
+            self.associate(to_type, to_id, from_type, from_id, inverse)
+            return
         self.find(from_type, from_id)
         self.find(to_type, to_id)
-        ids = set(type_ids) or {ASSOCIATION_TYPES[(from_type, to_type)][0]}
+        ids = {*type_ids, ASSOCIATION_TYPES[(from_type, to_type)][0]}
+        primary = PRIMARY_TYPES.get((from_type, to_type), (0, ""))[0]
+        if primary in ids:
+            for other_id, types in self.associated(from_type, from_id, to_type).items():
+                if other_id != to_id and primary in types:
+                    types.discard(primary)
+                    theirs = self.associations[(to_type, other_id)][(from_type, from_id)]
+                    theirs.discard(INVERSE_TYPES[primary])
         self.associations.setdefault((from_type, from_id), {}).setdefault(
             (to_type, to_id), set()
         ).update(ids)
-        back = ASSOCIATION_TYPES[(to_type, from_type)][0]
         self.associations.setdefault((to_type, to_id), {}).setdefault(
             (from_type, from_id), set()
-        ).add(back)
+        ).update(INVERSE_TYPES[t] for t in ids)
         self._emit_association(from_type, from_id, to_type, to_id, removed=False)
 
     def dissociate(self, from_type: str, from_id: str, to_type: str, to_id: str) -> None:
@@ -357,7 +400,7 @@ class Store:
                     "objectId": int(a_id),
                     "fromObjectId": int(a_id),
                     "toObjectId": int(b_id),
-                    "associationType": ASSOCIATION_TYPES[(a_type, b_type)][1].upper(),
+                    "associationType": f"{SINGULAR[a_type]}_TO_{SINGULAR[b_type]}".upper(),
                     "associationRemoved": removed,
                     "occurredAt": now,
                     "_source": API,
