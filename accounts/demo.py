@@ -276,6 +276,20 @@ def build(
     return DemoResult(True, made, f"Created {made:,} demo accounts.")
 
 
+def day_this_month(rng: random.Random, today: date, *, before_today: bool = False) -> date:
+    """A day of today's month up to today (or before it), so the metrics
+    dashboard's running month and quarter have data from the first run.
+    On the 1st, `before_today` gives the day before (the month has none)."""
+    last = today - timedelta(days=1) if before_today else today
+    first = min(today.replace(day=1), last)
+    return first + timedelta(days=rng.randint(0, (last - first).days))
+
+
+# Every NEW_EVERY-th account became a customer this month, so the running
+# period has new ARR and an onboard rate.
+NEW_EVERY = 25
+
+
 def _company_name(rng: random.Random, index: int, used: set[str], total_base: int = 500) -> str:
     """Plain names for the first 500 accounts (never the same twice), numbered after."""
     base = f"{rng.choice(PREFIXES)}{rng.choice(SUFFIXES)} {rng.choice(KINDS)}"
@@ -308,6 +322,8 @@ def _build_chunk(
         low, high = SEGMENT_ARR[segment]
         arr = Decimal(rng.randrange(low, high, 500))
         contract_start = today - timedelta(days=rng.randint(20, 900))
+        if i % NEW_EVERY == 5:
+            contract_start = day_this_month(rng, today)
         years = (today - contract_start).days // 365 + 1
         renewal = contract_start + timedelta(days=365 * years)
         age = (today - contract_start).days

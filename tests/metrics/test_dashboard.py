@@ -149,7 +149,7 @@ def test_monthly_and_yearly_grain(client: Any, leader: Any, portfolio: Any) -> N
 
 
 def test_other_families_for_the_quarter(client: Any, leader: Any, portfolio: Any) -> None:
-    a1, a2, a3, a4 = portfolio["accounts"]
+    a1, a2, a3, _a4 = portfolio["accounts"]
     # Renewals decided in the quarter (as closing them records): a1 and a2
     # renewed, a4 churned on Apr 1 (the fixture); a3 renews next quarter.
     move(a1, "2025-04-10", "renewal", "500000")
