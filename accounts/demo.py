@@ -2,7 +2,8 @@
 
 Writes in bulk (one INSERT per few thousand rows), so it bypasses the
 per-record services on purpose, and records the same audit rows they would
-(first stage change and a creation event per account).
+(first stage change and a creation event per account), plus the owner's
+last logged touch, which is the account's last activity.
 """
 
 from __future__ import annotations
@@ -147,6 +148,12 @@ LAST = [
     "Ahmed",
     "Costa",
     "Weber",
+]
+TOUCHES = [
+    "Check-in call with the champion",
+    "Emailed the sponsor the monthly usage summary",
+    "Working session on reporting with the ops team",
+    "Answered the admin's questions on SSO",
 ]
 SEGMENT_ARR = {
     Segment.ENTERPRISE: (120_000, 600_000),
@@ -348,8 +355,11 @@ def _build_chunk(
             stage=stage,
             status=Account.Status.ACTIVE,
             created_at=now,
-            last_activity_at=now - timedelta(hours=rng.randint(1, 24 * 60)),
+            last_activity_at=None,
         )
+        if account.owner is not None:
+            # The owner's last logged touch (unowned accounts have had none).
+            account.last_activity_at = now - timedelta(hours=rng.randint(1, 24 * 60))
         rows.append((account, pattern))
     # Names can repeat among the first 500; domains must not.
     seen: set[str] = set()
@@ -380,10 +390,20 @@ def _build_chunk(
                 account=account,
                 kind=Event.Kind.ACCOUNT_CREATED,
                 actor=actor,
-                occurred_at=account.last_activity_at or now,
+                occurred_at=now,
                 summary=f"Account created in stage {account.get_stage_display()}",
             )
         )
+        if account.last_activity_at is not None:
+            events.append(
+                Event(
+                    account=account,
+                    kind=Event.Kind.NOTE,
+                    actor=account.owner,
+                    occurred_at=account.last_activity_at,
+                    summary=rng.choice(TOUCHES),
+                )
+            )
         for role in (Contact.Role.CHAMPION, Contact.Role.EXECUTIVE_SPONSOR):
             first, last = rng.choice(FIRST), rng.choice(LAST)
             contacts.append(

@@ -74,7 +74,8 @@ def event_record(
     data: Mapping[str, Any] | None = None,
     occurred_at: datetime | None = None,
 ) -> Event:
-    """Add one entry to an account's timeline and bump its last activity."""
+    """Add one entry to an account's timeline; when a person did something with
+    the customer (`Event.is_activity`), it is also the account's last activity."""
     when = occurred_at or timezone.now()
     event = Event.objects.create(
         account=account,
@@ -85,10 +86,11 @@ def event_record(
         data=dict(data or {}),
         occurred_at=when,
     )
-    Account.objects.filter(pk=account.pk).exclude(last_activity_at__gt=when).update(
-        last_activity_at=when
-    )
-    account.last_activity_at = max(filter(None, [account.last_activity_at, when]))
+    if Event.is_activity(kind=kind, actor=actor):
+        Account.objects.filter(pk=account.pk).exclude(last_activity_at__gt=when).update(
+            last_activity_at=when
+        )
+        account.last_activity_at = max(filter(None, [account.last_activity_at, when]))
     return event
 
 
