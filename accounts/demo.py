@@ -18,6 +18,7 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 from django.utils import timezone
 
+from .bulk import analyze
 from .models import (
     Account,
     Contact,
@@ -280,6 +281,7 @@ def build(
         made += n
         if progress:
             progress(made, accounts)
+    analyze(Account, StageChange, Event, Contact, Deal, UsageSnapshot)
     return DemoResult(True, made, f"Created {made:,} demo accounts.")
 
 

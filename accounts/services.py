@@ -337,6 +337,7 @@ def usage_snapshots_upsert(*, rows: Iterable[Mapping[str, Any]]) -> int:
     committed, the USAGE_INGESTED_HOOKS run for the touched accounts."""
     rows = list(rows)
     usage_ingested_notify(account_ids=[row["account_id"] for row in rows])
+    bulk.analyze(UsageSnapshot, rows=len(rows))
     now = timezone.now()
     return bulk.upsert(
         UsageSnapshot,
