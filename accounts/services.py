@@ -12,6 +12,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Max, OuterRef, Subquery
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
@@ -92,6 +93,23 @@ def event_record(
         )
         account.last_activity_at = max(filter(None, [account.last_activity_at, when]))
     return event
+
+
+def accounts_last_activity_recompute(*, account_ids: Iterable[int]) -> int:
+    """Set the accounts' last activity from their timelines (`Event.activity_q`), for
+    writers that move events without event_record (the demo dating its start-up
+    work into the past). One UPDATE with a subquery on the (account, -occurred_at)
+    index. Returns the number of accounts updated."""
+    latest = (
+        Event.objects.filter(Event.activity_q(), account=OuterRef("pk"))
+        .order_by()
+        .values("account")
+        .annotate(latest=Max("occurred_at"))
+        .values("latest")
+    )
+    return Account.objects.filter(pk__in=list(account_ids)).update(
+        last_activity_at=Subquery(latest)
+    )
 
 
 def _save_changed(account: Account, fields: Iterable[str]) -> None:

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from django.db.models import Case, DecimalField, F, Sum, When
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.models import Account, Stage
 from lifecycle.demo import build_all
@@ -57,7 +58,12 @@ SECOND_DAY = date(2026, 10, 2)
 def test_demo_portfolio_gives_every_dashboard_metric_a_value(
     client: Any, leader: Any, default_health_model: None
 ) -> None:
+    started = timezone.now()
     build_all(accounts=30, seed=7, reset=False, today=SECOND_DAY, log=lambda _m: None)
+    # What the builders did at start-up is dated in the past, so no account
+    # reads "active a minute ago" (issue 17, item 6); owned ones all have some.
+    assert not Account.objects.filter(last_activity_at__gte=started).exists()
+    assert not Account.objects.filter(owner__isnull=False, last_activity_at=None).exists()
     for grain in (Grain.QUARTER, Grain.MONTH):
         board = dashboard(
             scope=Scope(), period=period_containing(SECOND_DAY, grain), today=SECOND_DAY
