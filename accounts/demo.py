@@ -2,7 +2,8 @@
 
 Writes in bulk (one INSERT per few thousand rows), so it bypasses the
 per-record services on purpose, and records the same audit rows they would
-(first stage change and a creation event per account).
+(first stage change and a creation event per account), plus the owner's
+last logged touch, which is the account's last activity.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 from django.utils import timezone
 
+from .bulk import analyze
 from .models import (
     Account,
     Contact,
@@ -148,6 +150,12 @@ LAST = [
     "Costa",
     "Weber",
 ]
+TOUCHES = [
+    "Check-in call with the champion",
+    "Emailed the sponsor the monthly usage summary",
+    "Working session on reporting with the ops team",
+    "Answered the admin's questions on SSO",
+]
 SEGMENT_ARR = {
     Segment.ENTERPRISE: (120_000, 600_000),
     Segment.MID_MARKET: (30_000, 120_000),
@@ -273,7 +281,22 @@ def build(
         made += n
         if progress:
             progress(made, accounts)
+    analyze(Account, StageChange, Event, Contact, Deal, UsageSnapshot)
     return DemoResult(True, made, f"Created {made:,} demo accounts.")
+
+
+def day_this_month(rng: random.Random, today: date, *, before_today: bool = False) -> date:
+    """A day of today's month up to today (or before it), so the metrics
+    dashboard's running month and quarter have data from the first run.
+    On the 1st, `before_today` gives the day before (the month has none)."""
+    last = today - timedelta(days=1) if before_today else today
+    first = min(today.replace(day=1), last)
+    return first + timedelta(days=rng.randint(0, (last - first).days))
+
+
+# Every NEW_EVERY-th account became a customer this month, so the running
+# period has new ARR and an onboard rate.
+NEW_EVERY = 25
 
 
 def _company_name(rng: random.Random, index: int, used: set[str], total_base: int = 500) -> str:
@@ -308,6 +331,8 @@ def _build_chunk(
         low, high = SEGMENT_ARR[segment]
         arr = Decimal(rng.randrange(low, high, 500))
         contract_start = today - timedelta(days=rng.randint(20, 900))
+        if i % NEW_EVERY == 5:
+            contract_start = day_this_month(rng, today)
         years = (today - contract_start).days // 365 + 1
         renewal = contract_start + timedelta(days=365 * years)
         age = (today - contract_start).days
@@ -332,8 +357,11 @@ def _build_chunk(
             stage=stage,
             status=Account.Status.ACTIVE,
             created_at=now,
-            last_activity_at=now - timedelta(hours=rng.randint(1, 24 * 60)),
+            last_activity_at=None,
         )
+        if account.owner is not None:
+            # The owner's last logged touch (unowned accounts have had none).
+            account.last_activity_at = now - timedelta(hours=rng.randint(1, 24 * 60))
         rows.append((account, pattern))
     # Names can repeat among the first 500; domains must not.
     seen: set[str] = set()
@@ -364,10 +392,20 @@ def _build_chunk(
                 account=account,
                 kind=Event.Kind.ACCOUNT_CREATED,
                 actor=actor,
-                occurred_at=account.last_activity_at or now,
+                occurred_at=now,
                 summary=f"Account created in stage {account.get_stage_display()}",
             )
         )
+        if account.last_activity_at is not None:
+            events.append(
+                Event(
+                    account=account,
+                    kind=Event.Kind.NOTE,
+                    actor=account.owner,
+                    occurred_at=account.last_activity_at,
+                    summary=rng.choice(TOUCHES),
+                )
+            )
         for role in (Contact.Role.CHAMPION, Contact.Role.EXECUTIVE_SPONSOR):
             first, last = rng.choice(FIRST), rng.choice(LAST)
             contacts.append(

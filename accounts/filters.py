@@ -7,7 +7,7 @@ from typing import Any
 
 import django_filters
 from django import forms
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from .models import Account, Segment, Stage
@@ -16,6 +16,25 @@ from .selectors import assignable_owners
 OWNER_ALL = "all"
 OWNER_ME = "me"
 OWNER_NONE = "none"
+
+
+class NullsAsOldestOrdering(django_filters.OrderingFilter):
+    """Sorting where an empty date is the oldest: accounts nobody has touched
+    come first when sorting by least recent activity, last when by most recent."""
+
+    def get_ordering_value(self, param: str) -> Any:
+        value = super().get_ordering_value(param)
+        name = value.removeprefix("-")
+        if name != "last_activity_at":
+            return value
+        if value.startswith("-"):
+            return F(name).desc(nulls_last=True)
+        return F(name).asc(nulls_first=True)
+
+    def filter(self, qs: QuerySet[Account], value: Any) -> QuerySet[Account]:
+        ordered = super().filter(qs, value)
+        # Many accounts share an empty date: the id keeps pages stable.
+        return ordered.order_by(*ordered.query.order_by, "pk")
 
 
 class PortfolioFilter(django_filters.FilterSet):
@@ -30,7 +49,14 @@ class PortfolioFilter(django_filters.FilterSet):
         max_value=3650,
         widget=forms.NumberInput(attrs={"placeholder": "days", "min": 0, "max": 3650}),
     )
-    sort = django_filters.OrderingFilter(
+    quiet_for = django_filters.NumberFilter(
+        method="by_quiet_for",
+        label="No activity for (days)",
+        min_value=1,
+        max_value=3650,
+        widget=forms.NumberInput(attrs={"placeholder": "days", "min": 1, "max": 3650}),
+    )
+    sort = NullsAsOldestOrdering(
         fields=(
             ("name", "name"),
             ("owner__first_name", "owner"),
@@ -82,3 +108,10 @@ class PortfolioFilter(django_filters.FilterSet):
         return queryset.filter(
             renewal_date__gte=today, renewal_date__lte=today + timedelta(days=int(value))
         )
+
+    def by_quiet_for(self, queryset: QuerySet[Account], name: str, value: Any) -> QuerySet[Account]:
+        """Accounts nobody has done anything with for `value` days (or ever)."""
+        if value is None:
+            return queryset
+        since = timezone.now() - timedelta(days=int(value))
+        return queryset.filter(Q(last_activity_at__lt=since) | Q(last_activity_at__isnull=True))

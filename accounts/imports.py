@@ -11,7 +11,8 @@ from typing import Any
 from django import forms
 from django.db import transaction
 
-from .models import Account, ImportBatch, Segment, Stage, User, normalise_domain
+from . import bulk
+from .models import Account, Event, ImportBatch, Segment, Stage, StageChange, User, normalise_domain
 from .selectors import accounts_by_reference
 from .services import USAGE_FIELDS, account_create, account_update, usage_snapshots_upsert
 
@@ -184,6 +185,7 @@ def import_apply(*, batch: ImportBatch, by: User, valid_only: bool) -> int:
         raise ValueError(f"{len(preview.invalid)} row(s) have errors; nothing was imported.")
     if batch.kind == ImportBatch.Kind.ACCOUNTS:
         written = _apply_accounts(preview.valid, by=by)
+        bulk.analyze(Account, StageChange, Event, rows=written)
     else:
         written = usage_snapshots_upsert(
             rows=[

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
@@ -117,6 +118,8 @@ class Account(models.Model):
         max_digits=14, decimal_places=2, null=True, blank=True
     )
 
+    # When a person last did something with the customer (Event.activity_q),
+    # kept by event_record; system events do not move it.
     last_activity_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
@@ -399,6 +402,32 @@ class Event(models.Model):
 
     def __str__(self) -> str:
         return self.summary
+
+    @classmethod
+    def activity_q(cls) -> Q:
+        """Events that are what a person did with the customer: the account's
+        last activity. A note (a logged touch), onboarding work, the success
+        plan, business reviews and renewal forecasts or closings, by a person.
+        System events (sync, imports, the daily jobs opening renewals and
+        alerts, scoring) have no actor; data edits, reassignment, stage
+        changes, health overrides and alert triage are about the account, not
+        with the customer. All go to the timeline; only these bump it."""
+        return Q(actor__isnull=False, kind__in=ACTIVITY_KINDS)
+
+    @classmethod
+    def is_activity(cls, *, kind: str, actor: Any) -> bool:
+        return actor is not None and kind in ACTIVITY_KINDS
+
+
+ACTIVITY_KINDS = frozenset(
+    {
+        Event.Kind.NOTE,
+        Event.Kind.ONBOARDING,
+        Event.Kind.SUCCESS,
+        Event.Kind.REVIEW,
+        Event.Kind.RENEWAL,
+    }
+)
 
 
 class ImportBatch(models.Model):

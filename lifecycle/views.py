@@ -73,7 +73,9 @@ def portfolio(request: AuthedRequest) -> HttpResponse:
         "page": page,
         "sort": _sort_links(filterset.data),
         "query": query.urlencode(),
-        "filtered": any(filterset.data.get(k) for k in ("q", "segment", "stage", "renewal_within")),
+        "filtered": any(
+            filterset.data.get(k) for k in ("q", "segment", "stage", "renewal_within", "quiet_for")
+        ),
     }
     template = "lifecycle/portfolio.html"
     if is_htmx(request):

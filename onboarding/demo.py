@@ -11,6 +11,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.demo import day_this_month
 from accounts.models import Account, Segment, Stage, User
 
 from . import services
@@ -43,7 +44,7 @@ TEMPLATES: list[dict[str, Any]] = [
             ("First report shared", K.FIRST_VALUE, 28, OwnerSide.CUSTOMER, True, True),
             ("Team training", K.TRAINING, 30, OwnerSide.CSM, True, False),
             ("Go-live", K.GO_LIVE, 35, OwnerSide.CSM, True, False),
-            ("Day-60 adoption check", K.ADOPTION_CHECKPOINT, 60, OwnerSide.CSM, False, False),
+            ("Day-60 adoption check", K.ADOPTION_CHECKPOINT, 60, OwnerSide.CSM, True, False),
         ],
     },
     {
@@ -55,6 +56,7 @@ TEMPLATES: list[dict[str, Any]] = [
             ("Account setup", K.CONFIGURATION, 10, OwnerSide.CUSTOMER, True, False),
             ("First project live", K.FIRST_VALUE, 14, OwnerSide.CUSTOMER, True, True),
             ("Go-live", K.GO_LIVE, 21, OwnerSide.CSM, True, False),
+            ("Day-45 adoption check", K.ADOPTION_CHECKPOINT, 45, OwnerSide.CSM, True, False),
         ],
     },
 ]
@@ -67,6 +69,10 @@ RUNNING_STATES = [
 # The day-to-next-due gap that puts a plan in each state.
 GAPS = {PlanStatus.ON_TRACK: (5, 12), PlanStatus.AT_RISK: (0, 3), PlanStatus.LATE: (-15, -1)}
 MAX_PLANS_PER_STAGE = 40
+# Every RECENT_EVERY-th plan of each stage reaches its first value (onboarding)
+# or adoption checkpoint (adoption) this month, so the metrics dashboard's
+# running period has time to value and an adoption rate from the first run.
+RECENT_EVERY = 5
 
 
 def _templates(admin: User | None) -> dict[str, OnboardingTemplate]:
@@ -139,6 +145,38 @@ def _plan(
     _complete(plan, upto, rng, today)
 
 
+def _plan_reaching(
+    account: Account, template: OnboardingTemplate, on: date, *, checkpoint: bool
+) -> bool:
+    """A plan whose first-value milestone (or, with `checkpoint`, adoption
+    checkpoint) came due on `on`, every milestone due by then done on its day.
+    False when the template has no such milestone."""
+    target = next(
+        (
+            m
+            for m in template.milestones.order_by("due_offset_days", "position")
+            if (m.kind == K.ADOPTION_CHECKPOINT if checkpoint else m.is_first_value)
+        ),
+        None,
+    )
+    if target is None:
+        return False
+    start = on - timedelta(days=target.due_offset_days)
+    plan = services.plan_start(
+        account=account, template=template, start_date=start, by=account.owner
+    )
+    for milestone in list(
+        plan.milestones.filter(due_date__lte=on).order_by("due_date", "position")
+    ):
+        plan.refresh_from_db(fields=["finished_on"])
+        if plan.finished_on is not None:
+            break
+        services.milestone_complete(
+            milestone=milestone, by=account.owner, on=milestone.due_date, note=""
+        )
+    return True
+
+
 def build(*, seed: int, today: date) -> str:
     if OnboardingPlan.objects.exists():
         return "Onboarding plans exist; demo data left as is."
@@ -160,11 +198,22 @@ def build(*, seed: int, today: date) -> str:
     ):
         with transaction.atomic():
             template = templates.get(account.segment, fallback)
-            _plan(account, template, RUNNING_STATES[index % len(RUNNING_STATES)], rng, today)
+            recent = index % RECENT_EVERY == 0 and _plan_reaching(
+                account, template, day_this_month(rng, today), checkpoint=False
+            )
+            if not recent:
+                _plan(account, template, RUNNING_STATES[index % len(RUNNING_STATES)], rng, today)
         made += 1
-    for account in adoption.select_related("owner").order_by("pk")[:MAX_PLANS_PER_STAGE]:
+    for index, account in enumerate(
+        adoption.select_related("owner").order_by("pk")[:MAX_PLANS_PER_STAGE]
+    ):
         with transaction.atomic():
             template = templates.get(account.segment, fallback)
-            _plan(account, template, PlanStatus.COMPLETED, rng, today)
+            # Adoption counts checkpoints due before today: yesterday at the latest.
+            recent = index % RECENT_EVERY == 0 and _plan_reaching(
+                account, template, day_this_month(rng, today, before_today=True), checkpoint=True
+            )
+            if not recent:
+                _plan(account, template, PlanStatus.COMPLETED, rng, today)
         made += 1
     return f"Created {len(templates)} templates and {made} onboarding plans."

@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from django.conf import settings
 
+from accounts.demo import day_this_month
 from accounts.models import Account, ForecastCategory, Stage, User
 
 from . import services
@@ -73,13 +74,13 @@ def build(*, seed: int, today: date) -> str:
             by=renewal.account.owner,
         )
     closed = 0
-    if len(renewals) >= 10:
+    if len(renewals) >= 4:
         won = renewals[0]
         services.renewal_renew(
             renewal=won,
             new_arr=(won.current_arr * Decimal("1.12")).quantize(Decimal("1")),
             by=won.account.owner,
-            on=today - timedelta(days=3),
+            on=day_this_month(rng, today),
         )
         lost = renewals[3]
         services.renewal_churn(
@@ -88,13 +89,16 @@ def build(*, seed: int, today: date) -> str:
             or ChurnReason.objects.create(label="Other"),
             note="Budget moved to an in-house build.",
             by=lost.account.owner,
-            on=today - timedelta(days=1),
+            on=day_this_month(rng, today),
         )
         closed = 2
 
     plans = 0
-    for account in live.order_by("pk")[:MAX_PLANS]:
-        _plan_and_reviews(account=account, owner=account.owner, rng=rng, today=today)
+    for index, account in enumerate(live.order_by("pk")[:MAX_PLANS]):
+        # Every third plan had an objective due and a review held this month,
+        # so the dashboard's running period has success and engagement rates.
+        recent = index % 3 == 0
+        _plan_and_reviews(account=account, owner=account.owner, rng=rng, today=today, recent=recent)
         plans += 1
     return (
         f"{len(renewals)} renewals ({closed} closed), {plans} success plans, "
@@ -103,7 +107,7 @@ def build(*, seed: int, today: date) -> str:
 
 
 def _plan_and_reviews(
-    *, account: Account, owner: User | None, rng: random.Random, today: date
+    *, account: Account, owner: User | None, rng: random.Random, today: date, recent: bool
 ) -> None:
     plan = services.plan_create(
         account=account,
@@ -124,6 +128,24 @@ def _plan_and_reviews(
                 by=owner,
             )
         )
+    # One objective already came due: achieved, or missed with a reason.
+    first_title, first_metric, first_baseline, first_target = OBJECTIVES[rng.randrange(4)]
+    decided = services.objective_create(
+        plan=plan,
+        title=f"{first_title} (pilot team)",
+        metric=first_metric,
+        baseline=Decimal(first_baseline),
+        target=Decimal(first_target),
+        due_date=day_this_month(rng, today) if recent else today - timedelta(rng.randint(7, 150)),
+        by=owner,
+    )
+    achieved = rng.random() < 0.7
+    services.objective_status_set(
+        objective=decided,
+        status="achieved" if achieved else "missed",
+        note="Pilot team reached the target." if achieved else "Pilot lost its sponsor.",
+        by=owner,
+    )
     contact = account.contacts.first()
     for objective in objectives:
         services.task_create(
@@ -137,7 +159,9 @@ def _plan_and_reviews(
     past = services.review_schedule(
         account=account,
         kind=rng.choice(["qbr", "ebr"]),
-        scheduled_for=today - timedelta(days=rng.randint(60, 100)),
+        scheduled_for=day_this_month(rng, today)
+        if recent
+        else today - timedelta(days=rng.randint(20, 100)),
         agenda="Goals since kickoff\nUsage and adoption\nRoadmap",
         attendee_users=[owner] if owner else [],
         attendee_contacts=[contact] if contact else [],

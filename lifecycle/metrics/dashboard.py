@@ -202,8 +202,9 @@ def _dashboard(*, scope: Scope, period: Period, today: date) -> Dashboard:
             "logo_retention",
             "Logo retention",
             families.logo_retention(scope=scope, periods=periods, today=today),
-            "Accounts renewed / accounts with a renewal due in the period",
-            "due renewals",
+            "Accounts renewed / accounts whose renewal was decided (renewed or churned)"
+            " in the period so far; a renewal still open counts when it closes",
+            "renewals decided",
         ),
         Metric(
             "churn",

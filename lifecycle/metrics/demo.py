@@ -18,6 +18,7 @@ from decimal import Decimal
 
 from django.db import transaction
 
+from accounts.bulk import analyze
 from accounts.models import Account, Stage
 from success.models import ArrMovement
 
@@ -98,4 +99,5 @@ def build(*, seed: int, today: date) -> str:
             rows = []
     ArrMovement.objects.bulk_create(rows)
     Account.objects.filter(pk__in=churned).update(arr=Decimal("0"))
+    analyze(ArrMovement)
     return f"ARR history for the portfolio ({len(churned)} churned accounts)"

@@ -11,12 +11,12 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from django.db.models import F
+from django.db.models import Count, F, Max, Q, Sum
 
 from accounts.models import Account, HealthBand
 from onboarding.models import Milestone, MilestoneKind, OnboardingPlan
 from success.health.models import HealthScore
-from success.models import BusinessReview, Objective, ObjectiveStatus, Renewal
+from success.models import ArrMovement, BusinessReview, Objective, ObjectiveStatus
 
 from . import families, ledger
 from .periods import Period
@@ -55,13 +55,36 @@ def _new_accounts(scope: Scope, period: Period, today: date, limit: int | None) 
 
 
 def _renewals(scope: Scope, period: Period, today: date, limit: int | None) -> Iterator[Row]:
-    qs = Renewal.objects.filter(
-        scope.q("account__"),
-        renewal_date__gte=period.start,
-        renewal_date__lte=min(period.end, today),
-    ).order_by("status", "-current_arr", "pk")
+    """One row per account whose renewal was decided in the period (as the logo
+    retention figure counts them): churned first, then by ARR."""
+    kind = ArrMovement.Kind
+    qs = (
+        ArrMovement.objects.filter(
+            scope.q("account__"),
+            kind__in=[kind.RENEWAL, kind.CHURN],
+            date__gte=period.start,
+            date__lte=min(period.end, today),
+        )
+        .order_by()
+        .values("account_id")
+        .annotate(
+            decided_on=Max("date"),
+            churned=Count("pk", filter=Q(kind=kind.CHURN)),
+            kept=Sum("amount", filter=Q(kind=kind.RENEWAL)),
+            lost=Sum("amount", filter=Q(kind=kind.CHURN)),
+        )
+        .order_by("-churned", "-decided_on", "account_id")
+    )
     for r in _limited(qs, limit):
-        yield r.account_id, [r.renewal_date, r.get_status_display(), r.current_arr, r.new_arr]
+        churned = bool(r["churned"])
+        yield (
+            r["account_id"],
+            [
+                r["decided_on"],
+                "churned" if churned else "renewed",
+                r["lost"] if churned else r["kept"],
+            ],
+        )
 
 
 def _adoption(scope: Scope, period: Period, today: date, limit: int | None) -> Iterator[Row]:
@@ -174,10 +197,10 @@ DRILLS: dict[str, Drill] = {
         (2,),
     ),
     "logo_retention": Drill(
-        "Renewals due",
-        ["Renewal date", "Status", "ARR up for renewal", "Renewed at"],
+        "Renewals decided",
+        ["Decided on", "Outcome", "ARR renewed or lost"],
         _renewals,
-        (2, 3),
+        (2,),
     ),
     "adoption_rate": Drill(
         "Adoption checkpoints due", ["Checkpoint", "Due", "Completed", "Result"], _adoption

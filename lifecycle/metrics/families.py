@@ -2,9 +2,16 @@
 (conditional aggregation: one filtered COUNT per period).
 
 Definitions (DOMAIN.md "Metrics", made precise for a period):
-- Logo retention: accounts with a renewal due in the period (renewal date in
-  the period and not after today) that renewed / all of those accounts.
-  A renewal still open after its date counts as not (yet) renewed.
+- Logo retention: accounts whose renewal was decided in the period (a renewal
+  or churn movement in the ARR ledger dated in it, so far for a running
+  period) that renewed / all of those accounts. An account that churned in
+  the period counts as not renewed even if it renewed earlier in it. Read
+  from the same ledger as churned ARR, so every churned account on that
+  figure is in this one's denominator for the same period. Decided rather
+  than "due so far": a running quarter's early renewals and announced churns
+  (renewals dated later in the quarter but closed already) are its real
+  outcomes, and a renewal still open past its date is not an outcome yet (it
+  counts in the period it closes in, and shows in the renewals pipeline).
 - Adoption rate: accounts with an adoption checkpoint milestone due in the
   period (and already due) that completed every such checkpoint by its due
   date / those accounts. Skipped checkpoints do not count.
@@ -34,7 +41,7 @@ from accounts.models import Account, ForecastCategory, HealthBand
 from onboarding.models import Milestone, MilestoneKind, OnboardingPlan
 from onboarding.selectors import TTV_BUCKETS
 from success.health.models import HealthScore
-from success.models import BusinessReview, Objective, ObjectiveStatus, Renewal, Sentiment
+from success.models import ArrMovement, BusinessReview, Objective, ObjectiveStatus, Sentiment
 
 from .ledger import money
 from .periods import Period
@@ -64,15 +71,19 @@ def _ratios(row: dict[str, Any], n: int) -> list[Ratio]:
 
 
 def logo_retention(*, scope: Scope, periods: Sequence[Period], today: date) -> list[Ratio]:
+    decided = [ArrMovement.Kind.RENEWAL, ArrMovement.Kind.CHURN]
     columns: dict[str, Any] = {}
     for i, p in enumerate(periods):
-        due = _in(p, "renewal_date", today)
-        columns[f"den{i}"] = Count("account", filter=due, distinct=True)
-        columns[f"num{i}"] = Count(
-            "account", filter=due & Q(status=Renewal.Status.RENEWED), distinct=True
+        in_period = _in(p, "date", today)
+        columns[f"den{i}"] = Count("account", filter=in_period, distinct=True)
+        columns[f"churned{i}"] = Count(
+            "account", filter=in_period & Q(kind=ArrMovement.Kind.CHURN), distinct=True
         )
-    row = Renewal.objects.filter(scope.q("account__")).aggregate(**columns)
-    return _ratios(row, len(periods))
+    row = ArrMovement.objects.filter(scope.q("account__"), kind__in=decided).aggregate(**columns)
+    return [
+        Ratio(int(row[f"den{i}"]) - int(row[f"churned{i}"]), int(row[f"den{i}"]))
+        for i in range(len(periods))
+    ]
 
 
 def _all_met(

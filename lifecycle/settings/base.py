@@ -202,6 +202,10 @@ SUCCESS_RENEWAL_LEAD_DAYS = 120
 # Called after usage is stored through the API, with the touched account ids (dotted
 # paths, so accounts imports no other app): rescore their health at once.
 USAGE_INGESTED_HOOKS = ["success.health.tasks.enqueue_rescore"]
+# A bulk write of at least this many rows (the HubSpot full import, a CSV
+# import, usage ingestion) refreshes the planner's statistics of the tables it
+# filled (accounts.bulk.analyze); the demo data always does.
+BULK_ANALYZE_MIN_ROWS = int(os.environ.get("BULK_ANALYZE_MIN_ROWS", "5000"))
 
 # One name per choice set that the other apps' API endpoints share or repeat.
 SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {

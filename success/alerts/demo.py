@@ -7,7 +7,8 @@ from datetime import date, timedelta
 
 from django.utils import timezone
 
-from accounts.models import Account, Stage, User
+from accounts.bulk import analyze
+from accounts.models import Account, Event, Stage, User
 
 from .models import Alert, ExpansionSignal
 from .services import alerts_evaluate
@@ -36,4 +37,5 @@ def build(*, seed: int, today: date) -> str:
             source=ExpansionSignal.Source.SUPPORT if i == 0 else ExpansionSignal.Source.CSM,
             follow_up_by=raised + timedelta(hours=24),
         )
+    analyze(Alert, ExpansionSignal, Event)
     return f"opened {sum(run.opened.values())} alerts, {run.signals} rule signals"

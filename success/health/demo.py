@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from accounts.bulk import analyze
+from accounts.models import Account
+
 from .models import HealthScore
 from .services import health_scores_compute
 
@@ -17,4 +20,5 @@ def build(*, seed: int, today: date) -> str:
         days.append(today)
     for day in days:
         run = health_scores_compute(today=day)
+    analyze(HealthScore, Account)
     return f"scored {run.scored} accounts on {len(days)} days"

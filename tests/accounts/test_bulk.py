@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
+from django.db import connection
+from django.db.models import Model
 from django.utils import timezone
 
-from accounts import bulk
-from accounts.models import Account, Event, UsageSnapshot
+from accounts import bulk, services
+from accounts import demo as accounts_demo
+from accounts.imports import import_apply
+from accounts.models import Account, Event, ImportBatch, UsageSnapshot
 from tests.factories import AccountFactory
 
 pytestmark = pytest.mark.django_db
@@ -112,3 +117,65 @@ def test_insert_writes_json_and_null_foreign_keys() -> None:
     assert sorted(s for (s,) in found) == ["e0", "e1", "e2"]
     assert sorted(e.data["i"] for e in Event.objects.filter(account=account)) == [0, 1, 2]
     assert bulk.insert(Event, []) == []
+
+
+def analyze_count(model: type[Model]) -> int:
+    """How many times PostgreSQL has analysed the model's table (fresh, not the
+    statistics snapshot this transaction may have cached)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_clear_snapshot()")
+        cursor.execute(
+            "SELECT analyze_count FROM pg_stat_user_tables WHERE relname = %s",
+            [model._meta.db_table],
+        )
+        return int(cursor.fetchone()[0])
+
+
+def _usage_rows(accounts: list[Account], days: int) -> list[dict[str, Any]]:
+    return [
+        {"account_id": a.pk, "date": date(2026, 1, 1) + timedelta(days=d), "active_users": d}
+        for a in accounts
+        for d in range(days)
+    ]
+
+
+def test_usage_ingestion_of_thousands_of_rows_analyzes_the_usage_table(
+    settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    settings.USAGE_INGESTED_HOOKS = []
+    assert settings.BULK_ANALYZE_MIN_ROWS == 5000
+    accounts = [AccountFactory.create() for _ in range(50)]
+    before = analyze_count(UsageSnapshot)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.usage_snapshots_upsert(rows=_usage_rows(accounts, 99))  # 4,950 rows
+    assert analyze_count(UsageSnapshot) == before
+    with django_capture_on_commit_callbacks(execute=True):
+        services.usage_snapshots_upsert(rows=_usage_rows(accounts, 100))  # 5,000 rows
+    assert analyze_count(UsageSnapshot) == before + 1
+
+
+def test_csv_import_of_many_accounts_analyzes_their_tables(
+    leader: Any, settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    settings.BULK_ANALYZE_MIN_ROWS = 3  # 5,000 accounts one by one would be slow here
+    content = "name,domain\n" + "".join(f"Imported {i},imported{i}.example\n" for i in range(3))
+    batch = ImportBatch.objects.create(
+        kind="accounts", filename="f.csv", content=content, created_by=leader
+    )
+    before = analyze_count(Account), analyze_count(Event)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert import_apply(batch=batch, by=leader, valid_only=False) == 3
+    assert (analyze_count(Account), analyze_count(Event)) == (before[0] + 1, before[1] + 1)
+
+
+def test_demo_accounts_leave_their_tables_analysed(
+    db: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    before = analyze_count(UsageSnapshot), analyze_count(Account)
+    # The demo runs outside a transaction; the test's own one defers the ANALYZE.
+    with django_capture_on_commit_callbacks(execute=True):
+        accounts_demo.build(accounts=12, seed=5)
+    assert (analyze_count(UsageSnapshot), analyze_count(Account)) == (
+        before[0] + 1,
+        before[1] + 1,
+    )

@@ -9,8 +9,10 @@ from typing import Any
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
-from accounts.models import Segment, Stage
+from accounts.models import Event, Segment, Stage
+from accounts.services import event_record
 from tests.factories import AccountFactory, ContactFactory, DealFactory, UsageSnapshotFactory
 
 pytestmark = pytest.mark.django_db
@@ -185,3 +187,53 @@ def test_edit_form_rerenders_with_messages_and_changes_nothing(client: Any, csm:
     assert "Use a three-letter currency code" in page and "Enter a number." in page
     account.refresh_from_db()
     assert account.name == "Stable"
+
+
+def _touched(account: Any, days_ago: int, by: Any) -> None:
+    event_record(
+        account=account,
+        kind=Event.Kind.NOTE,
+        summary="Check-in call",
+        actor=by,
+        occurred_at=timezone.now() - timedelta(days=days_ago),
+    )
+
+
+def test_sort_by_least_recent_activity_puts_never_touched_accounts_first(
+    client: Any, leader: Any, csm: Any
+) -> None:
+    for name, days in (("Recent", 1), ("Quiet", 40), ("Never", None), ("Older", 90)):
+        account = AccountFactory.create(name=name, owner=csm)
+        if days is not None:
+            _touched(account, days, csm)
+    client.force_login(leader)
+    assert _names(client.get(reverse("portfolio"), {"sort": "activity"})) == [
+        "Never",
+        "Older",
+        "Quiet",
+        "Recent",
+    ]
+    assert _names(client.get(reverse("portfolio"), {"sort": "-activity"})) == [
+        "Recent",
+        "Quiet",
+        "Older",
+        "Never",
+    ]
+    quiet = client.get(reverse("portfolio"), {"quiet_for": "30", "sort": "activity"})
+    assert _names(quiet) == ["Never", "Older", "Quiet"]
+    bad = client.get(reverse("portfolio"), {"quiet_for": "-3"})
+    assert "quiet_for" in bad.content.decode()
+
+
+@pytest.mark.parametrize("rows", [5, 50])
+def test_activity_filter_and_sort_cost_flat_queries(
+    client: Any, leader: Any, csm: Any, rows: int, django_assert_num_queries: Any, settings: Any
+) -> None:
+    settings.PORTFOLIO_PAGE_SIZE = 100
+    for i in range(rows):
+        _touched(AccountFactory.create(owner=csm), 31 + i, csm)
+    client.force_login(leader)
+    # session, user, role groups, owner choices, count, page of accounts
+    with django_assert_num_queries(6):
+        response = client.get(reverse("portfolio"), {"quiet_for": "30", "sort": "-activity"})
+    assert len(response.context["page"].object_list) == rows

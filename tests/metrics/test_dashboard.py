@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -21,6 +21,7 @@ from accounts.roles import Role
 from onboarding.models import MilestoneKind, OnboardingPlan
 from success.health.models import HealthModel, HealthScore
 from success.models import ChurnReason, ObjectiveStatus, Renewal
+from success.services import renewal_churn, renewal_create, renewal_renew
 from tests.factories import (
     AccountFactory,
     BusinessReviewFactory,
@@ -148,17 +149,12 @@ def test_monthly_and_yearly_grain(client: Any, leader: Any, portfolio: Any) -> N
 
 
 def test_other_families_for_the_quarter(client: Any, leader: Any, portfolio: Any) -> None:
-    a1, a2, a3, a4 = portfolio["accounts"]
-    reason = ChurnReason.objects.create(label="Budget")
-    RenewalFactory.create(account=a1, renewal_date=date(2025, 4, 10), status=Renewal.Status.RENEWED)
-    RenewalFactory.create(account=a2, renewal_date=date(2025, 5, 10), status=Renewal.Status.RENEWED)
-    RenewalFactory.create(
-        account=a4,
-        renewal_date=date(2025, 6, 10),
-        status=Renewal.Status.CHURNED,
-        churn_reason=reason,
-    )
-    RenewalFactory.create(account=a3, renewal_date=date(2025, 7, 10))  # next quarter
+    a1, a2, a3, _a4 = portfolio["accounts"]
+    # Renewals decided in the quarter (as closing them records): a1 and a2
+    # renewed, a4 churned on Apr 1 (the fixture); a3 renews next quarter.
+    move(a1, "2025-04-10", "renewal", "500000")
+    move(a2, "2025-05-10", "renewal", "300000")
+    move(a3, "2025-07-10", "renewal", "150000")
     for sentiment in ("positive", "positive", "positive", "negative"):
         BusinessReviewFactory.create(
             account=a1,
@@ -189,7 +185,7 @@ def test_other_families_for_the_quarter(client: Any, leader: Any, portfolio: Any
     client.force_login(leader)
     html = client.get(reverse("metrics"), Q2).content.decode()
     assert figure(html, "logo_retention") == f"{D(2) / 3 * 100:.1f}%" == "66.7%"
-    assert "2 of 3 due renewals" in card(html, "logo_retention")
+    assert "2 of 3 renewals decided" in card(html, "logo_retention")
     assert figure(html, "engagement") == "75.0%"
     assert figure(html, "adoption_rate") == "33.3%"
     assert figure(html, "success_rate") == "50.0%"
@@ -322,3 +318,35 @@ def test_drill_down_costs_the_same_queries_for_5_and_50_accounts(client: Any, le
     with CaptureQueriesContext(connection) as fifty:
         assert len(client.get(url, Q2).context["rows"]) == 50
     assert len(five.captured_queries) == len(fifty.captured_queries)
+
+
+def test_logo_retention_counts_renewals_decided_in_the_running_quarter(
+    client: Any, leader: Any, db: Any
+) -> None:
+    """Closing renewals early (renewed, or churned on notice) makes them this
+    quarter's outcomes, though their dates are still ahead: the churned account
+    on the churned-ARR card is in logo retention's denominator too."""
+    today = timezone.localdate()
+    reason = ChurnReason.objects.create(label="Budget")
+    kept, lost = (
+        AccountFactory.create(
+            arr=D("40000"),
+            contract_start=date(2024, 1, 1),
+            renewal_date=today + timedelta(days=20 + i),
+            owner=leader,
+        )
+        for i in range(2)
+    )
+    renewal_renew(renewal=renewal_create(account=kept), new_arr=D("42000"), by=leader, on=today)
+    renewal_churn(renewal=renewal_create(account=lost), reason=reason, note="", by=leader, on=today)
+    client.force_login(leader)
+    html = client.get(reverse("metrics")).content.decode()
+    assert "1 account" in card(html, "churn")
+    assert figure(html, "logo_retention") == "50.0%"
+    assert "1 of 2 renewals decided" in card(html, "logo_retention")
+    assert "in the period so far" in card(html, "logo_retention")
+    drill = client.get(reverse("metrics_drill", args=["logo_retention"]))
+    assert [(a.name, cells[1]) for a, cells in drill.context["rows"]] == [
+        (lost.name, "churned"),
+        (kept.name, "renewed"),
+    ]

@@ -1,16 +1,24 @@
-"""The demo ARR history ends, for every account, at the account's ARR."""
+"""The demo builders: the ARR history ends, for every account, at its ARR; the
+whole demo portfolio gives every dashboard figure a value."""
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
 from django.db.models import Case, DecimalField, F, Sum, When
+from django.urls import reverse
+from django.utils import timezone
 
 from accounts.models import Account, Stage
+from lifecycle.demo import build_all
 from lifecycle.metrics import demo
+from lifecycle.metrics.dashboard import dashboard
+from lifecycle.metrics.periods import Grain, period_containing
+from lifecycle.metrics.scope import Scope
 from success.models import ArrMovement
 from tests.factories import AccountFactory
 
@@ -41,3 +49,32 @@ def test_demo_ledger_ends_at_each_accounts_arr_and_churned_accounts_end_at_zero(
     assert not churned.exclude(arr=0).exists()
     assert ArrMovement.objects.filter(kind="new").count() == 30
     assert demo.build(seed=3, today=TODAY) == "ARR history exists; left as is"
+
+
+# The second day of a quarter: the running month and quarter have two days.
+SECOND_DAY = date(2026, 10, 2)
+
+
+def test_demo_portfolio_gives_every_dashboard_metric_a_value(
+    client: Any, leader: Any, default_health_model: None
+) -> None:
+    started = timezone.now()
+    build_all(accounts=30, seed=7, reset=False, today=SECOND_DAY, log=lambda _m: None)
+    # What the builders did at start-up is dated in the past, so no account
+    # reads "active a minute ago" (issue 17, item 6); owned ones all have some.
+    assert not Account.objects.filter(last_activity_at__gte=started).exists()
+    assert not Account.objects.filter(owner__isnull=False, last_activity_at=None).exists()
+    for grain in (Grain.QUARTER, Grain.MONTH):
+        board = dashboard(
+            scope=Scope(), period=period_containing(SECOND_DAY, grain), today=SECOND_DAY
+        )
+        empty = [m.key for m in board.metrics if m.current is None]
+        assert not empty, (grain, empty)
+        assert board.has_health and board.health[-1].total > 0
+        assert board.at_risk.has_data
+        assert board.ttv.counts[-1] > 0
+    client.force_login(leader)
+    html = client.get(reverse("metrics"), {"grain": "quarter", "on": "2026-10-02"}).content.decode()
+    figures = re.findall(r'<p class="mx-figure">(.*?)</p>', html, re.S)
+    assert len(figures) == len(board.metrics) + 1  # and at-risk ARR
+    assert not [f for f in figures if "no data yet" in f]

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from accounts.bulk import analyze
 from accounts.models import OwnerLink, Pipeline, PipelineStage, User
 
 from .. import mapping
@@ -192,6 +193,7 @@ def import_run(
     assert run.started_at is not None
     cursors_start_at(int(run.started_at.timestamp() * 1000) - OVERLAP_MS)
     _run_update(run, status=SyncRun.Status.DONE, phase="", finished_at=timezone.now())
+    analyze("accounts", rows=run.records_done)  # fresh planner statistics, see bulk.analyze
     return run
 
 

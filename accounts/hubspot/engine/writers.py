@@ -312,7 +312,6 @@ def companies_page_write(records: Sequence[Record], ctx: SyncContext) -> PageRes
                 "hubspot_id": hid,
                 "created_at": now,
                 "updated_at": now,
-                "last_activity_at": now,
             }
             continue
         pairs.append((account, originals[hid]))
