@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods
 
 from . import services
 from .forms import (
@@ -192,6 +192,7 @@ def import_preview(request: AuthedRequest, pk: int) -> HttpResponse:
     )
 
 
+@require_GET
 def import_skipped(request: AuthedRequest, pk: int) -> HttpResponse:
     require_leader(request.user)
     batch = get_object_or_404(ImportBatch, pk=pk)
