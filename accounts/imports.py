@@ -11,6 +11,7 @@ from typing import Any
 from django import forms
 from django.db import transaction
 
+from .csv_stream import csv_text
 from .models import Account, ImportBatch, Segment, Stage, User, normalise_domain
 from .selectors import accounts_by_reference
 from .services import USAGE_FIELDS, account_create, account_update, usage_snapshots_upsert
@@ -218,9 +219,9 @@ def _apply_accounts(rows: list[RowResult], *, by: User) -> int:
 
 
 def rows_to_csv(columns: list[str], rows: list[RowResult]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow([*columns, "errors"])
-    for row in rows:
-        writer.writerow([*(row.raw.get(c, "") for c in columns), "; ".join(row.errors)])
-    return out.getvalue()
+    return csv_text(
+        [
+            [*columns, "errors"],
+            *([*(row.raw.get(c, "") for c in columns), "; ".join(row.errors)] for row in rows),
+        ]
+    )
