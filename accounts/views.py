@@ -18,8 +18,15 @@ from .forms import (
     ReassignForm,
     StageChangeForm,
 )
-from .http import AuthedRequest, form_errors_apply
-from .imports import columns_for, import_apply, preview_build, rows_to_csv
+from .http import AuthedRequest, form_errors_apply, is_htmx
+from .imports import (
+    Preview,
+    columns_for,
+    import_apply,
+    import_batch_create,
+    import_batch_preview,
+    rows_to_csv,
+)
 from .models import Account, Contact, Deal, ImportBatch
 from .roles import require_account_edit, require_leader
 
@@ -149,11 +156,11 @@ def import_upload(request: AuthedRequest, kind: str) -> HttpResponse:
         raise Http404("Unknown import kind")
     form = CsvUploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
-        batch = ImportBatch.objects.create(
+        batch = import_batch_create(
             kind=kind,
             filename=form.filename,
             content=form.cleaned_data["file"],
-            created_by=request.user,
+            by=request.user,
         )
         return redirect("accounts:import_preview", pk=batch.pk)
     return render(
@@ -163,11 +170,14 @@ def import_upload(request: AuthedRequest, kind: str) -> HttpResponse:
     )
 
 
+# The preview lists rows with errors first; past this many, the skipped-rows CSV has them.
+ROWS_SHOWN = 500
+
+
 @require_http_methods(["GET", "POST"])
 def import_preview(request: AuthedRequest, pk: int) -> HttpResponse:
     require_leader(request.user)
-    batch = get_object_or_404(ImportBatch, pk=pk)
-    preview = preview_build(kind=batch.kind, content=batch.content)
+    batch = get_object_or_404(ImportBatch.objects.select_related("created_by"), pk=pk)
     if request.method == "POST" and batch.status == ImportBatch.Status.PREVIEW:
         if request.POST.get("action") == "cancel":
             batch.status = ImportBatch.Status.CANCELLED
@@ -175,7 +185,7 @@ def import_preview(request: AuthedRequest, pk: int) -> HttpResponse:
             messages.info(request, "Import cancelled; nothing was written.")
             return redirect("portfolio")
         try:
-            written = import_apply(
+            queued = import_apply(
                 batch=batch,
                 by=request.user,
                 valid_only=request.POST.get("action") == "valid_only",
@@ -183,12 +193,25 @@ def import_preview(request: AuthedRequest, pk: int) -> HttpResponse:
         except ValueError as exc:
             messages.error(request, str(exc))
         else:
-            messages.success(request, f"Imported {written} row(s).")
+            messages.success(request, f"Importing {queued} row(s).")
             return redirect("accounts:import_preview", pk=batch.pk)
+    working = batch.preview is None or batch.status == ImportBatch.Status.IMPORTING
+    if is_htmx(request):
+        if not working:  # done: the whole page changes (counts, rows written, links)
+            return HttpResponse(headers={"HX-Refresh": "true"})
+        context = {"batch": batch, "working": True}
+        return render(request, "accounts/import_preview.html#progress", context)
+    preview = None if batch.preview is None else Preview.from_json(batch.kind, batch.preview)
     return render(
         request,
         "accounts/import_preview.html",
-        {"batch": batch, "preview": preview},
+        {
+            "batch": batch,
+            "preview": preview,
+            "working": working,
+            "shown": (preview.invalid + preview.valid)[:ROWS_SHOWN] if preview else [],
+            "rows_shown": ROWS_SHOWN,
+        },
     )
 
 
@@ -196,7 +219,7 @@ def import_preview(request: AuthedRequest, pk: int) -> HttpResponse:
 def import_skipped(request: AuthedRequest, pk: int) -> HttpResponse:
     require_leader(request.user)
     batch = get_object_or_404(ImportBatch, pk=pk)
-    preview = preview_build(kind=batch.kind, content=batch.content)
+    preview = import_batch_preview(batch=batch)
     response = HttpResponse(
         rows_to_csv(preview.columns, preview.invalid), content_type="text/csv; charset=utf-8"
     )
