@@ -94,9 +94,7 @@ def test_a_retried_import_resumes_after_the_last_committed_chunk(
     AccountFactory.create(domain="bulk0.example", name="Bulk 0")
     AccountFactory.create(domain="bulk1.example", name="Bulk 1")
     import_run(batch_id=batch.pk)
-    assert sorted(Account.objects.values_list("name", flat=True)) == [
-        f"Bulk {i}" for i in range(5)
-    ]
+    assert sorted(Account.objects.values_list("name", flat=True)) == [f"Bulk {i}" for i in range(5)]
     assert Event.objects.filter(kind="account_created").count() == 3
     batch.refresh_from_db()
     assert (batch.status, batch.rows_written) == ("imported", 5)
