@@ -46,7 +46,7 @@ def _form_refused(form: MetricsForm) -> HttpResponse | None:
     if not form.errors:
         return None
     lines = [
-        f"{name}: {' '.join(errors)}" if name != "__all__" else " ".join(errors)
+        f"{name}: {' '.join(map(str, errors))}" if name != "__all__" else " ".join(map(str, errors))
         for name, errors in form.errors.items()
     ]
     return HttpResponse(
