@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
@@ -177,6 +178,21 @@ ROWS_SHOWN = 500
 @require_http_methods(["GET", "POST"])
 def import_preview(request: AuthedRequest, pk: int) -> HttpResponse:
     require_leader(request.user)
+    if is_htmx(request) and request.method == "GET":
+        # Polled every second while the worker works: its counters, not the stored rows.
+        polled = (
+            ImportBatch.objects.defer("content", "preview")
+            .annotate(checked=Q(preview__isnull=False))
+            .filter(pk=pk)
+            .first()
+        )
+        if polled is None:
+            raise Http404("No such import")
+        if polled.checked and polled.status != ImportBatch.Status.IMPORTING:
+            # Done: the whole page changes (counts, rows written, links).
+            return HttpResponse(headers={"HX-Refresh": "true"})
+        context = {"batch": polled, "working": True, "checked": polled.checked}
+        return render(request, "accounts/import_preview.html#progress", context)
     batch = get_object_or_404(ImportBatch.objects.select_related("created_by"), pk=pk)
     if request.method == "POST" and batch.status == ImportBatch.Status.PREVIEW:
         if request.POST.get("action") == "cancel":
@@ -196,11 +212,6 @@ def import_preview(request: AuthedRequest, pk: int) -> HttpResponse:
             messages.success(request, f"Importing {queued} row(s).")
             return redirect("accounts:import_preview", pk=batch.pk)
     working = batch.preview is None or batch.status == ImportBatch.Status.IMPORTING
-    if is_htmx(request):
-        if not working:  # done: the whole page changes (counts, rows written, links)
-            return HttpResponse(headers={"HX-Refresh": "true"})
-        context = {"batch": batch, "working": True}
-        return render(request, "accounts/import_preview.html#progress", context)
     preview = None if batch.preview is None else Preview.from_json(batch.kind, batch.preview)
     return render(
         request,
@@ -209,6 +220,7 @@ def import_preview(request: AuthedRequest, pk: int) -> HttpResponse:
             "batch": batch,
             "preview": preview,
             "working": working,
+            "checked": batch.preview is not None,
             "shown": (preview.invalid + preview.valid)[:ROWS_SHOWN] if preview else [],
             "rows_shown": ROWS_SHOWN,
         },

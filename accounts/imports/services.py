@@ -92,7 +92,9 @@ def import_run(*, batch_id: int) -> ImportBatch | None:
     by = batch.created_by
     while True:
         with transaction.atomic():
-            batch = ImportBatch.objects.select_for_update().get(pk=batch_id)
+            batch = (
+                ImportBatch.objects.select_for_update().defer("content", "preview").get(pk=batch_id)
+            )
             if batch.status != ImportBatch.Status.IMPORTING:
                 return batch
             chunk = rows[batch.rows_done : batch.rows_done + CHUNK]
