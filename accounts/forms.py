@@ -118,5 +118,11 @@ class CsvUploadForm(forms.Form):
             ) from exc
         if not text.strip():
             raise forms.ValidationError("The file is empty.")
+        if "\x00" in text:
+            # A NUL byte is never in a real CSV (and PostgreSQL cannot store one in text).
+            raise forms.ValidationError(
+                "The file contains NUL characters, so it is not a CSV text file; "
+                "save it as CSV UTF-8."
+            )
         self.filename = upload.name
         return text

@@ -439,8 +439,10 @@ class ImportBatch(models.Model):
 
     class Status(models.TextChoices):
         PREVIEW = "preview", "Awaiting confirmation"
+        IMPORTING = "importing", "Importing"
         IMPORTED = "imported", "Imported"
         CANCELLED = "cancelled", "Cancelled"
+        FAILED = "failed", "Failed"
 
     kind = models.CharField(max_length=10, choices=Kind.choices)
     filename = models.CharField(max_length=255)
@@ -448,9 +450,17 @@ class ImportBatch(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PREVIEW)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
     created_at = models.DateTimeField(default=timezone.now)
+    # The file checked once, row by row (accounts.imports.parsing.Preview.to_json),
+    # in the worker: null until then. Pages and the import read it, never the file.
+    preview = models.JSONField(null=True, blank=True, editable=False)
+    valid_only = models.BooleanField(default=False)
     rows_total = models.PositiveIntegerField(default=0)
     rows_valid = models.PositiveIntegerField(default=0)
+    # Rows the worker has written so far: the progress bar, and where a retried
+    # import resumes (each chunk commits with its count).
+    rows_done = models.PositiveIntegerField(default=0)
     rows_written = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
 
     class Meta:
         ordering = ["-created_at"]

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods
 
 from . import services
 from .forms import (
@@ -18,8 +19,15 @@ from .forms import (
     ReassignForm,
     StageChangeForm,
 )
-from .http import AuthedRequest, form_errors_apply
-from .imports import columns_for, import_apply, preview_build, rows_to_csv
+from .http import AuthedRequest, form_errors_apply, is_htmx
+from .imports import (
+    Preview,
+    columns_for,
+    import_apply,
+    import_batch_create,
+    import_batch_preview,
+    rows_to_csv,
+)
 from .models import Account, Contact, Deal, ImportBatch
 from .roles import require_account_edit, require_leader
 
@@ -149,11 +157,11 @@ def import_upload(request: AuthedRequest, kind: str) -> HttpResponse:
         raise Http404("Unknown import kind")
     form = CsvUploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
-        batch = ImportBatch.objects.create(
+        batch = import_batch_create(
             kind=kind,
             filename=form.filename,
             content=form.cleaned_data["file"],
-            created_by=request.user,
+            by=request.user,
         )
         return redirect("accounts:import_preview", pk=batch.pk)
     return render(
@@ -163,11 +171,29 @@ def import_upload(request: AuthedRequest, kind: str) -> HttpResponse:
     )
 
 
+# The preview lists rows with errors first; past this many, the skipped-rows CSV has them.
+ROWS_SHOWN = 500
+
+
 @require_http_methods(["GET", "POST"])
 def import_preview(request: AuthedRequest, pk: int) -> HttpResponse:
     require_leader(request.user)
-    batch = get_object_or_404(ImportBatch, pk=pk)
-    preview = preview_build(kind=batch.kind, content=batch.content)
+    if is_htmx(request) and request.method == "GET":
+        # Polled every second while the worker works: its counters, not the stored rows.
+        polled = (
+            ImportBatch.objects.defer("content", "preview")
+            .annotate(checked=Q(preview__isnull=False))
+            .filter(pk=pk)
+            .first()
+        )
+        if polled is None:
+            raise Http404("No such import")
+        if polled.checked and polled.status != ImportBatch.Status.IMPORTING:
+            # Done: the whole page changes (counts, rows written, links).
+            return HttpResponse(headers={"HX-Refresh": "true"})
+        context = {"batch": polled, "working": True, "checked": polled.checked}
+        return render(request, "accounts/import_preview.html#progress", context)
+    batch = get_object_or_404(ImportBatch.objects.select_related("created_by"), pk=pk)
     if request.method == "POST" and batch.status == ImportBatch.Status.PREVIEW:
         if request.POST.get("action") == "cancel":
             batch.status = ImportBatch.Status.CANCELLED
@@ -175,7 +201,7 @@ def import_preview(request: AuthedRequest, pk: int) -> HttpResponse:
             messages.info(request, "Import cancelled; nothing was written.")
             return redirect("portfolio")
         try:
-            written = import_apply(
+            queued = import_apply(
                 batch=batch,
                 by=request.user,
                 valid_only=request.POST.get("action") == "valid_only",
@@ -183,19 +209,29 @@ def import_preview(request: AuthedRequest, pk: int) -> HttpResponse:
         except ValueError as exc:
             messages.error(request, str(exc))
         else:
-            messages.success(request, f"Imported {written} row(s).")
+            messages.success(request, f"Importing {queued} row(s).")
             return redirect("accounts:import_preview", pk=batch.pk)
+    working = batch.preview is None or batch.status == ImportBatch.Status.IMPORTING
+    preview = None if batch.preview is None else Preview.from_json(batch.kind, batch.preview)
     return render(
         request,
         "accounts/import_preview.html",
-        {"batch": batch, "preview": preview},
+        {
+            "batch": batch,
+            "preview": preview,
+            "working": working,
+            "checked": batch.preview is not None,
+            "shown": (preview.invalid + preview.valid)[:ROWS_SHOWN] if preview else [],
+            "rows_shown": ROWS_SHOWN,
+        },
     )
 
 
+@require_GET
 def import_skipped(request: AuthedRequest, pk: int) -> HttpResponse:
     require_leader(request.user)
     batch = get_object_or_404(ImportBatch, pk=pk)
-    preview = preview_build(kind=batch.kind, content=batch.content)
+    preview = import_batch_preview(batch=batch)
     response = HttpResponse(
         rows_to_csv(preview.columns, preview.invalid), content_type="text/csv; charset=utf-8"
     )

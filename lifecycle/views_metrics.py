@@ -41,6 +41,19 @@ def _form(request: AuthedRequest) -> MetricsForm:
     return form
 
 
+def _form_refused(form: MetricsForm) -> HttpResponse | None:
+    """A CSV of the wrong period is worse than none: bad choices are a 400 that says why."""
+    if not form.errors:
+        return None
+    lines = [
+        f"{name}: {' '.join(map(str, errors))}" if name != "__all__" else " ".join(map(str, errors))
+        for name, errors in form.errors.items()
+    ]
+    return HttpResponse(
+        "\n".join(lines) + "\n", status=400, content_type="text/plain; charset=utf-8"
+    )
+
+
 def _filters_query(request: AuthedRequest) -> str:
     query = request.GET.copy()
     for key in ("page",):
@@ -70,10 +83,12 @@ def metrics_dashboard(request: AuthedRequest) -> HttpResponse:
 
 
 @require_GET
-def metrics_export(request: AuthedRequest) -> StreamingHttpResponse:
+def metrics_export(request: AuthedRequest) -> HttpResponse | StreamingHttpResponse:
     """Every figure for the chosen period and the eleven before it."""
     require_metrics(request.user)
     form = _form(request)
+    if refused := _form_refused(form):
+        return refused
     board = dashboard(scope=form.scope(), period=form.period(), today=timezone.localdate())
 
     def rows() -> Iterator[list[Any]]:
@@ -143,10 +158,14 @@ def metrics_drill(request: AuthedRequest, metric: str) -> HttpResponse:
 
 
 @require_GET
-def metrics_drill_export(request: AuthedRequest, metric: str) -> StreamingHttpResponse:
+def metrics_drill_export(
+    request: AuthedRequest, metric: str
+) -> HttpResponse | StreamingHttpResponse:
     require_metrics(request.user)
     drill = _drill(metric)
     form = _form(request)
+    if refused := _form_refused(form):
+        return refused
     period = form.period()
     today: date = timezone.localdate()
 

@@ -17,11 +17,10 @@ from django.http import Http404, HttpRequest, HttpResponse, QueryDict, Streaming
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.csv_stream import csv_download
-from accounts.http import AuthedRequest, form_errors_apply, is_htmx
+from accounts.http import AuthedRequest, form_errors_apply, is_htmx, redirect_next
 from accounts.models import Account, ForecastCategory
 from accounts.roles import Role, can_edit_account, require_account_edit, role_of
 
@@ -83,7 +82,8 @@ def plan(request: AuthedRequest, pk: int) -> HttpResponse:
         "share_url": "",
     }
     current = context["plan"]
-    if isinstance(current, SuccessPlan) and current.share_token:
+    # The link opens the plan to anyone holding it: only those who may revoke it see it.
+    if isinstance(current, SuccessPlan) and current.share_token and context["can_edit"]:
         context["share_url"] = request.build_absolute_uri(
             reverse("success:shared_plan", args=[current.share_token])
         )
@@ -274,10 +274,7 @@ def task_done(request: AuthedRequest, pk: int) -> HttpResponse:
     task = get_object_or_404(SuccessTask.objects.select_related("account"), pk=pk)
     require_account_edit(request.user, task.account)
     services.task_set_done(task=task, done=request.POST.get("done") != "0", by=request.user)
-    target = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        target = reverse("success:my_work")
-    return redirect(target)
+    return redirect_next(request, "success:my_work")
 
 
 # ---- Reviews ----

@@ -28,6 +28,22 @@ class ApiCursorPagination(CursorPagination):
         self._model = queryset.model
         return super().paginate_queryset(queryset, request, view)
 
+    def get_page_size(self, request: Request) -> int:
+        """`page_size` from 1 to max_page_size; anything else is a 400 (DRF would
+        quietly fall back to the default), so the answer is what was asked for."""
+        raw = request.query_params.get(self.page_size_query_param, "")
+        if raw == "":
+            return self.page_size
+        if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= self.max_page_size:
+            raise ValidationError(
+                {
+                    self.page_size_query_param: [
+                        f"Send a whole number from 1 to {self.max_page_size:,}."
+                    ]
+                }
+            )
+        return int(raw)
+
     def decode_cursor(self, request: Request) -> Cursor | None:
         """A bad cursor is bad input (400), not a missing page; and a cursor
         whose position does not fit the ordering field never reaches the

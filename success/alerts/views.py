@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.http import AuthedRequest
+from accounts.http import AuthedRequest, redirect_next
 from accounts.models import Account
 from accounts.roles import require_account_edit, require_admin
 
@@ -57,7 +57,7 @@ def alert_close(request: AuthedRequest, pk: int) -> HttpResponse:
             messages.success(request, f"Alert {alert.get_status_display().lower()}.")
     else:
         messages.error(request, "Choose acknowledge, resolve or dismiss.")
-    return redirect(request.POST.get("next") or "alerts:list")
+    return redirect_next(request, "alerts:list")
 
 
 @require_GET

@@ -132,3 +132,25 @@ def test_upload_rejects_a_file_that_is_not_utf8(client: Any, leader: Any) -> Non
     assert response.status_code == 200
     assert "not UTF-8" in response.content.decode()
     assert not ImportBatch.objects.exists()
+
+
+@pytest.mark.parametrize("content", [b"name\nAc\x00me\n", b"\xef\xbb\xbfname,arr\nA,1\x00\n"])
+def test_upload_with_a_nul_character_is_refused_with_a_form_error(
+    client: Any, leader: Any, content: bytes
+) -> None:
+    client.force_login(leader)
+    upload = SimpleUploadedFile("nul.csv", content)
+    response = client.post(reverse("accounts:import_upload", args=["accounts"]), {"file": upload})
+    assert response.status_code == 200
+    assert "The file contains NUL characters" in response.content.decode()
+    assert not ImportBatch.objects.exists()
+
+
+def test_skipped_rows_download_answers_get_only(client: Any, leader: Any) -> None:
+    batch = _batch(leader, "accounts", "name,arr\nBad,-5\n")
+    client.force_login(leader)
+    url = reverse("accounts:import_skipped", args=[batch.pk])
+    assert client.post(url).status_code == 405
+    assert client.get(url).status_code == 200
+    batch.refresh_from_db()
+    assert batch.status == ImportBatch.Status.PREVIEW

@@ -14,16 +14,20 @@ from django.core.cache import cache
 from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
+from django.test import Client
 from hypothesis import HealthCheck, given, seed, settings
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
+    negative_data_rejection,
+    positive_data_acceptance,
     response_headers_conformance,
     response_schema_conformance,
     status_code_conformance,
 )
 
+from accounts.models import Account
 from accounts.roles import Role
 from accounts.services import api_token_create
 from tests.factories import AccountFactory, UsageSnapshotFactory, UserFactory
@@ -34,6 +38,10 @@ CHECKS = [
     content_type_conformance,
     response_headers_conformance,
     response_schema_conformance,
+    # The schema says what the API accepts: a valid request is not refused, an
+    # invalid one is not accepted.
+    positive_data_acceptance,
+    negative_data_rejection,
 ]
 # Per operation and mode; with some 25 operations this keeps the test near 90 s.
 MAX_EXAMPLES = 15
@@ -97,13 +105,26 @@ def wsgi_app() -> Iterator[Any]:
 
 
 @pytest.fixture
-def api_schema(fuzz_token: str, wsgi_app: Any) -> Any:
-    return schemathesis.openapi.from_wsgi(
-        "/api/schema/?format=json",
-        wsgi_app,
-        config=CONFIG,
-        headers={"Authorization": f"Bearer {fuzz_token}"},
-    )
+def raw_schema(fuzz_token: str) -> Any:
+    """The schema document, fetched before `wsgi_app` unhooks connection closing
+    (Django's test client hooks it back after each request)."""
+    return Client().get("/api/schema/?format=json", HTTP_AUTHORIZATION=f"Bearer {fuzz_token}")
+
+
+@pytest.fixture
+def api_schema(raw_schema: Any, wsgi_app: Any) -> Any:
+    # Cursors are opaque (only a `next`/`previous` link's is valid; the pagination
+    # tests follow real links), so generated ones would only test the 400: leave them out.
+    document = raw_schema.json()
+    for item in document["paths"].values():
+        for operation in item.values():
+            if isinstance(operation, dict) and "parameters" in operation:
+                operation["parameters"] = [
+                    p for p in operation["parameters"] if p["name"] != "cursor"
+                ]
+    schema = schemathesis.openapi.from_dict(document, config=CONFIG)
+    schema.app = wsgi_app
+    return schema
 
 
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
@@ -113,8 +134,14 @@ def test_every_operation_survives_generated_requests(
     headers = {"Authorization": f"Bearer {fuzz_token}"}
     operations = [result.ok() for result in api_schema.get_all_operations()]
     assert len(operations) >= 4
+    account_id = Account.objects.order_by("pk").values_list("pk", flat=True).first()
 
     for operation in operations:
+        checks = CHECKS
+        if operation.path.endswith("/usage-snapshots/") and operation.method.upper() == "POST":
+            # Whether a batch of rows is stored depends on stored accounts and on the
+            # other rows (one reading per account and day), which no schema can say.
+            checks = [c for c in CHECKS if c is not positive_data_acceptance]
 
         @seed(20261123)
         @settings(
@@ -127,6 +154,11 @@ def test_every_operation_survives_generated_requests(
         @given(case=operation.as_strategy(generation_mode=mode))
         def call(case: Any) -> None:
             cache.clear()  # throttling is tested elsewhere
-            case.call_and_validate(headers=headers, checks=CHECKS)
+            body = case.body
+            positive = mode == GenerationMode.POSITIVE
+            if positive and isinstance(body, dict) and isinstance(body.get("account"), int):
+                body["account"] = account_id  # an account that exists
+            # Called below, within this iteration: the loop variable is current.
+            case.call_and_validate(headers=headers, checks=checks)  # noqa: B023
 
         call()

@@ -320,3 +320,20 @@ def test_task_done_ignores_offsite_next(client: Any, csm: Any) -> None:
         reverse("success:task_done", args=[task.pk]), {"next": "https://evil.example/"}
     )
     assert response["Location"] == reverse("success:my_work")
+
+
+def test_customer_link_is_shown_only_to_those_who_can_edit_the_account(
+    client: Any, csm: Any, other_csm: Any, viewer: Any, leader: Any
+) -> None:
+    plan = SuccessPlanFactory.create(account__owner=csm)
+    services.plan_share(plan=plan, by=csm)
+    link = reverse("success:shared_plan", args=[plan.share_token])
+    page = reverse("success:plan", args=[plan.account_id])
+    for reader in (viewer, other_csm):
+        client.force_login(reader)
+        body = client.get(page).content.decode()
+        assert plan.share_token not in body and link not in body
+        assert "the link is shown to those who can edit this account" in body
+    for editor in (csm, leader):
+        client.force_login(editor)
+        assert link in client.get(page).content.decode()

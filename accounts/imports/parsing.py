@@ -1,5 +1,6 @@
-"""CSV imports of accounts and usage snapshots: validate every row first,
-write only when the user confirms (all rows, or only the valid ones)."""
+"""Reading an uploaded CSV: every row checked with its row form, into a Preview
+that is stored on the batch once (`Preview.to_json`) and read back by every page
+and by the import itself."""
 
 from __future__ import annotations
 
@@ -9,12 +10,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django import forms
-from django.db import transaction
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models
 
-from . import bulk
-from .models import Account, Event, ImportBatch, Segment, Stage, StageChange, User, normalise_domain
-from .selectors import accounts_by_reference
-from .services import USAGE_FIELDS, account_create, account_update, usage_snapshots_upsert
+from ..csv_stream import csv_text
+from ..models import Account, ImportBatch, Segment, Stage, UsageSnapshot, User, normalise_domain
+from ..selectors import accounts_by_reference
 
 MAX_ROWS = 20_000
 
@@ -44,6 +45,56 @@ class Preview:
     @property
     def invalid(self) -> list[RowResult]:
         return [r for r in self.rows if not r.ok]
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-safe form for ImportBatch.preview (dates and decimals as text)."""
+        encoder = DjangoJSONEncoder()
+        return {
+            "columns": self.columns,
+            "file_errors": self.file_errors,
+            "rows": [
+                [
+                    r.line,
+                    [r.raw.get(c, "") for c in self.columns],
+                    r.errors,
+                    {k: _json_value(encoder, v) for k, v in r.data.items()},
+                ]
+                for r in self.rows
+            ],
+        }
+
+    @classmethod
+    def from_json(cls, kind: str, stored: dict[str, Any]) -> Preview:
+        """Back from ImportBatch.preview, dates and decimals typed again."""
+        model = MODELS[kind]
+        typed = {
+            f.name: f
+            for f in model._meta.concrete_fields
+            if isinstance(f, models.DateField | models.DecimalField)
+        }
+        columns = stored["columns"]
+        return cls(
+            columns=columns,
+            file_errors=stored["file_errors"],
+            rows=[
+                RowResult(
+                    line=line,
+                    raw=dict(zip(columns, raw, strict=True)),
+                    errors=errors,
+                    data={
+                        k: typed[k].to_python(v) if k in typed and v is not None else v
+                        for k, v in data.items()
+                    },
+                )
+                for line, raw, errors, data in stored["rows"]
+            ],
+        )
+
+
+def _json_value(encoder: DjangoJSONEncoder, value: Any) -> Any:
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return encoder.default(value)
 
 
 class AccountRowForm(forms.Form):
@@ -85,6 +136,10 @@ SPECS: dict[str, tuple[type[forms.Form], list[str]]] = {
     ImportBatch.Kind.ACCOUNTS: (AccountRowForm, ["name"]),
     ImportBatch.Kind.USAGE: (UsageRowForm, ["account", "date"]),
 }
+MODELS: dict[str, type[models.Model]] = {
+    ImportBatch.Kind.ACCOUNTS: Account,
+    ImportBatch.Kind.USAGE: UsageSnapshot,
+}
 
 
 def columns_for(kind: str) -> list[str]:
@@ -119,12 +174,16 @@ def preview_build(*, kind: str, content: str) -> Preview:
         return Preview(columns=columns, rows=[], file_errors=file_errors)
 
     rows: list[RowResult] = []
+    # One form, bound to each row in turn: building a form deep-copies its fields,
+    # which cost more than the checking itself (20,000 rows: ~40 s against ~8 s).
+    form = form_class(data={})
     for index, raw in enumerate(reader, start=2):
         if index - 1 > MAX_ROWS:
             file_errors.append(f"More than {MAX_ROWS:,} rows; split the file.")
             break
         raw = {k: (v or "").strip() for k, v in raw.items() if k is not None}
-        form = form_class(data={k: v for k, v in raw.items() if v != ""})
+        form.data = {k: v for k, v in raw.items() if v != ""}
+        form._errors = None  # type: ignore[attr-defined]  # is_valid() checks the new data
         result = RowResult(line=index, raw=raw)
         if form.is_valid():
             result.data = form.cleaned_data
@@ -148,7 +207,8 @@ def _check_accounts(rows: list[RowResult]) -> None:
         email = (row.data.get("owner_email") or "").lower()
         if email and email not in owners:
             row.errors.append(f"owner_email: no user with email {email}")
-        row.data["owner"] = owners.get(email)
+        owner = owners.get(email)
+        row.data["owner_id"] = owner.pk if owner else None
         domain = row.data.get("domain") or ""
         if domain:
             if domain in seen:
@@ -175,54 +235,10 @@ def _check_usage(rows: list[RowResult]) -> None:
         seen.setdefault(pair, row.line)
 
 
-@transaction.atomic
-def import_apply(*, batch: ImportBatch, by: User, valid_only: bool) -> int:
-    """Write the batch. Refuses when rows are invalid unless `valid_only`."""
-    preview = preview_build(kind=batch.kind, content=batch.content)
-    if preview.file_errors:
-        raise ValueError("The file has errors; nothing was imported.")
-    if preview.invalid and not valid_only:
-        raise ValueError(f"{len(preview.invalid)} row(s) have errors; nothing was imported.")
-    if batch.kind == ImportBatch.Kind.ACCOUNTS:
-        written = _apply_accounts(preview.valid, by=by)
-        bulk.analyze(Account, StageChange, Event, rows=written)
-    else:
-        written = usage_snapshots_upsert(
-            rows=[
-                {f: r.data.get(f) for f in ("account_id", "date", *USAGE_FIELDS)}
-                for r in preview.valid
-            ]
-        )
-    batch.status = ImportBatch.Status.IMPORTED
-    batch.rows_total = len(preview.rows)
-    batch.rows_valid = len(preview.valid)
-    batch.rows_written = written
-    batch.save(update_fields=["status", "rows_total", "rows_valid", "rows_written"])
-    return written
-
-
-def _apply_accounts(rows: list[RowResult], *, by: User) -> int:
-    """Create new accounts; update the ones whose domain already exists."""
-    domains = [r.data["domain"] for r in rows if r.data.get("domain")]
-    existing = {a.domain: a for a in Account.objects.filter(domain__in=domains)}
-    for row in rows:
-        values = {k: v for k, v in row.data.items() if v not in (None, "") and k != "owner_email"}
-        owner = values.pop("owner", None)
-        stage = values.pop("stage", None)
-        if "currency" in values:
-            values["currency"] = values["currency"].upper()
-        account = existing.get(row.data.get("domain") or "")
-        if account:
-            account_update(account=account, by=by, data=values)
-        else:
-            account_create(by=by, owner=owner, stage=stage or Stage.ONBOARDING, **values)
-    return len(rows)
-
-
 def rows_to_csv(columns: list[str], rows: list[RowResult]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow([*columns, "errors"])
-    for row in rows:
-        writer.writerow([*(row.raw.get(c, "") for c in columns), "; ".join(row.errors)])
-    return out.getvalue()
+    return csv_text(
+        [
+            [*columns, "errors"],
+            *([*(row.raw.get(c, "") for c in columns), "; ".join(row.errors)] for row in rows),
+        ]
+    )
