@@ -67,6 +67,12 @@ class Period:
     def contains(self, day: date) -> bool:
         return self.start <= day <= self.end
 
+    def day_nearest(self, today: date) -> date:
+        """The day of the period closest to `today`: today itself while the
+        period runs. Switching grain keeps this day, so Month from this
+        quarter is this month, and from a past quarter its last month."""
+        return min(max(today, self.start), self.end)
+
 
 def _add_months(day: date, months: int) -> date:
     index = day.month - 1 + months
