@@ -15,6 +15,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from accounts.formats import money_display
+
 from . import bulk
 from .models import (
     Account,
@@ -293,7 +295,7 @@ def deal_save(
         account=account,
         kind=Event.Kind.DEAL_ADDED if creating else Event.Kind.DEAL_UPDATED,
         summary=f"{'Added' if creating else 'Updated'} {deal.get_kind_display().lower()} deal "
-        f"{deal.name}: {deal.amount:,.2f} {account.currency} ({deal.stage.label})",
+        f"{deal.name}: {money_display(deal.amount, account.currency)} ({deal.stage.label})",
         actor=by,
     )
     return deal

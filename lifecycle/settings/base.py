@@ -61,6 +61,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.role",
             ],
+            # One date and one money format everywhere: `|day`, `|money`.
+            "builtins": ["accounts.templatetags.formats"],
         },
     },
 ]
