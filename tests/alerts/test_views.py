@@ -111,3 +111,18 @@ def test_a_bad_snooze_changes_nothing(client: Any, csm: Any) -> None:
     )
     alert.refresh_from_db()
     assert (alert.status, alert.snoozed_until) == ("open", None)
+
+
+def test_the_timeline_labels_alert_entries_alert_not_health(client: Any, csm: Any) -> None:
+    from django.utils import timezone
+
+    from success.alerts import services
+
+    AlertRule.objects.create(name="Late onboarding", kind=RuleKind.ONBOARDING_LATE)
+    account = AccountFactory.create(owner=csm, onboarding_status="late")
+    services.alerts_evaluate(today=timezone.localdate())
+    client.force_login(csm)
+    page = html.unescape(client.get(reverse("account", args=[account.pk])).content.decode())
+    entry = page[page.index("Late onboarding: ") - 400 : page.index("Late onboarding: ") + 400]
+    assert '<div class="actor">Alert</div>' in entry
+    assert '<div class="actor">Health' not in entry
