@@ -2,7 +2,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from .roles import ROLE_LABELS, Role, role_of
+from .roles import ROLE_LABELS, Role, reads_metrics, role_of
 
 
 def role(request: HttpRequest) -> dict[str, Any]:
@@ -14,4 +14,5 @@ def role(request: HttpRequest) -> dict[str, Any]:
         "is_admin": current == Role.ADMIN,
         "is_leader": current in (Role.ADMIN, Role.LEADER),
         "can_write": current in (Role.ADMIN, Role.LEADER, Role.CSM),
+        "can_read_metrics": reads_metrics(getattr(request, "user", None)),
     }

@@ -384,6 +384,8 @@ class Event(models.Model):
         REVIEW = "review", "Business review"
         RENEWAL = "renewal", "Renewal"
         HEALTH = "health", "Health"
+        ALERT = "alert", "Alert"
+        EXPANSION = "expansion", "Expansion signal"
         HUBSPOT = "hubspot", "HubSpot"
 
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="events")

@@ -58,6 +58,13 @@ def sees_all_writes(user: Any) -> bool:
     return role_of(user) in (Role.ADMIN, Role.LEADER)
 
 
+def reads_metrics(user: Any) -> bool:
+    """Leaders, admins and viewers read the portfolio's numbers (the metrics
+    dashboard); a CSM's home page shows their own book instead. The nav, the
+    home page's link and the dashboard's permission all ask this."""
+    return role_of(user) in (Role.ADMIN, Role.LEADER, Role.VIEWER)
+
+
 def can_edit_account(user: Any, account: Account) -> bool:
     role = role_of(user)
     if role in (Role.ADMIN, Role.LEADER):

@@ -16,6 +16,8 @@ from django.db.models import Max, OuterRef, Subquery
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from accounts.formats import money_display
+
 from . import bulk
 from .models import (
     Account,
@@ -313,7 +315,7 @@ def deal_save(
         account=account,
         kind=Event.Kind.DEAL_ADDED if creating else Event.Kind.DEAL_UPDATED,
         summary=f"{'Added' if creating else 'Updated'} {deal.get_kind_display().lower()} deal "
-        f"{deal.name}: {deal.amount:,.2f} {account.currency} ({deal.stage.label})",
+        f"{deal.name}: {money_display(deal.amount, account.currency)} ({deal.stage.label})",
         actor=by,
     )
     return deal

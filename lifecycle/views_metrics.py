@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET
 from accounts.csv_stream import csv_download
 from accounts.http import AuthedRequest
 from accounts.models import Account
-from accounts.roles import Role, require, role_of
+from accounts.roles import reads_metrics, require
 
 from .metrics.dashboard import dashboard
 from .metrics.db import reporting
@@ -30,7 +30,7 @@ def require_metrics(user: Any) -> None:
     """Leaders, admins and viewers read the portfolio's numbers; a CSM's home
     page shows their own book."""
     require(
-        role_of(user) in (Role.ADMIN, Role.LEADER, Role.VIEWER),
+        reads_metrics(user),
         "The metrics dashboard is for CS leaders, admins and viewers.",
     )
 
@@ -78,6 +78,7 @@ def metrics_dashboard(request: AuthedRequest) -> HttpResponse:
         "after": after,
         "after_query": period_query(after, request.GET) if after.start <= today else "",
         "today": today,
+        "on": period.day_nearest(today),
     }
     return render(request, "lifecycle/metrics/dashboard.html", context)
 

@@ -12,6 +12,7 @@ from typing import Any
 from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth, TruncQuarter
 
+from accounts.formats import money_display
 from accounts.models import Account, ForecastCategory, HealthBand, User
 
 from .models import (
@@ -412,7 +413,7 @@ def my_work(*, user: User, today: date) -> list[WorkItem]:
                 account=n.account,
                 due=n.renewal_date,
                 url=n.get_absolute_url(),
-                detail=f"{n.current_arr:,.0f} {n.account.currency} up for renewal",
+                detail=f"{money_display(n.current_arr, n.account.currency)} up for renewal",
                 overdue=n.renewal_date < today,
             )
         )

@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.csv_stream import csv_download
+from accounts.formats import date_display, money_display
 from accounts.http import AuthedRequest, form_errors_apply, is_htmx, redirect_next
 from accounts.models import Account, ForecastCategory
 from accounts.roles import Role, can_edit_account, require_account_edit, role_of
@@ -424,8 +425,8 @@ def renewal_forecast(request: AuthedRequest, pk: int) -> HttpResponse:
         request,
         form=form,
         account=renewal.account,
-        title=f"Forecast the renewal of {renewal.renewal_date:%b %-d, %Y}",
-        intro=f"{renewal.current_arr:,.2f} {renewal.account.currency} up for renewal.",
+        title=f"Forecast the renewal of {date_display(renewal.renewal_date)}",
+        intro=f"{money_display(renewal.current_arr, renewal.account.currency)} up for renewal.",
         submit="Save forecast",
         back=renewal.get_absolute_url(),
     )
@@ -467,8 +468,8 @@ def renewal_close(request: AuthedRequest, pk: int) -> HttpResponse:
         request,
         form=form,
         account=renewal.account,
-        title=f"Close the renewal of {renewal.renewal_date:%b %-d, %Y}",
-        intro=f"Current ARR {renewal.account.arr:,.2f} {renewal.account.currency}.",
+        title=f"Close the renewal of {date_display(renewal.renewal_date)}",
+        intro=f"Current ARR {money_display(renewal.account.arr, renewal.account.currency)}.",
         submit="Close renewal",
         back=renewal.get_absolute_url(),
     )

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 
+from accounts.formats import date_display
+
 TREND_LENGTH = 12
 
 
@@ -52,7 +54,7 @@ class Period:
             return f"Q{(self.start.month - 1) // 3 + 1} {self.start.year}"
         if self.grain == Grain.YEAR:
             return str(self.start.year)
-        return f"{self.start:%b %-d, %Y} – {self.end:%b %-d, %Y}"
+        return f"{date_display(self.start)} – {date_display(self.end)}"
 
     @property
     def short_label(self) -> str:
@@ -66,6 +68,12 @@ class Period:
 
     def contains(self, day: date) -> bool:
         return self.start <= day <= self.end
+
+    def day_nearest(self, today: date) -> date:
+        """The day of the period closest to `today`: today itself while the
+        period runs. Switching grain keeps this day, so Month from this
+        quarter is this month, and from a past quarter its last month."""
+        return min(max(today, self.start), self.end)
 
 
 def _add_months(day: date, months: int) -> date:

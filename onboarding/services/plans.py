@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from accounts.formats import date_display
 from accounts.models import Account, Event, Stage, User
 from accounts.roles import sees_all_writes
 from accounts.services import account_cs_fields_update, account_stage_change, event_record
@@ -124,7 +125,7 @@ def plan_refresh(
         _history(
             plan,
             action=PlanHistory.Action.COMPLETED,
-            summary=f"first value reached on {first_value_on:%b %-d, %Y}, "
+            summary=f"first value reached on {date_display(first_value_on)}, "
             f"time to value {ttv_days} days",
             by=by,
             data={"ttv_days": ttv_days},
@@ -183,7 +184,7 @@ def plan_start(
     _history(
         plan,
         action=PlanHistory.Action.STARTED,
-        summary=f"started {template.name} (v{template.version}) on {start_date:%b %-d, %Y}",
+        summary=f"started {template.name} (v{template.version}) on {date_display(start_date)}",
         by=by,
         data={"template": template.pk, "version": template.version},
     )
@@ -219,7 +220,7 @@ def milestone_complete(
         plan,
         milestone=milestone,
         action=PlanHistory.Action.COMPLETED,
-        summary=f"completed “{milestone.title}” on {on:%b %-d, %Y}{late}",
+        summary=f"completed “{milestone.title}” on {date_display(on)}{late}",
         by=by,
         data={"milestone": milestone.pk, "on": on.isoformat(), "note": milestone.completion_note},
     )
@@ -298,7 +299,8 @@ def milestone_due_change(
         plan,
         milestone=milestone,
         action=PlanHistory.Action.DUE_CHANGED,
-        summary=f"moved “{milestone.title}” from {old:%b %-d} to {due_date:%b %-d, %Y}: {reason}",
+        summary=f"moved “{milestone.title}” from {old:%b %-d} to {date_display(due_date)}: "
+        f"{reason}",
         by=by,
         data={
             "milestone": milestone.pk,
@@ -358,7 +360,7 @@ def milestone_add(*, plan: OnboardingPlan, by: User | None, data: Mapping[str, A
         plan,
         milestone=milestone,
         action=PlanHistory.Action.ADDED,
-        summary=f"added “{milestone.title}” due {milestone.due_date:%b %-d, %Y}",
+        summary=f"added “{milestone.title}” due {date_display(milestone.due_date)}",
         by=by,
         data={"milestone": milestone.pk},
     )

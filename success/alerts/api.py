@@ -62,6 +62,9 @@ class AlertSerializer(serializers.ModelSerializer[Alert]):
             "due_on",
             "closed_at",
             "note",
+            "snoozed_until",
+            "reopened_at",
+            "reopen_note",
         ]
         read_only_fields = fields
 

@@ -4,6 +4,9 @@ from django import forms
 
 from .models import Alert, AlertRule, ExpansionSignal
 
+# What a CSM may pick when dismissing: back after this many days if still true.
+SNOOZE_DAYS = (7, 14, 30, 90)
+
 
 class AlertRuleForm(forms.ModelForm):
     class Meta:
@@ -16,6 +19,7 @@ class AlertRuleForm(forms.ModelForm):
             "second_days",
             "minimum",
             "due_in_days",
+            "reopen_after_days",
             "is_active",
         ]
         help_texts = {
@@ -35,6 +39,13 @@ class AlertCloseForm(forms.Form):
         ]
     )
     note = forms.CharField(required=False, max_length=1000)
+    snooze_days = forms.TypedChoiceField(
+        choices=[("", "Until the condition clears")]
+        + [(str(d), f"Snooze {d} days") for d in SNOOZE_DAYS],
+        coerce=int,
+        empty_value=None,
+        required=False,
+    )
 
 
 class SignalForm(forms.Form):

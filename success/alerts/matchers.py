@@ -9,6 +9,7 @@ from datetime import date, timedelta
 
 from django.db.models import Exists, OuterRef, QuerySet
 
+from accounts.formats import date_display
 from accounts.models import Account, Stage, UsageSnapshot
 from success.health.models import HealthScore
 from success.models import BusinessReview
@@ -79,7 +80,7 @@ def renewal_without_review(rule: AlertRule, today: date) -> Matches:
         .values_list("pk", "renewal_date")
     )
     return {
-        pk: f"Renews {renewal:%b %d, %Y} and no business review in {review_days} days"
+        pk: f"Renews {date_display(renewal)} and no business review in {review_days} days"
         for pk, renewal in rows
     }
 

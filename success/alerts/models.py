@@ -55,6 +55,14 @@ class AlertRule(models.Model):
     due_in_days = models.PositiveSmallIntegerField(
         default=3, help_text="The owner should act within this many days."
     )
+    reopen_after_days = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        default=14,
+        validators=[MinValueValidator(1), MaxValueValidator(365)],
+        help_text="A resolved alert opens again when its condition still holds this many "
+        "days later. Empty: never.",
+    )
     is_active = models.BooleanField(default=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -111,6 +119,15 @@ class Alert(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     note = models.TextField(blank=True)
+    # A dismissed alert stays quiet while its condition holds; with a snooze it
+    # opens again on this day if the condition still holds then.
+    snoozed_until = models.DateField(null=True, blank=True)
+    # When the rule stopped matching the account after this alert opened. Until
+    # then the alert holds its rule for the account: a closed alert keeps the
+    # rule from opening another (see `alerts_evaluate`).
+    condition_cleared_at = models.DateTimeField(null=True, blank=True)
+    reopened_at = models.DateTimeField(null=True, blank=True)
+    reopen_note = models.CharField(max_length=300, blank=True)
 
     class Meta:
         ordering = ["due_on", "-opened_at"]
@@ -119,7 +136,12 @@ class Alert(models.Model):
                 fields=["account", "rule"],
                 condition=Q(status__in=["open", "acknowledged"]),
                 name="one_live_alert_per_account_rule",
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["rule", "account"],
+                condition=Q(condition_cleared_at__isnull=True),
+                name="one_holding_alert_per_rule_account",
+            ),
         ]
         indexes = [models.Index(fields=["owner", "status", "due_on"])]
 
@@ -129,6 +151,14 @@ class Alert(models.Model):
     @property
     def is_live(self) -> bool:
         return self.status in (self.Status.OPEN, self.Status.ACKNOWLEDGED)
+
+    @property
+    def is_snoozed(self) -> bool:
+        return (
+            self.status == self.Status.DISMISSED
+            and self.snoozed_until is not None
+            and self.condition_cleared_at is None
+        )
 
 
 def follow_up_deadline() -> object:
@@ -156,6 +186,11 @@ class ExpansionSignal(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     outcome = models.TextField(blank=True)
+    # The alert whose firing raised this signal (rule signals only): a rule
+    # raises one signal per firing, never one per run.
+    alert = models.ForeignKey(
+        Alert, null=True, blank=True, on_delete=models.SET_NULL, related_name="signals"
+    )
 
     class Meta:
         ordering = ["follow_up_by"]

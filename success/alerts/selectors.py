@@ -1,11 +1,15 @@
 from __future__ import annotations
 
 from django.db.models import Case, IntegerField, QuerySet, Value, When
+from django.utils import timezone
 
 from accounts.models import User
 from accounts.roles import Role, role_of
 
 from .models import Alert, AlertRule, ExpansionSignal
+
+# The inbox filter for dismissed alerts that come back on a date the CSM picked.
+SNOOZED = "snoozed"
 
 
 def alerts_for(*, user: User, status: str = "live", rule_id: int | None = None) -> QuerySet[Alert]:
@@ -14,6 +18,12 @@ def alerts_for(*, user: User, status: str = "live", rule_id: int | None = None) 
         qs = qs.filter(account__owner=user)
     if status == "live":
         qs = qs.filter(status__in=[Alert.Status.OPEN, Alert.Status.ACKNOWLEDGED])
+    elif status == SNOOZED:
+        qs = qs.filter(
+            status=Alert.Status.DISMISSED,
+            snoozed_until__gt=timezone.localdate(),
+            condition_cleared_at__isnull=True,
+        )
     elif status:
         qs = qs.filter(status=status)
     if rule_id:

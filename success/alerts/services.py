@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.formats import date_display
 from accounts.models import Account, Event, User
 from accounts.services import event_record
 
@@ -21,97 +22,197 @@ LIVE = [Alert.Status.OPEN, Alert.Status.ACKNOWLEDGED]
 @dataclass
 class EvaluationRun:
     opened: dict[str, int] = field(default_factory=dict)
+    reopened: dict[str, int] = field(default_factory=dict)
     cleared: dict[str, int] = field(default_factory=dict)
     signals: int = 0
 
 
+def _reopen_line(*, alert: Alert, rule: AlertRule, today: date) -> str | None:
+    """Why a closed alert whose condition still holds opens again today, or None
+    while it should stay closed: a dismissal holds until its snooze date (for
+    good without one), a resolution for the rule's `reopen_after_days`."""
+    if alert.status == Alert.Status.DISMISSED:
+        if alert.snoozed_until is not None and alert.snoozed_until <= today:
+            return f"Snoozed until {date_display(alert.snoozed_until)}; the condition still holds."
+        return None
+    if alert.status != Alert.Status.RESOLVED or not rule.reopen_after_days or not alert.closed_at:
+        return None
+    resolved_on = timezone.localdate(alert.closed_at)
+    if (today - resolved_on).days >= rule.reopen_after_days:
+        return (
+            f"Reopened: the condition still holds {rule.reopen_after_days} days "
+            f"after it was resolved on {date_display(resolved_on)}."
+        )
+    return None
+
+
 @transaction.atomic
 def alerts_evaluate(*, today: date) -> EvaluationRun:
-    """Run every active rule over the portfolio: open an alert for each newly
-    matching account (one live alert per account and rule, so a second run the
-    same day opens nothing), and resolve live alerts whose condition cleared.
-    Expansion rules also raise an expansion signal."""
+    """Run every active rule over the portfolio, in bulk (the same few queries
+    per rule for any portfolio size).
+
+    An alert holds its rule for its account until the condition clears
+    (`condition_cleared_at`): while held, no second alert opens, whatever the
+    alert's status. So a dismissed alert stays quiet while the condition holds
+    and a new one opens only once it cleared and came back, or when the
+    dismissal's snooze date is reached (the same alert reopens). A resolved
+    alert whose condition still holds `reopen_after_days` later reopens with a
+    line saying so. Live alerts whose condition cleared resolve themselves.
+    Expansion rules raise one expansion signal each time their alert fires
+    (opens, or reopens after a snooze), never one per run."""
     run = EvaluationRun()
     now = timezone.now()
     for rule in AlertRule.objects.filter(is_active=True):
         matches = MATCHERS[rule.kind](rule, today)
-        live = dict(
-            Alert.objects.filter(rule=rule, status__in=LIVE).values_list("account_id", "pk")
-        )
+        held = {
+            a.account_id: a
+            for a in Alert.objects.filter(rule=rule, condition_cleared_at__isnull=True)
+        }
         owners = dict(
-            Account.objects.filter(pk__in=[pk for pk in matches if pk not in live]).values_list(
+            Account.objects.filter(pk__in=[pk for pk in matches if pk not in held]).values_list(
                 "pk", "owner_id"
             )
         )
+        due_on = today + timedelta(days=rule.due_in_days)
         fresh = [
             Alert(
                 account_id=pk,
                 rule=rule,
                 owner_id=owners.get(pk),
                 message=matches[pk][:300],
-                due_on=today + timedelta(days=rule.due_in_days),
+                due_on=due_on,
                 opened_at=now,
             )
             for pk in matches
-            if pk not in live
+            if pk not in held
         ]
         Alert.objects.bulk_create(fresh, batch_size=2000)
+        reopened, snooze_ended = [], []
+        for account_id, alert in held.items():
+            line = (
+                None
+                if account_id not in matches or alert.is_live
+                else _reopen_line(alert=alert, rule=rule, today=today)
+            )
+            if line is None:
+                continue
+            if alert.status == Alert.Status.DISMISSED:
+                snooze_ended.append(alert)
+            alert.status, alert.message, alert.due_on = (
+                Alert.Status.OPEN,
+                matches[account_id][:300],
+                due_on,
+            )
+            alert.closed_at = alert.closed_by = alert.snoozed_until = None
+            alert.reopened_at, alert.reopen_note = now, line
+            reopened.append(alert)
+        Alert.objects.bulk_update(
+            reopened,
+            [
+                "status",
+                "message",
+                "due_on",
+                "closed_at",
+                "closed_by",
+                "snoozed_until",
+                "reopened_at",
+                "reopen_note",
+            ],
+            batch_size=2000,
+        )
         Event.objects.bulk_create(
             [
                 Event(
                     account_id=a.account_id,
-                    kind=Event.Kind.HEALTH,
+                    kind=Event.Kind.ALERT,
                     occurred_at=now,
-                    summary=f"Alert: {a.message}",
-                    data={"rule": rule.pk},
+                    summary=f"{rule.name}: {a.message}"[:500],
+                    data={"rule": rule.pk, "alert": a.pk},
                 )
                 for a in fresh
+            ]
+            + [
+                Event(
+                    account_id=a.account_id,
+                    kind=Event.Kind.ALERT,
+                    occurred_at=now,
+                    summary=f"{rule.name}: {a.message} — {a.reopen_note}"[:500],
+                    data={"rule": rule.pk, "alert": a.pk},
+                )
+                for a in reopened
             ],
             batch_size=2000,
         )
-        if rule.is_expansion and fresh:
+        firing = fresh + snooze_ended
+        if rule.is_expansion and firing:
             ExpansionSignal.objects.bulk_create(
                 [
                     ExpansionSignal(
                         account_id=a.account_id,
+                        alert=a,
                         source=ExpansionSignal.Source.RULE,
                         note=a.message,
                         raised_at=now,
                         follow_up_by=now + timedelta(hours=24),
                     )
-                    for a in fresh
+                    for a in firing
                 ]
             )
-            run.signals += len(fresh)
-        cleared = [pk for account_id, pk in live.items() if account_id not in matches]
+            run.signals += len(firing)
+        gone = [a for account_id, a in held.items() if account_id not in matches]
+        cleared = [a.pk for a in gone if a.is_live]
         Alert.objects.filter(pk__in=cleared).update(
-            status=Alert.Status.RESOLVED, closed_at=now, note="Condition cleared"
+            status=Alert.Status.RESOLVED,
+            closed_at=now,
+            note="Condition cleared",
+            condition_cleared_at=now,
+        )
+        # Closed alerts let go of the rule: when the condition comes back, it is news.
+        Alert.objects.filter(pk__in=[a.pk for a in gone if not a.is_live]).update(
+            condition_cleared_at=now
         )
         run.opened[rule.name] = len(fresh)
+        run.reopened[rule.name] = len(reopened)
         run.cleared[rule.name] = len(cleared)
     return run
 
 
 @transaction.atomic
-def alert_close(*, alert: Alert, status: str, note: str, by: User) -> Alert:
-    """Acknowledge, resolve or dismiss an alert; dismissing needs a note."""
+def alert_close(
+    *, alert: Alert, status: str, note: str, by: User, snooze_days: int | None = None
+) -> Alert:
+    """Acknowledge, resolve or dismiss an alert; dismissing needs a note.
+
+    A dismissed alert stays quiet while its condition holds; `snooze_days`
+    brings it back that many days from today if the condition still holds
+    then. A resolved one comes back when the condition still holds after the
+    rule's `reopen_after_days` (see `alerts_evaluate`)."""
     if status not in (Alert.Status.ACKNOWLEDGED, Alert.Status.RESOLVED, Alert.Status.DISMISSED):
         raise ValidationError({"status": "Choose acknowledge, resolve or dismiss."})
     if not alert.is_live:
         raise ValidationError("This alert is already closed.")
     if status == Alert.Status.DISMISSED and not note.strip():
         raise ValidationError({"note": "Say why the alert is dismissed."})
+    if snooze_days is not None and status != Alert.Status.DISMISSED:
+        raise ValidationError({"snooze_days": "Only a dismissed alert can be snoozed."})
+    if snooze_days is not None and not 1 <= snooze_days <= 365:
+        raise ValidationError({"snooze_days": "Snooze for 1 to 365 days."})
     alert.status = status
     alert.note = note.strip()
+    alert.snoozed_until = (
+        timezone.localdate() + timedelta(days=snooze_days) if snooze_days else None
+    )
     if status != Alert.Status.ACKNOWLEDGED:
         alert.closed_at, alert.closed_by = timezone.now(), by
-    alert.save(update_fields=["status", "note", "closed_at", "closed_by"])
+    alert.save(update_fields=["status", "note", "closed_at", "closed_by", "snoozed_until"])
+    verb = alert.get_status_display().lower()
+    if alert.snoozed_until:
+        verb += f" until {date_display(alert.snoozed_until)}"
     event_record(
         account=alert.account,
-        kind=Event.Kind.HEALTH,
+        kind=Event.Kind.ALERT,
         actor=by,
-        summary=f"Alert {alert.get_status_display().lower()}: {alert.message}"
-        + (f" — {alert.note}" if alert.note else ""),
+        summary=f"Alert {verb}: {alert.message}" + (f" — {alert.note}" if alert.note else ""),
     )
     return alert
 
@@ -128,7 +229,7 @@ def expansion_signal_raise(
     )
     event_record(
         account=account,
-        kind=Event.Kind.HEALTH,
+        kind=Event.Kind.EXPANSION,
         actor=by,
         summary=f"Expansion signal ({signal.get_source_display()}): {signal.note}",
     )
@@ -148,7 +249,7 @@ def expansion_signal_follow_up(
     signal.save(update_fields=["followed_up_at", "followed_up_by", "outcome"])
     event_record(
         account=signal.account,
-        kind=Event.Kind.HEALTH,
+        kind=Event.Kind.EXPANSION,
         actor=by,
         summary=f"Expansion signal followed up: {signal.outcome}",
     )

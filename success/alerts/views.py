@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.formats import date_display
 from accounts.http import AuthedRequest, redirect_next
 from accounts.models import Account
 from accounts.roles import require_account_edit, require_admin
@@ -22,7 +23,7 @@ from .models import RULE_PARAMS, Alert, AlertRule, ExpansionSignal
 @require_GET
 def alert_list(request: AuthedRequest) -> HttpResponse:
     status = request.GET.get("status", "live")
-    if status not in {"live", "", *Alert.Status.values}:
+    if status not in {"live", "", selectors.SNOOZED, *Alert.Status.values}:
         status = "live"
     rule = request.GET.get("rule", "")
     alerts = selectors.alerts_for(
@@ -38,6 +39,7 @@ def alert_list(request: AuthedRequest) -> HttpResponse:
             "rule": rule,
             "rules": selectors.rules(),
             "statuses": Alert.Status.choices,
+            "snooze_choices": AlertCloseForm.base_fields["snooze_days"].choices,  # type: ignore[attr-defined]
             "today": timezone.localdate(),
         },
     )
@@ -54,7 +56,12 @@ def alert_close(request: AuthedRequest, pk: int) -> HttpResponse:
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         else:
-            messages.success(request, f"Alert {alert.get_status_display().lower()}.")
+            until = (
+                f" until {date_display(alert.snoozed_until)}, unless the condition clears first"
+                if alert.snoozed_until
+                else ""
+            )
+            messages.success(request, f"Alert {alert.get_status_display().lower()}{until}.")
     else:
         messages.error(request, "Choose acknowledge, resolve or dismiss.")
     return redirect_next(request, "alerts:list")
@@ -89,7 +96,8 @@ def rules_run(request: AuthedRequest) -> HttpResponse:
     run = services.alerts_evaluate(today=timezone.localdate())
     messages.success(
         request,
-        f"Opened {sum(run.opened.values())} alert(s), cleared {sum(run.cleared.values())}, "
+        f"Opened {sum(run.opened.values())} alert(s), reopened {sum(run.reopened.values())}, "
+        f"cleared {sum(run.cleared.values())}, "
         f"raised {run.signals} expansion signal(s).",
     )
     return redirect("alerts:rules")

@@ -41,6 +41,17 @@ class StepsField(forms.Field):
             steps.append([threshold, score])
         return steps
 
+    def has_changed(self, initial: Any, data: Any) -> bool:
+        # An extra row starts with no initial (None) and posts '' back: both
+        # mean "no steps", as does a saved measure's []. Compare parsed steps,
+        # or a blank row counts as changed and fails "required".
+        try:
+            posted = self.to_python(data)
+        except forms.ValidationError:
+            return True
+        saved = initial if isinstance(initial, list) else self.to_python(initial)
+        return [list(map(float, pair)) for pair in saved] != posted
+
     def prepare_value(self, value: Any) -> Any:
         if isinstance(value, list):
             return ", ".join(f"{t:g}:{s:g}" for t, s in value)
@@ -66,6 +77,10 @@ class MeasureForm(forms.ModelForm):
 class BaseMeasureFormSet(forms.BaseModelFormSet):
     def clean(self) -> None:
         super().clean()
+        if any(self.errors):
+            # Rows with errors have no complete cleaned_data; their messages
+            # are shown beside them, and the cross-row checks wait for them.
+            return
         kept = [
             f.cleaned_data
             for f in self.forms

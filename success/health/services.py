@@ -14,6 +14,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from accounts import bulk
+from accounts.formats import date_display
 from accounts.models import Account, Event, User
 from accounts.services import account_cs_fields_bulk_update, event_record
 
@@ -238,7 +239,7 @@ def health_override_set(
         account=account,
         kind=Event.Kind.HEALTH,
         actor=by,
-        summary=f"Health overridden to {score} until {expires_on:%b %d, %Y}: {reason}",
+        summary=f"Health overridden to {score} until {date_display(expires_on)}: {reason}",
     )
     transaction.on_commit(
         lambda: health_scores_compute(today=timezone.localdate(), account_ids=[account.pk])

@@ -13,6 +13,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from accounts.formats import date_display, money_display
 from accounts.models import (
     Account,
     Deal,
@@ -144,8 +145,8 @@ def renewal_create(*, account: Account, by: User | None = None) -> Renewal:
     event_record(
         account=account,
         kind=Event.Kind.RENEWAL,
-        summary=f"Renewal opened for {renewal.renewal_date:%b %-d, %Y} "
-        f"({renewal.current_arr:,.2f} {account.currency} up for renewal)",
+        summary=f"Renewal opened for {date_display(renewal.renewal_date)} "
+        f"({money_display(renewal.current_arr, account.currency)} up for renewal)",
         actor=by,
         link=renewal.get_absolute_url(),
     )
@@ -235,7 +236,7 @@ def renewal_forecast_change(
         account=account,
         kind=Event.Kind.RENEWAL,
         summary=f"Renewal forecast {old_label} → {ForecastCategory(category).label}, "
-        f"{forecast_arr:,.2f} {account.currency}: {reason}",
+        f"{money_display(forecast_arr, account.currency)}: {reason}",
         actor=by,
         link=renewal.get_absolute_url(),
     )
@@ -305,13 +306,14 @@ def renewal_renew(
     event_record(
         account=account,
         kind=Event.Kind.RENEWAL,
-        summary=f"Renewed at {new_arr:,.2f} {account.currency}"
+        summary=f"Renewed at {money_display(new_arr, account.currency)}"
         + (
-            f" ({'expansion' if difference > 0 else 'contraction'} of {abs(difference):,.2f})"
+            f" ({'expansion' if difference > 0 else 'contraction'} of "
+            f"{money_display(abs(difference))})"
             if difference
             else ""
         )
-        + f"; next renewal {account.renewal_date:%b %-d, %Y}",
+        + f"; next renewal {date_display(account.renewal_date)}",
         actor=by,
         link=renewal.get_absolute_url(),
     )
@@ -392,7 +394,8 @@ def renewal_churn(
     event_record(
         account=account,
         kind=Event.Kind.RENEWAL,
-        summary=f"Churned at renewal ({lost:,.2f} {account.currency} lost): {reason.label}",
+        summary=f"Churned at renewal ({money_display(lost, account.currency)} lost): "
+        f"{reason.label}",
         actor=by,
         link=renewal.get_absolute_url(),
     )

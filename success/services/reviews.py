@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.formats import date_display
 from accounts.models import Account, Contact, Event, User
 from accounts.services import account_cs_fields_update, event_record
 
@@ -104,7 +105,7 @@ def review_schedule(
     event_record(
         account=account,
         kind=Event.Kind.REVIEW,
-        summary=f"Scheduled a {review.get_kind_display()} for {scheduled_for:%b %-d, %Y}",
+        summary=f"Scheduled a {review.get_kind_display()} for {date_display(scheduled_for)}",
         actor=by,
         link=review.get_absolute_url(),
     )
@@ -171,7 +172,8 @@ def review_cancel(*, review: BusinessReview, by: User | None) -> BusinessReview:
     event_record(
         account=review.account,
         kind=Event.Kind.REVIEW,
-        summary=f"Cancelled the {review.get_kind_display()} of {review.scheduled_for:%b %-d, %Y}",
+        summary=f"Cancelled the {review.get_kind_display()} "
+        f"of {date_display(review.scheduled_for)}",
         actor=by,
         link=review.get_absolute_url(),
     )

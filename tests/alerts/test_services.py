@@ -5,6 +5,7 @@ from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from accounts.models import Stage
 from success.alerts import services
@@ -158,3 +159,164 @@ def test_a_fresh_install_has_the_standard_plays(django_db_setup: Any) -> None:
     with connection.schema_editor() as editor:
         run_python.code(state.apps, editor)
     assert set(AlertRule.objects.values_list("kind", flat=True)) == set(RuleKind.values)
+
+
+def _late_account(csm: Any) -> Any:
+    return AccountFactory.create(owner=csm, onboarding_status="late")
+
+
+def test_a_dismissed_alert_stays_quiet_while_its_condition_holds(csm: Any) -> None:
+    AlertRule.objects.create(name="Late", kind=RuleKind.ONBOARDING_LATE)
+    _late_account(csm)
+    services.alerts_evaluate(today=TODAY)
+    alert = Alert.objects.get()
+    services.alert_close(alert=alert, status="dismissed", note="Known: data migration", by=csm)
+
+    run = services.alerts_evaluate(today=TODAY + timedelta(days=1))
+    assert (run.opened, run.reopened) == ({"Late": 0}, {"Late": 0})
+    assert services.alerts_evaluate(today=TODAY + timedelta(days=60)).opened == {"Late": 0}
+    alert.refresh_from_db()
+    assert (Alert.objects.count(), alert.status) == (1, "dismissed")
+
+
+def test_a_dismissed_alert_fires_again_once_the_condition_cleared_and_came_back(
+    csm: Any,
+) -> None:
+    AlertRule.objects.create(name="Late", kind=RuleKind.ONBOARDING_LATE)
+    account = _late_account(csm)
+    services.alerts_evaluate(today=TODAY)
+    dismissed = Alert.objects.get()
+    services.alert_close(alert=dismissed, status="dismissed", note="Known", by=csm)
+
+    account.onboarding_status = "on_track"
+    account.save(update_fields=["onboarding_status"])
+    services.alerts_evaluate(today=TODAY + timedelta(days=1))
+    dismissed.refresh_from_db()
+    assert dismissed.condition_cleared_at is not None
+    assert dismissed.status == "dismissed"  # stays as the CSM left it
+
+    account.onboarding_status = "late"
+    account.save(update_fields=["onboarding_status"])
+    run = services.alerts_evaluate(today=TODAY + timedelta(days=2))
+    assert run.opened == {"Late": 1}
+    assert Alert.objects.exclude(pk=dismissed.pk).get().status == "open"
+
+
+def test_a_snoozed_alert_reopens_on_its_date_with_a_line_saying_why(csm: Any) -> None:
+    AlertRule.objects.create(name="Late", kind=RuleKind.ONBOARDING_LATE)
+    account = _late_account(csm)
+    services.alerts_evaluate(today=TODAY)
+    alert = Alert.objects.get()
+    services.alert_close(alert=alert, status="dismissed", note="Waiting", by=csm, snooze_days=14)
+    alert.refresh_from_db()
+    until = alert.snoozed_until
+    assert until is not None
+
+    assert services.alerts_evaluate(today=until - timedelta(days=1)).reopened == {"Late": 0}
+    run = services.alerts_evaluate(today=until)
+    alert.refresh_from_db()
+    assert run.reopened == {"Late": 1}
+    assert (alert.status, alert.closed_at, alert.snoozed_until) == ("open", None, None)
+    assert alert.reopen_note.startswith(f"Snoozed until {until:%b} {until.day}, {until.year}")
+    assert Alert.objects.count() == 1
+    assert account.events.filter(kind="alert", summary__contains="Snoozed until").exists()
+
+
+def test_snoozing_is_only_for_dismissals(csm: Any) -> None:
+    AlertRule.objects.create(name="Late", kind=RuleKind.ONBOARDING_LATE)
+    _late_account(csm)
+    services.alerts_evaluate(today=TODAY)
+    alert = Alert.objects.get()
+    with pytest.raises(ValidationError):
+        services.alert_close(alert=alert, status="resolved", note="", by=csm, snooze_days=7)
+    alert.refresh_from_db()
+    assert alert.status == "open"
+
+
+def test_a_resolved_alert_reopens_when_the_condition_still_holds_after_the_rule_s_days(
+    csm: Any,
+) -> None:
+    AlertRule.objects.create(name="Late", kind=RuleKind.ONBOARDING_LATE, reopen_after_days=10)
+    _late_account(csm)
+    services.alerts_evaluate(today=TODAY)
+    alert = Alert.objects.get()
+    services.alert_close(alert=alert, status="resolved", note="Called them", by=csm)
+    resolved_on = timezone.localdate()
+
+    assert services.alerts_evaluate(today=resolved_on + timedelta(days=9)).reopened == {"Late": 0}
+    run = services.alerts_evaluate(today=resolved_on + timedelta(days=10))
+    alert.refresh_from_db()
+    assert (run.reopened, run.opened) == ({"Late": 1}, {"Late": 0})
+    assert alert.status == "open"
+    assert "still holds 10 days after it was resolved" in alert.reopen_note
+
+
+def test_a_resolved_alert_whose_condition_cleared_does_not_reopen(csm: Any) -> None:
+    AlertRule.objects.create(name="Late", kind=RuleKind.ONBOARDING_LATE, reopen_after_days=10)
+    account = _late_account(csm)
+    services.alerts_evaluate(today=TODAY)
+    services.alert_close(alert=Alert.objects.get(), status="resolved", note="Fixed", by=csm)
+    account.onboarding_status = "on_track"
+    account.save(update_fields=["onboarding_status"])
+    run = services.alerts_evaluate(today=timezone.localdate() + timedelta(days=30))
+    assert (run.reopened, Alert.objects.get().status) == ({"Late": 0}, "resolved")
+
+
+def test_an_expansion_rule_raises_one_signal_per_firing_not_per_run(csm: Any) -> None:
+    AlertRule.objects.create(name="Expand", kind=RuleKind.SEAT_EXPANSION, threshold=80, minimum=5)
+    hot = AccountFactory.create(owner=csm)
+    UsageSnapshotFactory.create(
+        account=hot,
+        date=TODAY - timedelta(days=1),
+        seats_used=90,
+        seats_purchased=100,
+        core_features_adopted=6,
+    )
+    services.alerts_evaluate(today=TODAY)
+    alert = Alert.objects.get()
+    services.alert_close(alert=alert, status="dismissed", note="Budget frozen", by=csm)
+    for days in (1, 2, 3):
+        assert services.alerts_evaluate(today=TODAY + timedelta(days=days)).signals == 0
+    signal = ExpansionSignal.objects.get()
+    assert signal.alert == alert
+    assert alert.account.events.filter(kind="alert").exists()
+
+
+def _holding_states(accounts: int, csm: Any) -> None:
+    """`accounts` late accounts in each state an evaluation handles: live, dismissed,
+    snoozed until today, resolved long ago, and cleared (no longer late)."""
+    rule = AlertRule.objects.create(name="Late", kind=RuleKind.ONBOARDING_LATE, reopen_after_days=5)
+    long_ago = timezone.now() - timedelta(days=400)
+    for state in ("open", "dismissed", "snoozed", "resolved", "cleared"):
+        for _ in range(accounts):
+            account = AccountFactory.create(
+                owner=csm, onboarding_status="on_track" if state == "cleared" else "late"
+            )
+            Alert.objects.create(
+                account=account,
+                rule=rule,
+                message="Late",
+                due_on=TODAY,
+                status="dismissed" if state == "snoozed" else state.replace("cleared", "open"),
+                closed_at=None if state in ("open", "cleared") else long_ago,
+                snoozed_until=TODAY if state == "snoozed" else None,
+            )
+    for _ in range(accounts):
+        AccountFactory.create(owner=csm, onboarding_status="late")  # new ones
+
+
+@pytest.mark.parametrize("accounts", [3, 30])
+def test_evaluation_with_every_alert_state_costs_the_same_queries_for_any_size(
+    accounts: int, csm: Any, django_assert_num_queries: Any
+) -> None:
+    _holding_states(accounts, csm)
+    # savepoint, rules, late accounts, held alerts, owners of new ones, insert
+    # alerts, update reopened (one CASE per 2,000), insert events, resolve live
+    # cleared, release closed cleared (nothing here), release savepoint
+    with django_assert_num_queries(10):
+        run = services.alerts_evaluate(today=TODAY)
+    assert (run.opened, run.reopened, run.cleared) == (
+        {"Late": accounts},
+        {"Late": 2 * accounts},
+        {"Late": accounts},
+    )

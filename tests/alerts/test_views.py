@@ -75,3 +75,54 @@ def test_csm_raises_and_follows_up_an_expansion_signal(client: Any, csm: Any) ->
     client.post(reverse("alerts:signal_follow_up", args=[signal.pk]), {"outcome": "Demo booked"})
     signal.refresh_from_db()
     assert signal.outcome == "Demo booked" and signal.followed_up_by == csm
+
+
+def test_csm_snoozes_a_dismissal_and_finds_it_under_the_snoozed_filter(
+    client: Any, csm: Any, django_assert_num_queries: Any
+) -> None:
+    rule = AlertRule.objects.create(name="Late", kind=RuleKind.ONBOARDING_LATE)
+    alerts = [_alert(AccountFactory.create(owner=csm, name=f"Acme {i}"), rule) for i in range(3)]
+    client.force_login(csm)
+    response = client.post(
+        reverse("alerts:close", args=[alerts[0].pk]),
+        {"status": "dismissed", "note": "Known: data migration week", "snooze_days": "14"},
+        follow=True,
+    )
+    until = date.today() + timedelta(days=14)
+    assert f"Alert dismissed until {until:%b} {until.day}, {until.year}" in html.unescape(
+        response.content.decode()
+    )
+    live = client.get(reverse("alerts:list")).content.decode()
+    assert "Call Acme 0" not in live and "Call Acme 1" in live
+    # session, user, groups, count, rules (the filter), alerts with account, owner, rule
+    with django_assert_num_queries(6):
+        snoozed = client.get(reverse("alerts:list"), {"status": "snoozed"}).content.decode()
+    assert "Call Acme 0" in snoozed and "Call Acme 1" not in snoozed
+    assert f"snoozed until {until:%b} {until.day}, {until.year}" in snoozed
+
+
+def test_a_bad_snooze_changes_nothing(client: Any, csm: Any) -> None:
+    rule = AlertRule.objects.create(name="Late", kind=RuleKind.ONBOARDING_LATE)
+    alert = _alert(AccountFactory.create(owner=csm), rule)
+    client.force_login(csm)
+    client.post(
+        reverse("alerts:close", args=[alert.pk]),
+        {"status": "dismissed", "note": "x", "snooze_days": "5000"},
+    )
+    alert.refresh_from_db()
+    assert (alert.status, alert.snoozed_until) == ("open", None)
+
+
+def test_the_timeline_labels_alert_entries_alert_not_health(client: Any, csm: Any) -> None:
+    from django.utils import timezone
+
+    from success.alerts import services
+
+    AlertRule.objects.create(name="Late onboarding", kind=RuleKind.ONBOARDING_LATE)
+    account = AccountFactory.create(owner=csm, onboarding_status="late")
+    services.alerts_evaluate(today=timezone.localdate())
+    client.force_login(csm)
+    page = html.unescape(client.get(reverse("account", args=[account.pk])).content.decode())
+    entry = page[page.index("Late onboarding: ") - 400 : page.index("Late onboarding: ") + 400]
+    assert '<div class="actor">Alert</div>' in entry
+    assert '<div class="actor">Health' not in entry

@@ -135,7 +135,7 @@ def test_owner_raises_an_expansion_signal(csm: Any, api_as: Any) -> None:
     assert (body["source"], body["note"]) == ("support", "Asked about 40 more seats")
     assert body["raised_by"]["id"] == csm.pk and body["overdue"] is False
     assert signal.follow_up_by > timezone.now() + timedelta(hours=23)
-    assert Event.objects.filter(account=account, kind=Event.Kind.HEALTH).exists()
+    assert Event.objects.filter(account=account, kind=Event.Kind.EXPANSION).exists()
     assert api_as(csm).get(f"{SIGNALS}{signal.pk}/").json() == body
 
 

@@ -52,3 +52,12 @@ def test_last_complete_quarter_on_the_first_day_of_a_quarter() -> None:
 def test_year_label_and_bounds() -> None:
     y = period_containing(date(2025, 8, 8), Grain.YEAR)
     assert (y.start, y.end, y.label, y.days) == (date(2025, 1, 1), date(2025, 12, 31), "2025", 365)
+
+
+def test_the_day_a_period_keeps_when_switching_grain_is_today_while_it_runs() -> None:
+    quarter = period_containing(date(2026, 11, 29), Grain.QUARTER)
+    assert quarter.day_nearest(date(2026, 11, 29)) == date(2026, 11, 29)
+    past = period_containing(date(2026, 5, 1), Grain.QUARTER)
+    assert past.day_nearest(date(2026, 11, 29)) == date(2026, 6, 30)
+    future = period_containing(date(2027, 2, 1), Grain.QUARTER)
+    assert future.day_nearest(date(2026, 11, 29)) == date(2027, 1, 1)
