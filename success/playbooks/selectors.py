@@ -238,12 +238,13 @@ def _control(
 def _before_playbook(
     playbook: Playbook, version: PlaybookVersion, *, today: date
 ) -> list[tuple[date | None, date]]:
-    """The trigger rule's alerts opened in the same length of time before the
-    playbook existed (at most a year), judged by the same objective."""
+    """The trigger rule's alerts opened before the playbook existed, over as long as
+    it has existed and at least two objective windows (so some have closed), at most
+    a year, judged by the same objective."""
     from success.alerts.models import Alert
 
     created = playbook.created_at.date()
-    span = min(max((today - created).days, version.objective_days), 365)
+    span = min(max((today - created).days, 2 * version.objective_days), 365)
     alerts = Alert.objects.filter(
         rule_id=version.trigger_rule_id,
         opened_at__date__gte=created - timedelta(days=span),

@@ -43,3 +43,7 @@ def reengage(no_login_rule: AlertRule, admin_user: Any) -> Playbook:
         },
         steps=steps(("Check usage", 0), ("Call the champion", 3)),
     )
+
+
+# The API tests authenticate as the API's own tests do.
+from tests.api.conftest import _fresh_throttle_buckets, api_as, token_for  # noqa: E402, F401
