@@ -535,14 +535,14 @@ def _task_steps_sync() -> int:
     return steps.update(status=RunStepStatus.DONE, finished_at=timezone.now())
 
 
-def objectives_record(*, today: date) -> int:
+def objectives_record(*, today: date, late_days: int = LATE_DATA_DAYS) -> int:
     """Mark objectives met, for runs and for the trigger occurrences that did not
     start one, while their window is open and LATE_DATA_DAYS after (data that
     arrives late, or days the job did not run, still count inside the window)."""
     from .objectives import Window, objective_met_on
 
     met = 0
-    recent = today - timedelta(days=LATE_DATA_DAYS)
+    recent = today - timedelta(days=late_days)
     runs = PlaybookRun.objects.filter(objective_met_on__isnull=True, objective_due__gte=recent)
     triggers = PlaybookTrigger.objects.filter(
         objective_met_on__isnull=True, objective_due__gte=recent, run__isnull=True
