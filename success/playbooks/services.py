@@ -25,7 +25,7 @@ from onboarding.services import plan_start
 from success.alerts.models import ExpansionSignal
 from success.alerts.services import expansion_signal_raise
 from success.models import Renewal, ReviewKind, SuccessTask
-from success.services import renewal_forecast_change, review_schedule, task_create, task_set_done
+from success.services import renewal_forecast_change, review_schedule, task_set_done
 
 from .models import (
     LIVE_RUN,
@@ -133,12 +133,21 @@ def _leader() -> User | None:
     )
 
 
-def _assignee(step: PlaybookStep, account: Account) -> User | None:
+def _assignee_id(step: PlaybookStep, account: Account, leader: User | None) -> int | None:
     if step.assignee == Assignee.USER:
-        return step.assignee_user
-    if step.assignee == Assignee.LEADER:
-        return _leader() or account.owner
-    return account.owner
+        return step.assignee_user_id
+    if step.assignee == Assignee.LEADER and leader is not None:
+        return leader.pk
+    return account.owner_id
+
+
+@dataclass(frozen=True)
+class Start:
+    """One run to start: on which account, and what started it."""
+
+    account: Account
+    trigger: str = TriggerKind.MANUAL
+    alert_id: int | None = None
 
 
 @transaction.atomic
@@ -161,39 +170,92 @@ def run_start(
         raise ValidationError(f"“{playbook.name}” is already running on {account.name}.")
     try:
         with transaction.atomic():
-            run = PlaybookRun.objects.create(
+            (run,) = runs_create(
                 playbook=playbook,
                 version=version,
-                account=account,
-                trigger=trigger,
-                alert_id=alert_id,
+                starts=[Start(account, trigger, alert_id)],
+                by=by,
+                today=today,
+            )
+    except IntegrityError:
+        raise ValidationError(f"“{playbook.name}” is already running on {account.name}.") from None
+    return run
+
+
+def runs_create(
+    *,
+    playbook: Playbook,
+    version: PlaybookVersion,
+    starts: Sequence[Start],
+    by: User | None,
+    today: date,
+) -> list[PlaybookRun]:
+    """Create runs of one version in a handful of statements whatever their number
+    (the daily job may start thousands): runs, their tasks, their steps, timeline
+    entries; then the actions due today. Raises IntegrityError when one of the
+    accounts already has a live run of the playbook (the caller's savepoint)."""
+    steps = list(version.steps.all())
+    leader = _leader() if any(s.assignee == Assignee.LEADER for s in steps) else None
+    runs = PlaybookRun.objects.bulk_create(
+        [
+            PlaybookRun(
+                playbook=playbook,
+                version=version,
+                account=start.account,
+                trigger=start.trigger,
+                alert_id=start.alert_id,
                 started_by=by,
                 started_on=today,
                 objective_due=objective_due_for(version, today),
             )
-    except IntegrityError:
-        raise ValidationError(f"“{playbook.name}” is already running on {account.name}.") from None
-    for step in version.steps.select_related("assignee_user"):
-        due = today + timedelta(days=step.due_offset_days)
-        task = None
-        if step.kind == StepKind.TASK:
-            task = task_create(
-                account=account,
-                title=f"{step.title} ({playbook.name})"[:300],
-                by=by,
-                assignee_user=_assignee(step, account),
-                due_date=due,
-            )
-        PlaybookRunStep.objects.create(run=run, step=step, task=task, due_date=due)
-    event_record(
-        account=account,
-        kind=Event.Kind.SUCCESS,
-        actor=by,
-        summary=f"Playbook started: {playbook.name} ({version.describe_trigger()}); "
-        f"objective: {version.describe_objective()}",
+            for start in starts
+        ]
     )
-    run_actions_due(run=run, today=today)
-    return run
+    task_steps = [s for s in steps if s.kind == StepKind.TASK]
+    tasks = SuccessTask.objects.bulk_create(
+        [
+            SuccessTask(
+                account=start.account,
+                title=f"{step.title} ({playbook.name})"[:300],
+                assignee_user_id=_assignee_id(step, start.account, leader),
+                due_date=today + timedelta(days=step.due_offset_days),
+                created_by=by,
+            )
+            for start in starts
+            for step in task_steps
+        ],
+        batch_size=2000,
+    )
+    task_of = iter(tasks)
+    PlaybookRunStep.objects.bulk_create(
+        [
+            PlaybookRunStep(
+                run=run,
+                step=step,
+                task=next(task_of) if step.kind == StepKind.TASK else None,
+                due_date=today + timedelta(days=step.due_offset_days),
+            )
+            for run in runs
+            for step in steps
+        ],
+        batch_size=2000,
+    )
+    summary = (
+        f"Playbook started: {playbook.name} ({version.describe_trigger()}); "
+        f"objective: {version.describe_objective()}"
+    )
+    # Timeline entries, not customer touches: they do not move last activity.
+    Event.objects.bulk_create(
+        [
+            Event(account=start.account, kind=Event.Kind.SUCCESS, actor=by, summary=summary[:500])
+            for start in starts
+        ],
+        batch_size=2000,
+    )
+    if any(s.kind == StepKind.ACTION and s.due_offset_days == 0 for s in steps):
+        for run in runs:
+            run_actions_due(run=run, today=today)
+    return runs
 
 
 def run_actions_due(*, run: PlaybookRun, today: date) -> int:
@@ -456,9 +518,12 @@ def playbooks_evaluate(*, today: date) -> PlaybooksRun:
     live = PlaybookRun.objects.filter(status=RunStatus.RUNNING).select_related(
         "account", "playbook"
     )
-    for run in live.filter(
-        steps__status=RunStepStatus.PENDING, steps__due_date__lte=today
-    ).distinct():
+    due_actions = live.filter(
+        steps__status=RunStepStatus.PENDING,
+        steps__step__kind=StepKind.ACTION,
+        steps__due_date__lte=today,
+    ).distinct()
+    for run in due_actions:
         result.actions += run_actions_due(run=run, today=today)
     _task_steps_sync()
     for run in live.exclude(steps__status=RunStepStatus.PENDING):
@@ -489,40 +554,82 @@ def _start_for_occurrences(
         )
     )
     accounts = Account.objects.in_bulk([o.account_id for o in fresh])
-    started = 0
+    reasons: dict[Occurrence, str] = {}
+    starts: dict[Occurrence, Start] = {}
     for occurrence in fresh:
         account = accounts.get(occurrence.account_id)
         if account is None:
             continue
-        reason, run = "", None
         if not playbook.is_active:
-            reason = NotStarted.INACTIVE
+            reasons[occurrence] = NotStarted.INACTIVE
         elif live.get(account.pk) == RunStatus.SNOOZED:
-            reason = NotStarted.SNOOZED
+            reasons[occurrence] = NotStarted.SNOOZED
         elif account.pk in live:
-            reason = NotStarted.ALREADY_RUNNING
+            reasons[occurrence] = NotStarted.ALREADY_RUNNING
         else:
-            run = run_start(
-                playbook=playbook,
-                account=account,
-                by=None,
-                today=today,
-                trigger=version.trigger_kind,
-                alert_id=occurrence.alert_id,
-            )
+            starts[occurrence] = Start(account, version.trigger_kind, occurrence.alert_id)
             live[account.pk] = RunStatus.RUNNING
-            started += 1
-        PlaybookTrigger.objects.create(
-            playbook=playbook,
-            account=account,
-            key=occurrence.key,
-            fired_on=occurrence.fired_on,
-            run=run,
-            not_started=reason,
-            objective_due=objective_due_for(version, occurrence.fired_on),
+    runs = dict(zip(starts, _create_or_one_by_one(playbook, version, starts, today), strict=True))
+    records = []
+    for o in fresh:
+        if o in reasons:
+            run, reason = None, reasons[o]
+        elif o in starts:
+            run = runs[o]
+            reason = "" if run else NotStarted.ALREADY_RUNNING
+        else:
+            continue
+        records.append(
+            PlaybookTrigger(
+                playbook=playbook,
+                account_id=o.account_id,
+                key=o.key,
+                fired_on=o.fired_on,
+                run=run,
+                not_started=reason,
+                objective_due=objective_due_for(version, o.fired_on),
+            )
         )
-        result.not_started += bool(reason)
-    result.started[playbook.name] = started
+    PlaybookTrigger.objects.bulk_create(records, batch_size=2000, ignore_conflicts=True)
+    result.not_started += sum(1 for r in records if r.run is None)
+    result.started[playbook.name] = sum(1 for r in records if r.run is not None)
+
+
+def _create_or_one_by_one(
+    playbook: Playbook, version: PlaybookVersion, starts: dict[Occurrence, Start], today: date
+) -> list[PlaybookRun | None]:
+    """All in one go; if a person started one of them meanwhile (the live-run
+    constraint refuses the batch), one at a time, leaving out the refused ones."""
+    if not starts:
+        return []
+    try:
+        with transaction.atomic():
+            return list(
+                runs_create(
+                    playbook=playbook,
+                    version=version,
+                    starts=list(starts.values()),
+                    by=None,
+                    today=today,
+                )
+            )
+    except IntegrityError:
+        made: list[PlaybookRun | None] = []
+        for start in starts.values():
+            try:
+                made.append(
+                    run_start(
+                        playbook=playbook,
+                        account=start.account,
+                        by=None,
+                        today=today,
+                        trigger=start.trigger,
+                        alert_id=start.alert_id,
+                    )
+                )
+            except ValidationError:
+                made.append(None)
+        return made
 
 
 def _task_steps_sync() -> int:

@@ -356,3 +356,20 @@ def test_a_playbook_needs_steps_and_a_complete_trigger(admin_user: Any) -> None:
         )
     assert "trigger_rule" in exc.value.message_dict
     assert not Playbook.objects.exists()
+
+
+def test_the_daily_pass_costs_the_same_queries_for_2_or_20_new_alerts(
+    reengage: Playbook, no_login_rule: AlertRule, csm: Any, django_assert_num_queries: Any
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for account in AccountFactory.create_batch(2, owner=csm):
+        _alert(no_login_rule, account)
+    with CaptureQueriesContext(connection) as few:
+        assert playbooks_evaluate(today=TODAY).started == {"Re-engage": 2}
+    for account in AccountFactory.create_batch(20, owner=csm):
+        _alert(no_login_rule, account)
+    with django_assert_num_queries(len(few.captured_queries)):
+        assert playbooks_evaluate(today=TODAY).started == {"Re-engage": 20}
+    assert SuccessTask.objects.filter(assignee_user=csm).count() == 44
