@@ -373,3 +373,48 @@ def test_the_daily_pass_costs_the_same_queries_for_2_or_20_new_alerts(
     with django_assert_num_queries(len(few.captured_queries)):
         assert playbooks_evaluate(today=TODAY).started == {"Re-engage": 20}
     assert SuccessTask.objects.filter(assignee_user=csm).count() == 44
+
+
+@pytest.mark.parametrize(
+    "kind", ["renewal_ahead", "stage_entered", "onboarding_late", "new_account"]
+)
+def test_lifecycle_events_start_playbooks_once(kind: str, admin_user: Any, csm: Any) -> None:
+    from accounts.services import account_stage_change
+    from tests.factories import MilestoneFactory, OnboardingPlanFactory
+
+    version: dict[str, Any] = {
+        "trigger_kind": kind,
+        "objective_kind": "renewal_renewed",
+        "objective_days": 90,
+        "trigger_days": 90 if kind == "renewal_ahead" else None,
+        "trigger_stage": Stage.AT_RISK if kind == "stage_entered" else "",
+    }
+    playbook = playbook_save(
+        by=admin_user,
+        name=kind,
+        description="",
+        is_active=True,
+        version=version,
+        steps=steps(("Act", 1)),
+    )
+    account = AccountFactory.create(owner=csm, stage=Stage.ADOPTION)
+    quiet = AccountFactory.create(owner=csm, stage=Stage.ADOPTION)
+    if kind == "renewal_ahead":
+        RenewalFactory.create(account=account, renewal_date=TODAY + timedelta(days=60))
+        RenewalFactory.create(account=quiet, renewal_date=TODAY + timedelta(days=200))
+    elif kind == "stage_entered":
+        account_stage_change(
+            account=account, to_stage=Stage.AT_RISK, reason="Champion left", by=csm
+        )
+    elif kind == "onboarding_late":
+        plan = OnboardingPlanFactory.create(account=account)
+        MilestoneFactory.create(plan=plan, due_date=TODAY - timedelta(days=2))
+    else:
+        Account.objects.filter(pk=quiet.pk).update(created_at=timezone.now() - timedelta(days=400))
+
+    playbooks_evaluate(today=TODAY)
+    playbooks_evaluate(today=TODAY)
+
+    assert list(
+        PlaybookRun.objects.filter(playbook=playbook).values_list("account_id", flat=True)
+    ) == [account.pk]
