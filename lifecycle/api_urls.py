@@ -19,6 +19,7 @@ urlpatterns = [
     path("v1/", include("success.api")),
     path("v1/", include("success.health.api")),
     path("v1/", include("success.alerts.api")),
+    path("v1/", include("success.playbooks.api")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # The docs page is for people in the browser: anonymous visitors sign in first.
     path(

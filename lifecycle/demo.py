@@ -27,6 +27,7 @@ APP_BUILDERS: list[str] = [
     "success.demo.build",
     "lifecycle.metrics.demo.build",
     "success.alerts.demo.build",
+    "success.playbooks.demo.build",
 ]
 
 

@@ -73,6 +73,12 @@ SCHEDULES: list[Recurring] = [
         schedule_type=Schedule.DAILY,
         at_hour=3,
     ),
+    Recurring(
+        name="playbooks: start, advance and measure runs",
+        func="success.playbooks.tasks.playbooks_daily",
+        schedule_type=Schedule.DAILY,
+        at_hour=4,
+    ),
 ]
 
 

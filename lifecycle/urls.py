@@ -25,6 +25,7 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("success.health.urls")),
     path("", include("success.alerts.urls")),
+    path("", include("success.playbooks.urls")),
     path("onboarding/", include("onboarding.urls")),
     path("", include("success.urls")),
     path("", include("accounts.hubspot.urls")),

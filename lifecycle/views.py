@@ -22,6 +22,8 @@ from onboarding import selectors as onboarding_selectors
 from success import selectors as success_selectors
 from success.alerts import selectors as alerts_selectors
 from success.health import selectors as health_selectors
+from success.playbooks import selectors as playbooks_selectors
+from success.playbooks.forms import StartForm as PlaybookStartForm
 
 SORTABLE = ["name", "owner", "stage", "arr", "renewal", "health", "activity"]
 
@@ -140,6 +142,10 @@ def account_overview(request: AuthedRequest, pk: int) -> HttpResponse:
         "success": success_selectors.account_success(account=account),
         "health": health_selectors.account_health(account=account, today=timezone.localdate()),
         "alerts": alerts_selectors.account_live_alerts(account_id=account.pk),
+        "playbook_runs": playbooks_selectors.account_runs(account_id=account.pk),
+        "playbook_start_form": PlaybookStartForm()
+        if can_edit_account(request.user, account)
+        else None,
         "sync_conflicts": SyncConflict.objects.filter(
             account=account, status=SyncConflict.Status.OPEN
         ).count()

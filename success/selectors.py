@@ -11,6 +11,7 @@ from typing import Any
 
 from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth, TruncQuarter
+from django.urls import reverse
 
 from accounts.formats import money_display
 from accounts.models import Account, ForecastCategory, HealthBand, User
@@ -350,6 +351,7 @@ WORK_KINDS = {
     "action": "Action item",
     "review": "Review",
     "renewal": "Renewal",
+    "playbook": "Playbook step",
 }
 
 
@@ -360,11 +362,33 @@ def my_work(*, user: User, today: date) -> list[WorkItem]:
     items: list[WorkItem] = []
     tasks = (
         SuccessTask.objects.filter(assignee_user=user, done_at__isnull=True)
-        .select_related("account", "objective", "review")
+        .select_related(
+            "account",
+            "objective",
+            "review",
+            "playbook_step__step",
+            "playbook_step__run__playbook",
+        )
         .order_by("due_date", "pk")
     )
     for t in tasks:
         is_action = t.review_id is not None
+        play = getattr(t, "playbook_step", None)
+        if play is not None:
+            items.append(
+                WorkItem(
+                    kind="playbook",
+                    title=play.step.title,
+                    account=t.account,
+                    due=t.due_date,
+                    url=reverse("playbooks:run", args=[play.run_id]),
+                    detail=f"Playbook: {play.run.playbook.name}"
+                    + (f" — {play.step.guidance}" if play.step.guidance else ""),
+                    overdue=bool(t.due_date and t.due_date < today),
+                    task_id=t.pk,
+                )
+            )
+            continue
         items.append(
             WorkItem(
                 kind="action" if is_action else "task",

@@ -30,6 +30,7 @@ INSTALLED_APPS = [
     "success",
     "success.health",
     "success.alerts",
+    "success.playbooks",
 ]
 
 MIDDLEWARE = [

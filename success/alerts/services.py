@@ -219,7 +219,7 @@ def alert_close(
 
 @transaction.atomic
 def expansion_signal_raise(
-    *, account: Account, note: str, source: str, by: User
+    *, account: Account, note: str, source: str, by: User | None
 ) -> ExpansionSignal:
     """Raise an expansion signal by hand; the owner must follow up within 24 hours."""
     if not note.strip():

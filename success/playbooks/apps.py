@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class PlaybooksConfig(AppConfig):
+    name = "success.playbooks"
+    label = "playbooks"
+    verbose_name = "Playbooks"
