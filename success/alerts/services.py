@@ -12,6 +12,7 @@ from django.utils import timezone
 from accounts.models import Account, Event, User
 from accounts.services import event_record
 
+from .hooks import hooks_run
 from .matchers import MATCHERS
 from .models import Alert, AlertRule, ExpansionSignal
 
@@ -56,6 +57,7 @@ def alerts_evaluate(*, today: date) -> EvaluationRun:
             if pk not in live
         ]
         Alert.objects.bulk_create(fresh, batch_size=2000)
+        hooks_run("ALERTS_OPENED_HOOKS", alerts=fresh)
         Event.objects.bulk_create(
             [
                 Event(
@@ -70,7 +72,7 @@ def alerts_evaluate(*, today: date) -> EvaluationRun:
             batch_size=2000,
         )
         if rule.is_expansion and fresh:
-            ExpansionSignal.objects.bulk_create(
+            signals = ExpansionSignal.objects.bulk_create(
                 [
                     ExpansionSignal(
                         account_id=a.account_id,
@@ -82,6 +84,7 @@ def alerts_evaluate(*, today: date) -> EvaluationRun:
                     for a in fresh
                 ]
             )
+            hooks_run("EXPANSION_SIGNALS_RAISED_HOOKS", signals=signals)
             run.signals += len(fresh)
         cleared = [pk for account_id, pk in live.items() if account_id not in matches]
         Alert.objects.filter(pk__in=cleared).update(
@@ -132,6 +135,7 @@ def expansion_signal_raise(
         actor=by,
         summary=f"Expansion signal ({signal.get_source_display()}): {signal.note}",
     )
+    hooks_run("EXPANSION_SIGNALS_RAISED_HOOKS", signals=[signal])
     return signal
 
 

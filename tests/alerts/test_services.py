@@ -137,9 +137,10 @@ def test_evaluation_costs_the_same_queries_for_any_portfolio_size(
     AlertRule.objects.create(name="Silent", kind=RuleKind.NO_LOGIN, days=30)
     for _ in range(accounts):
         UsageSnapshotFactory.create(date=TODAY - timedelta(days=2), logins_30d=0)
-    # savepoint, rules, usage, live alerts, owners, insert alerts, insert events,
-    # release (nothing to resolve: Django skips an UPDATE over an empty id list)
-    with django_assert_num_queries(8):
+    # savepoint, rules, usage, live alerts, owners, insert alerts, the rules' notification
+    # settings (ALERTS_OPENED_HOOKS), insert events, release (nothing to resolve: Django
+    # skips an UPDATE over an empty id list)
+    with django_assert_num_queries(9):
         services.alerts_evaluate(today=TODAY)
     assert Alert.objects.count() == accounts
 
