@@ -357,6 +357,12 @@ def candidates(*, now: datetime, usernames: list[str] | None = None) -> list[Use
     return list(qs.filter(Q(is_superuser=True) | Q(groups__name__in=DIGEST_ROLES)).distinct())
 
 
+def wanting_digest(*, users: list[User]) -> list[User]:
+    """Those who did not turn the digest email off (or unsubscribe)."""
+    choices = selectors.choices_for([u.pk for u in users])
+    return [u for u in users if choices[u.pk][Kind.DIGEST].email]
+
+
 def due_now(*, users: list[User], now: datetime) -> list[User]:
     """Those whose local hour has reached their digest hour and who had no digest
     today (so a late worker catches up), and who want the digest by email."""

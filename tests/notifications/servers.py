@@ -131,3 +131,10 @@ class SlackServer:
     @property
     def received(self) -> list[dict[str, Any]]:
         return self.state.received
+
+
+def body(message: EmailMessage, subtype: str) -> str:
+    """The text/<subtype> part of a received email."""
+    part = message.get_body(preferencelist=(subtype,))
+    assert part is not None, f"no text/{subtype} part"
+    return str(part.get_content())

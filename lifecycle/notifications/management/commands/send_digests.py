@@ -14,8 +14,8 @@ from lifecycle.notifications.models import Delivery
 class Command(BaseCommand):
     help = (
         "Queue the digests whose local hour came. --now --user csm1 queues csm1's digest "
-        "now whatever the hour (the worker sends it: with no EMAIL_HOST, `make run`'s log "
-        "shows it); --inline sends from this process instead."
+        "now whatever the hour, unless they turned it off (the worker sends it: with no "
+        "EMAIL_HOST, `make run`'s log shows it); --inline sends from this process instead."
     )
 
     def add_arguments(self, parser: Any) -> None:
@@ -28,8 +28,11 @@ class Command(BaseCommand):
         users = digest.candidates(now=now, usernames=options["user"] or None)
         if options["user"] and not users:
             raise CommandError(f"No active user with an email named {', '.join(options['user'])}.")
-        if not options["now"]:
-            users = digest.due_now(users=users, now=now)
+        users = (
+            digest.wanting_digest(users=users)
+            if options["now"]
+            else digest.due_now(users=users, now=now)
+        )
         before = set(Delivery.objects.filter(status="pending").values_list("pk", flat=True))
         digests = digest.digests_build(users=users, now=now)
         for d in digests:
