@@ -230,15 +230,17 @@ EXPANSION_SIGNALS_RAISED_HOOKS = ["lifecycle.notifications.hooks.expansion_signa
 # when no host is set. Django 6.1's MAILERS, built from those variables.
 
 
-def mailers_from_env(environ: Any = os.environ) -> dict[str, dict[str, Any]]:
+def mailers_from_env(environ: Any = os.environ, *, console: bool = True) -> dict[str, Any]:
+    """SMTP from EMAIL_* variables; without EMAIL_HOST, the console (development)
+    or, with console=False (production), the local MTA on localhost:25."""
     host = environ.get("EMAIL_HOST", "")
-    if not host:
+    if not host and console:
         return {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
     return {
         "default": {
             "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
             "OPTIONS": {
-                "host": host,
+                "host": host or "localhost",
                 "port": int(environ.get("EMAIL_PORT") or "25"),
                 "use_tls": environ.get("EMAIL_USE_TLS", "").lower() in ("1", "true", "yes"),
                 "username": environ.get("EMAIL_HOST_USER", ""),
