@@ -79,6 +79,18 @@ SCHEDULES: list[Recurring] = [
         schedule_type=Schedule.DAILY,
         at_hour=4,
     ),
+    Recurring(
+        name="notifications: send what is due",
+        func="lifecycle.notifications.tasks.deliveries_sweep",
+        schedule_type=Schedule.MINUTES,
+        minutes=1,
+    ),
+    Recurring(
+        name="notifications: queue digests whose local hour came",
+        func="lifecycle.notifications.tasks.digests_send",
+        schedule_type=Schedule.MINUTES,
+        minutes=10,
+    ),
 ]
 
 

@@ -29,6 +29,7 @@ urlpatterns = [
     path("onboarding/", include("onboarding.urls")),
     path("", include("success.urls")),
     path("", include("accounts.hubspot.urls")),
+    path("notifications/", include("lifecycle.notifications.urls")),
     path("api/", include("lifecycle.api_urls")),
     path("admin/", admin.site.urls),
 ]

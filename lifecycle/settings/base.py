@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "success.health",
     "success.alerts",
     "success.playbooks",
+    "lifecycle.notifications",
 ]
 
 MIDDLEWARE = [
@@ -42,6 +43,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "lifecycle.middleware.UserTimeZoneMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
 ]
@@ -99,7 +101,9 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "en-us"
-TIME_ZONE = "UTC"
+# The project's default zone (people choose their own on their notification
+# preferences; pages and digests follow theirs).
+TIME_ZONE = os.environ.get("TIME_ZONE") or "UTC"
 USE_I18N = True
 USE_TZ = True
 
@@ -226,3 +230,51 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
     "BusinessReviewStatusEnum": "success.api.ReviewStatus",
     "AlertStatusEnum": "success.alerts.api.AlertStatus",
 }
+
+# Alerts and expansion signals tell other apps through these (dotted paths, called
+# inside the transaction that opened or raised them): notifications are written
+# with the event.
+ALERTS_OPENED_HOOKS = ["lifecycle.notifications.hooks.alerts_opened"]
+EXPANSION_SIGNALS_RAISED_HOOKS = ["lifecycle.notifications.hooks.expansion_signals_raised"]
+
+# Email (lifecycle.notifications): SMTP from the environment (EMAIL_HOST, EMAIL_PORT,
+# EMAIL_USE_TLS, EMAIL_HOST_USER, EMAIL_HOST_PASSWORD), or the console (the make run log)
+# when no host is set. Django 6.1's MAILERS, built from those variables.
+
+
+def mailers_from_env(environ: Any = os.environ, *, console: bool = True) -> dict[str, Any]:
+    """SMTP from EMAIL_* variables; without EMAIL_HOST, the console (development)
+    or, with console=False (production), the local MTA on localhost:25."""
+    host = environ.get("EMAIL_HOST", "")
+    if not host and console:
+        return {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
+    return {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {
+                "host": host or "localhost",
+                "port": int(environ.get("EMAIL_PORT") or "25"),
+                "use_tls": environ.get("EMAIL_USE_TLS", "").lower() in ("1", "true", "yes"),
+                "username": environ.get("EMAIL_HOST_USER", ""),
+                "password": environ.get("EMAIL_HOST_PASSWORD", ""),
+                "timeout": 10,
+            },
+        }
+    }
+
+
+MAILERS = mailers_from_env()
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL") or "Lifecycle <lifecycle@localhost>"
+# Links in emails and Slack messages are absolute, from here.
+SITE_URL = os.environ.get("SITE_URL") or "http://127.0.0.1:8000"
+# Delivery: a claimed send holds its lease this long (a dead worker's send is
+# taken again after it); retries back off from the base, doubling, up to the
+# last attempt, then the delivery is failed for an admin to see. The task that
+# follows an event retries inline while the waits add up to at most
+# NOTIFY_INLINE_RETRY_SECONDS.
+NOTIFY_LEASE_SECONDS = float(os.environ.get("NOTIFY_LEASE_SECONDS") or "120")
+NOTIFY_RETRY_BASE_SECONDS = float(os.environ.get("NOTIFY_RETRY_BASE_SECONDS") or "2")
+NOTIFY_MAX_ATTEMPTS = 8
+NOTIFY_INLINE_RETRY_SECONDS = 15.0
+NOTIFY_SEND_TIMEOUT_SECONDS = 10.0
+NOTIFY_DEFAULT_DIGEST_HOUR = int(os.environ.get("NOTIFY_DEFAULT_DIGEST_HOUR") or "8")

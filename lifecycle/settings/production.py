@@ -5,7 +5,7 @@ import os
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import database_from_env
+from .base import database_from_env, mailers_from_env
 
 
 def env(name: str) -> str:
@@ -22,6 +22,8 @@ CSRF_TRUSTED_ORIGINS = [
     o.strip() for o in os.environ.get("DJANGO_CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()
 ]
 DATABASES = {"default": database_from_env(env("DATABASE_URL"))}
+# Email always leaves by SMTP in production (EMAIL_HOST, else the local MTA).
+MAILERS = mailers_from_env(os.environ, console=False)
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = os.environ.get("DJANGO_SECURE_SSL_REDIRECT", "true") == "true"

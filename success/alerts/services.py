@@ -13,6 +13,7 @@ from accounts.formats import date_display
 from accounts.models import Account, Event, User
 from accounts.services import event_record
 
+from .hooks import hooks_run
 from .matchers import MATCHERS
 from .models import Alert, AlertRule, ExpansionSignal
 
@@ -120,6 +121,7 @@ def alerts_evaluate(*, today: date) -> EvaluationRun:
             ],
             batch_size=2000,
         )
+        hooks_run("ALERTS_OPENED_HOOKS", alerts=fresh)
         Event.objects.bulk_create(
             [
                 Event(
@@ -145,7 +147,7 @@ def alerts_evaluate(*, today: date) -> EvaluationRun:
         )
         firing = fresh + snooze_ended
         if rule.is_expansion and firing:
-            ExpansionSignal.objects.bulk_create(
+            signals = ExpansionSignal.objects.bulk_create(
                 [
                     ExpansionSignal(
                         account_id=a.account_id,
@@ -158,6 +160,7 @@ def alerts_evaluate(*, today: date) -> EvaluationRun:
                     for a in firing
                 ]
             )
+            hooks_run("EXPANSION_SIGNALS_RAISED_HOOKS", signals=signals)
             run.signals += len(firing)
         gone = [a for account_id, a in held.items() if account_id not in matches]
         cleared = [a.pk for a in gone if a.is_live]
@@ -233,6 +236,7 @@ def expansion_signal_raise(
         actor=by,
         summary=f"Expansion signal ({signal.get_source_display()}): {signal.note}",
     )
+    hooks_run("EXPANSION_SIGNALS_RAISED_HOOKS", signals=[signal])
     return signal
 
 

@@ -138,9 +138,10 @@ def test_evaluation_costs_the_same_queries_for_any_portfolio_size(
     AlertRule.objects.create(name="Silent", kind=RuleKind.NO_LOGIN, days=30)
     for _ in range(accounts):
         UsageSnapshotFactory.create(date=TODAY - timedelta(days=2), logins_30d=0)
-    # savepoint, rules, usage, live alerts, owners, insert alerts, insert events,
-    # release (nothing to resolve: Django skips an UPDATE over an empty id list)
-    with django_assert_num_queries(8):
+    # savepoint, rules, usage, live alerts, owners, insert alerts, the rules' notification
+    # settings (ALERTS_OPENED_HOOKS), insert events, release (nothing to resolve: Django
+    # skips an UPDATE over an empty id list)
+    with django_assert_num_queries(9):
         services.alerts_evaluate(today=TODAY)
     assert Alert.objects.count() == accounts
 
@@ -311,9 +312,10 @@ def test_evaluation_with_every_alert_state_costs_the_same_queries_for_any_size(
 ) -> None:
     _holding_states(accounts, csm)
     # savepoint, rules, late accounts, held alerts, owners of new ones, insert
-    # alerts, update reopened (one CASE per 2,000), insert events, resolve live
-    # cleared, release closed cleared (nothing here), release savepoint
-    with django_assert_num_queries(10):
+    # alerts, the rule's notification settings (ALERTS_OPENED_HOOKS), update
+    # reopened (one CASE per 2,000), insert events, resolve live cleared, release
+    # closed cleared (nothing here), release savepoint
+    with django_assert_num_queries(11):
         run = services.alerts_evaluate(today=TODAY)
     assert (run.opened, run.reopened, run.cleared) == (
         {"Late": accounts},

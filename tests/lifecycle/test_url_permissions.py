@@ -143,6 +143,25 @@ EXPECTED: dict[str, list[tuple[str, Callable[[Objects], dict[str, Any]], dict[st
     ],
     "health:backtest": [("", lambda o: {}, LEADER_ONLY)],
     # Alerts: everyone reads their list; owners act; admins configure rules.
+    # Notifications: everyone has an inbox and preferences; admins configure; the
+    # signed links from emails and Slack work without signing in (400 on a bad token).
+    "notifications:inbox": [("", lambda o: {}, READ)],
+    "notifications:bell": [("", lambda o: {}, READ)],
+    "notifications:read_all": [("", lambda o: {}, statuses(302, 405, 405, 405, 405))],
+    "notifications:open": [("", lambda o: {"pk": 999999}, statuses(302, 404, 404, 404, 404))],
+    "notifications:open_signed": [("", lambda o: {"token": "forged"}, statuses(*[400] * 5))],
+    "notifications:unsubscribe": [("", lambda o: {"token": "forged"}, statuses(*[400] * 5))],
+    "notifications:preferences": [("", lambda o: {}, READ)],
+    "notifications:settings": [("", lambda o: {}, ADMIN_ONLY)],
+    "notifications:webhook_create": [("", lambda o: {}, ADMIN_ONLY)],
+    "notifications:webhook_edit": [
+        ("", lambda o: {"pk": 999999}, statuses(302, 404, 403, 403, 403))
+    ],
+    "notifications:rule_setting": [("", lambda o: {"rule_pk": o["alert"].rule_id}, ADMIN_ONLY)],
+    "notifications:deliveries": [("", lambda o: {}, ADMIN_ONLY)],
+    "notifications:delivery_retry": [
+        ("", lambda o: {"pk": 999999}, statuses(302, 405, 405, 405, 405))
+    ],
     "alerts:list": [("", lambda o: {}, READ)],
     "alerts:close": [("", lambda o: {"pk": o["alert"].pk}, statuses(302, 405, 405, 405, 405))],
     "alerts:rules": [("", lambda o: {}, ADMIN_ONLY)],
