@@ -162,3 +162,8 @@ def permission_denied(request: HttpRequest, exception: Exception | None = None) 
 def settings_home(request: AuthedRequest) -> HttpResponse:
     require_admin(request.user)
     return render(request, "lifecycle/settings.html")
+
+
+def bench_bare(request: HttpRequest) -> HttpResponse:
+    """bench_pages' yardstick (mounted only with settings.BENCH_BARE_VIEW)."""
+    return HttpResponse("ok")

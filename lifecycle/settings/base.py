@@ -155,6 +155,9 @@ LOGGING = {
 
 PORTFOLIO_PAGE_SIZE = 25
 
+# bench_pages mounts a bare HttpResponse("ok") view at /_bench/bare/ (settings.bench only).
+BENCH_BARE_VIEW = False
+
 # HubSpot (accounts/hubspot): a private app's access token, the app's client secret
 # (webhook signatures), the API host (the sandbox's URL in development and tests) and
 # the portal's tier, which sets the shared rate-limit budget.
