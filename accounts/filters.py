@@ -8,7 +8,10 @@ from typing import Any
 import django_filters
 from django import forms
 from django.db.models import Q, QuerySet
+from django.forms.utils import flatatt
 from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 
 from .models import Account, Segment, Stage
 from .selectors import assignable_owners
@@ -18,11 +21,53 @@ OWNER_ME = "me"
 OWNER_NONE = "none"
 
 
+class PlainSelect(forms.Select):
+    """A <select> rendered in Python. Django's template renderer includes two templates
+    per option, which made the portfolio's four filter selects cost as much as its
+    25 rows (docs/performance.md); the markup is the same."""
+
+    def render(
+        self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None
+    ) -> SafeString:
+        widget = self.get_context(name, value, attrs)["widget"]
+        options = format_html_join(
+            "",
+            '\n  <option value="{}"{}>{}</option>',
+            (
+                (option["value"], flatatt(option["attrs"]), option["label"])
+                for _group, choices, _index in widget["optgroups"]
+                for option in choices
+            ),
+        )
+        return format_html(
+            '<select name="{}"{}>{}\n</select>', widget["name"], flatatt(widget["attrs"]), options
+        )
+
+
+class StableOrderingFilter(django_filters.OrderingFilter):
+    """Ties are broken by id in the sort's own direction: pages never repeat or skip
+    an account, and one index per sort (column, id) serves both directions
+    (accounts' migration 0012)."""
+
+    def filter(self, qs: QuerySet[Any], value: Any) -> QuerySet[Any]:
+        qs = super().filter(qs, value)
+        ordering = [str(o) for o in qs.query.order_by]
+        if ordering and not any(o.lstrip("-") in ("pk", "id") for o in ordering):
+            qs = qs.order_by(*ordering, "-pk" if ordering[-1].startswith("-") else "pk")
+        return qs
+
+
 class PortfolioFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label="Search")
-    owner = django_filters.ChoiceFilter(method="by_owner", label="Owner", empty_label=None)
-    segment = django_filters.ChoiceFilter(choices=Segment.choices, empty_label="Any segment")
-    stage = django_filters.ChoiceFilter(choices=Stage.choices, empty_label="Any stage")
+    owner = django_filters.ChoiceFilter(
+        method="by_owner", label="Owner", empty_label=None, widget=PlainSelect
+    )
+    segment = django_filters.ChoiceFilter(
+        choices=Segment.choices, empty_label="Any segment", widget=PlainSelect
+    )
+    stage = django_filters.ChoiceFilter(
+        choices=Stage.choices, empty_label="Any stage", widget=PlainSelect
+    )
     renewal_within = django_filters.NumberFilter(
         method="by_renewal_within",
         label="Renews within (days)",
@@ -30,7 +75,7 @@ class PortfolioFilter(django_filters.FilterSet):
         max_value=3650,
         widget=forms.NumberInput(attrs={"placeholder": "days", "min": 0, "max": 3650}),
     )
-    sort = django_filters.OrderingFilter(
+    sort = StableOrderingFilter(
         fields=(
             ("name", "name"),
             ("owner__first_name", "owner"),
