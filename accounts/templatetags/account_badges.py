@@ -15,6 +15,7 @@ from accounts.models import HealthBand
 register = template.Library()
 
 _BAND_LABELS = dict(HealthBand.choices)
+NOT_FORECAST = mark_safe('<span class="badge">Not forecast</span>')
 NO_SCORE = mark_safe('<span class="muted" title="No health score yet">—</span>')
 
 
@@ -36,3 +37,12 @@ def health_badge_html(*, score: int | None, band: str) -> SafeString:
 @register.simple_tag
 def health_badge(account: Any) -> SafeString:
     return health_badge_html(score=account.health_score, band=account.health_band)
+
+
+@register.simple_tag
+def forecast_badge(category: str, label: str) -> SafeString:
+    """The same markup as success/_forecast_badge.html, from a renewal's category
+    and its display label."""
+    if not category:
+        return NOT_FORECAST
+    return format_html('<span class="badge succ-forecast-{}">{}</span>', category, label)

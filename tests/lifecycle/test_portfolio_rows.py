@@ -20,7 +20,7 @@ from accounts.filters import PlainSelect
 from accounts.models import HealthBand, Stage
 from accounts.templatetags.account_badges import health_badge_html
 from lifecycle.rows import day_text, money_whole, portfolio_rows, url_for_ids
-from tests.factories import AccountFactory
+from tests.factories import AccountFactory, RenewalFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -129,3 +129,14 @@ def test_bare_bench_view_is_not_mounted_outside_the_bench_settings(
 ) -> None:
     client.force_login(leader)
     assert client.get("/_bench/bare/").status_code == 404
+
+
+@pytest.mark.parametrize("category", ["", "commit", "at_risk"])
+def test_forecast_badge_tag_is_the_include_markup(category: str) -> None:
+    renewal = RenewalFactory.build(forecast_category=category)
+    expected = render_to_string("success/_forecast_badge.html", {"renewal": renewal})
+    tag = Template(
+        "{% load account_badges %}"
+        "{% forecast_badge renewal.forecast_category renewal.get_forecast_category_display %}"
+    ).render(Context({"renewal": renewal}))
+    assert tag == expected.rstrip("\n")
