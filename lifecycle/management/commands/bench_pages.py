@@ -314,7 +314,9 @@ class Command(BaseCommand):
 
     # -- the load ----------------------------------------------------------------
 
-    def _wrk(self, wrk: str, url: str, cookie: str, options: dict[str, Any]) -> dict[str, Any]:
+    def _wrk(
+        self, wrk: str, url: str, cookie: str, options: dict[str, Any], *, warm_up: bool = False
+    ) -> dict[str, Any]:
         with tempfile.NamedTemporaryFile("w", suffix=".lua") as script:
             script.write(WRK_SCRIPT)
             script.flush()
@@ -337,7 +339,7 @@ class Command(BaseCommand):
         if line is None:
             raise CommandError(f"wrk printed no summary: {run.stdout} {run.stderr}")
         figures: dict[str, Any] = json.loads(line.removeprefix("BENCH "))
-        if not figures["requests"]:
+        if not figures["requests"] and not warm_up:
             raise CommandError(f"{url}: no request completed in {options['duration']} s")
         if figures["non_2xx_3xx"] or figures["socket_errors"]:
             raise CommandError(f"{url}: errors under load {figures}")
@@ -355,9 +357,11 @@ class Command(BaseCommand):
     ) -> list[dict[str, Any]]:
         bare_cookie = cookies[pages[0].user]
         self.stdout.write("Warming up...")
-        self._wrk(wrk, base + BARE, bare_cookie, {**options, "duration": 2})
+        self._wrk(wrk, base + BARE, bare_cookie, {**options, "duration": 2}, warm_up=True)
         for page in pages:
-            self._wrk(wrk, base + page.path, cookies[page.user], {**options, "duration": 1})
+            self._wrk(
+                wrk, base + page.path, cookies[page.user], {**options, "duration": 2}, warm_up=True
+            )
         self.stdout.write(f"Driving {len(pages)} pages, {options['duration']} s each...")
         bare_before = self._wrk(wrk, base + BARE, bare_cookie, options)["rps"]
         rows = []
