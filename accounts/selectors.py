@@ -25,6 +25,29 @@ def portfolio_accounts() -> QuerySet[Account]:
     return Account.objects.select_related("owner")
 
 
+PORTFOLIO_COLUMNS = (
+    "name",
+    "domain",
+    "segment",
+    "stage",
+    "arr",
+    "currency",
+    "renewal_date",
+    "health_score",
+    "health_band",
+    "last_activity_at",
+    "owner__first_name",
+    "owner__last_name",
+    "owner__username",
+)
+
+
+def portfolio_list_accounts() -> QuerySet[Account]:
+    """The portfolio table's accounts: only the columns it shows (not the JSON of
+    field change times, nor the owner's password hash), owner joined."""
+    return Account.objects.select_related("owner").only(*PORTFOLIO_COLUMNS)
+
+
 def account_contacts(*, account: Account) -> QuerySet[Contact]:
     return account.contacts.filter(archived_at__isnull=True)
 

@@ -68,6 +68,12 @@ SCHEDULES: list[Recurring] = [
         at_hour=2,
     ),
     Recurring(
+        name="metrics: refresh dashboard snapshots",
+        func="lifecycle.tasks.metrics_snapshots_refresh",
+        schedule_type=Schedule.MINUTES,
+        minutes=max(1, settings.METRICS_SNAPSHOT_MAX_AGE_SECONDS // 120),
+    ),
+    Recurring(
         name="alerts: evaluate rules",
         func="success.alerts.tasks.evaluate_rules",
         schedule_type=Schedule.DAILY,

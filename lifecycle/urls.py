@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
@@ -33,3 +34,8 @@ urlpatterns = [
     path("api/", include("lifecycle.api_urls")),
     path("admin/", admin.site.urls),
 ]
+
+if settings.BENCH_BARE_VIEW:
+    # The yardstick bench_pages measures every page against: the same middleware
+    # (session, user, CSRF, messages...), no query of its own, no template.
+    urlpatterns.append(path("_bench/bare/", views.bench_bare, name="bench_bare"))

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
@@ -17,6 +18,7 @@ from accounts.csv_stream import csv_download
 from accounts.filters import OWNER_ALL, OWNER_ME, PortfolioFilter
 from accounts.http import AuthedRequest, is_htmx
 from accounts.hubspot.models import SyncConflict
+from accounts.models import Account
 from accounts.roles import Role, can_edit_account, require_admin, role_of, sees_all_writes
 from onboarding import selectors as onboarding_selectors
 from success import selectors as success_selectors
@@ -24,6 +26,8 @@ from success.alerts import selectors as alerts_selectors
 from success.health import selectors as health_selectors
 from success.playbooks import selectors as playbooks_selectors
 from success.playbooks.forms import StartForm as PlaybookStartForm
+
+from .rows import portfolio_rows
 
 SORTABLE = ["name", "owner", "stage", "arr", "renewal", "health", "activity"]
 
@@ -41,13 +45,16 @@ def home(request: AuthedRequest) -> HttpResponse:
     return render(request, "lifecycle/home.html", context)
 
 
-def _portfolio_filter(request: AuthedRequest) -> PortfolioFilter:
+def _portfolio_filter(
+    request: AuthedRequest, accounts: QuerySet[Account] | None = None
+) -> PortfolioFilter:
     params: QueryDict = request.GET.copy()
     if not params.get("owner"):
         params["owner"] = OWNER_ME if role_of(request.user) == Role.CSM else OWNER_ALL
     if not params.get("sort"):
         params["sort"] = "name"
-    return PortfolioFilter(params, queryset=selectors.portfolio_accounts(), user=request.user)
+    queryset = selectors.portfolio_accounts() if accounts is None else accounts
+    return PortfolioFilter(params, queryset=queryset, user=request.user)
 
 
 def _sort_links(params: QueryDict) -> dict[str, dict[str, Any]]:
@@ -65,7 +72,7 @@ def _sort_links(params: QueryDict) -> dict[str, dict[str, Any]]:
 
 @require_GET
 def portfolio(request: AuthedRequest) -> HttpResponse:
-    filterset = _portfolio_filter(request)
+    filterset = _portfolio_filter(request, selectors.portfolio_list_accounts())
     paginator = Paginator(filterset.qs, settings.PORTFOLIO_PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
     query = filterset.data.copy()
@@ -73,6 +80,7 @@ def portfolio(request: AuthedRequest) -> HttpResponse:
     context = {
         "filter": filterset,
         "page": page,
+        "rows": portfolio_rows(page.object_list),
         "sort": _sort_links(filterset.data),
         "query": query.urlencode(),
         "filtered": any(
@@ -170,3 +178,8 @@ def permission_denied(request: HttpRequest, exception: Exception | None = None) 
 def settings_home(request: AuthedRequest) -> HttpResponse:
     require_admin(request.user)
     return render(request, "lifecycle/settings.html")
+
+
+def bench_bare(request: HttpRequest) -> HttpResponse:
+    """bench_pages' yardstick (mounted only with settings.BENCH_BARE_VIEW)."""
+    return HttpResponse("ok")

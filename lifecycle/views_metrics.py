@@ -21,6 +21,7 @@ from .metrics.dashboard import dashboard
 from .metrics.db import reporting
 from .metrics.drills import DRILLS, TODAY_ONLY
 from .metrics.forms import MetricsForm, neighbours, period_query
+from .metrics.snapshots import dashboard_figures
 
 DRILL_PAGE = 500
 CSV_CHUNK = 2000
@@ -67,11 +68,12 @@ def metrics_dashboard(request: AuthedRequest) -> HttpResponse:
     form = _form(request)
     today = timezone.localdate()
     period = form.period()
-    board = dashboard(scope=form.scope(), period=period, today=today)
+    figures = dashboard_figures(scope=form.scope(), period=period, today=today)
     before, after = neighbours(period)
     context = {
         "form": form,
-        "board": board,
+        "board": figures.board,
+        "figures": figures,
         "query": period_query(period, request.GET),
         "before": before,
         "before_query": period_query(before, request.GET),

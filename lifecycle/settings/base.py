@@ -166,6 +166,14 @@ LOGGING = {
 
 PORTFOLIO_PAGE_SIZE = 25
 
+# The metrics dashboard reuses a computed snapshot this long (lifecycle/metrics/
+# snapshots.py; a scheduled job recomputes the whole portfolio's at half this age).
+# 0 computes the figures for every request.
+METRICS_SNAPSHOT_MAX_AGE_SECONDS = int(os.environ.get("METRICS_SNAPSHOT_MAX_AGE_SECONDS", "600"))
+
+# bench_pages mounts a bare HttpResponse("ok") view at /_bench/bare/ (settings.bench only).
+BENCH_BARE_VIEW = False
+
 # HubSpot (accounts/hubspot): a private app's access token, the app's client secret
 # (webhook signatures), the API host (the sandbox's URL in development and tests) and
 # the portal's tier, which sets the shared rate-limit budget.

@@ -23,3 +23,5 @@ STORAGES = {
 Q_CLUSTER = {**Q_CLUSTER, "sync": True}
 # Pushes run inline in tests (sync tasks): no coalescing wait.
 HUBSPOT_PUSH_DELAY_SECONDS = 0.0
+# Figures computed for every request (tests/metrics/test_snapshots.py turns it on).
+METRICS_SNAPSHOT_MAX_AGE_SECONDS = 0

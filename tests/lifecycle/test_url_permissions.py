@@ -78,6 +78,27 @@ def _success_rows(
     ]
 
 
+def _playbook_run(account: Any) -> Any:
+    """A run of a one-step playbook on `account`, started as the daily job would."""
+    from django.utils import timezone
+
+    from success.playbooks.services import playbook_save, run_start
+
+    playbook = playbook_save(
+        by=None,
+        name=f"URL table {account.pk}",
+        description="",
+        is_active=True,
+        version={
+            "trigger_kind": "manual",
+            "objective_kind": "renewal_renewed",
+            "objective_days": 9,
+        },
+        steps=[{"kind": "task", "title": "Call", "due_offset_days": 0, "assignee": "owner"}],
+    )
+    return run_start(playbook=playbook, account=account, by=None, today=timezone.localdate())
+
+
 def _milestone_kwargs(account: Any) -> dict[str, Any]:
     milestone = MilestoneFactory.create(plan__account=account)
     return {"pk": milestone.plan_id, "mpk": milestone.pk, "action": "complete"}
@@ -175,6 +196,42 @@ EXPECTED: dict[str, list[tuple[str, Callable[[Objects], dict[str, Any]], dict[st
     "alerts:signal_raise": [
         ("own", lambda o: {"pk": o["own"].pk}, OWNER_WRITE),
         ("other", lambda o: {"pk": o["other"].pk}, OTHERS_WRITE),
+    ],
+    # Playbooks: everyone reads; admins configure; runs change by POST only.
+    "playbooks:list": [("", lambda o: {}, READ)],
+    "playbooks:create": [("", lambda o: {}, ADMIN_ONLY)],
+    "playbooks:run_now": [("", lambda o: {}, POST_ONLY)],
+    "playbooks:runs": [("", lambda o: {}, READ)],
+    "playbooks:run": [("", lambda o: {"pk": _playbook_run(o["other"]).pk}, READ)],
+    "playbooks:run_snooze": [("", lambda o: {"pk": _playbook_run(o["own"]).pk}, POST_ONLY)],
+    "playbooks:run_cancel": [("", lambda o: {"pk": _playbook_run(o["own"]).pk}, POST_ONLY)],
+    "playbooks:step_complete": [
+        ("", lambda o: {"pk": _playbook_run(o["own"]).steps.get().pk}, POST_ONLY)
+    ],
+    "playbooks:step_skip": [
+        ("", lambda o: {"pk": _playbook_run(o["own"]).steps.get().pk}, POST_ONLY)
+    ],
+    "playbooks:detail": [("", lambda o: {"pk": _playbook_run(o["own"]).playbook_id}, READ)],
+    "playbooks:edit": [("", lambda o: {"pk": _playbook_run(o["own"]).playbook_id}, ADMIN_ONLY)],
+    "playbooks:start": [("", lambda o: {"pk": o["own"].pk}, POST_ONLY)],
+    # A CSM reads the runs of their own book through the API.
+    "api:playbook-run-list": [("", lambda o: {}, API_READ)],
+    "api:playbook-run-detail": [
+        ("own", lambda o: {"pk": _playbook_run(o["own"]).pk}, API_READ),
+        (
+            "other",
+            lambda o: {"pk": _playbook_run(o["other"]).pk},
+            statuses(401, 200, 200, 404, 200),
+        ),
+    ],
+    "api:playbook-step-detail": [
+        ("", lambda o: {"pk": _playbook_run(o["own"]).steps.get().pk}, API_READ)
+    ],
+    "api:playbook-step-complete": [
+        ("", lambda o: {"pk": _playbook_run(o["own"]).steps.get().pk}, API_POST_ONLY)
+    ],
+    "api:playbook-step-skip": [
+        ("", lambda o: {"pk": _playbook_run(o["own"]).steps.get().pk}, API_POST_ONLY)
     ],
     # API tokens page (admins); revoking is POST only.
     "accounts:api_tokens": [("", lambda o: {}, ADMIN_ONLY)],
