@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from django.utils import timezone
-from django_q.tasks import async_task
+
+from ops.queues import SCORING, enqueue
 
 from .services import health_scores_compute
 
@@ -27,7 +28,7 @@ def enqueue_rescore(account_ids: list[int]) -> None:
     """USAGE_INGESTED_HOOKS entry: rescore the accounts whose usage just
     arrived, in the worker rather than in the API request."""
     if account_ids:
-        async_task("success.health.tasks.score_accounts", list(account_ids))
+        enqueue("success.health.tasks.score_accounts", list(account_ids), queue_name=SCORING)
 
 
 def score_accounts(account_ids: list[int]) -> str:
