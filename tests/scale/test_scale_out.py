@@ -1,6 +1,7 @@
 """Lifecycle on several hosts, for real, on one machine: a Redis server, two gunicorn
-web hosts with two workers each, two django-q2 clusters on the Redis broker, the
-HubSpot sandbox and PostgreSQL (the test database, outside any test transaction).
+web hosts with two workers each, two django-q2 clusters (one worker process each) on
+the Redis broker, the HubSpot sandbox and PostgreSQL (the test database, outside any
+test transaction).
 
 One test, in phases that share the processes (starting them is most of its time):
 1. per-token API throttling holds across all four web workers: the limit, not four
@@ -57,7 +58,7 @@ SECRET = "scale-test-secret"
 ACCOUNTS = 100
 RATE = 30  # API requests per token per minute, for every web worker together
 BATCH_UPDATE = "/crm/v3/objects/companies/batch/update"
-HOLD_SECONDS = 3.0
+HOLD_SECONDS = 2.0
 
 pytestmark = pytest.mark.skipif(
     not Path("/usr/bin/redis-server").exists(), reason="needs Debian's redis-server"
@@ -132,7 +133,7 @@ def hosts(
         for name in ("web-a", "web-b"):
             web_host(hosts, name)
         for name in ("worker-a", "worker-b"):
-            worker_cluster(hosts, name)
+            worker_cluster(hosts, name, workers=1)
         for url in hosts.web_urls:
             wait_until(lambda url=url: get_json(f"{url}/readyz")[0] == 200, url, hosts)
         # Both clusters report their heartbeat through Redis.
