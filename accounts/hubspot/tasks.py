@@ -85,8 +85,10 @@ PUSH_QUEUED_KEY = "hubspot:push-queued"
 PROVISIONED_KEY = "hubspot:provisioned"
 
 
-# A queued push that never ran (its worker died) stops holding the window after this.
-PUSH_QUEUED_GRACE_SECONDS = 30
+# A queued push that never ran (its worker died) stops holding the window after this;
+# one that merely waits longer in the queue lets a second one be queued, which is
+# harmless (passes take turns on the push lock and the second finds little to write).
+PUSH_QUEUED_GRACE_SECONDS = 5
 
 
 def push_soon(account_ids: list[int] | None = None) -> None:
