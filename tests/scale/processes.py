@@ -91,9 +91,18 @@ class Hosts:
         self.processes.append(process)
         return process
 
-    def stop(self) -> None:
-        for process in reversed(self.processes):
-            process.stop()
+    def stop(self, grace: float = 5.0) -> None:
+        """SIGTERM to every group at once, SIGKILL to what is left after `grace`."""
+        for process in self.processes:
+            if process.alive():
+                process.kill(signal.SIGTERM)
+        deadline = time.monotonic() + grace
+        for process in self.processes:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.popen.wait(timeout=max(deadline - time.monotonic(), 0.01))
+        for process in self.processes:
+            process.kill(signal.SIGKILL)
+            process.popen.wait(timeout=10)
 
     def logs(self) -> str:
         return "\n".join(f"--- {p.name}\n{p.tail()}" for p in self.processes)

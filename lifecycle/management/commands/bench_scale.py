@@ -119,7 +119,8 @@ def _wait(check: Any, what: str, timeout: float = 600) -> None:
     deadline = time.monotonic() + timeout
     while not check():
         if time.monotonic() > deadline:
-            raise RuntimeError(f"timed out waiting for {what}")
+            done = list(Task.objects.values_list("name", "group", "success"))
+            raise RuntimeError(f"timed out waiting for {what}; tasks done: {done}")
         time.sleep(0.1)
 
 
