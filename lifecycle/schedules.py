@@ -10,6 +10,8 @@ from django.conf import settings
 from django.utils import timezone
 from django_q.models import Schedule
 
+from ops import queues
+
 
 @dataclass(frozen=True)
 class Recurring:
@@ -20,17 +22,21 @@ class Recurring:
     # For daily jobs: the UTC hour of the first run, so jobs that read each
     # other's output run in order (health scores before alert rules).
     at_hour: int | None = None
+    # The django-q2 cluster that runs it (ops.queues); None is the default cluster.
+    queue: str | None = None
 
 
 SCHEDULES: list[Recurring] = [
     Recurring(
         name="onboarding: refresh plan statuses",
         func="onboarding.tasks.onboarding_statuses_refresh",
+        queue=queues.SCORING,
         schedule_type=Schedule.DAILY,
     ),
     Recurring(
         name="hubspot: incremental sync",
         func="accounts.hubspot.tasks.hubspot_poll",
+        queue=queues.SYNC,
         schedule_type=Schedule.MINUTES,
         minutes=settings.HUBSPOT_POLL_MINUTES,
     ),
@@ -48,22 +54,26 @@ SCHEDULES: list[Recurring] = [
     Recurring(
         name="hubspot: reconcile both sides",
         func="accounts.hubspot.tasks.hubspot_reconcile",
+        queue=queues.SYNC,
         schedule_type=Schedule.DAILY,
         at_hour=4,
     ),
     Recurring(
         name="hubspot: archived sweep",
         func="accounts.hubspot.tasks.hubspot_archived_sweep",
+        queue=queues.SYNC,
         schedule_type=Schedule.HOURLY,
     ),
     Recurring(
         name="success: open due renewals",
         func="success.tasks.renewals_open_due",
+        queue=queues.SCORING,
         schedule_type=Schedule.DAILY,
     ),
     Recurring(
         name="health: score the portfolio",
         func="success.health.tasks.score_portfolio",
+        queue=queues.SCORING,
         schedule_type=Schedule.DAILY,
         at_hour=2,
     ),
@@ -76,6 +86,7 @@ SCHEDULES: list[Recurring] = [
     Recurring(
         name="alerts: evaluate rules",
         func="success.alerts.tasks.evaluate_rules",
+        queue=queues.NOTIFICATIONS,
         schedule_type=Schedule.DAILY,
         at_hour=3,
     ),
@@ -84,18 +95,21 @@ SCHEDULES: list[Recurring] = [
         func="success.playbooks.tasks.playbooks_daily",
         schedule_type=Schedule.DAILY,
         at_hour=4,
+        queue=queues.SCORING,
     ),
     Recurring(
         name="notifications: send what is due",
         func="lifecycle.notifications.tasks.deliveries_sweep",
         schedule_type=Schedule.MINUTES,
         minutes=1,
+        queue=queues.NOTIFICATIONS,
     ),
     Recurring(
         name="notifications: queue digests whose local hour came",
         func="lifecycle.notifications.tasks.digests_send",
         schedule_type=Schedule.MINUTES,
         minutes=10,
+        queue=queues.NOTIFICATIONS,
     ),
 ]
 
@@ -109,6 +123,7 @@ def schedules_sync() -> list[str]:
             "schedule_type": spec.schedule_type,
             "minutes": spec.minutes,
             "repeats": -1,
+            "cluster": queues.queue(spec.queue),
         }
         created = not Schedule.objects.filter(name=spec.name).exists()
         if spec.at_hour is not None and created:

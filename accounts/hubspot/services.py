@@ -7,9 +7,9 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
-from django_q.tasks import async_task
 
 from accounts.models import Account, OwnerLink, User
+from ops.queues import SYNC, enqueue
 
 from .client import HubSpotClient
 from .mapping import MappingConfig
@@ -47,7 +47,10 @@ def sync_run_queue(*, kind: str, cursors: dict[str, object] | None = None) -> Sy
     if run is None:
         run = SyncRun.objects.create(kind=kind, cursors=cursors or {})
     task = TASKS[SyncRun.Kind(kind)]
-    transaction.on_commit(lambda: async_task(task, run.pk, task_name=f"hubspot-{kind}-{run.pk}"))
+    # The sync queue: an import that runs for minutes never holds a webhook's worker.
+    transaction.on_commit(
+        lambda: enqueue(task, run.pk, queue_name=SYNC, task_name=f"hubspot-{kind}-{run.pk}")
+    )
     return run
 
 

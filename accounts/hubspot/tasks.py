@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import logging
-import time
 from datetime import timedelta
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
-from django_q.tasks import async_task
+
+from ops.queues import enqueue_in
 
 from .engine import client_from_settings, mapping_config, twoway
 from .engine.events import events_apply
@@ -85,41 +85,50 @@ PUSH_QUEUED_KEY = "hubspot:push-queued"
 PROVISIONED_KEY = "hubspot:provisioned"
 
 
+# A queued push that never ran (its worker died) stops holding the window after this;
+# one that merely waits longer in the queue lets a second one be queued, which is
+# harmless (passes take turns on the push lock and the second finds little to write).
+PUSH_QUEUED_GRACE_SECONDS = 5
+
+
 def push_soon(account_ids: list[int] | None = None) -> None:
-    """Queue one push pass for a burst of edits: the first edit of a window queues it,
-    the ones within HUBSPOT_PUSH_DELAY_SECONDS ride along (the pass reads the current
-    values, so ten edits of one record are one write)."""
+    """Queue one push pass for a burst of edits: the first edit of a window queues a
+    task due HUBSPOT_PUSH_DELAY_SECONDS later, the ones before it runs ride along (the
+    pass reads the current values, so ten edits of one record are one write). The
+    window is a key in the shared cache, so edits on every web host and worker share
+    it, and no worker sleeps through it."""
     if not settings.HUBSPOT_PUSH_ENABLED or not settings.HUBSPOT_ACCESS_TOKEN:
         return
     delay = settings.HUBSPOT_PUSH_DELAY_SECONDS
-    if cache.add(PUSH_QUEUED_KEY, True, timeout=max(delay, 0.1)):
+    if cache.add(PUSH_QUEUED_KEY, True, timeout=delay + PUSH_QUEUED_GRACE_SECONDS):
         # django-q2's ORM broker closes "old" connections when called outside a
         # transaction, which would break a caller iterating a queryset (the renewals
         # job makes deals in a loop): enqueue inside one.
         with transaction.atomic():
-            async_task(
-                "accounts.hubspot.tasks.hubspot_push",
+            enqueue_in(
                 delay,
+                "accounts.hubspot.tasks.hubspot_push",
                 task_name="hubspot-push",
                 group="hubspot",
             )
 
 
 def hubspot_push(delay: float = 0.0) -> None:
-    """Push what Lifecycle changed (after the coalescing window), then keep the portal's
-    properties provisioned. Also scheduled every minute to catch bulk writes (the daily
-    health job) and pushes that failed."""
-    if delay:
-        time.sleep(delay)
+    """Push what Lifecycle changed, then keep the portal's properties provisioned. Queued
+    by push_soon when its window closes, and scheduled every minute to catch bulk writes
+    (the daily health job) and pushes that failed. When another pass holds the push
+    lock this one hands its turn back at once: a new window is queued, which reads
+    whatever that pass did not. (`delay` is ignored: tasks queued before 2026-11 pass it.)"""
     cache.delete(PUSH_QUEUED_KEY)
     client = client_from_settings()
     provisioned = f"{PROVISIONED_KEY}:{settings.HUBSPOT_BASE_URL}"  # one per portal
     if not cache.get(provisioned):
         twoway.provision(client)
         cache.set(provisioned, True, timeout=3600)
-    with twoway.push_lock() as locked:
+    with twoway.push_lock(wait_seconds=0) as locked:
         if not locked:
-            logger.warning("HubSpot push skipped: another pass held the lock for a minute")
+            logger.info("HubSpot push deferred: another pass holds the lock")
+            push_soon()
             return
         outcome = twoway.push_pass(client)
     if outcome.pushed or outcome.failed:

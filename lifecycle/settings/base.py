@@ -24,6 +24,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "ops",
     "lifecycle",
     "accounts",
     "onboarding",
@@ -35,6 +36,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "ops.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -75,7 +77,11 @@ def database_from_env(default_url: str) -> dict[str, Any]:
     """DATABASE_URL wins; SQLite gets WAL and immediate transactions so the web
     process and the worker do not lock each other out."""
     url = os.environ.get("DATABASE_URL") or default_url  # an empty DATABASE_URL is unset
-    config: dict[str, Any] = dict(dj_database_url.parse(url, conn_max_age=60))
+    # Persistent connections are checked before each request or task reuses them, so
+    # a database restart costs a reconnect instead of one 500 per process.
+    config: dict[str, Any] = dict(
+        dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
+    )
     if config["ENGINE"] == "django.db.backends.sqlite3":
         config["CONN_MAX_AGE"] = 0
         config["OPTIONS"] = {
@@ -87,6 +93,39 @@ def database_from_env(default_url: str) -> dict[str, Any]:
 
 
 DATABASES = {"default": database_from_env(f"sqlite:///{VAR_DIR / 'db.sqlite3'}")}
+
+
+def redis_url() -> str:
+    """REDIS_URL (or CACHE_URL when it names Redis): the shared cache and task broker."""
+    cache_url = os.environ.get("CACHE_URL", "")
+    if cache_url.startswith(("redis://", "rediss://")):
+        return cache_url
+    return os.environ.get("REDIS_URL", "")
+
+
+def caches_from_env() -> dict[str, Any]:
+    """The cache every process shares: API throttling, push coalescing and django-q2's
+    cluster heartbeats live in it. Redis when configured; the database otherwise
+    (`manage.py createcachetable`, run by migrate's callers). Never per-process memory:
+    with two web workers that would count each token's requests once per worker."""
+    url = redis_url()
+    if url:
+        return {
+            "default": {
+                "BACKEND": "django.core.cache.backends.redis.RedisCache",
+                "LOCATION": url,
+                "KEY_PREFIX": "lifecycle",
+            }
+        }
+    return {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "lifecycle_cache",
+        }
+    }
+
+
+CACHES = caches_from_env()
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
@@ -119,17 +158,41 @@ STORAGES = {
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
-Q_CLUSTER = {
-    "name": "lifecycle",
-    "orm": "default",
-    # One worker per core by default; Q_CLUSTER_WORKERS overrides (benchmarks use 1).
-    "workers": int(os.environ.get("Q_CLUSTER_WORKERS", "2")),
-    "timeout": 600,
-    "retry": 720,
-    "max_attempts": 3,
-    "catch_up": False,
-    "poll": 1,
-}
+
+def q_cluster_from_env() -> dict[str, Any]:
+    """django-q2: the Redis broker when REDIS_URL is set (ops.brokers.DelayedRedis: Redis
+    with delayed tasks), the database otherwise. One cluster per queue (ops.queues): the
+    default one takes webhooks and pushes, "sync" the HubSpot imports and syncs, "scoring"
+    health and statuses, "notifications" alerts. Start each with
+    `Q_CLUSTER_NAME=<queue> manage.py qcluster` (Q_SEPARATE_QUEUES=0: one cluster for all)."""
+    workers = int(os.environ.get("Q_CLUSTER_WORKERS", "2"))
+    alt_workers = int(os.environ.get("Q_CLUSTER_ALT_WORKERS", "1"))
+    conf: dict[str, Any] = {
+        "name": "lifecycle",
+        # One worker per core by default; Q_CLUSTER_WORKERS overrides (benchmarks use 1).
+        "workers": workers,
+        "timeout": 600,
+        "retry": 720,
+        "max_attempts": 3,
+        "catch_up": False,
+        "poll": 1,
+        "ALT_CLUSTERS": {
+            "sync": {"workers": alt_workers, "timeout": 3600, "retry": 3720},
+            "scoring": {"workers": alt_workers, "timeout": 1800, "retry": 1920},
+            "notifications": {"workers": alt_workers},
+        },
+    }
+    url = redis_url()
+    if url:
+        conf["redis"] = url
+        conf["broker_class"] = "ops.brokers.DelayedRedis"
+    else:
+        conf["orm"] = "default"
+    return conf
+
+
+Q_CLUSTER = q_cluster_from_env()
+Q_SEPARATE_QUEUES = os.environ.get("Q_SEPARATE_QUEUES", "1") == "1"
 
 # The API (accounts.api): integrations send a token, the browser its session.
 REST_FRAMEWORK = {
@@ -146,18 +209,36 @@ REST_FRAMEWORK = {
         "accounts.api.filters.StrictOrderingFilter",
     ],
     "DEFAULT_THROTTLE_CLASSES": ["accounts.api.throttling.ApiTokenRateThrottle"],
-    "DEFAULT_THROTTLE_RATES": {"api": "1200/min", "api_ingest": "120/min"},
+    # Per token; API_RATE / API_INGEST_RATE override (e.g. "600/min").
+    "DEFAULT_THROTTLE_RATES": {
+        "api": os.environ.get("API_RATE", "1200/min"),
+        "api_ingest": os.environ.get("API_INGEST_RATE", "120/min"),
+    },
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "accounts.api.exceptions.api_exception_handler",
 }
 
+# LOG_FORMAT=json (production's default): one JSON object a line, with the request id.
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "plain")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "filters": {"refusals_on_one_line": {"()": "lifecycle.log.RefusalsOnOneLine"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": "INFO"},
+    "filters": {
+        "request_id": {"()": "ops.logs.RequestIdFilter"},
+        "refusals_on_one_line": {"()": "lifecycle.log.RefusalsOnOneLine"},
+    },
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {"()": "ops.logs.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if LOG_FORMAT == "json" else "plain",
+            "filters": ["request_id"],
+        }
+    },
+    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         "django.request": {"filters": ["refusals_on_one_line"]},

@@ -5,7 +5,7 @@ import os
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import database_from_env, mailers_from_env
+from .base import LOGGING, database_from_env, mailers_from_env
 
 
 def env(name: str) -> str:
@@ -34,3 +34,16 @@ SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+# Load balancers probe over plain HTTP on the instance's own address.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+
+# One JSON object a log line, with the request id (LOG_FORMAT=plain for people).
+if os.environ.get("LOG_FORMAT", "json") == "json":
+    LOGGING["handlers"]["console"]["formatter"] = "json"  # type: ignore[index]
+
+# Error reporting: only when a DSN is given (sentry-sdk is in the production extra).
+SENTRY_DSN = os.environ.get("SENTRY_DSN", "")
+if SENTRY_DSN:
+    from ops.sentry import sentry_init
+
+    sentry_init(SENTRY_DSN)

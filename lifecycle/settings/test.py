@@ -19,6 +19,9 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# One process per test worker: its own memory is the cache (no table to clear between
+# tests). The live-process tests (tests/scale) give their servers Redis or the database.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 # Tasks run in-process so tests see their effects without a cluster.
 Q_CLUSTER = {**Q_CLUSTER, "sync": True}
 # Pushes run inline in tests (sync tasks): no coalescing wait.

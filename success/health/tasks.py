@@ -3,13 +3,32 @@
 from __future__ import annotations
 
 from django.utils import timezone
-from django_q.tasks import async_task
+from django_q.conf import Conf
 
+from ops.queues import SCORING, enqueue
+
+from .inputs import scorable_accounts
 from .services import health_scores_compute
 
+# The daily job scores a large portfolio in chunks of this many accounts, one task each.
+SCORE_CHUNK = 5000
 
-def score_portfolio() -> str:
-    """Daily: score every active account with the active model."""
+
+def score_portfolio(chunk: int = SCORE_CHUNK) -> str:
+    """Daily: score every active account with the active model. A portfolio larger than
+    one chunk is split into score_accounts tasks on the scoring queue, so every scoring
+    worker on every host takes a share (scores of one account never depend on another's)."""
+    if not Conf.SYNC:
+        ids = list(scorable_accounts().order_by("pk").values_list("pk", flat=True))
+        if len(ids) > chunk:
+            for start in range(0, len(ids), chunk):
+                enqueue(
+                    "success.health.tasks.score_accounts",
+                    ids[start : start + chunk],
+                    queue_name=SCORING,
+                    group="health-daily",
+                )
+            return f"queued {len(ids)} accounts in chunks of {chunk}"
     run = health_scores_compute(today=timezone.localdate())
     return (
         f"scored {run.scored}, no data {run.without_data}, "
@@ -27,7 +46,7 @@ def enqueue_rescore(account_ids: list[int]) -> None:
     """USAGE_INGESTED_HOOKS entry: rescore the accounts whose usage just
     arrived, in the worker rather than in the API request."""
     if account_ids:
-        async_task("success.health.tasks.score_accounts", list(account_ids))
+        enqueue("success.health.tasks.score_accounts", list(account_ids), queue_name=SCORING)
 
 
 def score_accounts(account_ids: list[int]) -> str:

@@ -8,9 +8,10 @@ from collections.abc import Sequence
 from typing import Any
 
 import django_filters
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -145,10 +146,13 @@ class PlaybookRunViewSet(
     @extend_schema(
         summary="Start a playbook on an account",
         request=RunStartSerializer,
-        responses={201: RunSerializer},
+        responses={
+            201: RunSerializer,
+            409: OpenApiResponse(description="The playbook is paused or already running there."),
+        },
     )
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        """One live run per account and playbook: starting a second answers 400."""
+        """One live run per account and playbook: starting a second answers 409."""
         serializer = RunStartSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
@@ -161,12 +165,17 @@ class PlaybookRunViewSet(
         if playbook is None:
             raise ValidationError({"playbook": [f"No playbook with id {data['playbook']}."]})
         self.check_object_permissions(request, account)
-        run = services.run_start(
-            playbook=playbook,
-            account=account,
-            by=request.user,  # type: ignore[arg-type]
-            today=timezone.localdate(),
-        )
+        try:
+            run = services.run_start(
+                playbook=playbook,
+                account=account,
+                by=request.user,  # type: ignore[arg-type]
+                today=timezone.localdate(),
+            )
+        except DjangoValidationError as exc:
+            if exc.code != services.NOT_STARTABLE:
+                raise
+            return Response({"detail": exc.messages[0]}, status=status.HTTP_409_CONFLICT)
         run = selectors.run_detail().get(pk=run.pk)
         return Response(RunSerializer(run).data, status=status.HTTP_201_CREATED)
 

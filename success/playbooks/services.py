@@ -46,6 +46,9 @@ from .models import (
 )
 
 LATE_DATA_DAYS = 30
+# The code of the refusal to start a run the playbook's or account's state forbids
+# (paused, already running): the API answers it with 409 Conflict.
+NOT_STARTABLE = "not_startable"
 VERSION_FIELDS = (
     "trigger_kind",
     "trigger_rule",
@@ -165,9 +168,13 @@ def run_start(
     actions due today run now, later ones on their day (the daily job)."""
     version = current_version(playbook)
     if version is None or not playbook.is_active:
-        raise ValidationError("This playbook is paused; an admin can turn it back on.")
+        raise ValidationError(
+            "This playbook is paused; an admin can turn it back on.", code=NOT_STARTABLE
+        )
     if PlaybookRun.objects.filter(playbook=playbook, account=account, status__in=LIVE_RUN).exists():
-        raise ValidationError(f"“{playbook.name}” is already running on {account.name}.")
+        raise ValidationError(
+            f"“{playbook.name}” is already running on {account.name}.", code=NOT_STARTABLE
+        )
     try:
         with transaction.atomic():
             (run,) = runs_create(
@@ -178,7 +185,9 @@ def run_start(
                 today=today,
             )
     except IntegrityError:
-        raise ValidationError(f"“{playbook.name}” is already running on {account.name}.") from None
+        raise ValidationError(
+            f"“{playbook.name}” is already running on {account.name}.", code=NOT_STARTABLE
+        ) from None
     return run
 
 

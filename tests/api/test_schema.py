@@ -38,6 +38,11 @@ def test_schema_is_openapi_3_with_every_endpoint(viewer: Any, api_as: Any) -> No
         "/api/v1/alerts/{id}/",
         "/api/v1/expansion-signals/",
         "/api/v1/expansion-signals/{id}/",
+        "/api/v1/playbook-runs/",
+        "/api/v1/playbook-runs/{id}/",
+        "/api/v1/playbook-steps/{id}/",
+        "/api/v1/playbook-steps/{id}/complete/",
+        "/api/v1/playbook-steps/{id}/skip/",
     }
     ingest = schema["paths"]["/api/v1/usage-snapshots/"]["post"]
     assert {"200", "400", "401", "403", "413", "415", "429"} <= set(ingest["responses"])

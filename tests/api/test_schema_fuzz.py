@@ -30,6 +30,7 @@ from schemathesis.specs.openapi.checks import (
 from accounts.models import Account
 from accounts.roles import Role
 from accounts.services import api_token_create
+from success.playbooks.models import Playbook
 from tests.factories import AccountFactory, UsageSnapshotFactory, UserFactory
 
 CHECKS = [
@@ -135,6 +136,7 @@ def test_every_operation_survives_generated_requests(
     operations = [result.ok() for result in api_schema.get_all_operations()]
     assert len(operations) >= 4
     account_id = Account.objects.order_by("pk").values_list("pk", flat=True).first()
+    playbook_id = Playbook.objects.order_by("pk").values_list("pk", flat=True).first()
 
     for operation in operations:
         checks = CHECKS
@@ -158,6 +160,8 @@ def test_every_operation_survives_generated_requests(
             positive = mode == GenerationMode.POSITIVE
             if positive and isinstance(body, dict) and isinstance(body.get("account"), int):
                 body["account"] = account_id  # an account that exists
+            if positive and isinstance(body, dict) and isinstance(body.get("playbook"), int):
+                body["playbook"] = playbook_id  # a playbook that exists (a default one)
             # Called below, within this iteration: the loop variable is current.
             case.call_and_validate(headers=headers, checks=checks)  # noqa: B023
 

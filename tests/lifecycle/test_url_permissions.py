@@ -108,6 +108,9 @@ def _milestone_kwargs(account: Any) -> dict[str, Any]:
 Objects = dict[str, Any]
 EXPECTED: dict[str, list[tuple[str, Callable[[Objects], dict[str, Any]], dict[str, int]]]] = {
     "home": [("", lambda o: {}, READ)],
+    # Probes need no login; /healthz fails here since no worker cluster runs in tests.
+    "readyz": [("", lambda o: {}, statuses(200, 200, 200, 200, 200))],
+    "healthz": [("", lambda o: {}, statuses(503, 503, 503, 503, 503))],
     "settings": [("", lambda o: {}, ADMIN_ONLY)],
     # Metrics: leaders, admins and viewers; a CSM sees their book on the home page.
     "metrics": [("", lambda o: {}, statuses(302, 200, 200, 403, 200))],

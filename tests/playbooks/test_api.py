@@ -26,8 +26,8 @@ def test_start_list_complete_and_skip(reengage: Playbook, csm: Any, api_as: Any)
     assert body["status"] == "running"
 
     again = api.post(RUNS, {"account": account.pk, "playbook": reengage.pk}, format="json")
-    assert again.status_code == 400
-    assert "already running" in str(again.json())
+    assert again.status_code == 409
+    assert "already running" in again.json()["detail"]
 
     first, second = (s["id"] for s in body["steps"])
     done = api.post(f"{STEPS}{first}/complete/")

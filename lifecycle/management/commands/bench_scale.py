@@ -1,0 +1,393 @@
+"""Benchmark Lifecycle on more than one worker process, in a throwaway database, with
+real processes: a Redis server, django-q2 clusters, a gunicorn host and the HubSpot
+sandbox in its own process (rate limit off).
+
+(a) The daily health job (score_portfolio, split into chunks on the scoring queue) with
+    a cluster of one worker process, then two, on the same portfolio.
+(b) The HubSpot push of every account's changed health score, one worker, then two.
+(c) Webhook edit-to-visible latency (a company renamed in the sandbox until the account
+    shows it) while full imports run on the sync queue's own cluster.
+
+Timings come from django-q2's task rows (first start to last stop), so process start-up
+is not counted."""
+
+from __future__ import annotations
+
+import math
+import os
+import platform
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from io import StringIO
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandParser
+from django.db import connection
+from django.utils import timezone
+from django_q.models import Task
+
+from accounts.hubspot.client import HubSpotClient
+from accounts.hubspot.engine import twoway
+from accounts.hubspot.engine.importer import import_run, run_start
+from accounts.hubspot.models import SyncRun
+from accounts.hubspot.sandbox import Sandbox, seed
+from accounts.hubspot.sandbox.seed_from_db import seed_from_accounts
+from accounts.management.commands.bench_hubspot_import import (
+    TOKEN,
+    _RemoteSandbox,
+    bench_in_throwaway_db,
+)
+from accounts.management.commands.bench_hubspot_two_way import (
+    _database_url,
+    _percentiles,
+    _request,
+)
+from accounts.models import Account
+from accounts.services import account_cs_fields_bulk_update
+from success.health.models import HealthScore
+from success.health.tasks import scorable_accounts
+
+SECRET = "bench-secret"
+CHUNKS = 4
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class _Processes:
+    def __init__(self, env: dict[str, str]) -> None:
+        self.env = env
+        self.running: list[subprocess.Popen[bytes]] = []
+
+    def start(self, argv: list[str], **env: str) -> subprocess.Popen[bytes]:
+        process = subprocess.Popen(
+            argv,
+            cwd=str(settings.BASE_DIR),
+            env={**self.env, **env},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        self.running.append(process)
+        return process
+
+    def stop(self, process: subprocess.Popen[bytes]) -> None:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait(timeout=10)
+        if process in self.running:
+            self.running.remove(process)
+
+    def stop_all(self) -> None:
+        for process in list(reversed(self.running)):
+            self.stop(process)
+
+    def qcluster(self, workers: int, queue: str = "") -> subprocess.Popen[bytes]:
+        env = {"Q_CLUSTER_WORKERS": str(workers), "Q_CLUSTER_ALT_WORKERS": str(workers)}
+        if queue:
+            env["Q_CLUSTER_NAME"] = queue
+        return self.start([sys.executable, "manage.py", "qcluster"], **env)
+
+    def enqueue(self, code: str, **env: str) -> None:
+        """Queue tasks as the app does, from a process on the same broker."""
+        subprocess.run(
+            [sys.executable, "manage.py", "shell", "-c", code],
+            cwd=str(settings.BASE_DIR),
+            env={**self.env, **env},
+            check=True,
+            capture_output=True,
+        )
+
+
+def _wait(check: Any, what: str, timeout: float = 600) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            done = list(Task.objects.values_list("name", "group", "success"))
+            raise RuntimeError(f"timed out waiting for {what}; tasks done: {done}")
+        time.sleep(0.1)
+
+
+def _span(tasks: list[Task]) -> float:
+    return (max(t.stopped for t in tasks) - min(t.started for t in tasks)).total_seconds()
+
+
+class Command(BaseCommand):
+    help = "Benchmark one vs two worker processes, and webhook latency during an import."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--accounts", type=int, default=3000)
+        parser.add_argument("--samples", type=int, default=20)
+        parser.add_argument("--output", default="bench/results/scale.json")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if not (shutil.which("redis-server") or Path("/usr/bin/redis-server").exists()):
+            raise SystemExit("bench_scale needs redis-server (apt-get install redis-server)")
+        bench_in_throwaway_db(
+            self,
+            lambda db: self._run(options["accounts"], options["samples"], db),
+            options["output"],
+        )
+
+    def _run(self, n: int, samples: int, bench_db: str) -> dict[str, Any]:
+        self.stdout.write(f"Building {n:,} accounts and their HubSpot portal...")
+        call_command("demo_data", accounts=n, stdout=StringIO())
+        sandbox = Sandbox(tier="off", access_token=TOKEN)
+        seed(sandbox, seed_from_accounts())
+        server = _RemoteSandbox(sandbox)
+        redis_port = _free_port()
+        redis_binary = shutil.which("redis-server") or "/usr/bin/redis-server"
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "lifecycle.settings.production",
+            "DJANGO_SECRET_KEY": "bench-" + "x" * 50,
+            "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+            "DJANGO_SECURE_SSL_REDIRECT": "false",
+            "DATABASE_URL": _database_url(bench_db),
+            "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
+            "HUBSPOT_ACCESS_TOKEN": TOKEN,
+            "HUBSPOT_BASE_URL": server.url,
+            "HUBSPOT_CLIENT_SECRET": SECRET,
+            "HUBSPOT_TIER": "professional",
+            "Q_SEPARATE_QUEUES": "0",
+            "LOG_LEVEL": "WARNING",
+        }
+        processes = _Processes(env)
+        try:
+            processes.start(
+                [redis_binary, "--port", str(redis_port), "--save", "", "--appendonly", "no"]
+            )
+            client = HubSpotClient(access_token=TOKEN, base_url=server.url)
+            twoway.provision(client)
+            import_run(run_start(SyncRun.Kind.IMPORT), client=client)
+            twoway.push_pass(client)
+            linked = Account.objects.filter(hubspot_id__isnull=False).count()
+            scorable = scorable_accounts().count()
+            self.stdout.write(f"{linked:,} accounts linked, {scorable:,} scorable")
+            health, push = {}, {}
+            for workers in (1, 2):
+                cluster = processes.qcluster(workers)
+                if workers == 1:  # the job as one task, as before it was split
+                    health[0] = self._health(processes, scorable, workers, chunks=1)
+                health[workers] = self._health(processes, scorable, workers)
+                push[workers] = self._push(processes, workers)
+                processes.stop(cluster)
+            latency = self._latency(processes, server, samples)
+        finally:
+            processes.stop_all()
+            server.stop()
+        result = {
+            "when": timezone.now().isoformat(),
+            "accounts": n,
+            "linked": linked,
+            "python": platform.python_version(),
+            "cores": os.cpu_count(),
+            "health_daily_job": {
+                "one_worker_s": health[1],
+                "two_workers_s": health[2],
+                "speedup": round(health[1] / health[2], 2),
+                "chunks": CHUNKS,
+                "one_task_unsplit_s": health[0],
+            },
+            "hubspot_push": {
+                "one_worker_s": push[1],
+                "two_workers_s": push[2],
+                "speedup": round(push[1] / push[2], 2),
+                "note": "one pass at a time by design (the push lock); the bound in "
+                "production is HubSpot's rate limit",
+            },
+            "webhook_latency_during_import": latency,
+        }
+        h, p = result["health_daily_job"], result["hubspot_push"]
+        self.stdout.write(
+            f"(a) daily health job, {scorable:,} accounts: one worker {health[1]:.2f}s, "
+            f"two {health[2]:.2f}s = {h['speedup']}x (unsplit, one task: {health[0]:.2f}s)"
+        )
+        self.stdout.write(
+            f"(b) push of {linked:,} companies: one worker {push[1]:.2f}s, "
+            f"two {push[2]:.2f}s = {p['speedup']}x"
+        )
+        self.stdout.write(
+            f"(c) webhook edit -> visible while {latency['imports_run']} full imports ran: "
+            f"p50 {latency['p50_s']}s, p95 {latency['p95_s']}s ({latency['samples']} samples)"
+        )
+        return result
+
+    def _health(
+        self, processes: _Processes, scorable: int, workers: int, chunks: int = CHUNKS
+    ) -> float:
+        HealthScore.objects.filter(date=timezone.localdate()).delete()
+        Task.objects.all().delete()
+        chunk = math.ceil(scorable / chunks) if chunks > 1 else scorable
+        processes.enqueue(
+            "from ops.queues import enqueue\n"
+            f"enqueue('success.health.tasks.score_portfolio', {chunk}, task_name='bench-health')"
+        )
+        if chunks > 1:
+            _wait(
+                lambda: Task.objects.filter(group="health-daily").count() == chunks,
+                "the health chunks",
+            )
+        else:
+            _wait(lambda: Task.objects.filter(name="bench-health").exists(), "the health job")
+        tasks = list(Task.objects.filter(name="bench-health")) + list(
+            Task.objects.filter(group="health-daily")
+        )
+        assert all(t.success for t in tasks), [t.result for t in tasks if not t.success]
+        assert HealthScore.objects.filter(date=timezone.localdate()).exists()
+        return round(_span(tasks), 2)
+
+    def _push(self, processes: _Processes, workers: int) -> float:
+        values = {
+            pk: {"health_score": ((score or 0) + 7 + workers) % 101}
+            for pk, score in Account.objects.filter(hubspot_id__isnull=False).values_list(
+                "pk", "health_score"
+            )
+        }
+        account_cs_fields_bulk_update(values=values)
+        Task.objects.all().delete()
+        # As many passes queued as there are workers: they contend for the push lock.
+        names = [f"bench-push-{i}" for i in range(workers)]
+        processes.enqueue(
+            "from ops.queues import enqueue\n"
+            + "".join(
+                f"enqueue('accounts.hubspot.tasks.hubspot_push', task_name='{name}')\n"
+                for name in names
+            )
+        )
+        _wait(lambda: Task.objects.filter(name__in=names).count() == len(names), "the pushes")
+        tasks = list(Task.objects.filter(name__in=names))
+        assert all(t.success for t in tasks), [t.result for t in tasks if not t.success]
+        return round(_span(tasks), 2)
+
+    def _latency(self, processes: _Processes, server: _RemoteSandbox, samples: int) -> Any:
+        port = _free_port()
+        separate = {"Q_SEPARATE_QUEUES": "1"}
+        processes.start(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "lifecycle.wsgi",
+                "-c",
+                "gunicorn.conf.py",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                "2",
+            ],
+            **separate,
+        )
+        processes.start(
+            [sys.executable, "manage.py", "qcluster"], Q_CLUSTER_WORKERS="2", **separate
+        )
+        processes.start(
+            [sys.executable, "manage.py", "qcluster"],
+            Q_CLUSTER_NAME="sync",
+            Q_CLUSTER_ALT_WORKERS="1",
+            **separate,
+        )
+        _wait(lambda: _answers(f"http://127.0.0.1:{port}/readyz"), "gunicorn", 120)
+        props = [r.property for r in twoway.rules_load()]
+        _request(
+            f"{server.url}/_sandbox/webhooks",
+            method="PUT",
+            body={
+                "targetUrl": f"http://127.0.0.1:{port}/hubspot/webhooks/",
+                "clientSecret": SECRET,
+                "subscriptions": [
+                    {"subscriptionType": "company.propertyChange", "propertyName": p}
+                    for p in [*props, "name"]
+                ],
+            },
+        )
+        importing = threading.Event()
+        done = threading.Event()
+        imports = [0]
+
+        def keep_importing() -> None:
+            while not done.is_set():
+                before = SyncRun.objects.filter(kind=SyncRun.Kind.IMPORT).count()
+                processes.enqueue(
+                    "from django.db import transaction\n"
+                    "from accounts.hubspot.services import sync_run_queue\n"
+                    "with transaction.atomic():\n"
+                    "    sync_run_queue(kind='import')\n",
+                    **separate,
+                )
+                _wait(
+                    lambda b=before: (
+                        SyncRun.objects.filter(kind=SyncRun.Kind.IMPORT).count() > b
+                        and not SyncRun.objects.filter(
+                            kind=SyncRun.Kind.IMPORT,
+                            status__in=[SyncRun.Status.QUEUED, SyncRun.Status.RUNNING],
+                        ).exists()
+                    ),
+                    "an import",
+                )
+                imports[0] += 1
+                importing.set()
+
+        def importing_thread() -> None:
+            try:
+                keep_importing()
+            finally:
+                connection.close()  # the throwaway database is dropped afterwards
+
+        runner = threading.Thread(target=importing_thread, daemon=True)
+        runner.start()
+        accounts = list(Account.objects.filter(hubspot_id__isnull=False).order_by("pk"))
+        waits: list[float] = []
+        during = 0
+        try:
+            for i, account in enumerate(accounts[:samples]):
+                running = SyncRun.objects.filter(
+                    kind=SyncRun.Kind.IMPORT, status=SyncRun.Status.RUNNING
+                ).exists()
+                name = f"Renamed during import {i}"
+                started = time.perf_counter()
+                _request(
+                    f"{server.url}/_sandbox/objects/companies/{account.hubspot_id}",
+                    method="PATCH",
+                    body={"properties": {"name": name}, "userId": "77"},
+                )
+                _wait(
+                    lambda a=account, n=name: Account.objects.filter(pk=a.pk, name=n).exists(),
+                    f"account {account.pk} renamed",
+                    60,
+                )
+                waits.append(time.perf_counter() - started)
+                during += running
+                time.sleep(0.3)
+        finally:
+            done.set()
+            runner.join(timeout=300)
+        return {
+            **_percentiles(waits),
+            "samples_while_import_running": during,
+            "imports_run": imports[0],
+        }
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return bool(response.status == 200)
+    except OSError:
+        return False

@@ -1,0 +1,20 @@
+from typing import Any
+
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+def _cache_table(using: str = "default", **kwargs: Any) -> None:
+    """The database cache's table comes with `migrate`, so no deployment forgets it
+    (a no-op when the cache is Redis)."""
+    from django.core.management import call_command
+
+    call_command("createcachetable", database=using, verbosity=0)
+
+
+class OpsConfig(AppConfig):
+    name = "ops"
+    verbose_name = "Operations"
+
+    def ready(self) -> None:
+        post_migrate.connect(_cache_table, sender=self, dispatch_uid="ops-cache-table")
