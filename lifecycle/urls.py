@@ -1,3 +1,4 @@
+from django.apps import apps
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
@@ -27,7 +28,10 @@ urlpatterns = [
     path("", include("success.alerts.urls")),
     path("onboarding/", include("onboarding.urls")),
     path("", include("success.urls")),
-    path("", include("accounts.hubspot.urls")),
     path("api/", include("lifecycle.api_urls")),
     path("admin/", admin.site.urls),
 ]
+
+# The HubSpot integration is a plug-in app: its pages exist only when it is installed.
+if apps.is_installed("accounts.hubspot"):
+    urlpatterns.append(path("hubspot/", include("accounts.hubspot.urls")))

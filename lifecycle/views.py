@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from django.apps import apps
 from django.conf import settings
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
@@ -16,7 +17,6 @@ from accounts import selectors
 from accounts.csv_stream import csv_download
 from accounts.filters import OWNER_ALL, OWNER_ME, PortfolioFilter
 from accounts.http import AuthedRequest, is_htmx
-from accounts.hubspot.models import SyncConflict
 from accounts.roles import Role, can_edit_account, require_admin, role_of, sees_all_writes
 from onboarding import selectors as onboarding_selectors
 from success import selectors as success_selectors
@@ -138,9 +138,8 @@ def account_overview(request: AuthedRequest, pk: int) -> HttpResponse:
         "success": success_selectors.account_success(account=account),
         "health": health_selectors.account_health(account=account, today=timezone.localdate()),
         "alerts": alerts_selectors.account_live_alerts(account_id=account.pk),
-        "sync_conflicts": SyncConflict.objects.filter(
-            account=account, status=SyncConflict.Status.OPEN
-        ).count()
+        "hubspot_installed": apps.is_installed("accounts.hubspot"),
+        "sync_conflicts": selectors.open_conflicts_count(account_id=account.pk)
         if account.hubspot_id
         else 0,
     }
@@ -161,4 +160,8 @@ def permission_denied(request: HttpRequest, exception: Exception | None = None) 
 @require_GET
 def settings_home(request: AuthedRequest) -> HttpResponse:
     require_admin(request.user)
-    return render(request, "lifecycle/settings.html")
+    return render(
+        request,
+        "lifecycle/settings.html",
+        {"hubspot_installed": apps.is_installed("accounts.hubspot")},
+    )

@@ -11,7 +11,7 @@ from django.utils import timezone
 from accounts.models import Account, Contact, Deal, OwnerLink, Pipeline, PipelineStage
 
 from .budget import TIER_LIMITS, usage_on
-from .models import SyncChange, SyncCursor, SyncIssue, SyncRun, WebhookEvent
+from .models import SyncChange, SyncConflict, SyncCursor, SyncIssue, SyncRun, WebhookEvent
 
 
 def connection_status() -> dict[str, Any]:
@@ -110,3 +110,14 @@ def two_way_summary() -> dict[str, Any]:
         "open_conflicts": SyncConflict.objects.filter(status=SyncConflict.Status.OPEN).count(),
         "last_push": SyncState.objects.aggregate(last=Max("pushed_at"))["last"],
     }
+
+
+def open_conflicts_count(*, account_id: int | None = None, owner_id: int | None = None) -> int:
+    """OPEN_CONFLICTS_HOOKS entry: open sync conflicts of one account or of one owner's
+    accounts (one query), for the account page and My work."""
+    conflicts = SyncConflict.objects.filter(status=SyncConflict.Status.OPEN)
+    if account_id is not None:
+        conflicts = conflicts.filter(account_id=account_id)
+    if owner_id is not None:
+        conflicts = conflicts.filter(account__owner_id=owner_id)
+    return conflicts.count()
