@@ -3,7 +3,7 @@ pages (Settings -> HubSpot) are where people act on them."""
 
 from django.contrib import admin
 
-from .models import FieldRule, SyncConflict, SyncIssue, SyncRun, WebhookEvent
+from accounts.hubspot.models import FieldRule, SyncConflict, SyncIssue, SyncRun, WebhookEvent
 
 
 @admin.register(SyncRun)

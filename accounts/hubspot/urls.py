@@ -2,32 +2,32 @@
 
 from django.urls import path
 
-from . import views, views_twoway
+from accounts.hubspot.views import sync_runs, two_way
 
 app_name = "hubspot"
 
 urlpatterns = [
-    path("", views.status, name="status"),
-    path("import/", views.import_start, name="import_start"),
-    path("sync/", views.sync_start, name="sync_start"),
-    path("owners/<int:pk>/", views.owner_map, name="owner_map"),
-    path("issues/", views.issues, name="issues"),
-    path("issues/retry/", views.issues_retry, name="issues_retry"),
-    path("issues/<int:pk>/link/", views.issue_link, name="issue_link"),
-    path("issues/<int:pk>/new/", views.issue_create_new, name="issue_create_new"),
-    path("journal/", views.journal, name="journal"),
-    path("journal/account/<int:pk>/", views.account_journal, name="account_journal"),
-    path("webhooks/", views.webhook_receive, name="webhooks"),
-    path("fields/", views_twoway.field_rules, name="field_rules"),
-    path("fields/provision/", views_twoway.provision_start, name="provision_start"),
-    path("conflicts/", views_twoway.conflicts, name="conflicts"),
-    path("replay/", views_twoway.replay_start, name="replay_start"),
-    path("drift/", views_twoway.drift, name="drift"),
-    path("drift/reconcile/", views_twoway.reconcile_start, name="reconcile_start"),
-    path("drift/<int:pk>/repair/", views_twoway.drift_repair, name="drift_repair"),
+    path("", sync_runs.status, name="status"),
+    path("import/", sync_runs.import_start, name="import_start"),
+    path("sync/", sync_runs.sync_start, name="sync_start"),
+    path("owners/<int:pk>/", sync_runs.owner_map, name="owner_map"),
+    path("issues/", sync_runs.issues, name="issues"),
+    path("issues/retry/", sync_runs.issues_retry, name="issues_retry"),
+    path("issues/<int:pk>/link/", sync_runs.issue_link, name="issue_link"),
+    path("issues/<int:pk>/new/", sync_runs.issue_create_new, name="issue_create_new"),
+    path("journal/", sync_runs.journal, name="journal"),
+    path("journal/account/<int:pk>/", sync_runs.account_journal, name="account_journal"),
+    path("webhooks/", sync_runs.webhook_receive, name="webhooks"),
+    path("fields/", two_way.field_rules, name="field_rules"),
+    path("fields/provision/", two_way.provision_start, name="provision_start"),
+    path("conflicts/", two_way.conflicts, name="conflicts"),
+    path("replay/", two_way.replay_start, name="replay_start"),
+    path("drift/", two_way.drift, name="drift"),
+    path("drift/reconcile/", two_way.reconcile_start, name="reconcile_start"),
+    path("drift/<int:pk>/repair/", two_way.drift_repair, name="drift_repair"),
     path(
         "conflicts/<int:pk>/resolve/",
-        views_twoway.conflict_resolve,
+        two_way.conflict_resolve,
         name="conflict_resolve",
     ),
 ]

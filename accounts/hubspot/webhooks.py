@@ -19,7 +19,7 @@ from typing import Any
 
 from django.db import connection
 
-from .models import WebhookEvent
+from accounts.hubspot.models import WebhookEvent
 
 MAX_AGE_MS = 5 * 60 * 1000
 MAX_EVENTS = 1000

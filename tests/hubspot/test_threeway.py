@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from accounts.hubspot.engine.threeway import Action, Rule, decide
-from accounts.hubspot.fields import ASK, BY_KEY, HUBSPOT, LATEST, LIFECYCLE, TWO_WAY
+from accounts.hubspot.rules.fields import ASK, BY_KEY, HUBSPOT, LATEST, LIFECYCLE, TWO_WAY
+from accounts.hubspot.rules.threeway import Action, Rule, decide
 
 SPEC = BY_KEY["renewal_forecast_category"]
 

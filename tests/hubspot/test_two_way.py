@@ -9,9 +9,8 @@ from typing import Any
 
 import pytest
 
-from accounts.hubspot.client import HubSpotClient
-from accounts.hubspot.engine import twoway
-from accounts.hubspot.engine.importer import import_run, run_start
+from accounts.hubspot import twoway
+from accounts.hubspot.inbound.importer import import_run, run_start
 from accounts.hubspot.models import (
     FieldRule,
     SyncChange,
@@ -21,8 +20,10 @@ from accounts.hubspot.models import (
     SyncSource,
     SyncState,
 )
+from accounts.hubspot.rules import sync_state
 from accounts.hubspot.sandbox import Sandbox
 from accounts.hubspot.sandbox.store import Source
+from accounts.hubspot.transport.client import HubSpotClient
 from accounts.models import Account
 from accounts.services import account_cs_fields_update
 from tests.factories import UserFactory
@@ -270,7 +271,7 @@ def test_a_crash_after_hubspot_took_the_write_repeats_it_harmlessly(
     def crash(states: Any) -> None:
         raise RuntimeError("worker killed")
 
-    monkeypatch.setattr(twoway, "_states_save", crash)
+    monkeypatch.setattr(sync_state, "states_save", crash)
     with pytest.raises(RuntimeError):
         twoway.push_pass(client)
     monkeypatch.undo()
@@ -315,7 +316,7 @@ def test_a_hubspot_edit_our_push_overwrote_before_we_saw_it_is_not_lost(
     """HubSpot changed the field, we pushed ours over it before its webhook arrived:
     the late event shows the edit, and the policy judges it like any other."""
     from accounts.hubspot import webhooks
-    from accounts.hubspot.engine.events import events_apply
+    from accounts.hubspot.inbound.events import events_apply
 
     twoway.rule_save(
         key="renewal_forecast_category", owner="two_way", policy=policy, prop="", by=None
@@ -462,7 +463,7 @@ def test_a_lifecycle_deal_in_a_pipeline_hubspot_lacks_is_quarantined(
 def test_provisioning_twice_at_once_is_harmless(client: HubSpotClient) -> None:
     from functools import partial
 
-    from accounts.hubspot import fields as fieldspecs
+    from accounts.hubspot.rules import fields as fieldspecs
 
     twoway.provision(client)
     # What a second worker provisioning at the same moment meets: HubSpot's 409.

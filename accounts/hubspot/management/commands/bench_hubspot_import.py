@@ -28,11 +28,11 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.db import connection
 from django.utils import timezone
 
-from accounts.hubspot.budget import DatabaseRateBudget, usage_on
-from accounts.hubspot.client import HubSpotClient
-from accounts.hubspot.engine.importer import import_run, run_start
+from accounts.hubspot.inbound.importer import import_run, run_start
 from accounts.hubspot.models import HubSpotRateWindow, SyncRun
 from accounts.hubspot.sandbox import Sandbox, SandboxServer, seed
+from accounts.hubspot.transport.budget import DatabaseRateBudget, usage_on
+from accounts.hubspot.transport.client import HubSpotClient
 from accounts.models import Account, Deal, Pipeline, PipelineStage
 
 TOKEN = "bench-token"

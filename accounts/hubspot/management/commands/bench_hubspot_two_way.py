@@ -32,22 +32,21 @@ from django.db import connection
 from django.test import override_settings
 from django.utils import timezone
 
-from accounts.hubspot.budget import DatabaseRateBudget, usage_on
-from accounts.hubspot.client import HubSpotClient
-from accounts.hubspot.engine import twoway
-from accounts.hubspot.engine.importer import import_run, run_start
-from accounts.hubspot.models import SyncRun
-from accounts.hubspot.sandbox import Sandbox, seed
-from accounts.models import Account
-from accounts.services import account_cs_fields_bulk_update, account_cs_fields_update
-
-from .bench_hubspot_import import (
+from accounts.hubspot import twoway
+from accounts.hubspot.inbound.importer import import_run, run_start
+from accounts.hubspot.management.commands.bench_hubspot_import import (
     TIER_CEILING,
     TOKEN,
     _portfolio,
     _RemoteSandbox,
     bench_in_throwaway_db,
 )
+from accounts.hubspot.models import SyncRun
+from accounts.hubspot.sandbox import Sandbox, seed
+from accounts.hubspot.transport.budget import DatabaseRateBudget, usage_on
+from accounts.hubspot.transport.client import HubSpotClient
+from accounts.models import Account
+from accounts.services import account_cs_fields_bulk_update, account_cs_fields_update
 
 SECRET = "bench-secret"
 FORECASTS = ["commit", "likely", "at_risk", "churn"]

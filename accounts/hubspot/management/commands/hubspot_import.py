@@ -8,10 +8,11 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from accounts.hubspot.engine import client_from_settings, mapping_config
-from accounts.hubspot.engine.importer import import_run, resumable_import, run_start
-from accounts.hubspot.engine.writers import PageResult
+from accounts.hubspot.inbound.importer import import_run, resumable_import, run_start
+from accounts.hubspot.inbound.writers import PageResult
 from accounts.hubspot.models import SyncRun
+from accounts.hubspot.rules.mapping import mapping_config
+from accounts.hubspot.transport.client import client_from_settings
 
 BAR_WIDTH = 30
 

@@ -14,13 +14,8 @@ from typing import Any
 
 from django.utils import timezone
 
-from .. import mapping
-from ..client import HubSpotClient
-from ..models import SyncSource, WebhookEvent
-from ..webhooks import SUBSCRIPTION_OBJECTS
-from .importer import OBJECT_ORDER, properties_for
-from .poller import with_associations
-from .writers import (
+from accounts.hubspot.inbound.objects import OBJECT_ORDER, properties_for, with_associations
+from accounts.hubspot.inbound.writers import (
     PAGE_WRITERS,
     PageResult,
     SyncContext,
@@ -28,6 +23,10 @@ from .writers import (
     record_merge,
     records_archive,
 )
+from accounts.hubspot.models import SyncSource, WebhookEvent
+from accounts.hubspot.rules import mapping
+from accounts.hubspot.transport.client import HubSpotClient
+from accounts.hubspot.webhooks import SUBSCRIPTION_OBJECTS
 
 logger = logging.getLogger(__name__)
 BATCH = 500

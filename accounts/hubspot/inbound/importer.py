@@ -9,41 +9,25 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any
 
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from accounts.hubspot.inbound.cursors import OVERLAP_MS, cursors_start_at
+from accounts.hubspot.inbound.objects import ASSOCIATIONS, OBJECT_ORDER, properties_for
+from accounts.hubspot.inbound.writers import PAGE_WRITERS, PageResult, SyncContext
+from accounts.hubspot.models import SyncRun, SyncSource
+from accounts.hubspot.rules import mapping
+from accounts.hubspot.rules.mapping import Record
+from accounts.hubspot.runs import run_tracked, run_update
+from accounts.hubspot.transport.client import HubSpotClient
+from accounts.hubspot.transport.errors import HubSpotError
 from accounts.models import OwnerLink, Pipeline, PipelineStage, User
-
-from .. import mapping
-from ..client import HubSpotClient
-from ..errors import HubSpotError
-from ..mapping import Record
-from ..models import SyncRun, SyncSource
-from .writers import PAGE_WRITERS, PageResult, SyncContext
 
 logger = logging.getLogger(__name__)
 
-OBJECT_ORDER = ("companies", "deals", "contacts")
-ASSOCIATIONS = {"companies": (), "deals": ("companies",), "contacts": ("companies",)}
 ProgressCallback = Callable[[SyncRun, PageResult], None]
-
-
-def properties_for(object_type: str, config: mapping.MappingConfig) -> list[str]:
-    if object_type == "companies":
-        from ..fields import ACCOUNT_ID_PROPERTY
-        from .twoway import remote_properties, rules_load
-
-        rules = rules_load(config)
-        extra = [*remote_properties(rules), ACCOUNT_ID_PROPERTY, "hs_lastmodifieddate"]
-        return list(dict.fromkeys([*config.company_properties(), *extra]))
-    if object_type == "deals":
-        from ..fields import DEAL_ID_PROPERTY
-
-        return [*mapping.DEAL_PROPERTIES, DEAL_ID_PROPERTY]
-    return list(mapping.CONTACT_PROPERTIES)
 
 
 def owners_import(client: HubSpotClient) -> dict[str, int]:
@@ -141,12 +125,6 @@ def run_start(kind: str) -> SyncRun:
     return SyncRun.objects.create(kind=kind, status=SyncRun.Status.QUEUED)
 
 
-def _run_update(run: SyncRun, **fields: Any) -> None:
-    for name, value in fields.items():
-        setattr(run, name, value)
-    SyncRun.objects.filter(pk=run.pk).update(**fields)
-
-
 def import_run(
     run: SyncRun,
     *,
@@ -158,40 +136,21 @@ def import_run(
     """Run (or resume) a full import. Object types already done are skipped and the one
     in progress continues from its stored `after` cursor."""
     config = config or mapping.MappingConfig()
-    now = timezone.now()
-    _run_update(
-        run,
-        status=SyncRun.Status.RUNNING,
-        started_at=run.started_at or now,
-        heartbeat_at=now,
-        error="",
-        finished_at=None,
-    )
-    try:
-        _run_update(run, phase="owners")
+    resumed = {"started_at": run.started_at} if run.started_at else {}
+    # The last committed page's cursor is saved with it, so a failed import resumes there.
+    with run_tracked(run, error="", finished_at=None, **resumed):
+        run_update(run, phase="owners")
         owners_import(client)
-        _run_update(run, phase="pipelines")
+        run_update(run, phase="pipelines")
         pipelines_import(client)
         if not run.records_estimated:
             estimate = sum(estimate_total(client, t) for t in OBJECT_ORDER)
-            _run_update(run, records_estimated=estimate)
+            run_update(run, records_estimated=estimate)
         ctx = SyncContext(source=SyncSource.IMPORT, run=run, config=config).load()
         for object_type in OBJECT_ORDER:
             _object_import(run, object_type, client, ctx, page_size, on_page)
-    except BaseException as exc:
-        # The cursor of the last committed page is already saved; record why we stopped.
-        _run_update(
-            run,
-            status=SyncRun.Status.FAILED,
-            error=f"{type(exc).__name__}: {exc}"[:2000],
-            finished_at=timezone.now(),
-        )
-        raise
-    from .poller import OVERLAP_MS, cursors_start_at
-
-    assert run.started_at is not None
-    cursors_start_at(int(run.started_at.timestamp() * 1000) - OVERLAP_MS)
-    _run_update(run, status=SyncRun.Status.DONE, phase="", finished_at=timezone.now())
+        assert run.started_at is not None
+        cursors_start_at(int(run.started_at.timestamp() * 1000) - OVERLAP_MS)
     return run
 
 
@@ -206,7 +165,7 @@ def _object_import(
     state = dict(run.cursors.get(object_type) or {})
     if state.get("done"):
         return
-    _run_update(run, phase=object_type)
+    run_update(run, phase=object_type)
     writer = PAGE_WRITERS[object_type]
     after = state.get("after") or None
     properties = properties_for(object_type, ctx.config)

@@ -26,8 +26,8 @@ from hubspot.crm.owners import ApiException as OwnersApiException
 from hubspot.crm.pipelines import ApiException as PipelinesApiException
 from hubspot.crm.properties import ApiException as PropertiesApiException
 
-from .budget import RateBudget, UnlimitedBudget
-from .errors import HubSpotError
+from accounts.hubspot.transport.budget import RateBudget, UnlimitedBudget
+from accounts.hubspot.transport.errors import HubSpotError
 
 logger = logging.getLogger(__name__)
 

@@ -21,22 +21,19 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from .. import mapping
-from ..client import SEARCH_PAGE_MAX, HubSpotClient
-from ..models import SyncCursor, SyncRun, SyncSource
-from .importer import (
-    ASSOCIATIONS,
-    OBJECT_ORDER,
-    owners_import,
-    pipelines_import,
-    properties_for,
-)
-from .writers import PAGE_WRITERS, PageResult, SyncContext, records_archive
+from accounts.hubspot.inbound.cursors import OVERLAP_MS
+from accounts.hubspot.inbound.importer import owners_import, pipelines_import
+from accounts.hubspot.inbound.objects import OBJECT_ORDER, properties_for, with_associations
+from accounts.hubspot.inbound.reapply import POLL_RETRY_LIMIT, issues_reapply
+from accounts.hubspot.inbound.writers import PAGE_WRITERS, PageResult, SyncContext, records_archive
+from accounts.hubspot.models import SyncCursor, SyncRun, SyncSource
+from accounts.hubspot.rules import mapping
+from accounts.hubspot.runs import run_tracked
+from accounts.hubspot.transport.client import SEARCH_PAGE_MAX, HubSpotClient
 
 logger = logging.getLogger(__name__)
 
 SEARCH_CAP = 10_000
-OVERLAP_MS = 30_000
 Record = dict[str, Any]
 
 
@@ -154,32 +151,6 @@ def _same_instant(
         after_id = last_id
 
 
-def with_associations(
-    client: HubSpotClient, object_type: str, records: list[Record]
-) -> list[Record]:
-    """Search results carry no associations: add each record's companies (one call)."""
-    to_types = ASSOCIATIONS[object_type]
-    if not to_types or not records:
-        return records
-    for to_type in to_types:
-        links = client.read_associations(object_type, to_type, [str(r["id"]) for r in records])
-        for record in records:
-            rows = [
-                {
-                    "id": str(link["toObjectId"]),
-                    "type": "primary"
-                    if any(
-                        t.get("label") == "Primary" or t.get("typeId") in (1, 5)
-                        for t in link.get("associationTypes") or []
-                    )
-                    else "unlabeled",
-                }
-                for link in links.get(str(record["id"]), [])
-            ]
-            record.setdefault("associations", {})[to_type] = {"results": rows}
-    return records
-
-
 def poll_run(
     run: SyncRun,
     *,
@@ -191,34 +162,18 @@ def poll_run(
 ) -> SyncRun:
     """One incremental sync of every type; each page is written with the new cursor."""
     config = config or mapping.MappingConfig()
-    now = timezone.now()
-    SyncRun.objects.filter(pk=run.pk).update(
-        status=SyncRun.Status.RUNNING, started_at=now, heartbeat_at=now
-    )
-    run.refresh_from_db()
-    try:
+    with run_tracked(run):
+        run.refresh_from_db()
         # Cheap (one call each) and it lets new stages and owners map without an import.
         owners_import(client)
         pipelines_import(client)
         ctx = SyncContext(source=SyncSource.POLL, run=run, config=config).load()
         for object_type in OBJECT_ORDER:
             _poll_type(run, object_type, client, ctx, page_size, cap, overlap_ms)
-        from .retry import POLL_RETRY_LIMIT, issues_reapply
-
         retried = issues_reapply(client=client, ctx=ctx, limit=POLL_RETRY_LIMIT)
         SyncRun.objects.filter(pk=run.pk).update(
             created=F("created") + retried.created, updated=F("updated") + retried.updated
         )
-    except BaseException as exc:
-        SyncRun.objects.filter(pk=run.pk).update(
-            status=SyncRun.Status.FAILED,
-            error=f"{type(exc).__name__}: {exc}"[:2000],
-            finished_at=timezone.now(),
-        )
-        raise
-    SyncRun.objects.filter(pk=run.pk).update(
-        status=SyncRun.Status.DONE, phase="", finished_at=timezone.now()
-    )
     run.refresh_from_db()
     return run
 
@@ -287,15 +242,6 @@ def _poll_type(
     )
 
 
-def cursors_start_at(instant_ms: int) -> None:
-    """After a full import, incremental sync starts where the import started."""
-    for object_type in OBJECT_ORDER:
-        SyncCursor.objects.update_or_create(
-            object_type=object_type,
-            defaults={"since_ms": instant_ms, "updated_at": timezone.now()},
-        )
-
-
 def archived_sweep(
     run: SyncRun,
     *,
@@ -305,13 +251,9 @@ def archived_sweep(
 ) -> SyncRun:
     """List archived records of each type (deletes never show in search) and archive
     their local twins. Catches deletions whose webhook we missed."""
-    now = timezone.now()
-    SyncRun.objects.filter(pk=run.pk).update(
-        status=SyncRun.Status.RUNNING, started_at=now, heartbeat_at=now
-    )
     ctx = SyncContext(source=SyncSource.POLL, run=run, config=config or mapping.MappingConfig())
     archived = 0
-    try:
+    with run_tracked(run) as finishing:
         for object_type in OBJECT_ORDER:
             after = None
             while True:
@@ -324,15 +266,6 @@ def archived_sweep(
                 )
                 if not after:
                     break
-    except BaseException as exc:
-        SyncRun.objects.filter(pk=run.pk).update(
-            status=SyncRun.Status.FAILED,
-            error=f"{type(exc).__name__}: {exc}"[:2000],
-            finished_at=timezone.now(),
-        )
-        raise
-    SyncRun.objects.filter(pk=run.pk).update(
-        status=SyncRun.Status.DONE, updated=archived, finished_at=timezone.now()
-    )
+        finishing["updated"] = archived
     run.refresh_from_db()
     return run

@@ -19,32 +19,23 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from accounts.hubspot.inbound.objects import OBJECT_ORDER, properties_for, with_associations
+from accounts.hubspot.inbound.poller import changed_pages
+from accounts.hubspot.inbound.writers import PAGE_WRITERS, SyncContext, records_archive
+from accounts.hubspot.models import Drift, SyncChange, SyncConflict, SyncRun, SyncSource, SyncState
+from accounts.hubspot.rules import field_rules, mapping, threeway
+from accounts.hubspot.rules import fields as fieldspecs
+from accounts.hubspot.runs import run_tracked
+from accounts.hubspot.transport.client import HubSpotClient
 from accounts.models import Account, User
 
-from .. import fields as fieldspecs
-from .. import mapping
-from ..client import HubSpotClient
-from ..models import Drift, SyncChange, SyncConflict, SyncRun, SyncSource, SyncState
-from . import twoway
-from .importer import OBJECT_ORDER, properties_for
-from .poller import changed_pages, with_associations
-from .writers import PAGE_WRITERS, SyncContext, records_archive
-
 logger = logging.getLogger(__name__)
-
-
-def _finish(run: SyncRun, **fields: Any) -> None:
-    SyncRun.objects.filter(pk=run.pk).update(finished_at=timezone.now(), phase="", **fields)
 
 
 def replay_run(run: SyncRun, *, client: HubSpotClient) -> SyncRun:
     """Apply what HubSpot modified between run.cursors["since_ms"] and ["until_ms"]."""
     since, until = int(run.cursors["since_ms"]), int(run.cursors["until_ms"])
-    now = timezone.now()
-    SyncRun.objects.filter(pk=run.pk).update(
-        status=SyncRun.Status.RUNNING, started_at=now, heartbeat_at=now
-    )
-    try:
+    with run_tracked(run):
         ctx = SyncContext(source=SyncSource.REPLAY, run=run).load()
         for object_type in OBJECT_ORDER:
             SyncRun.objects.filter(pk=run.pk).update(phase=object_type)
@@ -66,10 +57,6 @@ def replay_run(run: SyncRun, *, client: HubSpotClient) -> SyncRun:
                         quarantined=F("quarantined") + result.quarantined,
                         heartbeat_at=timezone.now(),
                     )
-    except BaseException as exc:
-        _finish(run, status=SyncRun.Status.FAILED, error=f"{type(exc).__name__}: {exc}"[:2000])
-        raise
-    _finish(run, status=SyncRun.Status.DONE)
     run.refresh_from_db()
     return run
 
@@ -80,15 +67,11 @@ def _digest(values: dict[str, str]) -> str:
 
 def reconcile_run(run: SyncRun, *, client: HubSpotClient) -> SyncRun:
     """Compare every HubSpot company with its account; store the drift found."""
-    now = timezone.now()
-    SyncRun.objects.filter(pk=run.pk).update(
-        status=SyncRun.Status.RUNNING, started_at=now, heartbeat_at=now, phase="companies"
-    )
-    rules = twoway.rules_load()
-    try:
+    rules = field_rules.rules_load()
+    with run_tracked(run, phase="companies") as finishing:
         seen: set[str] = set()
         for records in client.list_pages(
-            "companies", properties=[*twoway.remote_properties(rules), "name"]
+            "companies", properties=[*field_rules.remote_properties(rules), "name"]
         ):
             drifts = _compare_page(run, records, rules)
             seen.update(str(r["id"]) for r in records)
@@ -107,17 +90,13 @@ def reconcile_run(run: SyncRun, *, client: HubSpotClient) -> SyncRun:
                 for pk, hid in gone.iterator()
             ]
         )
-    except BaseException as exc:
-        _finish(run, status=SyncRun.Status.FAILED, error=f"{type(exc).__name__}: {exc}"[:2000])
-        raise
-    found = Drift.objects.filter(run=run).count()
-    _finish(run, status=SyncRun.Status.DONE, skipped=found)
+        finishing["skipped"] = Drift.objects.filter(run=run).count()
     run.refresh_from_db()
     return run
 
 
 def _compare_page(
-    run: SyncRun, records: list[dict[str, Any]], rules: list[twoway.Rule]
+    run: SyncRun, records: list[dict[str, Any]], rules: list[threeway.Rule]
 ) -> list[Drift]:
     ids = [str(r["id"]) for r in records]
     accounts = {
@@ -146,7 +125,7 @@ def _compare_page(
                 )
             except mapping.Unmappable:
                 theirs[rule.key] = str((record.get("properties") or {}).get(rule.property))
-            ours[rule.key] = twoway.ours_value(rule, account)
+            ours[rule.key] = field_rules.ours_value(rule, account)
         if _digest(ours) == _digest(theirs):
             continue
         differ = {
@@ -167,12 +146,13 @@ def _compare_page(
     return drifts
 
 
-def _push_due(account: Account, rules: list[twoway.Rule]) -> bool:
+def _push_due(account: Account, rules: list[threeway.Rule]) -> bool:
     """Lifecycle changed a field it may push since the sides last agreed on it."""
     state = getattr(account, "hubspot_state", None)
     base = state.base if state is not None else {}
     return any(
-        rule.pushes and twoway.ours_value(rule, account) != base.get(rule.key) for rule in rules
+        rule.pushes and field_rules.ours_value(rule, account) != base.get(rule.key)
+        for rule in rules
     )
 
 
@@ -204,7 +184,7 @@ def drift_repair(drift: Drift, *, client: HubSpotClient, by: User) -> str:
 
 
 def _fields_repair(drift: Drift, *, now: Any) -> str:
-    rules = {r.key: r for r in twoway.rules_load()}
+    rules = {r.key: r for r in field_rules.rules_load()}
     assert drift.account is not None
     account = Account.objects.get(pk=drift.account.pk)
     state, _ = SyncState.objects.get_or_create(account=account)
@@ -217,11 +197,11 @@ def _fields_repair(drift: Drift, *, now: Any) -> str:
         state.remote[rule.property] = theirs
         if rule.owner == fieldspecs.HUBSPOT:
             old = getattr(account, rule.spec.attribute)
-            setattr(account, rule.spec.attribute, twoway.local_value(rule, theirs))
+            setattr(account, rule.spec.attribute, field_rules.local_value(rule, theirs))
             changed.append(rule.spec.attribute)
             state.base[key] = theirs
             SyncChange.objects.create(
-                **twoway.journal_row(
+                **field_rules.journal_row(
                     account,
                     key=rule.spec.attribute,
                     old=mapping.display(old),

@@ -18,7 +18,7 @@ import builtins
 from dataclasses import dataclass
 from enum import StrEnum
 
-from ..fields import ASK, HUBSPOT, LATEST, LIFECYCLE, TWO_WAY, FieldSpec
+from accounts.hubspot.rules.fields import ASK, HUBSPOT, LATEST, LIFECYCLE, TWO_WAY, FieldSpec
 
 
 class Action(StrEnum):

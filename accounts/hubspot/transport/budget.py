@@ -17,8 +17,8 @@ from django.db import connection
 from django.db.models import Sum
 from django.utils import timezone
 
-from .errors import HubSpotError
-from .models import HubSpotRateWindow
+from accounts.hubspot.models import HubSpotRateWindow
+from accounts.hubspot.transport.errors import HubSpotError
 
 Bucket = HubSpotRateWindow.Bucket
 

@@ -18,9 +18,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from accounts.hubspot.rules.mapping import Unmappable, parse_date, parse_decimal
 from accounts.models import ForecastCategory, HealthBand, Stage, normalise_domain
-
-from .mapping import Unmappable, parse_date, parse_decimal
 
 HUBSPOT = "hubspot"
 LIFECYCLE = "lifecycle"

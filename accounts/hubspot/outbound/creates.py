@@ -23,16 +23,15 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts import bulk
+from accounts.hubspot.inbound.objects import properties_for
+from accounts.hubspot.inbound.writers import SyncContext, companies_page_write
+from accounts.hubspot.models import SyncChange, SyncIssue, SyncRun, SyncSource, SyncState
+from accounts.hubspot.rules import field_rules, sync_state, threeway
+from accounts.hubspot.rules import fields as fieldspecs
+from accounts.hubspot.rules.mapping import MappingConfig
+from accounts.hubspot.transport.client import HubSpotClient
+from accounts.hubspot.transport.errors import HubSpotError
 from accounts.models import Account, normalise_domain
-
-from .. import fields as fieldspecs
-from ..client import HubSpotClient
-from ..errors import HubSpotError
-from ..mapping import MappingConfig
-from ..models import SyncChange, SyncIssue, SyncRun, SyncSource, SyncState
-from . import twoway
-from .importer import properties_for
-from .writers import SyncContext, companies_page_write
 
 logger = logging.getLogger(__name__)
 BATCH = 50  # accounts per round: two domain spellings each stay within IN's 100 values
@@ -76,12 +75,12 @@ def unlinked_accounts() -> Any:
     return found.order_by("pk")
 
 
-def companies_create(client: HubSpotClient, *, rules: list[twoway.Rule] | None = None) -> Created:
+def companies_create(client: HubSpotClient, *, rules: list[threeway.Rule] | None = None) -> Created:
     """Link or create the HubSpot company of every unlinked account."""
     outcome = Created()
     if not enabled():
         return outcome
-    rules = rules if rules is not None else twoway.rules_load()
+    rules = rules if rules is not None else field_rules.rules_load()
     last_pk = 0
     while True:
         chunk = list(unlinked_accounts().filter(pk__gt=last_pk)[:BATCH])
@@ -92,7 +91,7 @@ def companies_create(client: HubSpotClient, *, rules: list[twoway.Rule] | None =
 
 
 def _chunk(
-    client: HubSpotClient, accounts: list[Account], rules: list[twoway.Rule], outcome: Created
+    client: HubSpotClient, accounts: list[Account], rules: list[threeway.Rule], outcome: Created
 ) -> None:
     # 1. Companies HubSpot already has for these domains: linked by the inbound writer.
     domains = sorted({a.domain for a in accounts if a.domain})
@@ -150,7 +149,7 @@ def _chunk(
         if one.domain:
             properties["domain"] = one.domain
         for rule in pushed:
-            properties[rule.property] = twoway.ours_value(rule, one)
+            properties[rule.property] = field_rules.ours_value(rule, one)
         inputs.append({"id": str(one.pk), "properties": properties})
     now = timezone.now()
     try:
@@ -206,7 +205,7 @@ def _chunk(
             )
             outcome.created += 1
         if states:
-            bulk.upsert(SyncState, states, unique=["account"], update=twoway.STATE_FIELDS)
+            bulk.upsert(SyncState, states, unique=["account"], update=sync_state.STATE_FIELDS)
         SyncChange.objects.bulk_create(journal)
         SyncIssue.objects.filter(
             object_type="companies",
@@ -240,10 +239,10 @@ def _quarantine(errors: dict[str, str], by_pk: dict[str, Account], now: Any) -> 
     )
 
 
-def _agreed_state(account: Account, rules: list[twoway.Rule], now: Any) -> dict[str, Any]:
+def _agreed_state(account: Account, rules: list[threeway.Rule], now: Any) -> dict[str, Any]:
     """What both sides hold once the company is made: what we wrote."""
-    ms = twoway.epoch_ms(now)
-    values = {r.key: twoway.ours_value(r, account) for r in rules}
+    ms = field_rules.epoch_ms(now)
+    values = {r.key: field_rules.ours_value(r, account) for r in rules}
     return {
         "account_id": account.pk,
         "base": values,
@@ -253,9 +252,9 @@ def _agreed_state(account: Account, rules: list[twoway.Rule], now: Any) -> dict[
         "remote_at": {},
         "written": {
             fieldspecs.ACCOUNT_ID_PROPERTY: [str(account.pk), ms, 0, 0],
-            **{r.property: [values[r.key], ms, 0, twoway.ours_ms(r, account)] for r in rules},
+            **{r.property: [values[r.key], ms, 0, field_rules.ours_ms(r, account)] for r in rules},
         },
         "pushed_at": now,
         "push_failures": 0,
-        "checked_at": now - twoway.CHECK_MARGIN,
+        "checked_at": now - field_rules.CHECK_MARGIN,
     }

@@ -18,13 +18,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_q.tasks import async_task
 
 from accounts.http import AuthedRequest
+from accounts.hubspot import services, twoway
+from accounts.hubspot.models import Drift, FieldRule, SyncConflict, SyncRun, SyncState
+from accounts.hubspot.repair import reconcile as repair
+from accounts.hubspot.rules import fields as fieldspecs
+from accounts.hubspot.transport.client import client_from_settings
+from accounts.hubspot.transport.errors import HubSpotError
 from accounts.roles import Role, is_admin, require, require_admin, role_of, sees_all_writes
-
-from . import fields as fieldspecs
-from . import services
-from .engine import client_from_settings, repair, twoway
-from .errors import HubSpotError
-from .models import Drift, FieldRule, SyncConflict, SyncRun, SyncState
 
 CONFLICTS_PAGE_SIZE = 25
 
@@ -186,7 +186,7 @@ def conflict_resolve(request: AuthedRequest, pk: int) -> HttpResponse:
     except ValueError as exc:
         messages.error(request, str(exc))
         return redirect("hubspot:conflicts")
-    from .tasks import push_soon
+    from accounts.hubspot.tasks import push_soon
 
     push_soon([conflict.account_id])
     spec = fieldspecs.BY_KEY.get(conflict.field)
@@ -280,7 +280,7 @@ def drift_repair(request: AuthedRequest, pk: int) -> HttpResponse:
     except HubSpotError as exc:
         messages.error(request, f"HubSpot refused the repair: {exc}")
         return redirect("hubspot:drift")
-    from .tasks import push_soon
+    from accounts.hubspot.tasks import push_soon
 
     push_soon([found.account_id] if found.account_id else [])
     messages.success(request, f"{found.account or found.hubspot_id}: {done}.")

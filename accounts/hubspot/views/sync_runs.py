@@ -19,13 +19,12 @@ from django.views.decorators.http import require_GET, require_POST
 from django_q.tasks import async_task
 
 from accounts.http import AuthedRequest
+from accounts.hubspot import selectors, services, webhooks
+from accounts.hubspot.models import SyncIssue, SyncRun
+from accounts.hubspot.transport.client import HubSpotClient
+from accounts.hubspot.transport.errors import HubSpotError
 from accounts.models import Account, OwnerLink, User
 from accounts.roles import require_admin
-
-from . import selectors, services, webhooks
-from .client import HubSpotClient
-from .errors import HubSpotError
-from .models import SyncIssue, SyncRun
 
 logger = logging.getLogger(__name__)
 JOURNAL_PAGE_SIZE = 50

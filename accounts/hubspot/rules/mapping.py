@@ -246,3 +246,11 @@ def display(value: Any) -> str:
     if isinstance(value, date | datetime):
         return value.isoformat()
     return str(value)
+
+
+def mapping_config() -> MappingConfig:
+    """The configured mapping (settings.HUBSPOT_ARR_SOURCE: a company property, or
+    `won_deals` for the sum of won deals)."""
+    from django.conf import settings
+
+    return MappingConfig(arr_source=getattr(settings, "HUBSPOT_ARR_SOURCE", "annualrevenue"))

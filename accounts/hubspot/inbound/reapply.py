@@ -1,19 +1,16 @@
-"""Retry quarantined records: re-read them from HubSpot and write them again, after
-owners and pipelines are refreshed (the usual fixes are a mapped owner or a stage).
-Each incremental sync also retries a bounded number of them, so a fixed mapping takes
-effect within one poll interval without anyone pressing a button."""
+"""Re-read quarantined records from HubSpot and write them again: each incremental sync
+re-applies a bounded number (a fixed owner or stage mapping takes effect within one poll
+interval), and the quarantine retry (repair/quarantine.py) all of them."""
 
 from __future__ import annotations
 
 from django.db.models import F
 from django.utils import timezone
 
-from .. import mapping
-from ..client import HubSpotClient
-from ..models import SyncIssue, SyncRun, SyncSource
-from .importer import OBJECT_ORDER, owners_import, pipelines_import, properties_for
-from .poller import with_associations
-from .writers import PAGE_WRITERS, PageResult, SyncContext
+from accounts.hubspot.inbound.objects import OBJECT_ORDER, properties_for, with_associations
+from accounts.hubspot.inbound.writers import PAGE_WRITERS, PageResult, SyncContext
+from accounts.hubspot.models import SyncIssue, SyncSource
+from accounts.hubspot.transport.client import HubSpotClient
 
 POLL_RETRY_LIMIT = 500
 
@@ -53,35 +50,3 @@ def issues_reapply(
                 resolved_at__isnull=True,
             ).update(resolved_at=timezone.now(), reason="no longer in HubSpot (deleted or merged)")
     return total
-
-
-def issues_retry(
-    run: SyncRun, *, client: HubSpotClient, config: mapping.MappingConfig | None = None
-) -> SyncRun:
-    """Every open issue, after refreshing owners and pipelines."""
-    config = config or mapping.MappingConfig()
-    now = timezone.now()
-    SyncRun.objects.filter(pk=run.pk).update(
-        status=SyncRun.Status.RUNNING, started_at=now, heartbeat_at=now
-    )
-    try:
-        owners_import(client)
-        pipelines_import(client)
-        ctx = SyncContext(source=SyncSource.POLL, run=run, config=config).load()
-        total = issues_reapply(client=client, ctx=ctx)
-        SyncRun.objects.filter(pk=run.pk).update(
-            records_done=total.seen,
-            created=total.created,
-            updated=total.updated,
-            quarantined=total.quarantined,
-        )
-    except BaseException as exc:
-        SyncRun.objects.filter(pk=run.pk).update(
-            status=SyncRun.Status.FAILED,
-            error=f"{type(exc).__name__}: {exc}"[:2000],
-            finished_at=timezone.now(),
-        )
-        raise
-    SyncRun.objects.filter(pk=run.pk).update(status=SyncRun.Status.DONE, finished_at=timezone.now())
-    run.refresh_from_db()
-    return run

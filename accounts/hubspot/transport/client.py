@@ -1,7 +1,7 @@
 """HubSpotClient: one method per HubSpot call Lifecycle makes, returning HubSpot's JSON.
 
 Wraps hubspot-api-client. Every call carries a timeout, draws on the shared rate-limit
-budget and goes through our retry loop (`retry.py`); failures surface as `HubSpotError`.
+budget and goes through our retry loop (`http_retries.py`); failures surface as `HubSpotError`.
 Results are plain dicts shaped as HubSpot documents them (see HUBSPOT.md), which keeps
 mapping code independent of the generated model classes. Knows nothing of our models.
 """
@@ -15,8 +15,8 @@ from typing import Any
 
 from hubspot import HubSpot
 
-from .budget import DatabaseRateBudget, RateBudget
-from .retry import Caller, RetryPolicy
+from accounts.hubspot.transport.budget import DatabaseRateBudget, RateBudget
+from accounts.hubspot.transport.http_retries import Caller, RetryPolicy
 
 Record = dict[str, Any]
 BATCH_SIZE = 100
@@ -323,3 +323,8 @@ class HubSpotClient:
     def _collect(result: BatchResult, body: Record) -> None:
         result.results.extend(body.get("results", []))
         result.errors.extend(body.get("errors", []))
+
+
+def client_from_settings() -> HubSpotClient:
+    """The client for the configured portal (HUBSPOT_ACCESS_TOKEN, HUBSPOT_BASE_URL)."""
+    return HubSpotClient.from_settings()
