@@ -41,7 +41,7 @@ class HubSpotRateWindow(models.Model):
         return f"{self.bucket} {self.window_start:%Y-%m-%d %H:%M:%S}: {self.calls} calls"
 
 
-# -- the inbound sync (accounts/hubspot/engine) ------------------------------------------
+# -- the inbound sync (accounts/hubspot/inbound) -----------------------------------------
 
 
 class SyncSource(models.TextChoices):
@@ -239,11 +239,11 @@ class WebhookEvent(models.Model):
         return f"{self.subscription_type} {self.object_id} @ {self.occurred_ms}"
 
 
-# -- two-way sync (accounts/hubspot/engine/twoway.py) -------------------------------------
+# -- two-way sync (accounts/hubspot/twoway.py) --------------------------------------------
 
 
 class FieldRule(models.Model):
-    """Who owns one synced account field (see accounts/hubspot/fields.py for the fields
+    """Who owns one synced account field (see accounts/hubspot/rules/fields.py for the fields
     and their defaults): HubSpot (pull only), Lifecycle (push only) or both, with a
     policy for edits on both sides since the last agreed value."""
 

@@ -68,7 +68,7 @@ def companies_page_write(records: Sequence[Record], ctx: SyncContext) -> PageRes
             *[r.spec.attribute for r in ctx.rules],
         )
     )
-    # Fields HubSpot does not own alone are compared three ways (twoway.py), not copied.
+    # Fields HubSpot does not own alone are compared three ways (compare.py), not copied.
     compared = {r.spec.attribute for r in ctx.rules if r.owner != fieldspecs.HUBSPOT}
     pairs: list[tuple[Account, Record]] = []
     originals = {str(r["id"]): r for r in records}

@@ -2,7 +2,7 @@
 
 For one field of one linked record we know our value, HubSpot's value (as last seen)
 and the base, the last value both sides agreed on. Values are canonical strings
-(accounts/hubspot/fields.py), "" meaning cleared, so a clear is a change like any other.
+(accounts/hubspot/rules/fields.py), "" meaning cleared, so a clear is a change like any other.
 
     only we changed it            -> push
     only HubSpot changed it       -> pull
