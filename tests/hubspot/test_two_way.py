@@ -21,6 +21,7 @@ from accounts.hubspot.models import (
     SyncState,
 )
 from accounts.hubspot.rules import sync_state
+from accounts.hubspot.rules.sync_state import Written
 from accounts.hubspot.sandbox import Sandbox
 from accounts.hubspot.sandbox.store import Source
 from accounts.hubspot.transport.client import HubSpotClient
@@ -324,10 +325,13 @@ def test_a_hubspot_edit_our_push_overwrote_before_we_saw_it_is_not_lost(
     account = linked[0]
     account_cs_fields_update(account=account, renewal_forecast_category="at_risk")
     assert twoway.push_pass(client).pushed == 1  # HubSpot's own edit not seen yet
-    written = SyncState.objects.get(account=account).written["lifecycle_renewal_forecast"]
+    state = SyncState.objects.get(account=account)
+    written = Written.of(state, "lifecycle_renewal_forecast")
+    assert written is not None and written.value == "at_risk"
+    assert written.agreed_before_ms < written.written_ms
     # HubSpot's edit came after ours was made and before our write reached HubSpot.
     event = _overwritten_event(
-        account, "lifecycle_renewal_forecast", "commit", at_ms=int(written[1]) - 1
+        account, "lifecycle_renewal_forecast", "commit", at_ms=written.written_ms - 1
     )
     webhooks.events_store([event])
     events_apply(client=client)

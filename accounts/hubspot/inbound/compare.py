@@ -104,7 +104,8 @@ def inbound_compare(
                         )
                     )
                     continue
-                if occurred > int(state.written[rule.property][3]):
+                written = sync_state.Written.of(state, rule.property)
+                if written is not None and occurred > written.ours_ms:
                     # HubSpot's edit was the later one: it wins, here and (next push) there.
                     old_value = getattr(account, rule.spec.attribute)
                     setattr(account, rule.spec.attribute, local_value(rule, value))
@@ -181,10 +182,14 @@ def _overwritten(
     """A two-way field's HubSpot edit that our own write replaced before we saw it:
     HubSpot now holds what we wrote, and an event says it held another value after the
     sides last agreed and before our write. The latest such (value, occurredAt)."""
-    written = state.written.get(rule.property)
-    if rule.owner != fieldspecs.TWO_WAY or not written or theirs != written[0]:
+    written = sync_state.Written.of(state, rule.property)
+    if rule.owner != fieldspecs.TWO_WAY or written is None or theirs != written.value:
         return None
-    value_written, written_ms, agreed_before = written[0], int(written[1]), int(written[2])
+    value_written, written_ms, agreed_before = (
+        written.value,
+        written.written_ms,
+        written.agreed_before_ms,
+    )
     found: tuple[str, int] | None = None
     for prop, raw, occurred in events:
         if prop != rule.property or not agreed_before < occurred < written_ms:

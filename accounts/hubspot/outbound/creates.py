@@ -29,6 +29,7 @@ from accounts.hubspot.models import SyncChange, SyncIssue, SyncRun, SyncSource, 
 from accounts.hubspot.rules import field_rules, sync_state, threeway
 from accounts.hubspot.rules import fields as fieldspecs
 from accounts.hubspot.rules.mapping import MappingConfig
+from accounts.hubspot.rules.sync_state import Written
 from accounts.hubspot.transport.client import HubSpotClient
 from accounts.hubspot.transport.errors import HubSpotError
 from accounts.models import Account, normalise_domain
@@ -251,8 +252,11 @@ def _agreed_state(account: Account, rules: list[threeway.Rule], now: Any) -> dic
         "remote_ms": 0,
         "remote_at": {},
         "written": {
-            fieldspecs.ACCOUNT_ID_PROPERTY: [str(account.pk), ms, 0, 0],
-            **{r.property: [values[r.key], ms, 0, field_rules.ours_ms(r, account)] for r in rules},
+            fieldspecs.ACCOUNT_ID_PROPERTY: Written(str(account.pk), ms, 0, 0).to_json(),
+            **{
+                r.property: Written(values[r.key], ms, 0, field_rules.ours_ms(r, account)).to_json()
+                for r in rules
+            },
         },
         "pushed_at": now,
         "push_failures": 0,

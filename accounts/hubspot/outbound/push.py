@@ -219,12 +219,12 @@ def _push_chunk(
                 state.remote[rule.property] = decision.value
                 # The ledger: what we wrote, when, when the sides last agreed before
                 # it, and when our edit was made (to judge edits it overwrote).
-                state.written[rule.property] = [
-                    decision.value,
-                    epoch_ms(now),
-                    agreed_before,
-                    ours_ms(rule, account),
-                ]
+                state.written[rule.property] = sync_state.Written(
+                    value=decision.value,
+                    written_ms=epoch_ms(now),
+                    agreed_before_ms=agreed_before,
+                    ours_ms=ours_ms(rule, account),
+                ).to_json()
                 journal.append(
                     journal_row(
                         account,
@@ -237,12 +237,9 @@ def _push_chunk(
                     )
                 )
             if fieldspecs.ACCOUNT_ID_PROPERTY in properties:
-                state.written[fieldspecs.ACCOUNT_ID_PROPERTY] = [
-                    str(account.pk),
-                    epoch_ms(now),
-                    0,
-                    0,
-                ]
+                state.written[fieldspecs.ACCOUNT_ID_PROPERTY] = sync_state.Written(
+                    value=str(account.pk), written_ms=epoch_ms(now), agreed_before_ms=0, ours_ms=0
+                ).to_json()
             state.pushed_at = now
             state.push_failures = 0
             outcome.pushed += 1
