@@ -517,6 +517,3 @@ class ApiToken(models.Model):
         """What is stored instead of the secret. A plain sha256 suffices: the
         secret is 256 random bits, so there is nothing to brute-force."""
         return hashlib.sha256(key.encode()).hexdigest()
-
-
-from accounts.hubspot.models import HubSpotRateWindow  # noqa: E402, F401

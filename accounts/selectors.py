@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import NamedTuple
 
+from django.conf import settings
 from django.db.models import Q, QuerySet
+from django.utils.module_loading import import_string
 
 from .models import (
     Account,
@@ -133,3 +135,13 @@ def api_token_by_key(*, key: str) -> ApiToken | None:
 
 def api_tokens() -> QuerySet[ApiToken]:
     return ApiToken.objects.select_related("user", "created_by", "revoked_by")
+
+
+def open_conflicts_count(*, account_id: int | None = None, owner_id: int | None = None) -> int:
+    """What waits for a person in the integrations (open sync conflicts) for one account
+    or one owner's accounts: the sum of the OPEN_CONFLICTS_HOOKS (dotted paths, so
+    accounts imports no integration); 0 when none is installed."""
+    return sum(
+        import_string(path)(account_id=account_id, owner_id=owner_id)
+        for path in settings.OPEN_CONFLICTS_HOOKS
+    )

@@ -128,13 +128,15 @@ def _save_changed(account: Account, fields: Iterable[str]) -> None:
 
 
 def accounts_changed_notify(*, account_ids: Iterable[int]) -> None:
-    """Once the change is committed, tell HubSpot sync that these accounts changed, so
-    their synced fields reach HubSpot within seconds (it coalesces bursts of edits)."""
-    from accounts.hubspot.tasks import push_soon
-
+    """Once the change is committed, call every ACCOUNT_CHANGED_HOOKS function with the
+    sorted ids of the changed accounts: HubSpot sync's (when its app is installed) pushes
+    their synced fields within seconds, coalescing bursts of edits. Dotted paths in
+    settings, as for usage, because accounts imports no integration."""
     ids = sorted(set(account_ids))
-    if ids:
-        transaction.on_commit(partial(push_soon, ids), robust=True)
+    if not ids:
+        return
+    for path in settings.ACCOUNT_CHANGED_HOOKS:
+        transaction.on_commit(partial(import_string(path), ids), robust=True)
 
 
 @transaction.atomic

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.apps import apps
 from django.conf import settings
 from django.utils import timezone
 from django_q.models import Schedule
@@ -24,6 +25,9 @@ class Recurring:
     at_hour: int | None = None
     # The django-q2 cluster that runs it (ops.queues); None is the default cluster.
     queue: str | None = None
+    # A plug-in app the job belongs to: without it installed the job is not scheduled
+    # (and an existing schedule of it is removed).
+    app: str = ""
 
 
 SCHEDULES: list[Recurring] = [
@@ -37,24 +41,28 @@ SCHEDULES: list[Recurring] = [
         name="hubspot: incremental sync",
         func="accounts.hubspot.tasks.hubspot_poll",
         queue=queues.SYNC,
+        app="accounts.hubspot",
         schedule_type=Schedule.MINUTES,
         minutes=settings.HUBSPOT_POLL_MINUTES,
     ),
     Recurring(
         name="hubspot: push changes",
         func="accounts.hubspot.tasks.hubspot_push",
+        app="accounts.hubspot",
         schedule_type=Schedule.MINUTES,
         minutes=1,
     ),
     Recurring(
         name="hubspot: provision properties",
         func="accounts.hubspot.tasks.hubspot_provision",
+        app="accounts.hubspot",
         schedule_type=Schedule.DAILY,
     ),
     Recurring(
         name="hubspot: reconcile both sides",
         func="accounts.hubspot.tasks.hubspot_reconcile",
         queue=queues.SYNC,
+        app="accounts.hubspot",
         schedule_type=Schedule.DAILY,
         at_hour=4,
     ),
@@ -62,6 +70,7 @@ SCHEDULES: list[Recurring] = [
         name="hubspot: archived sweep",
         func="accounts.hubspot.tasks.hubspot_archived_sweep",
         queue=queues.SYNC,
+        app="accounts.hubspot",
         schedule_type=Schedule.HOURLY,
     ),
     Recurring(
@@ -118,6 +127,10 @@ def schedules_sync() -> list[str]:
     """Create missing schedules and update changed ones; idempotent."""
     out = []
     for spec in SCHEDULES:
+        if spec.app and not apps.is_installed(spec.app):
+            if Schedule.objects.filter(name=spec.name).delete()[0]:
+                out.append(f"removed schedule {spec.name} ({spec.app} is not installed)")
+            continue
         defaults: dict[str, object] = {
             "func": spec.func,
             "schedule_type": spec.schedule_type,

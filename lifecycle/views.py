@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from django.apps import apps
 from django.conf import settings
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
@@ -17,7 +18,6 @@ from accounts import selectors
 from accounts.csv_stream import csv_download
 from accounts.filters import OWNER_ALL, OWNER_ME, PortfolioFilter
 from accounts.http import AuthedRequest, is_htmx
-from accounts.hubspot.models import SyncConflict
 from accounts.models import Account
 from accounts.roles import Role, can_edit_account, require_admin, role_of, sees_all_writes
 from onboarding import selectors as onboarding_selectors
@@ -154,9 +154,8 @@ def account_overview(request: AuthedRequest, pk: int) -> HttpResponse:
         "playbook_start_form": PlaybookStartForm()
         if can_edit_account(request.user, account)
         else None,
-        "sync_conflicts": SyncConflict.objects.filter(
-            account=account, status=SyncConflict.Status.OPEN
-        ).count()
+        "hubspot_installed": apps.is_installed("accounts.hubspot"),
+        "sync_conflicts": selectors.open_conflicts_count(account_id=account.pk)
         if account.hubspot_id
         else 0,
     }
@@ -177,7 +176,11 @@ def permission_denied(request: HttpRequest, exception: Exception | None = None) 
 @require_GET
 def settings_home(request: AuthedRequest) -> HttpResponse:
     require_admin(request.user)
-    return render(request, "lifecycle/settings.html")
+    return render(
+        request,
+        "lifecycle/settings.html",
+        {"hubspot_installed": apps.is_installed("accounts.hubspot")},
+    )
 
 
 def bench_bare(request: HttpRequest) -> HttpResponse:

@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts import selectors as account_selectors
 from accounts.csv_stream import csv_download
 from accounts.formats import date_display, money_display
 from accounts.http import AuthedRequest, form_errors_apply, is_htmx, redirect_next
@@ -551,11 +552,7 @@ def renewals_export(request: AuthedRequest) -> StreamingHttpResponse:
 def my_work(request: AuthedRequest) -> HttpResponse:
     today = timezone.localdate()
     items = selectors.my_work(user=request.user, today=today)
-    from accounts.hubspot.models import SyncConflict
-
-    conflicts = SyncConflict.objects.filter(
-        status=SyncConflict.Status.OPEN, account__owner=request.user
-    ).count()
+    conflicts = account_selectors.open_conflicts_count(owner_id=request.user.pk)
     return render(
         request,
         "success/my_work.html",

@@ -1,4 +1,7 @@
-"""The shared HubSpot rate-limit budget: call counts per time window, in the database so
+"""The HubSpot app's models. Their tables keep the names they had when they belonged
+to accounts (`accounts_syncrun`...): moving them to this app moved no data.
+
+The shared HubSpot rate-limit budget: call counts per time window, in the database so
 the web process and every worker draw on the one limit HubSpot enforces per portal."""
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ class HubSpotRateWindow(models.Model):
     retries = models.PositiveIntegerField(default=0)
 
     class Meta:
+        db_table = "accounts_hubspotratewindow"
         constraints = [
             models.UniqueConstraint(
                 fields=["bucket", "window_start"], name="hubspot_rate_window_unique"
@@ -37,7 +41,7 @@ class HubSpotRateWindow(models.Model):
         return f"{self.bucket} {self.window_start:%Y-%m-%d %H:%M:%S}: {self.calls} calls"
 
 
-# -- the inbound sync (accounts/hubspot/engine) ------------------------------------------
+# -- the inbound sync (accounts/hubspot/inbound) -----------------------------------------
 
 
 class SyncSource(models.TextChoices):
@@ -88,6 +92,7 @@ class SyncRun(models.Model):
     heartbeat_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        db_table = "accounts_syncrun"
         ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:
@@ -133,6 +138,9 @@ class SyncCursor(models.Model):
     last_id = models.BigIntegerField(default=0)
     updated_at = models.DateTimeField(default=timezone.now)
 
+    class Meta:
+        db_table = "accounts_synccursor"
+
     def __str__(self) -> str:
         return f"{self.object_type} @ {self.modified_ms}/{self.last_id}"
 
@@ -154,6 +162,7 @@ class SyncIssue(models.Model):
     resolved_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        db_table = "accounts_syncissue"
         ordering = ["-last_seen_at", "-id"]
         constraints = [
             models.UniqueConstraint(
@@ -191,6 +200,7 @@ class SyncChange(models.Model):
     at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        db_table = "accounts_syncchange"
         ordering = ["-at", "-id"]
         indexes = [
             models.Index(fields=["account", "-at"], name="hubspot_change_account_at"),
@@ -219,6 +229,7 @@ class WebhookEvent(models.Model):
     outcome = models.CharField(max_length=200, blank=True)
 
     class Meta:
+        db_table = "accounts_webhookevent"
         ordering = ["occurred_ms", "id"]
         indexes = [
             models.Index(fields=["processed_at", "occurred_ms"], name="hubspot_webhook_pending")
@@ -228,11 +239,11 @@ class WebhookEvent(models.Model):
         return f"{self.subscription_type} {self.object_id} @ {self.occurred_ms}"
 
 
-# -- two-way sync (accounts/hubspot/engine/twoway.py) -------------------------------------
+# -- two-way sync (accounts/hubspot/twoway.py) --------------------------------------------
 
 
 class FieldRule(models.Model):
-    """Who owns one synced account field (see accounts/hubspot/fields.py for the fields
+    """Who owns one synced account field (see accounts/hubspot/rules/fields.py for the fields
     and their defaults): HubSpot (pull only), Lifecycle (push only) or both, with a
     policy for edits on both sides since the last agreed value."""
 
@@ -255,6 +266,7 @@ class FieldRule(models.Model):
     )
 
     class Meta:
+        db_table = "accounts_fieldrule"
         ordering = ["id"]
 
     def __str__(self) -> str:
@@ -283,6 +295,9 @@ class SyncState(models.Model):
     pushed_at = models.DateTimeField(null=True, blank=True)
     push_failures = models.PositiveSmallIntegerField(default=0)
     checked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "accounts_syncstate"
 
     def __str__(self) -> str:
         return f"sync state of account {self.account_id}"
@@ -317,6 +332,7 @@ class SyncConflict(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        db_table = "accounts_syncconflict"
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(
@@ -354,6 +370,7 @@ class Drift(models.Model):
     )
 
     class Meta:
+        db_table = "accounts_drift"
         ordering = ["-found_at", "id"]
 
     def __str__(self) -> str:

@@ -8,10 +8,16 @@ from django.conf import settings
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
+from accounts.hubspot.models import (
+    SyncChange,
+    SyncConflict,
+    SyncCursor,
+    SyncIssue,
+    SyncRun,
+    WebhookEvent,
+)
+from accounts.hubspot.transport.budget import TIER_LIMITS, usage_on
 from accounts.models import Account, Contact, Deal, OwnerLink, Pipeline, PipelineStage
-
-from .budget import TIER_LIMITS, usage_on
-from .models import SyncChange, SyncCursor, SyncIssue, SyncRun, WebhookEvent
 
 
 def connection_status() -> dict[str, Any]:
@@ -98,8 +104,9 @@ def two_way_summary() -> dict[str, Any]:
     """For the status page: who owns what, what waits to be pushed, open conflicts."""
     from django.db.models import Max
 
-    from .engine.twoway import dirty_accounts, rules_load
-    from .models import SyncConflict, SyncState
+    from accounts.hubspot.models import SyncConflict, SyncState
+    from accounts.hubspot.outbound.push import dirty_accounts
+    from accounts.hubspot.rules.field_rules import rules_load
 
     rules = rules_load()
     return {
@@ -110,3 +117,14 @@ def two_way_summary() -> dict[str, Any]:
         "open_conflicts": SyncConflict.objects.filter(status=SyncConflict.Status.OPEN).count(),
         "last_push": SyncState.objects.aggregate(last=Max("pushed_at"))["last"],
     }
+
+
+def open_conflicts_count(*, account_id: int | None = None, owner_id: int | None = None) -> int:
+    """OPEN_CONFLICTS_HOOKS entry: open sync conflicts of one account or of one owner's
+    accounts (one query), for the account page and My work."""
+    conflicts = SyncConflict.objects.filter(status=SyncConflict.Status.OPEN)
+    if account_id is not None:
+        conflicts = conflicts.filter(account_id=account_id)
+    if owner_id is not None:
+        conflicts = conflicts.filter(account__owner_id=owner_id)
+    return conflicts.count()

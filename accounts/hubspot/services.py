@@ -8,12 +8,11 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.hubspot.models import SyncIssue, SyncRun, SyncSource
+from accounts.hubspot.rules.mapping import MappingConfig
+from accounts.hubspot.transport.client import HubSpotClient
 from accounts.models import Account, OwnerLink, User
 from ops.queues import SYNC, enqueue
-
-from .client import HubSpotClient
-from .mapping import MappingConfig
-from .models import SyncIssue, SyncRun, SyncSource
 
 # A running run whose heartbeat is older than this is taken to have crashed.
 STALE_AFTER = timedelta(minutes=15)
@@ -39,7 +38,7 @@ def sync_run_queue(*, kind: str, cursors: dict[str, object] | None = None) -> Sy
     the unfinished one instead of starting over."""
     run = None
     if kind == SyncRun.Kind.IMPORT:
-        from .engine.importer import resumable_import
+        from accounts.hubspot.inbound.importer import resumable_import
 
         run = resumable_import()
         if run is not None and run_is_alive(run):
@@ -68,8 +67,7 @@ def open_issue_count() -> int:
 
 
 def _company_read(client: HubSpotClient, hubspot_id: str) -> list[dict[str, Any]]:
-    from .engine.importer import properties_for
-    from .engine.poller import with_associations
+    from accounts.hubspot.inbound.objects import properties_for, with_associations
 
     found = client.batch_read(
         "companies", [hubspot_id], properties=properties_for("companies", MappingConfig())
@@ -80,7 +78,7 @@ def _company_read(client: HubSpotClient, hubspot_id: str) -> list[dict[str, Any]
 def issue_link(*, issue: SyncIssue, account: Account, client: HubSpotClient) -> None:
     """A person says the quarantined company is this (unlinked) account: link it and
     apply HubSpot's values as sync would."""
-    from .engine.writers import SyncContext, companies_page_write
+    from accounts.hubspot.inbound.writers import SyncContext, companies_page_write
 
     records = _company_read(client, issue.hubspot_id)
     if not records:
@@ -96,7 +94,7 @@ def issue_link(*, issue: SyncIssue, account: Account, client: HubSpotClient) -> 
 
 def issue_create_new(*, issue: SyncIssue, client: HubSpotClient) -> None:
     """A person says the quarantined company is none of the candidates: a new account."""
-    from .engine.writers import SyncContext, companies_page_write
+    from accounts.hubspot.inbound.writers import SyncContext, companies_page_write
 
     records = _company_read(client, issue.hubspot_id)
     if not records:

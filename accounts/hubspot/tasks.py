@@ -10,14 +10,15 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.hubspot import twoway
+from accounts.hubspot.inbound.events import events_apply
+from accounts.hubspot.inbound.importer import import_run
+from accounts.hubspot.inbound.poller import archived_sweep, poll_run
+from accounts.hubspot.models import SyncRun
+from accounts.hubspot.repair.quarantine import issues_retry
+from accounts.hubspot.rules.mapping import mapping_config
+from accounts.hubspot.transport.client import client_from_settings
 from ops.queues import enqueue_in
-
-from .engine import client_from_settings, mapping_config, twoway
-from .engine.events import events_apply
-from .engine.importer import import_run
-from .engine.poller import archived_sweep, poll_run
-from .engine.retry import issues_retry
-from .models import SyncRun
 
 logger = logging.getLogger(__name__)
 STALE_AFTER = timedelta(minutes=15)
@@ -148,7 +149,7 @@ def hubspot_provision() -> None:
 
 def hubspot_replay(run_id: int) -> None:
     """Re-apply what HubSpot modified in the run's window (queued from the status page)."""
-    from .engine.repair import replay_run
+    from accounts.hubspot.repair.reconcile import replay_run
 
     run = _queued(run_id, SyncRun.Kind.REPLAY)
     if run is None:
@@ -158,7 +159,7 @@ def hubspot_replay(run_id: int) -> None:
 
 def hubspot_reconcile(run_id: int | None = None) -> None:
     """Compare both sides and record drift (scheduled daily; also from the drift page)."""
-    from .engine.repair import reconcile_run
+    from accounts.hubspot.repair.reconcile import reconcile_run
 
     if run_id is None:
         run = SyncRun.objects.create(kind=SyncRun.Kind.RECONCILE)

@@ -1,31 +1,33 @@
+"""The HubSpot pages, included under /hubspot/ by lifecycle/urls.py when the app is installed."""
+
 from django.urls import path
 
-from . import views, views_twoway
+from accounts.hubspot.views import sync_runs, two_way
 
 app_name = "hubspot"
 
 urlpatterns = [
-    path("hubspot/", views.status, name="status"),
-    path("hubspot/import/", views.import_start, name="import_start"),
-    path("hubspot/sync/", views.sync_start, name="sync_start"),
-    path("hubspot/owners/<int:pk>/", views.owner_map, name="owner_map"),
-    path("hubspot/issues/", views.issues, name="issues"),
-    path("hubspot/issues/retry/", views.issues_retry, name="issues_retry"),
-    path("hubspot/issues/<int:pk>/link/", views.issue_link, name="issue_link"),
-    path("hubspot/issues/<int:pk>/new/", views.issue_create_new, name="issue_create_new"),
-    path("hubspot/journal/", views.journal, name="journal"),
-    path("hubspot/journal/account/<int:pk>/", views.account_journal, name="account_journal"),
-    path("hubspot/webhooks/", views.webhook_receive, name="webhooks"),
-    path("hubspot/fields/", views_twoway.field_rules, name="field_rules"),
-    path("hubspot/fields/provision/", views_twoway.provision_start, name="provision_start"),
-    path("hubspot/conflicts/", views_twoway.conflicts, name="conflicts"),
-    path("hubspot/replay/", views_twoway.replay_start, name="replay_start"),
-    path("hubspot/drift/", views_twoway.drift, name="drift"),
-    path("hubspot/drift/reconcile/", views_twoway.reconcile_start, name="reconcile_start"),
-    path("hubspot/drift/<int:pk>/repair/", views_twoway.drift_repair, name="drift_repair"),
+    path("", sync_runs.status, name="status"),
+    path("import/", sync_runs.import_start, name="import_start"),
+    path("sync/", sync_runs.sync_start, name="sync_start"),
+    path("owners/<int:pk>/", sync_runs.owner_map, name="owner_map"),
+    path("issues/", sync_runs.issues, name="issues"),
+    path("issues/retry/", sync_runs.issues_retry, name="issues_retry"),
+    path("issues/<int:pk>/link/", sync_runs.issue_link, name="issue_link"),
+    path("issues/<int:pk>/new/", sync_runs.issue_create_new, name="issue_create_new"),
+    path("journal/", sync_runs.journal, name="journal"),
+    path("journal/account/<int:pk>/", sync_runs.account_journal, name="account_journal"),
+    path("webhooks/", sync_runs.webhook_receive, name="webhooks"),
+    path("fields/", two_way.field_rules, name="field_rules"),
+    path("fields/provision/", two_way.provision_start, name="provision_start"),
+    path("conflicts/", two_way.conflicts, name="conflicts"),
+    path("replay/", two_way.replay_start, name="replay_start"),
+    path("drift/", two_way.drift, name="drift"),
+    path("drift/reconcile/", two_way.reconcile_start, name="reconcile_start"),
+    path("drift/<int:pk>/repair/", two_way.drift_repair, name="drift_repair"),
     path(
-        "hubspot/conflicts/<int:pk>/resolve/",
-        views_twoway.conflict_resolve,
+        "conflicts/<int:pk>/resolve/",
+        two_way.conflict_resolve,
         name="conflict_resolve",
     ),
 ]

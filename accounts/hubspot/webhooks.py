@@ -22,7 +22,7 @@ from django.db import connection
 from django.db.models import F
 from django.utils import timezone
 
-from .models import SyncIssue, SyncSource, WebhookEvent
+from accounts.hubspot.models import SyncIssue, SyncSource, WebhookEvent
 
 REFUSED_OBJECT_TYPE = "webhook"
 

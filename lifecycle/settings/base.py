@@ -33,6 +33,9 @@ INSTALLED_APPS = [
     "success.alerts",
     "success.playbooks",
     "lifecycle.notifications",
+    # The HubSpot integration, a plug-in: remove this line (lifecycle.settings.without_hubspot
+    # does) and Lifecycle runs without HubSpot. Its settings and hooks are below.
+    "accounts.hubspot",
 ]
 
 MIDDLEWARE = [
@@ -274,6 +277,15 @@ HUBSPOT_PUSH_DELAY_SECONDS = float(os.environ.get("HUBSPOT_PUSH_DELAY_SECONDS", 
 # Accounts made in Lifecycle (by hand, from a CSV) get a HubSpot company once the first
 # import has linked what it could; 0 keeps them in Lifecycle only.
 HUBSPOT_CREATE_COMPANIES = os.environ.get("HUBSPOT_CREATE_COMPANIES", "1") == "1"
+
+# Hooks: the core apps reach integrations only through these dotted paths, so they import
+# none (the HubSpot app fills them; lifecycle.settings.without_hubspot empties them).
+# Called once changes of accounts are committed, with the changed account ids: HubSpot
+# pushes their synced fields soon.
+ACCOUNT_CHANGED_HOOKS = ["accounts.hubspot.tasks.push_soon"]
+# Count what waits for a person in an integration (open sync conflicts), called with
+# account_id= (the account page) or owner_id= (My work); each returns a number.
+OPEN_CONFLICTS_HOOKS = ["accounts.hubspot.selectors.open_conflicts_count"]
 
 # The API: OpenAPI schema at /api/schema/, docs served from our own static files.
 API_USAGE_INGEST_MAX_ROWS = 5000

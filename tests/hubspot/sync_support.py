@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 from django.test import override_settings
 
-from accounts.hubspot.client import HubSpotClient
-from accounts.hubspot.retry import RetryPolicy
 from accounts.hubspot.sandbox import ManualClock, Sandbox, SandboxServer, seed
+from accounts.hubspot.transport.client import HubSpotClient
+from accounts.hubspot.transport.http_retries import RetryPolicy
 
 TOKEN = "sync-test-token"
 SECRET = "sync-test-secret"
@@ -144,8 +144,8 @@ def clock_of(sandbox: Sandbox) -> ManualClock:
 
 def poll(client: HubSpotClient, sandbox: Sandbox) -> None:
     """One incremental sync, once HubSpot's search shows the latest edits."""
-    from accounts.hubspot.engine.importer import run_start
-    from accounts.hubspot.engine.poller import poll_run
+    from accounts.hubspot.inbound.importer import run_start
+    from accounts.hubspot.inbound.poller import poll_run
     from accounts.hubspot.models import SyncRun
 
     clock_of(sandbox).advance(seconds=5)  # past the search index delay

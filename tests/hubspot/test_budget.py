@@ -7,12 +7,12 @@ from typing import Any
 
 import pytest
 
-from accounts.hubspot.budget import DatabaseRateBudget, usage_on
-from accounts.hubspot.client import HubSpotClient
-from accounts.hubspot.errors import HubSpotError
 from accounts.hubspot.models import HubSpotRateWindow
-from accounts.hubspot.retry import RetryPolicy
 from accounts.hubspot.sandbox import SandboxServer
+from accounts.hubspot.transport.budget import DatabaseRateBudget, usage_on
+from accounts.hubspot.transport.client import HubSpotClient
+from accounts.hubspot.transport.errors import HubSpotError
+from accounts.hubspot.transport.http_retries import RetryPolicy
 
 from .conftest import TOKEN
 

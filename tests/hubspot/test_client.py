@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 
-from accounts.hubspot.client import HubSpotClient
-from accounts.hubspot.errors import HubSpotError
-from accounts.hubspot.retry import RetryPolicy
 from accounts.hubspot.sandbox import ManualClock, Sandbox, SandboxServer, seed
+from accounts.hubspot.transport.client import HubSpotClient
+from accounts.hubspot.transport.errors import HubSpotError
+from accounts.hubspot.transport.http_retries import RetryPolicy
 
 from .conftest import TOKEN
 

@@ -12,13 +12,13 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from accounts.hubspot.client import HubSpotClient
-from accounts.hubspot.engine import twoway
-from accounts.hubspot.engine.importer import import_run, run_start
+from accounts.hubspot import twoway
+from accounts.hubspot.inbound.importer import import_run, run_start
 from accounts.hubspot.models import SyncRun, WebhookEvent
 from accounts.hubspot.sandbox import Sandbox
 from accounts.hubspot.sandbox.app import Exchange
 from accounts.hubspot.sandbox.store import Source
+from accounts.hubspot.transport.client import HubSpotClient
 from accounts.models import Account, Deal, PipelineStage
 from accounts.services import account_cs_fields_update, deal_save
 from tests.factories import AccountFactory

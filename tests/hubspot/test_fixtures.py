@@ -16,11 +16,10 @@ from urllib.parse import urlencode
 
 import pytest
 
-from accounts.hubspot.client import HubSpotClient
-from accounts.hubspot.engine.events import plan_events
-from accounts.hubspot.engine.poller import with_associations
-from accounts.hubspot.errors import HubSpotError
-from accounts.hubspot.mapping import (
+from accounts.hubspot.inbound.events import plan_events
+from accounts.hubspot.inbound.poller import with_associations
+from accounts.hubspot.models import WebhookEvent
+from accounts.hubspot.rules.mapping import (
     DEAL_PROPERTIES,
     MappingConfig,
     OwnerRef,
@@ -31,12 +30,13 @@ from accounts.hubspot.mapping import (
     display,
     stage_fields,
 )
-from accounts.hubspot.models import WebhookEvent
-from accounts.hubspot.retry import RetryPolicy
 from accounts.hubspot.sandbox import Sandbox, seed
 from accounts.hubspot.sandbox.http import Request
 from accounts.hubspot.sandbox.operations import merge
 from accounts.hubspot.sandbox.store import Source
+from accounts.hubspot.transport.client import HubSpotClient
+from accounts.hubspot.transport.errors import HubSpotError
+from accounts.hubspot.transport.http_retries import RetryPolicy
 from accounts.hubspot.webhooks import events_parse
 
 from .conftest import TOKEN, Receiver, free_port

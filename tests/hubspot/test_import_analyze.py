@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from accounts.hubspot.client import HubSpotClient
-from accounts.hubspot.engine.importer import import_run, run_start
+from accounts.hubspot.inbound.importer import import_run, run_start
 from accounts.hubspot.models import SyncRun
 from accounts.hubspot.sandbox import Sandbox
+from accounts.hubspot.transport.client import HubSpotClient
 from accounts.models import Account, Contact, Deal
 from tests.accounts.test_bulk import analyze_count
 

@@ -12,9 +12,9 @@ from hubspot import HubSpot
 from hubspot.crm.properties import ApiException as PropertiesApiException
 from hubspot.crm.properties import PropertyGroupCreate, PropertyUpdate
 
-from accounts.hubspot.client import HubSpotClient
-from accounts.hubspot.errors import HubSpotError
 from accounts.hubspot.sandbox import ManualClock, Sandbox, SandboxServer, dump, load, seed
+from accounts.hubspot.transport.client import HubSpotClient
+from accounts.hubspot.transport.errors import HubSpotError
 
 from .conftest import TOKEN, error_body
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import pytest
 
-from accounts.hubspot.client import HubSpotClient
-from accounts.hubspot.engine.importer import import_run, run_start
+from accounts.hubspot.inbound.importer import import_run, run_start
 from accounts.hubspot.models import SyncRun
 from accounts.hubspot.sandbox import Sandbox, seed
 from accounts.hubspot.sandbox.seed_from_db import seed_from_accounts
+from accounts.hubspot.transport.client import HubSpotClient
 from accounts.models import Account, OwnerLink
 from accounts.roles import Role
 from tests.factories import AccountFactory, UserFactory

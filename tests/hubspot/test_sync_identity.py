@@ -9,10 +9,10 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from accounts.hubspot.client import HubSpotClient
-from accounts.hubspot.engine.importer import import_run, run_start
+from accounts.hubspot.inbound.importer import import_run, run_start
 from accounts.hubspot.models import SyncChange, SyncIssue, SyncRun, SyncSource
 from accounts.hubspot.sandbox import Sandbox, seed
+from accounts.hubspot.transport.client import HubSpotClient
 from accounts.models import Account
 from tests.factories import AccountFactory
 

@@ -11,16 +11,12 @@ from typing import Any
 import pytest
 from django.core.management import call_command
 
-from accounts.hubspot.client import HubSpotClient
-from accounts.hubspot.engine.importer import import_run, resumable_import, run_start
-from accounts.hubspot.engine.writers import (
-    SyncContext,
-    companies_page_write,
-    deals_page_write,
-)
-from accounts.hubspot.mapping import MappingConfig
+from accounts.hubspot.inbound.importer import import_run, resumable_import, run_start
+from accounts.hubspot.inbound.writers import SyncContext, companies_page_write, deals_page_write
 from accounts.hubspot.models import SyncChange, SyncCursor, SyncIssue, SyncRun, SyncSource
+from accounts.hubspot.rules.mapping import MappingConfig
 from accounts.hubspot.sandbox import Sandbox, seed
+from accounts.hubspot.transport.client import HubSpotClient
 from accounts.models import Account, Contact, Deal, OwnerLink, PipelineStage
 from tests.factories import AccountFactory, UserFactory
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from accounts.hubspot.mapping import (
+from accounts.hubspot.rules.mapping import (
     MappingConfig,
     OwnerRef,
     StageRef,

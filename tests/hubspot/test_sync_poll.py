@@ -9,12 +9,12 @@ from decimal import Decimal
 
 import pytest
 
-from accounts.hubspot.client import HubSpotClient
-from accounts.hubspot.engine.poller import archived_sweep, changed_pages, poll_run
+from accounts.hubspot.inbound.poller import archived_sweep, changed_pages, poll_run
 from accounts.hubspot.models import SyncChange, SyncCursor, SyncRun, SyncSource
 from accounts.hubspot.sandbox import ManualClock, Sandbox, search
 from accounts.hubspot.sandbox.operations import bulk_edit
 from accounts.hubspot.sandbox.store import Source
+from accounts.hubspot.transport.client import HubSpotClient
 from accounts.models import Account, Deal
 
 from .sync_support import client, portfolio, sync_clock, sync_sandbox, sync_server  # noqa: F401
@@ -128,8 +128,8 @@ def test_a_deal_deleted_in_hubspot_is_archived_out_of_arr_and_back_when_restored
 
     from accounts import selectors
     from accounts.hubspot import webhooks
-    from accounts.hubspot.engine import mapping_config
-    from accounts.hubspot.engine.events import events_apply
+    from accounts.hubspot.inbound.events import events_apply
+    from accounts.hubspot.rules.mapping import mapping_config
 
     ids = portfolio(sync_sandbox, companies=1, deals_per_company=2)
     with override_settings(HUBSPOT_ARR_SOURCE="won_deals"):

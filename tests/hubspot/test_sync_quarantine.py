@@ -10,11 +10,11 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from accounts.hubspot.client import HubSpotClient
-from accounts.hubspot.engine.importer import import_run, run_start
-from accounts.hubspot.engine.poller import poll_run
+from accounts.hubspot.inbound.importer import import_run, run_start
+from accounts.hubspot.inbound.poller import poll_run
 from accounts.hubspot.models import SyncChange, SyncIssue, SyncRun
 from accounts.hubspot.sandbox import Sandbox, seed
+from accounts.hubspot.transport.client import HubSpotClient
 from accounts.models import Account, Deal, OwnerLink
 from tests.factories import UserFactory
 

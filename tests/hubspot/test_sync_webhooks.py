@@ -10,12 +10,12 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from accounts.hubspot.client import HubSpotClient
-from accounts.hubspot.engine.importer import import_run, run_start
+from accounts.hubspot.inbound.importer import import_run, run_start
 from accounts.hubspot.models import SyncChange, SyncRun, SyncSource, WebhookEvent
 from accounts.hubspot.sandbox import Sandbox, signature_v1, signature_v3
 from accounts.hubspot.sandbox.operations import merge
 from accounts.hubspot.sandbox.store import Source
+from accounts.hubspot.transport.client import HubSpotClient
 from accounts.models import Account, Deal
 
 from .sync_support import (  # noqa: F401

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from accounts.hubspot.engine.threeway import Action, Rule, decide
-from accounts.hubspot.fields import ASK, BY_KEY, HUBSPOT, LATEST, LIFECYCLE, TWO_WAY
+from accounts.hubspot.models import SyncState
+from accounts.hubspot.rules.fields import ASK, BY_KEY, HUBSPOT, LATEST, LIFECYCLE, TWO_WAY
+from accounts.hubspot.rules.sync_state import Written
+from accounts.hubspot.rules.threeway import Action, Rule, decide
 
 SPEC = BY_KEY["renewal_forecast_category"]
 
@@ -75,3 +77,12 @@ def test_canonical_forms_make_equal_values_equal() -> None:
     assert arr.canonical_local(None) == arr.canonical_remote("") == ""
     review = BY_KEY["next_business_review"]
     assert review.canonical_remote("2026-03-01T00:00:00.000Z") == "2026-03-01"
+
+
+def test_the_write_ledger_reads_by_name_what_it_stores_as_a_list() -> None:
+    entry = Written(value="at_risk", written_ms=3_000, agreed_before_ms=1_000, ours_ms=2_000)
+    state = SyncState(written={"lifecycle_renewal_forecast": entry.to_json()})
+    assert state.written["lifecycle_renewal_forecast"] == ["at_risk", 3_000, 1_000, 2_000]
+    assert Written.of(state, "lifecycle_renewal_forecast") == entry
+    assert Written.of(state, "lifecycle_health_score") is None
+    assert Written.from_json(["12", "5", "0", "7"]) == Written("12", 5, 0, 7)  # older rows

@@ -9,9 +9,8 @@ from typing import Any
 
 import pytest
 
-from accounts.hubspot.client import HubSpotClient
-from accounts.hubspot.engine import twoway
-from accounts.hubspot.engine.importer import import_run, run_start
+from accounts.hubspot import twoway
+from accounts.hubspot.inbound.importer import import_run, run_start
 from accounts.hubspot.models import (
     FieldRule,
     SyncChange,
@@ -21,8 +20,11 @@ from accounts.hubspot.models import (
     SyncSource,
     SyncState,
 )
+from accounts.hubspot.rules import sync_state
+from accounts.hubspot.rules.sync_state import Written
 from accounts.hubspot.sandbox import Sandbox
 from accounts.hubspot.sandbox.store import Source
+from accounts.hubspot.transport.client import HubSpotClient
 from accounts.models import Account
 from accounts.services import account_cs_fields_update
 from tests.factories import UserFactory
@@ -270,7 +272,7 @@ def test_a_crash_after_hubspot_took_the_write_repeats_it_harmlessly(
     def crash(states: Any) -> None:
         raise RuntimeError("worker killed")
 
-    monkeypatch.setattr(twoway, "_states_save", crash)
+    monkeypatch.setattr(sync_state, "states_save", crash)
     with pytest.raises(RuntimeError):
         twoway.push_pass(client)
     monkeypatch.undo()
@@ -315,7 +317,7 @@ def test_a_hubspot_edit_our_push_overwrote_before_we_saw_it_is_not_lost(
     """HubSpot changed the field, we pushed ours over it before its webhook arrived:
     the late event shows the edit, and the policy judges it like any other."""
     from accounts.hubspot import webhooks
-    from accounts.hubspot.engine.events import events_apply
+    from accounts.hubspot.inbound.events import events_apply
 
     twoway.rule_save(
         key="renewal_forecast_category", owner="two_way", policy=policy, prop="", by=None
@@ -323,10 +325,13 @@ def test_a_hubspot_edit_our_push_overwrote_before_we_saw_it_is_not_lost(
     account = linked[0]
     account_cs_fields_update(account=account, renewal_forecast_category="at_risk")
     assert twoway.push_pass(client).pushed == 1  # HubSpot's own edit not seen yet
-    written = SyncState.objects.get(account=account).written["lifecycle_renewal_forecast"]
+    state = SyncState.objects.get(account=account)
+    written = Written.of(state, "lifecycle_renewal_forecast")
+    assert written is not None and written.value == "at_risk"
+    assert written.agreed_before_ms < written.written_ms
     # HubSpot's edit came after ours was made and before our write reached HubSpot.
     event = _overwritten_event(
-        account, "lifecycle_renewal_forecast", "commit", at_ms=int(written[1]) - 1
+        account, "lifecycle_renewal_forecast", "commit", at_ms=written.written_ms - 1
     )
     webhooks.events_store([event])
     events_apply(client=client)
@@ -462,7 +467,7 @@ def test_a_lifecycle_deal_in_a_pipeline_hubspot_lacks_is_quarantined(
 def test_provisioning_twice_at_once_is_harmless(client: HubSpotClient) -> None:
     from functools import partial
 
-    from accounts.hubspot import fields as fieldspecs
+    from accounts.hubspot.rules import fields as fieldspecs
 
     twoway.provision(client)
     # What a second worker provisioning at the same moment meets: HubSpot's 409.

@@ -23,18 +23,18 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from accounts.hubspot import tasks
-from accounts.hubspot.client import HubSpotClient
-from accounts.hubspot.engine import twoway
-from accounts.hubspot.engine.events import events_apply
-from accounts.hubspot.engine.importer import import_run, run_start
-from accounts.hubspot.engine.poller import poll_run
-from accounts.hubspot.errors import HubSpotError
+from accounts.hubspot import tasks, twoway
+from accounts.hubspot.inbound.events import events_apply
+from accounts.hubspot.inbound.importer import import_run, run_start
+from accounts.hubspot.inbound.poller import poll_run
 from accounts.hubspot.models import SyncChange, SyncConflict, SyncRun
-from accounts.hubspot.retry import RetryPolicy
+from accounts.hubspot.rules import sync_state
 from accounts.hubspot.sandbox import Sandbox, SandboxServer
 from accounts.hubspot.sandbox.operations import merge
 from accounts.hubspot.sandbox.store import Source
+from accounts.hubspot.transport.client import HubSpotClient
+from accounts.hubspot.transport.errors import HubSpotError
+from accounts.hubspot.transport.http_retries import RetryPolicy
 from accounts.models import Account, Deal, ForecastCategory, PipelineStage, Stage
 from accounts.services import (
     account_cs_fields_update,
@@ -162,7 +162,7 @@ class Harness:
 
     def crashing(self, monkeypatch: pytest.MonkeyPatch, rate: float) -> None:
         """A worker killed after its HubSpot call and before its bookkeeping commits."""
-        real = self.real_states_save = twoway._states_save
+        real = self.real_states_save = sync_state.states_save
 
         def maybe_crash(states: Any) -> None:
             if self.rng.random() < rate:
@@ -170,7 +170,7 @@ class Harness:
                 raise RuntimeError("worker killed mid-batch")
             real(states)
 
-        monkeypatch.setattr(twoway, "_states_save", maybe_crash)
+        monkeypatch.setattr(sync_state, "states_save", maybe_crash)
 
     def deliver_webhooks(self) -> None:
         """Replay the captured deliveries into the receiver; one that fails (a worker
@@ -312,7 +312,7 @@ def test_two_way_sync_converges_under_faults(
         accounts = list(Account.objects.filter(hubspot_id__isnull=False).order_by("pk"))
 
     # Edits stop. Crashes stop too (a worker restarted for good); faults stay on.
-    monkeypatch.setattr(twoway, "_states_save", h.real_states_save)
+    monkeypatch.setattr(sync_state, "states_save", h.real_states_save)
     settled_at = None
     for n in range(12):
         before = h.writes()

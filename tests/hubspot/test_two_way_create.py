@@ -9,11 +9,12 @@ from typing import Any
 import pytest
 from django.test import Client, override_settings
 
-from accounts.hubspot.client import HubSpotClient
-from accounts.hubspot.engine import creates, twoway
-from accounts.hubspot.engine.importer import import_run, run_start
+from accounts.hubspot import twoway
+from accounts.hubspot.inbound.importer import import_run, run_start
 from accounts.hubspot.models import SyncChange, SyncIssue, SyncRun, SyncState
+from accounts.hubspot.outbound import creates
 from accounts.hubspot.sandbox import Sandbox
+from accounts.hubspot.transport.client import HubSpotClient
 from accounts.models import Account
 from accounts.services import account_create, account_cs_fields_update, account_update
 

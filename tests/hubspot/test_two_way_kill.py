@@ -24,12 +24,12 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from accounts.hubspot.client import HubSpotClient
-from accounts.hubspot.engine import twoway
-from accounts.hubspot.engine.importer import import_run, run_start
-from accounts.hubspot.fields import canonical_number
+from accounts.hubspot import twoway
+from accounts.hubspot.inbound.importer import import_run, run_start
 from accounts.hubspot.models import SyncRun, SyncState
+from accounts.hubspot.rules.fields import canonical_number
 from accounts.hubspot.sandbox import ManualClock, Sandbox, SandboxServer
+from accounts.hubspot.transport.client import HubSpotClient
 from accounts.models import Account, Deal, PipelineStage
 from accounts.services import account_cs_fields_update, deal_save
 
@@ -48,8 +48,8 @@ WORKER = textwrap.dedent(
     """
     import django, sys
     django.setup()
-    from accounts.hubspot.client import HubSpotClient
-    from accounts.hubspot.engine import twoway
+    from accounts.hubspot.transport.client import HubSpotClient
+    from accounts.hubspot import twoway
     twoway.push_pass(HubSpotClient(access_token=sys.argv[1], base_url=sys.argv[2]))
     print("finished")
     """

@@ -11,13 +11,13 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.hubspot.client import HubSpotClient
-from accounts.hubspot.engine import twoway
-from accounts.hubspot.engine.importer import import_run, run_start
-from accounts.hubspot.engine.repair import drift_repair, reconcile_run, replay_run
+from accounts.hubspot import twoway
+from accounts.hubspot.inbound.importer import import_run, run_start
 from accounts.hubspot.models import Drift, FieldRule, SyncChange, SyncConflict, SyncRun, SyncSource
+from accounts.hubspot.repair.reconcile import drift_repair, reconcile_run, replay_run
 from accounts.hubspot.sandbox import ManualClock, Sandbox
 from accounts.hubspot.sandbox.store import Source
+from accounts.hubspot.transport.client import HubSpotClient
 from accounts.models import Account
 from accounts.services import account_cs_fields_update
 

@@ -15,12 +15,12 @@ from django.test import Client
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from accounts.hubspot.client import HubSpotClient
-from accounts.hubspot.engine.events import events_apply
-from accounts.hubspot.engine.importer import import_run, run_start
+from accounts.hubspot.inbound.events import events_apply
+from accounts.hubspot.inbound.importer import import_run, run_start
 from accounts.hubspot.models import SyncIssue, SyncRun, WebhookEvent
 from accounts.hubspot.sandbox import Sandbox, signature_v3
 from accounts.hubspot.sandbox.store import Source
+from accounts.hubspot.transport.client import HubSpotClient
 from accounts.hubspot.webhooks import events_store
 from accounts.models import Account
 

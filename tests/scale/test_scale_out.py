@@ -31,13 +31,13 @@ import redis
 from django.conf import settings
 from django.db import connection
 
-from accounts.hubspot.client import HubSpotClient
-from accounts.hubspot.engine import twoway
-from accounts.hubspot.engine.importer import import_run, run_start
+from accounts.hubspot import twoway
+from accounts.hubspot.inbound.importer import import_run, run_start
 from accounts.hubspot.models import SyncRun
 from accounts.hubspot.sandbox import Sandbox, SandboxServer
 from accounts.hubspot.sandbox.http import Request, Response
 from accounts.hubspot.tasks import PUSH_QUEUED_KEY
+from accounts.hubspot.transport.client import HubSpotClient
 from accounts.models import Account, Stage
 from accounts.roles import Role
 from accounts.services import api_token_create

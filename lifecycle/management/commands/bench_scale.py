@@ -35,22 +35,22 @@ from django.db import connection
 from django.utils import timezone
 from django_q.models import Task
 
-from accounts.hubspot.client import HubSpotClient
-from accounts.hubspot.engine import twoway
-from accounts.hubspot.engine.importer import import_run, run_start
-from accounts.hubspot.models import SyncRun
-from accounts.hubspot.sandbox import Sandbox, seed
-from accounts.hubspot.sandbox.seed_from_db import seed_from_accounts
-from accounts.management.commands.bench_hubspot_import import (
+from accounts.hubspot import twoway
+from accounts.hubspot.inbound.importer import import_run, run_start
+from accounts.hubspot.management.commands.bench_hubspot_import import (
     TOKEN,
     _RemoteSandbox,
     bench_in_throwaway_db,
 )
-from accounts.management.commands.bench_hubspot_two_way import (
+from accounts.hubspot.management.commands.bench_hubspot_two_way import (
     _database_url,
     _percentiles,
     _request,
 )
+from accounts.hubspot.models import SyncRun
+from accounts.hubspot.sandbox import Sandbox, seed
+from accounts.hubspot.sandbox.seed_from_db import seed_from_accounts
+from accounts.hubspot.transport.client import HubSpotClient
 from accounts.models import Account
 from accounts.services import account_cs_fields_bulk_update
 from success.health.models import HealthScore

@@ -1,0 +1,264 @@
+"""Companies in HubSpot for accounts made in Lifecycle (by hand or from a CSV).
+
+An account with no HubSpot company, once the first import has had its chance to link
+it, is looked up by its normalised domain (a company HubSpot already has is linked,
+through the same writer inbound sync uses) and otherwise created with a batch upsert
+on the unique `lifecycle_account_id`: a write retried after a crash finds the company
+it made instead of making another, and inbound sync links a company carrying our id
+to its account even if we never learnt the id HubSpot gave it. The company is created
+with the account's name, domain and the fields Lifecycle pushes, which become the
+agreed base. A record HubSpot refuses is quarantined with its message and retried
+once the account changes.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts import bulk
+from accounts.hubspot.inbound.objects import properties_for
+from accounts.hubspot.inbound.writers import SyncContext, companies_page_write
+from accounts.hubspot.models import SyncChange, SyncIssue, SyncRun, SyncSource, SyncState
+from accounts.hubspot.rules import field_rules, sync_state, threeway
+from accounts.hubspot.rules import fields as fieldspecs
+from accounts.hubspot.rules.mapping import MappingConfig
+from accounts.hubspot.rules.sync_state import Written
+from accounts.hubspot.transport.client import HubSpotClient
+from accounts.hubspot.transport.errors import HubSpotError
+from accounts.models import Account, normalise_domain
+
+logger = logging.getLogger(__name__)
+BATCH = 50  # accounts per round: two domain spellings each stay within IN's 100 values
+
+
+@dataclass
+class Created:
+    linked: int = 0
+    created: int = 0
+    failed: int = 0
+    calls: int = 0
+
+
+def issue_key(account: Account | int) -> str:
+    """The sync issue of an account whose company could not be created."""
+    return f"lifecycle-account:{account if isinstance(account, int) else account.pk}"
+
+
+def enabled() -> bool:
+    """On unless turned off, and only once a full import has linked what it could."""
+    if not getattr(settings, "HUBSPOT_CREATE_COMPANIES", True):
+        return False
+    return SyncRun.objects.filter(kind=SyncRun.Kind.IMPORT, status=SyncRun.Status.DONE).exists()
+
+
+def unlinked_accounts() -> Any:
+    """Active accounts with no HubSpot company, but for those quarantined and unchanged
+    since."""
+    quarantined = SyncIssue.objects.filter(
+        object_type="companies",
+        source=SyncSource.PUSH,
+        resolved_at__isnull=True,
+        hubspot_id__startswith="lifecycle-account:",
+    ).values_list("hubspot_id", "last_seen_at")
+    held = Q()
+    for key, seen in quarantined:
+        held |= Q(pk=int(key.rsplit(":", 1)[1]), updated_at__lte=seen)
+    found = Account.objects.filter(hubspot_id__isnull=True, status=Account.Status.ACTIVE)
+    if held:
+        found = found.exclude(held)
+    return found.order_by("pk")
+
+
+def companies_create(client: HubSpotClient, *, rules: list[threeway.Rule] | None = None) -> Created:
+    """Link or create the HubSpot company of every unlinked account."""
+    outcome = Created()
+    if not enabled():
+        return outcome
+    rules = rules if rules is not None else field_rules.rules_load()
+    last_pk = 0
+    while True:
+        chunk = list(unlinked_accounts().filter(pk__gt=last_pk)[:BATCH])
+        if not chunk:
+            return outcome
+        last_pk = chunk[-1].pk
+        _chunk(client, chunk, rules, outcome)
+
+
+def _chunk(
+    client: HubSpotClient, accounts: list[Account], rules: list[threeway.Rule], outcome: Created
+) -> None:
+    # 1. Companies HubSpot already has for these domains: linked by the inbound writer.
+    domains = sorted({a.domain for a in accounts if a.domain})
+    if domains:
+        spellings = [*domains, *(f"www.{d}" for d in domains)]
+        try:
+            page = client.search_page(
+                "companies",
+                filter_groups=[
+                    {"filters": [{"propertyName": "domain", "operator": "IN", "values": spellings}]}
+                ],
+                properties=properties_for("companies", MappingConfig()),
+            )
+        except HubSpotError as exc:
+            logger.warning("HubSpot domain lookup failed; companies are created later: %s", exc)
+            outcome.calls += 1
+            return
+        outcome.calls += 1
+        if page.results:
+            ctx = SyncContext(source=SyncSource.MATCH).load()
+            companies_page_write(page.results, ctx)
+            linked = set(
+                Account.objects.filter(
+                    pk__in=[a.pk for a in accounts], hubspot_id__isnull=False
+                ).values_list("pk", flat=True)
+            )
+            outcome.linked += len(linked)
+            accounts = [a for a in accounts if a.pk not in linked]
+            # A company HubSpot has with the domain that could not be linked (its own
+            # sync issue says why): not created twice; waits until the account changes.
+            taken = {
+                normalise_domain(str((r.get("properties") or {}).get("domain") or ""))
+                for r in page.results
+            }
+            held = [a for a in accounts if a.domain and a.domain in taken]
+            if held:
+                _quarantine(
+                    {
+                        str(a.pk): f"HubSpot has a company with domain {a.domain} that could "
+                        "not be linked to it (see that company's sync issue)"
+                        for a in held
+                    },
+                    {str(a.pk): a for a in held},
+                    timezone.now(),
+                )
+                outcome.failed += len(held)
+                accounts = [a for a in accounts if a not in held]
+    if not accounts:
+        return
+    # 2. The rest are created, upserted on our id.
+    pushed = [r for r in rules if r.pushes]
+    inputs = []
+    for one in accounts:
+        properties = {fieldspecs.ACCOUNT_ID_PROPERTY: str(one.pk), "name": one.name}
+        if one.domain:
+            properties["domain"] = one.domain
+        for rule in pushed:
+            properties[rule.property] = field_rules.ours_value(rule, one)
+        inputs.append({"id": str(one.pk), "properties": properties})
+    now = timezone.now()
+    try:
+        result = client.batch_upsert(
+            "companies", inputs, id_property=fieldspecs.ACCOUNT_ID_PROPERTY
+        )
+        outcome.calls += 1
+        made = {
+            str((row.get("properties") or {}).get(fieldspecs.ACCOUNT_ID_PROPERTY, "")): str(
+                row["id"]
+            )
+            for row in result.results
+        }
+        errors = {
+            str(pk): str(error.get("message", ""))
+            for error in result.errors
+            for pk in (error.get("context") or {}).get("ids") or []
+        }
+    except HubSpotError as exc:
+        outcome.calls += 1
+        made, errors = {}, {str(a.pk): exc.message or str(exc) for a in accounts}
+    by_pk = {str(a.pk): a for a in accounts}
+    with transaction.atomic():
+        states = []
+        journal = []
+        holders = dict(
+            Account.objects.filter(hubspot_id__in=list(made.values())).values_list(
+                "hubspot_id", "name"
+            )
+        )
+        for pk, hid in made.items():
+            if pk not in by_pk:
+                continue
+            account = by_pk[pk]
+            if hid in holders:
+                errors[pk] = f"HubSpot company {hid} is already linked to account {holders[hid]}"
+                continue
+            Account.objects.filter(pk=account.pk, hubspot_id__isnull=True).update(hubspot_id=hid)
+            account.hubspot_id = hid
+            states.append(_agreed_state(account, pushed, now))
+            journal.append(
+                SyncChange(
+                    account_id=account.pk,
+                    object_type="account",
+                    object_id=account.pk,
+                    hubspot_id=hid,
+                    field="created in HubSpot",
+                    old_value="",
+                    new_value=account.name,
+                    source=SyncSource.PUSH,
+                    at=now,
+                )
+            )
+            outcome.created += 1
+        if states:
+            bulk.upsert(SyncState, states, unique=["account"], update=sync_state.STATE_FIELDS)
+        SyncChange.objects.bulk_create(journal)
+        SyncIssue.objects.filter(
+            object_type="companies",
+            hubspot_id__in=[issue_key(int(pk)) for pk in made if pk not in errors],
+            resolved_at__isnull=True,
+        ).update(resolved_at=now)
+        if errors:
+            _quarantine(errors, by_pk, now)
+            outcome.failed += len(errors)
+
+
+def _quarantine(errors: dict[str, str], by_pk: dict[str, Account], now: Any) -> None:
+    """Sync issues for accounts whose company could not be made ({pk: message})."""
+    SyncIssue.objects.bulk_create(
+        [
+            SyncIssue(
+                object_type="companies",
+                hubspot_id=issue_key(int(pk)),
+                reason=f"Creating the HubSpot company of {by_pk[pk].name} failed: {message}"[:500],
+                payload={"account": int(pk)},
+                source=SyncSource.PUSH,
+                first_seen_at=now,
+                last_seen_at=now,
+            )
+            for pk, message in errors.items()
+            if pk in by_pk
+        ],
+        update_conflicts=True,
+        unique_fields=["object_type", "hubspot_id"],
+        update_fields=["reason", "payload", "source", "last_seen_at", "resolved_at"],
+    )
+
+
+def _agreed_state(account: Account, rules: list[threeway.Rule], now: Any) -> dict[str, Any]:
+    """What both sides hold once the company is made: what we wrote."""
+    ms = field_rules.epoch_ms(now)
+    values = {r.key: field_rules.ours_value(r, account) for r in rules}
+    return {
+        "account_id": account.pk,
+        "base": values,
+        "base_at": dict.fromkeys(values, ms),
+        "remote": {r.property: values[r.key] for r in rules},
+        "remote_ms": 0,
+        "remote_at": {},
+        "written": {
+            fieldspecs.ACCOUNT_ID_PROPERTY: Written(str(account.pk), ms, 0, 0).to_json(),
+            **{
+                r.property: Written(values[r.key], ms, 0, field_rules.ours_ms(r, account)).to_json()
+                for r in rules
+            },
+        },
+        "pushed_at": now,
+        "push_failures": 0,
+        "checked_at": now - field_rules.CHECK_MARGIN,
+    }
