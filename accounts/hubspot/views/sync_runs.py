@@ -16,7 +16,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
-from django_q.tasks import async_task
 
 from accounts.http import AuthedRequest
 from accounts.hubspot import selectors, services, webhooks
@@ -154,7 +153,7 @@ def webhook_receive(request: HttpRequest) -> HttpResponse:
         return HttpResponse(exc.reason, status=exc.status, content_type="text/plain")
     stored = webhooks.events_store(events)
     if stored:
-        async_task("accounts.hubspot.tasks.hubspot_events_apply", task_name="hubspot-events")
+        services.events_apply_soon()  # one pending apply task at most
     logger.info("HubSpot webhook (%s): %d events, %d new", version, len(events), stored)
     return HttpResponse(status=204)
 
