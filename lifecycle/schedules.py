@@ -53,6 +53,15 @@ SCHEDULES: list[Recurring] = [
         minutes=1,
     ),
     Recurring(
+        # Runs whose worker died (their lock is free while they say RUNNING) resume
+        # within a minute, not after django-q2's re-delivery (`retry`).
+        name="hubspot: resume runs of dead workers",
+        func="accounts.hubspot.tasks.hubspot_runs_recover",
+        app="accounts.hubspot",
+        schedule_type=Schedule.MINUTES,
+        minutes=1,
+    ),
+    Recurring(
         name="hubspot: provision properties",
         func="accounts.hubspot.tasks.hubspot_provision",
         app="accounts.hubspot",

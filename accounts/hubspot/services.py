@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
+from django.core.cache import cache
 from django.db import transaction
-from django.utils import timezone
+from django_q.tasks import async_task
 
 from accounts.hubspot.models import SyncIssue, SyncRun, SyncSource
 from accounts.hubspot.rules.mapping import MappingConfig
+from accounts.hubspot.runs import advisory_lock, run_alive, runs_recover
 from accounts.hubspot.transport.client import HubSpotClient
 from accounts.models import Account, OwnerLink, User
 from ops.queues import SYNC, enqueue
-
-# A running run whose heartbeat is older than this is taken to have crashed.
-STALE_AFTER = timedelta(minutes=15)
 
 TASKS = {
     SyncRun.Kind.IMPORT: "accounts.hubspot.tasks.hubspot_import",
@@ -26,22 +24,16 @@ TASKS = {
 }
 
 
-def run_is_alive(run: SyncRun) -> bool:
-    recent = timezone.now() - STALE_AFTER
-    return run.status == SyncRun.Status.RUNNING and bool(
-        run.heartbeat_at and run.heartbeat_at >= recent
-    )
-
-
 def sync_run_queue(*, kind: str, cursors: dict[str, object] | None = None) -> SyncRun:
     """Create a queued run and enqueue its task after commit. A full import resumes
-    the unfinished one instead of starting over."""
+    the unfinished one instead of starting over; a RUNNING one whose worker died (its
+    lock is free) is resumed at once, not after a heartbeat window."""
     run = None
     if kind == SyncRun.Kind.IMPORT:
         from accounts.hubspot.inbound.importer import resumable_import
 
         run = resumable_import()
-        if run is not None and run_is_alive(run):
+        if run is not None and run_alive(run):
             return run  # already importing: do not start a second worker on it
     if run is None:
         run = SyncRun.objects.create(kind=kind, cursors=cursors or {})
@@ -51,6 +43,56 @@ def sync_run_queue(*, kind: str, cursors: dict[str, object] | None = None) -> Sy
         lambda: enqueue(task, run.pk, queue_name=SYNC, task_name=f"hubspot-{kind}-{run.pk}")
     )
     return run
+
+
+def runs_recover_queue() -> list[SyncRun]:
+    """Resume the runs whose worker died (their lock is free while they say RUNNING):
+    each is marked interrupted and its task queued again, an import resuming from its
+    last committed page. Kinds without a run task (the archived sweep) are left FAILED
+    for their schedule to run again."""
+    recovered = runs_recover(resumable=set(TASKS))
+    for run in recovered:
+        if run.status == SyncRun.Status.QUEUED:
+            with transaction.atomic():  # see push_soon: the ORM broker outside one
+                async_task(
+                    TASKS[SyncRun.Kind(run.kind)], run.pk, task_name=f"hubspot-{run.kind}-{run.pk}"
+                )
+    return recovered
+
+
+# Webhook events are applied by one task at a time, and at most one more waits in the
+# queue: 2,635 deliveries make one pending task, not 2,220 (issue 23).
+APPLY_QUEUED_KEY = "hubspot:apply-queued"
+# A pending task normally clears the key within seconds; should it be lost with its
+# worker, the next enqueue after this long queues another (the poll applies meanwhile).
+APPLY_QUEUED_SECONDS = 120
+EVENTS_LOCK = (0x4C434556, 0)  # "LCEV": the advisory lock of the applier
+
+
+def events_apply_soon() -> bool:
+    """Queue the apply task unless one is already pending; True if this call queued it."""
+    if not cache.add(APPLY_QUEUED_KEY, True, timeout=APPLY_QUEUED_SECONDS):
+        return False
+    with transaction.atomic():  # see push_soon: the ORM broker outside one
+        async_task("accounts.hubspot.tasks.hubspot_events_apply", task_name="hubspot-events")
+    return True
+
+
+def events_apply_locked(*, client: HubSpotClient, config: MappingConfig) -> int | None:
+    """Apply pending webhook events under the applier's lock; None, at once, if another
+    worker holds it (its worker slot is given back). The holder looks again for pending
+    events after letting go and queues a task if some came in, so an event stored while
+    a turned-away task returned is never stranded: it was stored before the holder let
+    go, hence before the holder looked."""
+    from accounts.hubspot.inbound.events import events_apply, events_pending
+
+    with advisory_lock(*EVENTS_LOCK) as taken:
+        if not taken:
+            return None
+        applied = events_apply(client=client, config=config)
+    if events_pending():
+        events_apply_soon()
+    return applied
 
 
 @transaction.atomic

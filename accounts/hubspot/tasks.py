@@ -3,33 +3,34 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
-from django.utils import timezone
 
-from accounts.hubspot import twoway
-from accounts.hubspot.inbound.events import events_apply
+from accounts.hubspot import services, twoway
 from accounts.hubspot.inbound.importer import import_run
 from accounts.hubspot.inbound.poller import archived_sweep, poll_run
 from accounts.hubspot.models import SyncRun
 from accounts.hubspot.repair.quarantine import issues_retry
 from accounts.hubspot.rules.mapping import mapping_config
+from accounts.hubspot.runs import RunTaken, kind_busy
 from accounts.hubspot.transport.client import client_from_settings
 from ops.queues import enqueue_in
 
 logger = logging.getLogger(__name__)
-STALE_AFTER = timedelta(minutes=15)
 
 
-def _busy(kind: str) -> bool:
-    """Another run of this kind is alive (its heartbeat is recent)."""
-    recent = timezone.now() - STALE_AFTER
-    return SyncRun.objects.filter(
-        kind=kind, status=SyncRun.Status.RUNNING, heartbeat_at__gte=recent
-    ).exists()
+@contextmanager
+def _unless_taken() -> Iterator[None]:
+    """A duplicate delivery of a run's task (django-q2 re-delivers, the watchdog or a
+    button queued it again) returns at once when another worker holds the run."""
+    try:
+        yield
+    except RunTaken as exc:
+        logger.info("HubSpot run skipped: %s", exc)
 
 
 def _queued(run_id: int, kind: str) -> SyncRun | None:
@@ -42,14 +43,15 @@ def hubspot_import(run_id: int) -> None:
     run = SyncRun.objects.filter(pk=run_id, kind=SyncRun.Kind.IMPORT).first()
     if run is None or run.status == SyncRun.Status.DONE:
         return
-    import_run(run, client=client_from_settings(), config=mapping_config())
+    with _unless_taken():
+        import_run(run, client=client_from_settings(), config=mapping_config())
 
 
 def hubspot_poll(run_id: int | None = None) -> None:
     """Incremental sync (scheduled every HUBSPOT_POLL_MINUTES); skipped while an
     import or another sync is running, since they would write the same rows."""
     if run_id is None:
-        if _busy(SyncRun.Kind.POLL) or _busy(SyncRun.Kind.IMPORT):
+        if kind_busy(SyncRun.Kind.POLL) or kind_busy(SyncRun.Kind.IMPORT):
             logger.info("HubSpot sync skipped: another run is in progress")
             return
         run = SyncRun.objects.create(kind=SyncRun.Kind.POLL)
@@ -59,9 +61,10 @@ def hubspot_poll(run_id: int | None = None) -> None:
             return
         run = found
     client = client_from_settings()
-    poll_run(run, client=client, config=mapping_config())
+    with _unless_taken():
+        poll_run(run, client=client, config=mapping_config())
     # Webhook events a failed apply left behind (HubSpot was down, say) go in now.
-    events_apply(client=client, config=mapping_config())
+    services.events_apply_locked(client=client, config=mapping_config())
 
 
 def hubspot_archived_sweep() -> None:
@@ -71,15 +74,24 @@ def hubspot_archived_sweep() -> None:
 
 
 def hubspot_events_apply() -> None:
-    """Apply stored webhook events (queued by the webhook view)."""
-    events_apply(client=client_from_settings(), config=mapping_config())
+    """Apply stored webhook events (queued by the webhook view, at most one pending);
+    returns at once if another worker is applying (it looks again when done)."""
+    cache.delete(services.APPLY_QUEUED_KEY)  # from now on a new event queues a task
+    services.events_apply_locked(client=client_from_settings(), config=mapping_config())
+
+
+def hubspot_runs_recover() -> None:
+    """The watchdog (every minute): resume runs whose worker died mid-run."""
+    for run in services.runs_recover_queue():
+        logger.warning("HubSpot %s resumed after its worker died", run)
 
 
 def hubspot_issues_retry(run_id: int) -> None:
     run = SyncRun.objects.filter(pk=run_id, kind=SyncRun.Kind.RETRY).first()
     if run is None:
         return
-    issues_retry(run, client=client_from_settings(), config=mapping_config())
+    with _unless_taken():
+        issues_retry(run, client=client_from_settings(), config=mapping_config())
 
 
 PUSH_QUEUED_KEY = "hubspot:push-queued"
@@ -154,7 +166,8 @@ def hubspot_replay(run_id: int) -> None:
     run = _queued(run_id, SyncRun.Kind.REPLAY)
     if run is None:
         return
-    replay_run(run, client=client_from_settings())
+    with _unless_taken():
+        replay_run(run, client=client_from_settings())
 
 
 def hubspot_reconcile(run_id: int | None = None) -> None:
@@ -168,4 +181,5 @@ def hubspot_reconcile(run_id: int | None = None) -> None:
         if found is None:
             return
         run = found
-    reconcile_run(run, client=client_from_settings())
+    with _unless_taken():
+        reconcile_run(run, client=client_from_settings())

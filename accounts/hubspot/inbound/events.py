@@ -105,6 +105,10 @@ def _association_target(kind: str, side: str, association: str) -> str | None:
     return None
 
 
+def events_pending() -> bool:
+    return WebhookEvent.objects.filter(processed_at__isnull=True).exists()
+
+
 def events_apply(
     *, client: HubSpotClient, config: mapping.MappingConfig | None = None, limit: int = BATCH
 ) -> int:

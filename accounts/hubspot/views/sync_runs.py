@@ -16,7 +16,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
-from django_q.tasks import async_task
 
 from accounts.http import AuthedRequest
 from accounts.hubspot import selectors, services, webhooks
@@ -163,7 +162,7 @@ def webhook_receive(request: HttpRequest) -> HttpResponse:
     webhooks.events_quarantine(parsed.refused)
     stored = webhooks.events_store(parsed.events) if parsed.events else 0
     if stored:
-        async_task("accounts.hubspot.tasks.hubspot_events_apply", task_name="hubspot-events")
+        services.events_apply_soon()  # one pending apply task at most
     logger.info(
         "HubSpot webhook (%s): %d events, %d new, %d refused",
         version,
