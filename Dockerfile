@@ -15,7 +15,7 @@ WORKDIR /app
 
 # Dependencies first, so a code change does not reinstall them.
 COPY pyproject.toml README.md ./
-RUN mkdir -p lifecycle accounts onboarding success ops \
+RUN mkdir -p lifecycle accounts onboarding success \
     && pip install '.[production]' \
     && pip uninstall -y lifecycle
 

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.utils import timezone
 from django_q.models import Schedule
 
-from ops import queues
+from lifecycle.ops import queues
 
 
 @dataclass(frozen=True)
@@ -23,7 +23,7 @@ class Recurring:
     # For daily jobs: the UTC hour of the first run, so jobs that read each
     # other's output run in order (health scores before alert rules).
     at_hour: int | None = None
-    # The django-q2 cluster that runs it (ops.queues); None is the default cluster.
+    # The django-q2 cluster that runs it (lifecycle.ops.queues); None is the default cluster.
     queue: str | None = None
     # A plug-in app the job belongs to: without it installed the job is not scheduled
     # (and an existing schedule of it is removed).

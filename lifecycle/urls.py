@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from ops import health
+from lifecycle.ops import health
 
 from . import views, views_metrics
 

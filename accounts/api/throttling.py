@@ -8,7 +8,7 @@ from rest_framework.request import Request
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
-from ops.counters import window_hit
+from lifecycle.ops.counters import window_hit
 
 from ..models import ApiToken
 
@@ -19,7 +19,7 @@ class ApiTokenRateThrottle(SimpleRateThrottle):
     `throttle_scope` (e.g. "api_ingest"); rates are in
     REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]. DRF answers 429 with Retry-After.
 
-    The count lives in the shared cache and is taken atomically (ops.counters), so
+    The count lives in the shared cache and is taken atomically (lifecycle.ops.counters), so
     every web worker on every host draws on the same bucket: DRF's own history list is
     read and written back by each process, and concurrent requests overwrite each
     other's hits. A window opens with a token's first request and lasts the rate's

@@ -13,7 +13,7 @@ from accounts.hubspot.rules.mapping import MappingConfig
 from accounts.hubspot.runs import advisory_lock, run_alive, runs_recover
 from accounts.hubspot.transport.client import HubSpotClient
 from accounts.models import Account, OwnerLink, User
-from ops.queues import SYNC, enqueue
+from lifecycle.ops.queues import SYNC, enqueue
 
 TASKS = {
     SyncRun.Kind.IMPORT: "accounts.hubspot.tasks.hubspot_import",

@@ -18,7 +18,7 @@ from accounts.hubspot.repair.quarantine import issues_retry
 from accounts.hubspot.rules.mapping import mapping_config
 from accounts.hubspot.runs import RunTaken, kind_busy
 from accounts.hubspot.transport.client import client_from_settings
-from ops.queues import enqueue_in
+from lifecycle.ops.queues import enqueue_in
 
 logger = logging.getLogger(__name__)
 

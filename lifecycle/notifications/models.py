@@ -110,11 +110,18 @@ class Preference(models.Model):
 
     class Meta:
         constraints = [
+            # One row per person and kind, and one default (no person) per kind; two
+            # partial constraints say it on PostgreSQL and SQLite alike.
             models.UniqueConstraint(
                 fields=["user", "kind"],
-                nulls_distinct=False,
+                condition=Q(user__isnull=False),
                 name="notifications_one_preference_per_user_kind",
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["kind"],
+                condition=Q(user__isnull=True),
+                name="notifications_one_default_per_kind",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -24,7 +24,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
-    "ops",
+    "lifecycle.ops",
     "lifecycle",
     "accounts",
     "onboarding",
@@ -39,7 +39,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "ops.middleware.RequestIdMiddleware",
+    "lifecycle.ops.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -163,8 +163,8 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
 
 def q_cluster_from_env() -> dict[str, Any]:
-    """django-q2: the Redis broker when REDIS_URL is set (ops.brokers.DelayedRedis: Redis
-    with delayed tasks), the database otherwise. One cluster per queue (ops.queues): the
+    """django-q2: the Redis broker when REDIS_URL is set (lifecycle.ops.brokers.DelayedRedis: Redis
+    with delayed tasks), the database otherwise. One cluster per queue (lifecycle.ops.queues): the
     default one takes webhooks and pushes, "sync" the HubSpot imports and syncs, "scoring"
     health and statuses, "notifications" alerts. Start each with
     `Q_CLUSTER_NAME=<queue> manage.py qcluster` (Q_SEPARATE_QUEUES=0: one cluster for all)."""
@@ -188,7 +188,7 @@ def q_cluster_from_env() -> dict[str, Any]:
     url = redis_url()
     if url:
         conf["redis"] = url
-        conf["broker_class"] = "ops.brokers.DelayedRedis"
+        conf["broker_class"] = "lifecycle.ops.brokers.DelayedRedis"
     else:
         conf["orm"] = "default"
     return conf
@@ -227,12 +227,12 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {
-        "request_id": {"()": "ops.logs.RequestIdFilter"},
+        "request_id": {"()": "lifecycle.ops.logs.RequestIdFilter"},
         "refusals_on_one_line": {"()": "lifecycle.log.RefusalsOnOneLine"},
     },
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
-        "json": {"()": "ops.logs.JsonFormatter"},
+        "json": {"()": "lifecycle.ops.logs.JsonFormatter"},
     },
     "handlers": {
         "console": {

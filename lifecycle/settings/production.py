@@ -44,6 +44,6 @@ if os.environ.get("LOG_FORMAT", "json") == "json":
 # Error reporting: only when a DSN is given (sentry-sdk is in the production extra).
 SENTRY_DSN = os.environ.get("SENTRY_DSN", "")
 if SENTRY_DSN:
-    from ops.sentry import sentry_init
+    from lifecycle.ops.sentry import sentry_init
 
     sentry_init(SENTRY_DSN)

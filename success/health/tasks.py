@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.utils import timezone
 from django_q.conf import Conf
 
-from ops.queues import SCORING, enqueue
+from lifecycle.ops.queues import SCORING, enqueue
 
 from .inputs import scorable_accounts
 from .services import health_scores_compute

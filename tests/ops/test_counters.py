@@ -10,7 +10,7 @@ from django.core.cache import caches
 from django.core.management import call_command
 from django.db import connection
 
-from ops.counters import window_hit
+from lifecycle.ops.counters import window_hit
 
 DB_CACHE = {
     "default": {

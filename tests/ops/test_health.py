@@ -8,7 +8,7 @@ from typing import Any
 
 from django.test import Client
 
-from ops.logs import JsonFormatter, RequestIdFilter, request_id
+from lifecycle.ops.logs import JsonFormatter, RequestIdFilter, request_id
 
 
 def test_readyz_answers_without_login_when_the_database_is_migrated(db: Any) -> None:

@@ -13,7 +13,7 @@ from django_q.conf import Conf
 from django_q.models import OrmQ
 from django_q.signing import SignedPackage
 
-from ops.queues import SCORING, enqueue_in
+from lifecycle.ops.queues import SCORING, enqueue_in
 from success.health.models import HealthScore
 from success.health.tasks import score_portfolio
 from tests.factories import AccountFactory, UsageSnapshotFactory

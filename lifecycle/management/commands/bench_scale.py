@@ -236,7 +236,7 @@ class Command(BaseCommand):
         Task.objects.all().delete()
         chunk = math.ceil(scorable / chunks) if chunks > 1 else scorable
         processes.enqueue(
-            "from ops.queues import enqueue\n"
+            "from lifecycle.ops.queues import enqueue\n"
             f"enqueue('success.health.tasks.score_portfolio', {chunk}, task_name='bench-health')"
         )
         if chunks > 1:
@@ -265,7 +265,7 @@ class Command(BaseCommand):
         # As many passes queued as there are workers: they contend for the push lock.
         names = [f"bench-push-{i}" for i in range(workers)]
         processes.enqueue(
-            "from ops.queues import enqueue\n"
+            "from lifecycle.ops.queues import enqueue\n"
             + "".join(
                 f"enqueue('accounts.hubspot.tasks.hubspot_push', task_name='{name}')\n"
                 for name in names

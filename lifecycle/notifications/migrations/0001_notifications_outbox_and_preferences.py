@@ -116,7 +116,11 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='preference',
-            constraint=models.UniqueConstraint(fields=('user', 'kind'), name='notifications_one_preference_per_user_kind', nulls_distinct=False),
+            constraint=models.UniqueConstraint(condition=models.Q(('user__isnull', False)), fields=('user', 'kind'), name='notifications_one_preference_per_user_kind'),
+        ),
+        migrations.AddConstraint(
+            model_name='preference',
+            constraint=models.UniqueConstraint(condition=models.Q(('user__isnull', True)), fields=('kind',), name='notifications_one_default_per_kind'),
         ),
         migrations.AddConstraint(
             model_name='profile',

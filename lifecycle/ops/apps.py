@@ -13,7 +13,8 @@ def _cache_table(using: str = "default", **kwargs: Any) -> None:
 
 
 class OpsConfig(AppConfig):
-    name = "ops"
+    name = "lifecycle.ops"
+    label = "ops"
     verbose_name = "Operations"
 
     def ready(self) -> None:

@@ -52,7 +52,7 @@ def enqueue_in(
 ) -> str:
     """Queue `func(*args)` to run `seconds` from now, without a worker waiting for it:
     the ORM broker holds the row until then (its `lock`), the Redis broker a sorted set
-    (ops.brokers.DelayedRedis). Runs inline in sync mode (tests) and when not delayed."""
+    (lifecycle.ops.brokers.DelayedRedis). Runs inline in sync mode (tests) and when not delayed."""
     options: dict[str, Any] = {}
     if task_name:
         options["task_name"] = task_name
