@@ -95,6 +95,9 @@ def hubspot_issues_retry(run_id: int) -> None:
 
 
 PUSH_QUEUED_KEY = "hubspot:push-queued"
+# Set by a push turned away by the lock, for the pass holding it to queue one more.
+PUSH_WANTED_KEY = "hubspot:push-wanted"
+PUSH_WANTED_SECONDS = 600
 PROVISIONED_KEY = "hubspot:provisioned"
 
 
@@ -140,10 +143,15 @@ def hubspot_push(delay: float = 0.0) -> None:
         cache.set(provisioned, True, timeout=3600)
     with twoway.push_lock(wait_seconds=0) as locked:
         if not locked:
+            # Hand the worker back at once; the running pass queues one more window when
+            # it ends, which reads what it did not (and the minute's pass would anyway).
+            cache.set(PUSH_WANTED_KEY, True, timeout=PUSH_WANTED_SECONDS)
             logger.info("HubSpot push deferred: another pass holds the lock")
-            push_soon()
             return
+        cache.delete(PUSH_WANTED_KEY)
         outcome = twoway.push_pass(client)
+    if cache.get(PUSH_WANTED_KEY):  # a push was turned away while this pass ran
+        push_soon()
     if outcome.pushed or outcome.failed:
         logger.info(
             "HubSpot push: %s companies written, %s failed, %s calls",

@@ -31,6 +31,7 @@ from accounts.models import Account
 from accounts.roles import Role
 from accounts.services import api_token_create
 from success.playbooks.models import Playbook
+from success.playbooks.services import playbook_save
 from tests.factories import AccountFactory, UsageSnapshotFactory, UserFactory
 
 CHECKS = [
@@ -137,6 +138,19 @@ def test_every_operation_survives_generated_requests(
     assert len(operations) >= 4
     account_id = Account.objects.order_by("pk").values_list("pk", flat=True).first()
     playbook_id = Playbook.objects.order_by("pk").values_list("pk", flat=True).first()
+    if playbook_id is None:  # a transactional test before this one flushed the defaults
+        playbook_id = playbook_save(
+            by=None,
+            name="Fuzz",
+            description="",
+            is_active=True,
+            version={
+                "trigger_kind": "manual",
+                "objective_kind": "renewal_renewed",
+                "objective_days": 30,
+            },
+            steps=[{"kind": "task", "title": "Call", "due_offset_days": 0, "assignee": "owner"}],
+        ).pk
 
     for operation in operations:
         checks = CHECKS
