@@ -51,14 +51,21 @@ def advisory_lock(namespace: int, key: int) -> Iterator[bool]:
         yield True
         return
     own = connections.create_connection(DEFAULT_DB_ALIAS)
+    taken = False
     try:
         with own.cursor() as cursor:
             cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [namespace, key])
             taken = bool(cursor.fetchone()[0])
-        # The lock is released with the session, when `own` closes.
         yield taken
     finally:
-        own.close()
+        try:
+            if taken:
+                # Released before the close returns: a session's end is asynchronous on
+                # the server, and pg_locks would show the lock a moment longer.
+                with own.cursor() as cursor:
+                    cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [namespace, key])
+        finally:
+            own.close()
 
 
 def lock_held(namespace: int, key: int) -> bool:

@@ -1,12 +1,13 @@
 from typing import Any
 
 from django.apps import AppConfig
-from django.db.models.signals import post_migrate
+from django.db.models.signals import pre_migrate
 
 
 def _cache_table(using: str = "default", **kwargs: Any) -> None:
     """The database cache's table comes with `migrate`, so no deployment forgets it
-    (a no-op when the cache is Redis)."""
+    (a no-op when the cache is Redis). Before the migrations, not after: data
+    migrations that save accounts already use the cache (push coalescing)."""
     from django.core.management import call_command
 
     call_command("createcachetable", database=using, verbosity=0)
@@ -18,4 +19,4 @@ class OpsConfig(AppConfig):
     verbose_name = "Operations"
 
     def ready(self) -> None:
-        post_migrate.connect(_cache_table, sender=self, dispatch_uid="ops-cache-table")
+        pre_migrate.connect(_cache_table, sender=self, dispatch_uid="ops-cache-table")
