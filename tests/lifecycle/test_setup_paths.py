@@ -30,8 +30,11 @@ def test_sqlite_migrate_and_demo_data_work_and_are_idempotent(tmp_path: Path) ->
     env = {"DJANGO_SETTINGS_MODULE": "lifecycle.settings.local", "DATABASE_URL": f"sqlite:///{db}"}
     migrate = _manage("migrate", "--noinput", env=env)
     assert migrate.returncode == 0, migrate.stderr
+    with sqlite3.connect(db) as conn:  # the shared cache's table comes with migrate
+        assert conn.execute("SELECT COUNT(*) FROM lifecycle_cache").fetchone()[0] == 0
     first = _manage("demo_data", "--accounts", "40", env=env)
     assert first.returncode == 0, first.stderr
+    assert "Traceback" not in first.stderr
     assert "Created 40 demo accounts." in first.stdout
     second = _manage("demo_data", "--accounts", "40", env=env)
     assert second.returncode == 0, second.stderr
