@@ -184,6 +184,9 @@ def test_a_push_task_gives_its_worker_back_while_another_pass_holds_the_lock(
         assert sum(sync_server.calls.values()) == before  # nothing pushed by this one
         assert waited < 10  # not the 60 s wait of old
     finally:
+        # Unlock before closing: a session's end is asynchronous on the server.
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [PUSH_LOCK])
         other.close()
     tasks.hubspot_push()  # the next scheduled pass pushes it
     assert sum(sync_server.calls.values()) > before
