@@ -151,9 +151,8 @@ def account_overview(request: AuthedRequest, pk: int) -> HttpResponse:
         "health": health_selectors.account_health(account=account, today=timezone.localdate()),
         "alerts": alerts_selectors.account_live_alerts(account_id=account.pk),
         "playbook_runs": playbooks_selectors.account_runs(account_id=account.pk),
-        "playbook_start_form": PlaybookStartForm()
-        if can_edit_account(request.user, account)
-        else None,
+        # Rendered (and its playbooks read) only where the template shows it: editors.
+        "playbook_start_form": PlaybookStartForm(),
         "hubspot_installed": apps.is_installed("accounts.hubspot"),
         "sync_conflicts": selectors.open_conflicts_count(account_id=account.pk)
         if account.hubspot_id

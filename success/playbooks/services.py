@@ -657,35 +657,37 @@ def objectives_record(*, today: date, late_days: int = LATE_DATA_DAYS) -> int:
     arrives late, or days the job did not run, still count inside the window)."""
     from .objectives import Window, objective_met_on
 
-    met = 0
     recent = today - timedelta(days=late_days)
     runs = PlaybookRun.objects.filter(objective_met_on__isnull=True, objective_due__gte=recent)
     triggers = PlaybookTrigger.objects.filter(
         objective_met_on__isnull=True, objective_due__gte=recent, run__isnull=True
     )
-    by_version: dict[int, list[Any]] = {}
+    # A trigger that started nothing is judged by its playbook's current version (one
+    # query for all: by number, so the last one seen per playbook is its current).
+    latest_ids: dict[int, int] = {}
+    ordered = PlaybookVersion.objects.order_by("playbook_id", "number")
+    for playbook_id, pk in ordered.values_list("playbook_id", "pk"):
+        latest_ids[playbook_id] = pk
+    by_version: dict[int, list[tuple[PlaybookRun | PlaybookTrigger, Window]]] = {}
     for run in runs:
-        by_version.setdefault(run.version_id, []).append(run)
-    for hit in triggers.select_related("playbook"):
-        version = current_version(hit.playbook)
-        if version is not None:
-            by_version.setdefault(version.pk, []).append(hit)
+        window = Window(run.account_id, run.started_on, min(run.objective_due, today))
+        by_version.setdefault(run.version_id, []).append((run, window))
+    for hit in triggers:
+        if hit.playbook_id in latest_ids:
+            window = Window(hit.account_id, hit.fired_on, min(hit.objective_due, today))
+            by_version.setdefault(latest_ids[hit.playbook_id], []).append((hit, window))
     versions = PlaybookVersion.objects.in_bulk(list(by_version))
+    met_runs: list[PlaybookRun] = []
+    met_hits: list[PlaybookTrigger] = []
     for version_id, items in by_version.items():
-        windows = {
-            item.pk if isinstance(item, PlaybookRun) else -item.pk: Window(
-                item.account_id,
-                item.started_on if isinstance(item, PlaybookRun) else item.fired_on,
-                min(item.objective_due, today),
-            )
-            for item in items
-        }
-        found = objective_met_on(versions[version_id], windows.values())
-        for item in items:
-            key = item.pk if isinstance(item, PlaybookRun) else -item.pk
-            day = found.get(windows[key])
-            if day is not None:
-                item.objective_met_on = day
-                item.save(update_fields=["objective_met_on"])
-                met += 1
-    return met
+        found = objective_met_on(versions[version_id], [w for _, w in items])
+        for item, window in items:
+            if window in found:
+                item.objective_met_on = found[window]
+                if isinstance(item, PlaybookRun):
+                    met_runs.append(item)
+                else:
+                    met_hits.append(item)
+    PlaybookRun.objects.bulk_update(met_runs, ["objective_met_on"], batch_size=2000)
+    PlaybookTrigger.objects.bulk_update(met_hits, ["objective_met_on"], batch_size=2000)
+    return len(met_runs) + len(met_hits)

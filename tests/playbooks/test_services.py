@@ -418,3 +418,33 @@ def test_lifecycle_events_start_playbooks_once(kind: str, admin_user: Any, csm: 
     assert list(
         PlaybookRun.objects.filter(playbook=playbook).values_list("account_id", flat=True)
     ) == [account.pk]
+
+
+def test_marking_objectives_costs_the_same_queries_for_2_or_20_met(
+    reengage: Playbook, no_login_rule: AlertRule, csm: Any, django_assert_num_queries: Any
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from success.playbooks.services import objectives_record
+
+    def occurrences(n: int) -> None:
+        for account in AccountFactory.create_batch(n, owner=csm):
+            alert = _alert(no_login_rule, account)
+            Alert.objects.filter(pk=alert.pk).update(condition_cleared_at=timezone.now())
+            run_start(playbook=reengage, account=account, by=csm, today=TODAY)
+            PlaybookTrigger.objects.create(
+                playbook=reengage,
+                account=AccountFactory.create(owner=csm),
+                key=f"alert:{alert.pk}",
+                fired_on=TODAY,
+                not_started=NotStarted.SNOOZED,
+                objective_due=TODAY + timedelta(days=30),
+            )
+
+    occurrences(1)
+    with CaptureQueriesContext(connection) as few:
+        assert objectives_record(today=TODAY) == 1
+    occurrences(10)
+    with django_assert_num_queries(len(few.captured_queries)):
+        assert objectives_record(today=TODAY) == 10
