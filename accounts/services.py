@@ -323,6 +323,41 @@ def deal_save(
     return deal
 
 
+@transaction.atomic
+def deal_recreate(*, deal: Deal, by: User | None) -> Deal:
+    """A person asks for a deal Lifecycle made, deleted in the CRM, to be made there
+    again: it leaves the archive and forgets its CRM link, so the sync creates a new
+    deal (a deleted deal stays deleted until a person says so)."""
+    deal = Deal.objects.select_for_update().select_related("stage").get(pk=deal.pk)
+    if not deal.created_in_lifecycle:
+        raise ValidationError("Only deals made in Lifecycle can be recreated in the CRM.")
+    if deal.archived_at is None:
+        raise ValidationError("This deal was not deleted in the CRM.")
+    gone = deal.hubspot_id or ""
+    deal.archived_at = None
+    deal.hubspot_id = None
+    deal.hubspot_pushed_at = None
+    deal.hubspot_pushed_hash = ""
+    deal.save(
+        update_fields=[
+            "archived_at",
+            "hubspot_id",
+            "hubspot_pushed_at",
+            "hubspot_pushed_hash",
+            "updated_at",
+        ]
+    )
+    event_record(
+        account=deal.account,
+        kind=Event.Kind.DEAL_UPDATED,
+        summary=f"Asked for deal {deal.name} to be made again in the CRM"
+        + (f" (deal {gone} was deleted there)" if gone else ""),
+        actor=by,
+    )
+    accounts_changed_notify(account_ids=[deal.account_id])
+    return deal
+
+
 USAGE_FIELDS = (
     "active_users",
     "seats_purchased",

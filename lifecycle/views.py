@@ -54,6 +54,8 @@ def _portfolio_filter(
     if not params.get("sort"):
         params["sort"] = "name"
     queryset = selectors.portfolio_accounts() if accounts is None else accounts
+    # Archived accounts (deleted or merged away in HubSpot) are not part of the book.
+    queryset = queryset.exclude(status=Account.Status.ARCHIVED)
     return PortfolioFilter(params, queryset=queryset, user=request.user)
 
 

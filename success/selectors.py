@@ -250,7 +250,13 @@ def review_pack(*, review: BusinessReview) -> ReviewPack:
 
 
 def renewals_pipeline() -> QuerySet[Renewal]:
-    return Renewal.objects.filter(status=Renewal.Status.OPEN).select_related("account__owner")
+    """Open renewals of live accounts: a merged-away or deleted (archived) account's
+    renewal is not in the pipeline nor the forecast."""
+    return (
+        Renewal.objects.filter(status=Renewal.Status.OPEN)
+        .exclude(account__status=Account.Status.ARCHIVED)
+        .select_related("account__owner")
+    )
 
 
 AT_RISK_CATEGORIES = (ForecastCategory.AT_RISK, ForecastCategory.CHURN)
@@ -424,9 +430,11 @@ def my_work(*, user: User, today: date) -> list[WorkItem]:
                 overdue=r.scheduled_for < today,
             )
         )
-    renewals = Renewal.objects.filter(
-        account__owner=user, status=Renewal.Status.OPEN
-    ).select_related("account")
+    renewals = (
+        Renewal.objects.filter(account__owner=user, status=Renewal.Status.OPEN)
+        .exclude(account__status=Account.Status.ARCHIVED)
+        .select_related("account")
+    )
     for n in renewals:
         items.append(
             WorkItem(

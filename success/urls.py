@@ -25,4 +25,9 @@ urlpatterns = [
     path("renewals/<int:pk>/", views.renewal, name="renewal"),
     path("renewals/<int:pk>/forecast/", views.renewal_forecast, name="renewal_forecast"),
     path("renewals/<int:pk>/close/", views.renewal_close, name="renewal_close"),
+    path(
+        "renewals/<int:pk>/deal/recreate/",
+        views.renewal_deal_recreate,
+        name="renewal_deal_recreate",
+    ),
 ]

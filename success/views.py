@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts import selectors as account_selectors
+from accounts import services as account_services
 from accounts.csv_stream import csv_download
 from accounts.formats import date_display, money_display
 from accounts.http import AuthedRequest, form_errors_apply, is_htmx, redirect_next
@@ -431,6 +432,22 @@ def renewal_forecast(request: AuthedRequest, pk: int) -> HttpResponse:
         submit="Save forecast",
         back=renewal.get_absolute_url(),
     )
+
+
+@require_POST
+def renewal_deal_recreate(request: AuthedRequest, pk: int) -> HttpResponse:
+    """A person asks for the renewal's deal, deleted in HubSpot, to be made there again."""
+    renewal = get_object_or_404(Renewal.objects.select_related("account", "deal"), pk=pk)
+    require_account_edit(request.user, renewal.account)
+    if renewal.deal is None:
+        raise Http404
+    try:
+        account_services.deal_recreate(deal=renewal.deal, by=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, "The renewal deal will be made again in HubSpot.")
+    return redirect(renewal)
 
 
 @require_http_methods(["GET", "POST"])

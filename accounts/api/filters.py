@@ -103,15 +103,41 @@ def segment_filter(field_name: str) -> django_filters.ChoiceFilter:
     )
 
 
-class AccountScopedFilterSet(django_filters.FilterSet):
+class ArchivedAccountsHidden(django_filters.FilterSet):
+    """Archived accounts (deleted or merged away in the CRM) and what belongs to them
+    are left out unless asked for with `archived=true` (or, on accounts, a `status`)."""
+
+    status_path = "status"
+    # The account list's own `status` filter asks for archived accounts by name.
+    status_asks = False
+    archived = StrictBooleanFilter(
+        method="archived_included",
+        help_text="true: include archived accounts (deleted or merged away in the CRM).",
+    )
+
+    def archived_included(self, queryset: QuerySet[Any], name: str, value: Any) -> QuerySet[Any]:
+        return queryset  # applied in filter_queryset, after the other filters
+
+    def filter_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        queryset = super().filter_queryset(queryset)
+        data = self.form.cleaned_data
+        asked = self.status_asks and data.get("status") == Account.Status.ARCHIVED
+        if data.get("archived") or asked:
+            return queryset
+        return queryset.exclude(**{self.status_path: Account.Status.ARCHIVED})
+
+
+class AccountScopedFilterSet(ArchivedAccountsHidden):
     """The filters every list of records that belong to an account shares."""
 
+    status_path = "account__status"
     owner = OwnerFilter(field_name="account__owner")
     segment = segment_filter("account__segment")
     account = IdFilter(field_name="account_id", help_text="Our account id.")
 
 
-class AccountFilter(django_filters.FilterSet):
+class AccountFilter(ArchivedAccountsHidden):
+    status_asks = True
     owner = OwnerFilter(field_name="owner")
     segment = django_filters.ChoiceFilter(choices=Segment.choices)
     stage = django_filters.ChoiceFilter(choices=Stage.choices)

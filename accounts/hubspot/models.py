@@ -185,6 +185,9 @@ class SyncChange(models.Model):
         on_delete=models.SET_NULL,
         related_name="hubspot_changes",
     )
+    # About the linked record, not the customer: stays when accounts merge.
+    account_merge_stays = True
+
     object_type = models.CharField(max_length=20)
     object_id = models.BigIntegerField(help_text="Our primary key of the changed record.")
     hubspot_id = models.CharField(max_length=32, blank=True)
@@ -281,6 +284,9 @@ class SyncState(models.Model):
     compares both sides with `base`, so a crash loses nothing: the next pass sees the
     same differences."""
 
+    # About the linked record, not the customer: stays when accounts merge.
+    account_merge_stays = True
+
     account = models.OneToOneField(
         "accounts.Account", on_delete=models.CASCADE, related_name="hubspot_state"
     )
@@ -311,6 +317,9 @@ class SyncConflict(models.Model):
     class Status(models.TextChoices):
         OPEN = "open", "Open"
         RESOLVED = "resolved", "Resolved"
+
+    # About the linked record, not the customer: stays when accounts merge.
+    account_merge_stays = True
 
     account = models.ForeignKey(
         "accounts.Account", on_delete=models.CASCADE, related_name="hubspot_conflicts"
@@ -354,6 +363,8 @@ class Drift(models.Model):
         FIELDS = "fields", "Fields differ"
         MISSING_HERE = "missing_here", "In HubSpot, not linked here"
         MISSING_THERE = "missing_there", "Linked here, gone from HubSpot"
+
+    account_merge_stays = True  # about the linked record: stays when accounts merge
 
     run = models.ForeignKey(SyncRun, on_delete=models.CASCADE, related_name="drifts")
     kind = models.CharField(max_length=15, choices=Kind.choices)

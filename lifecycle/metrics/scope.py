@@ -14,8 +14,10 @@ class Scope:
     segment: str = ""
 
     def q(self, prefix: str = "") -> Q:
-        """Filter for rows whose account (at `prefix`, e.g. "account__") is in scope."""
-        q = Q()
+        """Filter for rows whose account (at `prefix`, e.g. "account__") is in scope.
+        Archived accounts (deleted or merged away in HubSpot) never are: a merged
+        account's figures belong to the survivor, which holds its records now."""
+        q = ~Q(**{f"{prefix}status": "archived"})
         if self.owner_id is not None:
             q &= Q(**{f"{prefix}owner_id": self.owner_id})
         if self.segment:

@@ -4,6 +4,8 @@ where configured and deals Lifecycle made linked back to their HubSpot twins."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -23,6 +25,7 @@ from accounts.hubspot.inbound.page_context import (
 )
 from accounts.hubspot.rules import mapping
 from accounts.hubspot.rules.deal_properties import deal_fingerprint
+from accounts.hubspot.rules.fields import DEAL_ID_PROPERTY
 from accounts.hubspot.rules.mapping import Record, Unmappable
 from accounts.models import (
     Account,
@@ -30,42 +33,86 @@ from accounts.models import (
 )
 
 
+@dataclass
+class _OurDeals:
+    """What a page says of the deals Lifecycle made: the records to write, the HubSpot
+    ids whose pushed fingerprint follows what HubSpot holds now, and the records that
+    claim a deal of ours already linked to another HubSpot deal."""
+
+    records: list[Record]
+    follow: set[str] = field(default_factory=set)
+    refused: dict[str, tuple[str, Record]] = field(default_factory=dict)
+
+
 def _lifecycle_deals_link(
-    records: Sequence[Record], result: PageResult
-) -> tuple[list[Record], set[str]]:
+    records: Sequence[Record], result: PageResult, journal: PageJournal
+) -> _OurDeals:
     """Deals Lifecycle made come back from HubSpot carrying `lifecycle_deal_id`: linked
     (their id noted, if a crash kept us from noting it at push time), never duplicated.
-    HubSpot's edits to them (a rep closing the renewal) are applied like any deal's
-    when our copy is as we last pushed it; when ours changed too, ours is pushed over
-    them. Returns the records to write, and the ids of our deals among them, whose
-    pushed fingerprint must follow what HubSpot now holds."""
-    from accounts.hubspot.rules.fields import DEAL_ID_PROPERTY
-
+    A second HubSpot deal with the id of a deal we already link (a deleted copy restored
+    beside the one a person recreated) never takes the link: it is quarantined. A deal
+    of ours archived because HubSpot deleted it is active again when HubSpot shows it
+    live (a person restored it there). HubSpot's edits to them (a rep closing the
+    renewal) are applied like any deal's when our copy is as we last pushed it; when
+    ours changed too, ours is pushed over them."""
     ours = {
         str(r["id"]): mapping.prop(r, DEAL_ID_PROPERTY)
         for r in records
         if mapping.prop(r, DEAL_ID_PROPERTY).isdigit()
     }
     if not ours:
-        return list(records), set()
+        return _OurDeals(list(records))
     deals = {
         str(d.pk): d
         for d in Deal.objects.filter(
             pk__in=[int(v) for v in ours.values()], created_in_lifecycle=True
         ).select_related("pipeline", "stage")
     }
-    follow: set[str] = set()
-    for hid, pk in ours.items():
-        deal = deals.get(pk)
+    found = _OurDeals([])
+    restored: list[Deal] = []
+    for record in records:
+        hid, deal = str(record["id"]), deals.get(ours.get(str(record["id"]), ""))
         if deal is None:
-            continue
-        if deal.hubspot_id != hid:
+            found.records.append(record)
+        elif deal.hubspot_id is None:
             Deal.objects.filter(pk=deal.pk).update(hubspot_id=hid)
-            continue  # not yet confirmed pushed: the push pass upserts ours
-        if deal.hubspot_pushed_hash and _pushed_as_is(deal):
-            follow.add(hid)
-    result.skipped += sum(1 for hid, pk in ours.items() if pk in deals and hid not in follow)
-    return [r for r in records if ours.get(str(r["id"])) not in deals or r["id"] in follow], follow
+            result.skipped += 1  # not yet confirmed pushed: the push pass upserts ours
+        elif deal.hubspot_id != hid:
+            found.refused[hid] = (_second_copy(deal, hid), record)
+        else:
+            if deal.archived_at is not None:
+                restored.append(deal)
+            if deal.hubspot_pushed_hash and _pushed_as_is(deal):
+                found.follow.add(hid)
+                found.records.append(record)
+            else:
+                result.skipped += 1
+    _restored_journal(restored, journal)
+    return found
+
+
+def _second_copy(deal: Deal, hid: str) -> str:
+    return (
+        f"HubSpot deal {hid} carries lifecycle_deal_id {deal.pk}, which is Lifecycle deal "
+        f"{deal.name}, linked to HubSpot deal {deal.hubspot_id}: delete or merge the copy"
+    )
+
+
+def _restored_journal(deals: list[Deal], journal: PageJournal) -> None:
+    """Our deals HubSpot shows live again leave the archive (journaled)."""
+    if not deals:
+        return
+    for deal in deals:
+        journal.add(
+            object_type="deal",
+            object_id=deal.pk,
+            hubspot_id=deal.hubspot_id or "",
+            account_id=deal.account_id,
+            field="archived",
+            old="deleted in HubSpot",
+            new="restored in HubSpot",
+        )
+    Deal.objects.filter(pk__in=[d.pk for d in deals]).update(archived_at=None)
 
 
 def _pushed_as_is(deal: Deal) -> bool:
@@ -91,7 +138,43 @@ def deals_page_write(records: Sequence[Record], ctx: SyncContext) -> PageResult:
     """Upsert deals by hubspot_id; stage by internal pipeline and stage ids; account by
     the (primary) associated company. Recomputes ARR when it is the sum of won deals."""
     result = PageResult()
-    records, follow = _lifecycle_deals_link(records, result)
+    journal = PageJournal(ctx)
+    ours = _lifecycle_deals_link(records, result, journal)
+    mapped, failed = _deals_map(ours.records, ctx)
+    failed.update(ours.refused)
+    page = _DealsPlaced(ctx=ctx, journal=journal, result=result).place(mapped)
+    with transaction.atomic():
+        if page.new:
+            for pk, hid in bulk.insert(
+                Deal, list(page.new.values()), returning=["id", "hubspot_id"]
+            ):
+                journal.created(
+                    pk,
+                    page.new[hid]["name"],
+                    object_type="deal",
+                    hubspot_id=hid,
+                    account_id=page.new[hid]["account_id"],
+                )
+        if page.changed:
+            Deal.objects.bulk_update(page.changed, [*journal.changed_fields(), "updated_at"])
+            followed = ours.follow & {d.hubspot_id for d in page.changed if d.hubspot_id}
+            if followed:
+                _fingerprints_follow(followed)
+        if ctx.config.arr_source == mapping.WON_DEALS and page.touched:
+            arr_from_won_deals(page.touched, journal)
+        journal.save()
+        issues_save(ctx, "deals", failed, mapped.keys())
+    result.created += len(page.new)
+    result.updated += len(page.changed)
+    result.quarantined += len(failed)
+    return result
+
+
+def _deals_map(
+    records: Sequence[Record], ctx: SyncContext
+) -> tuple[dict[str, dict[str, Any]], dict[str, tuple[str, Record]]]:
+    """Each deal's fields (a record HubSpot sends is live: not archived here), or why
+    it cannot be mapped."""
     accounts = account_ids_for(records)
     mapped: dict[str, dict[str, Any]] = {}
     failed: dict[str, tuple[str, Record]] = {}
@@ -104,39 +187,54 @@ def deals_page_write(records: Sequence[Record], ctx: SyncContext) -> PageResult:
             }
         except Unmappable as exc:
             failed[hid] = (exc.reason, record)
-    existing = {
-        d.hubspot_id: d
-        for d in Deal.objects.filter(hubspot_id__in=list(mapped)).only(
-            "pk", "hubspot_id", *DEAL_FIELDS
-        )
-    }
-    renewal_pipelines = ctx.renewal_pipelines
-    journal = PageJournal(ctx)
-    now = timezone.now()
-    new: dict[str, dict[str, Any]] = {}
-    changed: list[Deal] = []
-    touched_accounts: set[int] = set()
-    for hid, values in mapped.items():
-        deal = existing.get(hid)
-        if deal is None:
-            kind = (
-                Deal.Kind.RENEWAL if values["pipeline_id"] in renewal_pipelines else Deal.Kind.NEW
+    return mapped, failed
+
+
+@dataclass
+class _DealsPlaced:
+    """Where each mapped deal of a page goes: a new row, a changed one, or nowhere."""
+
+    ctx: SyncContext
+    journal: PageJournal
+    result: PageResult
+    now: datetime = field(default_factory=timezone.now)
+    new: dict[str, dict[str, Any]] = field(default_factory=dict)
+    changed: list[Deal] = field(default_factory=list)
+    touched: set[int] = field(default_factory=set)
+
+    def place(self, mapped: dict[str, dict[str, Any]]) -> _DealsPlaced:
+        existing = {
+            d.hubspot_id: d
+            for d in Deal.objects.filter(hubspot_id__in=list(mapped)).only(
+                "pk", "hubspot_id", *DEAL_FIELDS
             )
-            new[hid] = {
-                **values,
-                "hubspot_id": hid,
-                "kind": kind,
-                "created_at": now,
-                "updated_at": now,
-            }
-            touched_accounts.add(values["account_id"])
-            continue
+        }
+        for hid, values in mapped.items():
+            deal = existing.get(hid)
+            if deal is None:
+                self._new(hid, values)
+            else:
+                self._update(deal, hid, values)
+        return self
+
+    def _new(self, hid: str, values: dict[str, Any]) -> None:
+        renewal = values["pipeline_id"] in self.ctx.renewal_pipelines
+        self.new[hid] = {
+            **values,
+            "hubspot_id": hid,
+            "kind": Deal.Kind.RENEWAL if renewal else Deal.Kind.NEW,
+            "created_at": self.now,
+            "updated_at": self.now,
+        }
+        self.touched.add(values["account_id"])
+
+    def _update(self, deal: Deal, hid: str, values: dict[str, Any]) -> None:
         old = changed_fields(deal, values, DEAL_FIELDS)
         if not old:
-            result.unchanged += 1
-            continue
-        touched_accounts |= {deal.account_id, values["account_id"]}
-        journal.apply(
+            self.result.unchanged += 1
+            return
+        self.touched |= {deal.account_id, values["account_id"]}
+        self.journal.apply(
             deal,
             object_type="deal",
             hubspot_id=hid,
@@ -144,31 +242,8 @@ def deals_page_write(records: Sequence[Record], ctx: SyncContext) -> PageResult:
             old=old,
             values=values,
         )
-        deal.updated_at = now
-        changed.append(deal)
-    with transaction.atomic():
-        if new:
-            for pk, hid in bulk.insert(Deal, list(new.values()), returning=["id", "hubspot_id"]):
-                journal.created(
-                    pk,
-                    new[hid]["name"],
-                    object_type="deal",
-                    hubspot_id=hid,
-                    account_id=new[hid]["account_id"],
-                )
-        if changed:
-            Deal.objects.bulk_update(changed, [*journal.changed_fields(), "updated_at"])
-            followed = follow & {d.hubspot_id for d in changed if d.hubspot_id}
-            if followed:
-                _fingerprints_follow(followed)
-        if ctx.config.arr_source == mapping.WON_DEALS and touched_accounts:
-            arr_from_won_deals(touched_accounts, journal)
-        journal.save()
-        issues_save(ctx, "deals", failed, mapped.keys())
-    result.created += len(new)
-    result.updated += len(changed)
-    result.quarantined += len(failed)
-    return result
+        deal.updated_at = self.now
+        self.changed.append(deal)
 
 
 def arr_from_won_deals(account_pks: Iterable[int], journal: PageJournal) -> None:

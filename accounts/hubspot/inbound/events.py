@@ -2,8 +2,9 @@
 
 Events only say *that* a record changed; we read its current state with batch reads
 and apply that, so duplicates and events that arrive out of order cannot roll a field
-back. Per record, the last event by occurredAt decides: a deletion archives, a restore
-re-activates, anything else re-reads. A record HubSpot no longer returns is archived.
+back. Deletions and restores are re-read like any change (lifecycle_events.py): a record
+HubSpot answers live is live here, one it no longer returns is archived, whatever order
+the events came in.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from accounts.hubspot.inbound.writers import (
     PAGE_WRITERS,
     PageResult,
     SyncContext,
-    account_restore,
     record_merge,
     records_archive,
 )
@@ -193,24 +193,21 @@ def _apply(
     total = PageResult()
     archived = 0
     for object_type in OBJECT_ORDER:
-        wanted = {oid: a for (t, oid), a in plan.actions.items() if t == object_type}
-        deletes = [oid for oid, a in wanted.items() if a == "delete"]
-        fetch = [oid for oid, a in wanted.items() if a != "delete"]
-        if fetch:
-            found = client.batch_read(
-                object_type, fetch, properties=properties_for(object_type, config)
-            )
-            records = with_associations(client, object_type, found.results)
-            returned = {str(r["id"]) for r in records}
-            # Asked for an old id and got the survivor: that record was merged away.
-            missing = [oid for oid in fetch if oid not in returned and not _aliased(oid, found)]
-            if records:
-                total.add(PAGE_WRITERS[object_type](records, ctx))
-            for oid in fetch:
-                if wanted[oid] == "restore" and object_type == "companies" and oid in returned:
-                    account_restore(oid, ctx)
-            deletes += missing
-        archived += records_archive(object_type, deletes, ctx)
+        # Deletions and restores too are re-read: what HubSpot holds now decides, not
+        # the event (a deletion retried after the restore must not archive a live record).
+        fetch = [oid for (t, oid) in plan.actions if t == object_type]
+        if not fetch:
+            continue
+        found = client.batch_read(
+            object_type, fetch, properties=properties_for(object_type, config)
+        )
+        records = with_associations(client, object_type, found.results)
+        returned = {str(r["id"]) for r in records}
+        # Asked for an old id and got the survivor: that record was merged away.
+        missing = [oid for oid in fetch if oid not in returned and not _aliased(oid, found)]
+        if records:
+            total.add(PAGE_WRITERS[object_type](records, ctx))  # restores what is live
+        archived += records_archive(object_type, missing, ctx)
     return (
         f"created {total.created}, updated {total.updated}, quarantined {total.quarantined}, "
         f"archived {archived}, merges {len(plan.merges)}"

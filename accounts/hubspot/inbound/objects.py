@@ -11,6 +11,8 @@ from accounts.hubspot.rules.mapping import Record
 from accounts.hubspot.transport.client import HubSpotClient
 
 OBJECT_ORDER = ("companies", "deals", "contacts")
+# The ids a survivor absorbed in merges: asked for on every read, so polling sees merges.
+MERGED_PROPERTY = "hs_merged_object_ids"
 ASSOCIATIONS = {"companies": (), "deals": ("companies",), "contacts": ("companies",)}
 
 
@@ -18,10 +20,10 @@ def properties_for(object_type: str, config: mapping.MappingConfig) -> list[str]
     if object_type == "companies":
         rules = rules_load(config)
         extra = [*remote_properties(rules), ACCOUNT_ID_PROPERTY, "hs_lastmodifieddate"]
-        return list(dict.fromkeys([*config.company_properties(), *extra]))
+        return list(dict.fromkeys([*config.company_properties(), *extra, MERGED_PROPERTY]))
     if object_type == "deals":
-        return [*mapping.DEAL_PROPERTIES, DEAL_ID_PROPERTY]
-    return list(mapping.CONTACT_PROPERTIES)
+        return [*mapping.DEAL_PROPERTIES, DEAL_ID_PROPERTY, MERGED_PROPERTY]
+    return [*mapping.CONTACT_PROPERTIES, MERGED_PROPERTY]
 
 
 def with_associations(

@@ -25,6 +25,7 @@ from accounts.hubspot.inbound.cursors import OVERLAP_MS
 from accounts.hubspot.inbound.importer import owners_import, pipelines_import
 from accounts.hubspot.inbound.objects import OBJECT_ORDER, properties_for, with_associations
 from accounts.hubspot.inbound.reapply import POLL_RETRY_LIMIT, issues_reapply
+from accounts.hubspot.inbound.restores import restores_heal
 from accounts.hubspot.inbound.writers import PAGE_WRITERS, PageResult, SyncContext, records_archive
 from accounts.hubspot.models import SyncCursor, SyncRun, SyncSource
 from accounts.hubspot.rules import mapping
@@ -250,9 +251,11 @@ def archived_sweep(
     config: mapping.MappingConfig | None = None,
 ) -> SyncRun:
     """List archived records of each type (deletes never show in search) and archive
-    their local twins. Catches deletions whose webhook we missed."""
+    their local twins. Catches deletions whose webhook we missed; then re-reads what we
+    hold archived and HubSpot no longer lists (restores whose webhook we missed)."""
     ctx = SyncContext(source=SyncSource.POLL, run=run, config=config or mapping.MappingConfig())
     archived = 0
+    listed: dict[str, set[str]] = {}
     with run_tracked(run) as finishing:
         for object_type in OBJECT_ORDER:
             after = None
@@ -260,12 +263,15 @@ def archived_sweep(
                 records, after = client.list_page(
                     object_type, archived=True, page_size=page_size, after=after
                 )
-                archived += records_archive(object_type, [str(r["id"]) for r in records], ctx)
+                ids = [str(r["id"]) for r in records]
+                listed.setdefault(object_type, set()).update(ids)
+                archived += records_archive(object_type, ids, ctx)
                 SyncRun.objects.filter(pk=run.pk).update(
                     records_done=F("records_done") + len(records), heartbeat_at=timezone.now()
                 )
                 if not after:
                     break
-        finishing["updated"] = archived
+        restored = restores_heal(client=client, ctx=ctx, archived_there=listed)
+        finishing["updated"] = archived + restored
     run.refresh_from_db()
     return run

@@ -338,6 +338,10 @@ class Store:
         )
 
     def restore(self, record: Record, *, source: Source = API) -> None:
+        """Bring an archived record back; refused (409, as a create would be) when a live
+        record now holds one of its unique values (`hasUniqueValue`), so no two live
+        records ever share one."""
+        self.check_unique(record.object_type, record.properties, skip_id=record.id)
         now = self.clock.now_ms()
         record.archived, record.archived_ms = False, None
         self._reindex(record, now)
