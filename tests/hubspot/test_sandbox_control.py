@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from hubspot import HubSpot
 from hubspot.crm.objects import ApiException
+from hubspot.crm.properties import PropertyCreate
 
 from accounts.hubspot.sandbox import ManualClock, Sandbox, SandboxServer, dump, load, seed
 
@@ -187,3 +188,34 @@ def test_demo_portal_is_linked_and_valid(hubspot: HubSpot, sandbox: Sandbox) -> 
     )
     assert got.associations["deals"].results and got.associations["contacts"].results
     assert demo_portal(Sandbox(), companies=5) == ids  # the same portal every run
+
+
+def test_restore_is_refused_while_a_live_record_holds_its_unique_value(
+    server: SandboxServer, hubspot: HubSpot
+) -> None:
+    hubspot.crm.properties.core_api.create(
+        "deals",
+        PropertyCreate(
+            name="lifecycle_deal_id",
+            label="Lifecycle deal id",
+            type="string",
+            field_type="text",
+            group_name="dealinformation",
+            has_unique_value=True,
+        ),
+    )
+    first = _control(
+        server, "POST", "/_sandbox/objects/deals", {"properties": {"lifecycle_deal_id": "7"}}
+    )
+    _control(server, "DELETE", f"/_sandbox/objects/deals/{first['id']}")
+    second = _control(
+        server, "POST", "/_sandbox/objects/deals", {"properties": {"lifecycle_deal_id": "7"}}
+    )
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        _control(server, "POST", f"/_sandbox/objects/deals/{first['id']}/restore", {})
+    assert refused.value.code == 409
+    body = json.loads(refused.value.read())
+    assert body["category"] == "CONFLICT"
+    assert body["message"] == f"Deal already exists. Existing ID: {second['id']}"
+    live = [r.id for r in hubspot.crm.objects.basic_api.get_page("deals").results]
+    assert live == [second["id"]]
