@@ -115,7 +115,7 @@ class ArchivedAccountsHidden(django_filters.FilterSet):
         help_text="true: include archived accounts (deleted or merged away in the CRM).",
     )
 
-    def archived_included(self, queryset: QuerySet[Any], name: str, value: Any) -> QuerySet[Any]:
+    def archived_included(self, queryset: QuerySet[Any], name: str, value: bool) -> QuerySet[Any]:
         return queryset  # applied in filter_queryset, after the other filters
 
     def filter_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:

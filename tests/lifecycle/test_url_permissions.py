@@ -340,6 +340,7 @@ EXPECTED: dict[str, list[tuple[str, Callable[[Objects], dict[str, Any]], dict[st
     "success:renewal": _success_rows("renewal", own=READ, other=READ),
     "success:renewal_forecast": _success_rows("renewal"),
     "success:renewal_close": _success_rows("renewal"),
+    "success:renewal_deal_recreate": _success_rows("renewal", own=POST_ONLY, other=POST_ONLY),
     # Django admin: staff only; everyone else is sent to the admin login.
     "admin:*": [("", lambda o: {}, statuses(302, 200, 302, 302, 302))],
     "onboarding:my": [("", lambda o: {}, READ)],
