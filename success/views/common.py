@@ -1,0 +1,34 @@
+"""The shared layout of the success app's one-form pages."""
+
+from __future__ import annotations
+
+from django import forms
+from django.http import HttpResponse
+from django.shortcuts import render
+
+from accounts.http import AuthedRequest
+from accounts.models import Account
+
+
+def form_page(
+    request: AuthedRequest,
+    *,
+    form: forms.BaseForm,
+    account: Account,
+    title: str,
+    submit: str,
+    intro: str = "",
+    back: str = "",
+) -> HttpResponse:
+    return render(
+        request,
+        "success/form_page.html",
+        {
+            "form": form,
+            "account": account,
+            "title": title,
+            "submit": submit,
+            "intro": intro,
+            "back": back or account.get_absolute_url(),
+        },
+    )
