@@ -22,7 +22,7 @@ def form_page(
 ) -> HttpResponse:
     return render(
         request,
-        "success/form_page.html",
+        "form_page.html",
         {
             "form": form,
             "account": account,
