@@ -19,6 +19,7 @@ from rest_framework.response import Response
 from accounts.api.filters import AccountScopedFilterSet, UpdatedSinceFilter
 from accounts.api.permissions import CanEditAccount, CanWrite, HasRole
 from accounts.api.serializers import AccountRefSerializer, OwnerSerializer, optional_choice
+from accounts.dates import DateFilter
 from accounts.models import Account, ForecastCategory
 
 from .. import services
@@ -91,8 +92,8 @@ class ForecastChangeRequestSerializer(serializers.Serializer[Any]):
 class RenewalFilter(AccountScopedFilterSet):
     status = django_filters.ChoiceFilter(choices=Renewal.Status.choices)
     forecast_category = django_filters.ChoiceFilter(choices=ForecastCategory.choices)
-    renewal_from = django_filters.DateFilter(field_name="renewal_date", lookup_expr="gte")
-    renewal_to = django_filters.DateFilter(field_name="renewal_date", lookup_expr="lte")
+    renewal_from = DateFilter(field_name="renewal_date", lookup_expr="gte")
+    renewal_to = DateFilter(field_name="renewal_date", lookup_expr="lte")
     updated_since = UpdatedSinceFilter(help_text="Only renewals changed at or after this time.")
 
     class Meta:

@@ -13,6 +13,7 @@ from rest_framework.permissions import IsAuthenticated
 from accounts.api.filters import AccountScopedFilterSet, UpdatedSinceFilter
 from accounts.api.permissions import HasRole
 from accounts.api.serializers import AccountRefSerializer, OwnerSerializer, optional_choice
+from accounts.dates import DateFilter
 
 from ..models import BusinessReview, ReviewKind, Sentiment
 from ..selectors import reviews as selectors
@@ -59,8 +60,8 @@ class BusinessReviewSerializer(serializers.ModelSerializer[BusinessReview]):
 class BusinessReviewFilter(AccountScopedFilterSet):
     status = django_filters.ChoiceFilter(choices=BusinessReview.Status.choices)
     kind = django_filters.ChoiceFilter(choices=ReviewKind.choices)
-    scheduled_from = django_filters.DateFilter(field_name="scheduled_for", lookup_expr="gte")
-    scheduled_to = django_filters.DateFilter(field_name="scheduled_for", lookup_expr="lte")
+    scheduled_from = DateFilter(field_name="scheduled_for", lookup_expr="gte")
+    scheduled_to = DateFilter(field_name="scheduled_for", lookup_expr="lte")
     updated_since = UpdatedSinceFilter(help_text="Only reviews changed at or after this time.")
 
     class Meta:

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.dates import DateField
 from accounts.http import AuthedRequest, action_post, form_post
 from accounts.models import Account
 from accounts.roles import (
@@ -174,8 +175,8 @@ def override_end(request: AuthedRequest, pk: int) -> HttpResponse:
 
 
 class BacktestForm(forms.Form):
-    start = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    start = DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    end = DateField(widget=forms.DateInput(attrs={"type": "date"}))
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

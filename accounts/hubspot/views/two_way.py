@@ -17,6 +17,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_q.tasks import async_task
 
+from accounts.dates import DateTimeField
 from accounts.http import AuthedRequest
 from accounts.hubspot import services, twoway
 from accounts.hubspot.models import Drift, FieldRule, SyncConflict, SyncRun, SyncState
@@ -202,12 +203,10 @@ MAX_REPLAY_DAYS = 31
 
 
 class ReplayForm(forms.Form):
-    since = forms.DateTimeField(
+    since = DateTimeField(
         label="From", widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
     )
-    until = forms.DateTimeField(
-        label="To", widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
-    )
+    until = DateTimeField(label="To", widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
 
     def clean(self) -> dict[str, object]:
         data = super().clean() or {}
