@@ -1,4 +1,5 @@
-"""The shared layout of the success app's one-form pages."""
+"""The success pages that are one form render the one form-page layout
+(templates/form_page.html) through here: crumbs and Cancel lead back to the account."""
 
 from __future__ import annotations
 
