@@ -27,6 +27,7 @@ test: install
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/djlint templates --lint
 
 typecheck: install
 	$(VENV)/bin/mypy .

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 
+from .dates import AdminDatesInRange
 from .models import (
     Account,
     Contact,
@@ -19,7 +20,7 @@ admin.site.register(User, UserAdmin)
 
 
 @admin.register(Account)
-class AccountAdmin(admin.ModelAdmin):
+class AccountAdmin(AdminDatesInRange, admin.ModelAdmin):
     list_display = ["name", "domain", "owner", "segment", "stage", "arr", "renewal_date", "status"]
     list_filter = ["segment", "stage", "status", "health_band", "owner"]
     search_fields = ["name", "domain", "hubspot_id"]
@@ -28,7 +29,7 @@ class AccountAdmin(admin.ModelAdmin):
 
 
 @admin.register(StageChange)
-class StageChangeAdmin(admin.ModelAdmin):
+class StageChangeAdmin(AdminDatesInRange, admin.ModelAdmin):
     list_display = ["account", "from_stage", "to_stage", "changed_by", "changed_at"]
     list_filter = ["to_stage"]
     search_fields = ["account__name", "reason"]
@@ -37,7 +38,7 @@ class StageChangeAdmin(admin.ModelAdmin):
 
 
 @admin.register(Contact)
-class ContactAdmin(admin.ModelAdmin):
+class ContactAdmin(AdminDatesInRange, admin.ModelAdmin):
     list_display = ["name", "email", "role", "account"]
     list_filter = ["role"]
     search_fields = ["name", "email", "account__name"]
@@ -45,13 +46,13 @@ class ContactAdmin(admin.ModelAdmin):
     raw_id_fields = ["account"]
 
 
-class PipelineStageInline(admin.TabularInline):
+class PipelineStageInline(AdminDatesInRange, admin.TabularInline):
     model = PipelineStage
     extra = 0
 
 
 @admin.register(Pipeline)
-class PipelineAdmin(admin.ModelAdmin):
+class PipelineAdmin(AdminDatesInRange, admin.ModelAdmin):
     list_display = ["label", "is_renewal", "hubspot_id"]
     search_fields = ["label"]
     list_filter = ["is_renewal"]
@@ -59,14 +60,14 @@ class PipelineAdmin(admin.ModelAdmin):
 
 
 @admin.register(PipelineStage)
-class PipelineStageAdmin(admin.ModelAdmin):
+class PipelineStageAdmin(AdminDatesInRange, admin.ModelAdmin):
     list_display = ["label", "pipeline", "display_order", "is_closed", "is_won", "probability"]
     list_filter = ["pipeline", "is_closed", "is_won"]
     search_fields = ["label"]
 
 
 @admin.register(Deal)
-class DealAdmin(admin.ModelAdmin):
+class DealAdmin(AdminDatesInRange, admin.ModelAdmin):
     list_display = ["name", "account", "kind", "pipeline", "stage", "amount", "close_date"]
     list_filter = ["kind", "pipeline", "stage"]
     search_fields = ["name", "account__name", "hubspot_id"]
@@ -75,14 +76,14 @@ class DealAdmin(admin.ModelAdmin):
 
 
 @admin.register(OwnerLink)
-class OwnerLinkAdmin(admin.ModelAdmin):
+class OwnerLinkAdmin(AdminDatesInRange, admin.ModelAdmin):
     list_display = ["hubspot_owner_id", "email", "user"]
     search_fields = ["email", "hubspot_owner_id"]
     list_filter = [("user", admin.EmptyFieldListFilter)]
 
 
 @admin.register(UsageSnapshot)
-class UsageSnapshotAdmin(admin.ModelAdmin):
+class UsageSnapshotAdmin(AdminDatesInRange, admin.ModelAdmin):
     list_display = ["account", "date", "active_users", "seats_purchased", "logins_30d", "csat"]
     list_filter = ["date"]
     search_fields = ["account__name"]
@@ -92,7 +93,7 @@ class UsageSnapshotAdmin(admin.ModelAdmin):
 
 
 @admin.register(Event)
-class EventAdmin(admin.ModelAdmin):
+class EventAdmin(AdminDatesInRange, admin.ModelAdmin):
     list_display = ["occurred_at", "account", "kind", "actor", "summary"]
     list_filter = ["kind"]
     search_fields = ["summary", "account__name"]
@@ -102,7 +103,7 @@ class EventAdmin(admin.ModelAdmin):
 
 
 @admin.register(ImportBatch)
-class ImportBatchAdmin(admin.ModelAdmin):
+class ImportBatchAdmin(AdminDatesInRange, admin.ModelAdmin):
     list_display = ["filename", "kind", "status", "created_by", "created_at", "rows_written"]
     list_filter = ["kind", "status"]
     search_fields = ["filename"]

@@ -4,18 +4,26 @@ Dates far from today are typing mistakes or probes (`9999-12-31`, `0001-01-01`),
 and the calendar arithmetic behind periods, trends and renewals overflows near
 Python's and PostgreSQL's limits. One validator bounds every date that comes in.
 
-Every date that comes in is read by a Django form field (forms, model forms,
-django-filter filters) or a DRF serializer field, so `date_bounds_install` (run
-once, from AccountsConfig.ready) adds the validator to those field classes:
-a form or filter added later is covered without anyone remembering to.
+Every date that comes in is read by a form field (forms, model forms,
+django-filter filters, the admin) or a DRF serializer field: those take the
+field classes here, which carry the validator. A model form names them in
+`Meta.field_classes` (`model_form_dates` below); the admin's classes mix in
+`AdminDatesInRange`. tests/accounts/test_dates.py walks every form, filter set,
+serializer and admin form of the project and fails on a date field without the
+bound, so a form added later cannot forget it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
-from typing import Any
+from typing import Any, ClassVar
 
+import django_filters
+from django import forms
 from django.core.exceptions import ValidationError
+from django.db import models
+from rest_framework import serializers
 
 EARLIEST = date(1900, 1, 1)
 LATEST = date(2999, 12, 31)
@@ -31,18 +39,45 @@ def validate_date_in_range(value: Any) -> None:
         raise ValidationError(OUT_OF_RANGE, code="date_out_of_range")
 
 
-def date_bounds_install() -> None:
-    from django import forms
-    from rest_framework import serializers
+class DateField(forms.DateField):
+    """A form's date, within EARLIEST..LATEST."""
 
-    field_classes: tuple[Any, ...] = (
-        forms.DateField,
-        forms.DateTimeField,
-        serializers.DateField,
-        serializers.DateTimeField,
-    )
-    for field_class in field_classes:
-        # A new list on the class itself: the inherited one is shared with every field.
-        current = list(field_class.default_validators)
-        if validate_date_in_range not in current:
-            field_class.default_validators = [*current, validate_date_in_range]
+    default_validators = [validate_date_in_range]
+
+
+class DateTimeField(forms.DateTimeField):
+    """A form's date and time, on a day within EARLIEST..LATEST."""
+
+    default_validators = [validate_date_in_range]
+
+
+class DateFilter(django_filters.DateFilter):
+    """A query parameter that is a date, within EARLIEST..LATEST."""
+
+    field_class = DateField
+
+
+class ApiDateField(serializers.DateField):
+    """An API body's date, within EARLIEST..LATEST."""
+
+    default_validators = [validate_date_in_range]
+
+
+class ApiDateTimeField(serializers.DateTimeField):
+    """An API body's date and time, on a day within EARLIEST..LATEST."""
+
+    default_validators = [validate_date_in_range]
+
+
+def model_form_dates(*names: str) -> dict[str, type[forms.Field]]:
+    """`Meta.field_classes` of a model form whose model fields `names` are dates."""
+    return dict.fromkeys(names, DateField)
+
+
+class AdminDatesInRange:
+    """Mixed into the admin's ModelAdmin and inline classes, so a date typed in
+    the Django admin is bounded like every other (the admin's own widgets stay)."""
+
+    formfield_overrides: ClassVar[Mapping[type[models.Field[Any, Any]], Mapping[str, Any]]] = {
+        models.DateField: {"form_class": DateField},
+    }

@@ -4,6 +4,7 @@ from typing import Any
 
 from django import forms
 
+from .dates import model_form_dates
 from .models import Account, Contact, Deal, PipelineStage, Stage, User, normalise_domain
 from .selectors import assignable_owners
 
@@ -21,6 +22,7 @@ class AccountForm(forms.ModelForm):
             "renewal_date",
             "status",
         ]
+        field_classes = model_form_dates("contract_start", "renewal_date")
         widgets = {
             "contract_start": forms.DateInput(attrs={"type": "date"}),
             "renewal_date": forms.DateInput(attrs={"type": "date"}),
@@ -87,6 +89,7 @@ class DealForm(forms.ModelForm):
     class Meta:
         model = Deal
         fields = ["name", "kind", "pipeline", "stage", "amount", "close_date"]
+        field_classes = model_form_dates("close_date")
         widgets = {"close_date": forms.DateInput(attrs={"type": "date"})}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -8,8 +8,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from functools import wraps
+from typing import TYPE_CHECKING, Any, Concatenate
 
 from django.core.exceptions import PermissionDenied
 
@@ -91,3 +93,18 @@ def require_leader(user: Any) -> None:
 
 def require_admin(user: Any) -> None:
     require(is_admin(user), "This needs the admin role.")
+
+
+def admin_required[**P, R](
+    view: Callable[Concatenate[Any, P], R],
+) -> Callable[Concatenate[Any, P], R]:
+    """A page only admins may open (configuration): anyone else gets the 403
+    page saying so. Put it under the method decorators, so a wrong method is
+    still a 405 whoever asks."""
+
+    @wraps(view)
+    def admin_only(request: Any, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        require_admin(request.user)
+        return view(request, *args, **kwargs)
+
+    return admin_only

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 from django import forms
-from django.contrib import messages
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from . import selectors, services
-from .http import AuthedRequest
+from .http import AuthedRequest, action_post
 from .models import ApiToken, User
-from .roles import require_admin
+from .roles import admin_required
 
 
 class ApiTokenForm(forms.Form):
@@ -25,10 +24,10 @@ class ApiTokenForm(forms.Form):
 
 @never_cache
 @require_http_methods(["GET", "POST"])
+@admin_required
 def api_tokens(request: AuthedRequest) -> HttpResponse:
     """List tokens and issue a new one. The secret is shown on the response to
     the POST only (no redirect), so it never lands in a session or a log."""
-    require_admin(request.user)
     form = ApiTokenForm(request.POST or None)
     secret = None
     if request.method == "POST" and form.is_valid():
@@ -44,9 +43,12 @@ def api_tokens(request: AuthedRequest) -> HttpResponse:
 
 
 @require_POST
+@admin_required
 def api_token_revoke(request: AuthedRequest, pk: int) -> HttpResponse:
-    require_admin(request.user)
     token = get_object_or_404(ApiToken, pk=pk)
-    services.api_token_revoke(token=token, by=request.user)
-    messages.success(request, f"Revoked {token}. It no longer authenticates.")
-    return redirect("accounts:api_tokens")
+    return action_post(
+        request,
+        lambda: services.api_token_revoke(token=token, by=request.user),
+        success=f"Revoked {token}. It no longer authenticates.",
+        then="accounts:api_tokens",
+    )

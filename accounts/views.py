@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -19,7 +18,7 @@ from .forms import (
     ReassignForm,
     StageChangeForm,
 )
-from .http import AuthedRequest, form_errors_apply, is_htmx
+from .http import AuthedRequest, form_post, is_htmx
 from .imports import (
     Preview,
     columns_for,
@@ -36,14 +35,14 @@ from .roles import require_account_edit, require_leader
 def account_create(request: AuthedRequest) -> HttpResponse:
     require_leader(request.user)
     form = AccountCreateForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            account = services.account_create(by=request.user, **form.cleaned_data)
-        except ValidationError as exc:
-            form_errors_apply(form, exc)
-        else:
-            messages.success(request, f"Created {account.name}.")
-            return redirect(account)
+    if done := form_post(
+        request,
+        form,
+        lambda: services.account_create(by=request.user, **form.cleaned_data),
+        success=lambda account: f"Created {account.name}.",
+        then=lambda account: account,
+    ):
+        return done
     return render(request, "accounts/account_form.html", {"form": form, "account": None})
 
 
@@ -52,18 +51,18 @@ def account_edit(request: AuthedRequest, pk: int) -> HttpResponse:
     account = get_object_or_404(Account, pk=pk)
     require_account_edit(request.user, account)
     form = AccountForm(request.POST or None, instance=Account.objects.get(pk=pk))
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.account_update(
-                account=account,
-                by=request.user,
-                data={f: form.cleaned_data[f] for f in form.Meta.fields},
-            )
-        except ValidationError as exc:
-            form_errors_apply(form, exc)
-        else:
-            messages.success(request, "Saved.")
-            return redirect(account)
+    if done := form_post(
+        request,
+        form,
+        lambda: services.account_update(
+            account=account,
+            by=request.user,
+            data={f: form.cleaned_data[f] for f in form.Meta.fields},
+        ),
+        success="Saved.",
+        then=account,
+    ):
+        return done
     return render(request, "accounts/account_form.html", {"form": form, "account": account})
 
 
@@ -72,19 +71,20 @@ def account_stage(request: AuthedRequest, pk: int) -> HttpResponse:
     account = get_object_or_404(Account, pk=pk)
     require_account_edit(request.user, account)
     form = StageChangeForm(request.POST or None, account=account)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.account_stage_change(
-                account=account,
-                to_stage=form.cleaned_data["to_stage"],
-                reason=form.cleaned_data["reason"],
-                by=request.user,
-            )
-        except ValidationError as exc:
-            form_errors_apply(form, exc)
-        else:
-            messages.success(request, f"Stage is now {account.get_stage_display()}.")
-            return redirect(account)
+    if done := form_post(
+        request,
+        form,
+        lambda: services.account_stage_change(
+            account=account,
+            to_stage=form.cleaned_data["to_stage"],
+            reason=form.cleaned_data["reason"],
+            by=request.user,
+        ),
+        # Read after the service: the stage it set.
+        success=lambda _: f"Stage is now {account.get_stage_display()}.",
+        then=account,
+    ):
+        return done
     return render(request, "accounts/stage_form.html", {"form": form, "account": account})
 
 
@@ -93,14 +93,17 @@ def account_reassign(request: AuthedRequest, pk: int) -> HttpResponse:
     account = get_object_or_404(Account.objects.select_related("owner"), pk=pk)
     require_leader(request.user)
     form = ReassignForm(request.POST or None, initial={"owner": account.owner})
-    if request.method == "POST" and form.is_valid():
-        services.account_reassign(
-            account=account,
-            owner=form.cleaned_data["owner"],
-            by=request.user,
-        )
-        messages.success(request, f"{account.name} now belongs to {account.owner or 'nobody'}.")
-        return redirect(account)
+    if done := form_post(
+        request,
+        form,
+        lambda: services.account_reassign(
+            account=account, owner=form.cleaned_data["owner"], by=request.user
+        ),
+        # Read after the service: the owner it set.
+        success=lambda _: f"{account.name} now belongs to {account.owner or 'nobody'}.",
+        then=account,
+    ):
+        return done
     return render(request, "accounts/reassign_form.html", {"form": form, "account": account})
 
 
@@ -110,15 +113,16 @@ def contact_edit(request: AuthedRequest, pk: int, contact_pk: int | None = None)
     require_account_edit(request.user, account)
     contact = get_object_or_404(Contact, pk=contact_pk, account=account) if contact_pk else None
     form = ContactForm(request.POST or None, instance=contact)
-    if request.method == "POST" and form.is_valid():
-        services.contact_save(
-            account=account,
-            contact=contact,
-            by=request.user,
-            data=form.cleaned_data,
-        )
-        messages.success(request, "Contact saved.")
-        return redirect(account)
+    if done := form_post(
+        request,
+        form,
+        lambda: services.contact_save(
+            account=account, contact=contact, by=request.user, data=form.cleaned_data
+        ),
+        success="Contact saved.",
+        then=account,
+    ):
+        return done
     return render(
         request,
         "accounts/contact_form.html",
@@ -132,19 +136,16 @@ def deal_edit(request: AuthedRequest, pk: int, deal_pk: int | None = None) -> Ht
     require_account_edit(request.user, account)
     deal = get_object_or_404(Deal, pk=deal_pk, account=account) if deal_pk else None
     form = DealForm(request.POST or None, instance=deal)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.deal_save(
-                account=account,
-                deal=deal,
-                by=request.user,
-                data=form.cleaned_data,
-            )
-        except ValidationError as exc:
-            form_errors_apply(form, exc)
-        else:
-            messages.success(request, "Deal saved.")
-            return redirect(account)
+    if done := form_post(
+        request,
+        form,
+        lambda: services.deal_save(
+            account=account, deal=deal, by=request.user, data=form.cleaned_data
+        ),
+        success="Deal saved.",
+        then=account,
+    ):
+        return done
     return render(
         request, "accounts/deal_form.html", {"form": form, "account": account, "deal": deal}
     )

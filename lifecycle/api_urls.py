@@ -16,7 +16,7 @@ app_name = "api"
 urlpatterns = [
     path("v1/", include("accounts.api.urls")),
     path("v1/", include("onboarding.api")),
-    path("v1/", include("success.api")),
+    path("v1/", include("success.api.urls")),
     path("v1/", include("success.health.api")),
     path("v1/", include("success.alerts.api")),
     path("v1/", include("success.playbooks.api")),

@@ -19,13 +19,13 @@ from accounts.csv_stream import csv_download
 from accounts.filters import OWNER_ALL, OWNER_ME, PortfolioFilter
 from accounts.http import AuthedRequest, is_htmx
 from accounts.models import Account
-from accounts.roles import Role, can_edit_account, require_admin, role_of, sees_all_writes
+from accounts.roles import Role, admin_required, can_edit_account, role_of, sees_all_writes
 from onboarding import selectors as onboarding_selectors
-from success import selectors as success_selectors
 from success.alerts import selectors as alerts_selectors
 from success.health import selectors as health_selectors
 from success.playbooks import selectors as playbooks_selectors
 from success.playbooks.forms import StartForm as PlaybookStartForm
+from success.selectors.overview import account_success
 
 from .rows import portfolio_rows
 
@@ -149,7 +149,7 @@ def account_overview(request: AuthedRequest, pk: int) -> HttpResponse:
         "timeline": selectors.account_timeline(account=account),
         "usage": selectors.account_latest_usage(account=account),
         "onboarding_plans": onboarding_selectors.account_plans(account=account),
-        "success": success_selectors.account_success(account=account),
+        "success": account_success(account=account),
         "health": health_selectors.account_health(account=account, today=timezone.localdate()),
         "alerts": alerts_selectors.account_live_alerts(account_id=account.pk),
         "playbook_runs": playbooks_selectors.account_runs(account_id=account.pk),
@@ -175,8 +175,8 @@ def permission_denied(request: HttpRequest, exception: Exception | None = None) 
 
 
 @require_GET
+@admin_required
 def settings_home(request: AuthedRequest) -> HttpResponse:
-    require_admin(request.user)
     return render(
         request,
         "lifecycle/settings.html",

@@ -1,15 +1,17 @@
 from django.contrib import admin
 
+from accounts.dates import AdminDatesInRange
+
 from .models import Milestone, MilestoneTemplate, OnboardingPlan, OnboardingTemplate, PlanHistory
 
 
-class MilestoneTemplateInline(admin.TabularInline):
+class MilestoneTemplateInline(AdminDatesInRange, admin.TabularInline):
     model = MilestoneTemplate
     extra = 0
 
 
 @admin.register(OnboardingTemplate)
-class OnboardingTemplateAdmin(admin.ModelAdmin):
+class OnboardingTemplateAdmin(AdminDatesInRange, admin.ModelAdmin):
     list_display = ["name", "is_active", "version", "archived_at", "updated_at"]
     list_filter = ["is_active", "archived_at"]
     search_fields = ["name", "description"]
@@ -17,20 +19,20 @@ class OnboardingTemplateAdmin(admin.ModelAdmin):
 
 
 @admin.register(MilestoneTemplate)
-class MilestoneTemplateAdmin(admin.ModelAdmin):
+class MilestoneTemplateAdmin(AdminDatesInRange, admin.ModelAdmin):
     list_display = ["title", "template", "kind", "due_offset_days", "required", "is_first_value"]
     list_filter = ["kind", "owner_side", "required", "is_first_value", "template"]
     search_fields = ["title", "template__name"]
 
 
-class MilestoneInline(admin.TabularInline):
+class MilestoneInline(AdminDatesInRange, admin.TabularInline):
     model = Milestone
     extra = 0
     fields = ["title", "kind", "required", "due_date", "completed_on", "skipped_on"]
 
 
 @admin.register(OnboardingPlan)
-class OnboardingPlanAdmin(admin.ModelAdmin):
+class OnboardingPlanAdmin(AdminDatesInRange, admin.ModelAdmin):
     list_display = ["account", "template", "template_version", "start_date", "status", "progress"]
     list_filter = ["status", "template", "finished_on"]
     search_fields = ["account__name", "template__name"]
@@ -41,7 +43,7 @@ class OnboardingPlanAdmin(admin.ModelAdmin):
 
 
 @admin.register(Milestone)
-class MilestoneAdmin(admin.ModelAdmin):
+class MilestoneAdmin(AdminDatesInRange, admin.ModelAdmin):
     list_display = ["title", "plan", "kind", "due_date", "completed_on", "skipped_on"]
     list_filter = ["kind", "required", "is_first_value", "is_adhoc", "owner_side"]
     search_fields = ["title", "plan__account__name"]
@@ -50,7 +52,7 @@ class MilestoneAdmin(admin.ModelAdmin):
 
 
 @admin.register(PlanHistory)
-class PlanHistoryAdmin(admin.ModelAdmin):
+class PlanHistoryAdmin(AdminDatesInRange, admin.ModelAdmin):
     list_display = ["occurred_at", "plan", "action", "summary", "actor"]
     list_filter = ["action"]
     search_fields = ["summary", "plan__account__name"]

@@ -24,6 +24,7 @@ from accounts.api.filters import (
 )
 from accounts.api.permissions import CanEditAccount, CanWrite, HasRole
 from accounts.api.serializers import AccountRefSerializer, OwnerSerializer
+from accounts.dates import ApiDateField
 from accounts.models import Account
 
 from . import selectors, services
@@ -90,7 +91,7 @@ class OnboardingPlanSerializer(serializers.ModelSerializer[OnboardingPlan]):
 
 
 class MilestoneCompleteSerializer(serializers.Serializer[Any]):
-    on = serializers.DateField(
+    on = ApiDateField(
         required=False, help_text="The day it was done; today when omitted. Not in the future."
     )
     note = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")

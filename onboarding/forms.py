@@ -7,6 +7,7 @@ from django import forms
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from accounts.dates import DateField, model_form_dates
 from accounts.models import Segment, User
 from accounts.selectors import assignable_owners
 
@@ -62,7 +63,7 @@ class MilestoneTemplateForm(forms.ModelForm):
 
 class PlanStartForm(forms.Form):
     template = forms.ModelChoiceField(queryset=OnboardingTemplate.objects.none(), empty_label=None)
-    start_date = forms.DateField(widget=DATE)
+    start_date = DateField(widget=DATE)
 
     def __init__(self, *args: Any, templates: list[OnboardingTemplate], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -77,7 +78,7 @@ class PlanStartForm(forms.Form):
 
 
 class CompleteForm(forms.Form):
-    on = forms.DateField(label="Completed on", widget=DATE)
+    on = DateField(label="Completed on", widget=DATE)
     note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
     def clean_on(self) -> Any:
@@ -92,7 +93,7 @@ class SkipForm(forms.Form):
 
 
 class DueChangeForm(forms.Form):
-    due_date = forms.DateField(label="New due date", widget=DATE)
+    due_date = DateField(label="New due date", widget=DATE)
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)
 
 
@@ -115,6 +116,7 @@ class AdhocMilestoneForm(forms.ModelForm):
     class Meta:
         model = Milestone
         fields = ["title", "kind", "due_date", "owner_side", "required", "description"]
+        field_classes = model_form_dates("due_date")
         widgets = {"due_date": DATE, "description": forms.Textarea(attrs={"rows": 2})}
 
 

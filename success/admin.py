@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from accounts.dates import AdminDatesInRange
+
 from .models import (
     ArrMovement,
     BusinessReview,
@@ -13,14 +15,14 @@ from .models import (
 )
 
 
-class ObjectiveInline(admin.TabularInline):
+class ObjectiveInline(AdminDatesInRange, admin.TabularInline):
     model = Objective
     extra = 0
     fields = ["title", "metric", "baseline", "target", "current_value", "due_date", "status"]
 
 
 @admin.register(SuccessPlan)
-class SuccessPlanAdmin(admin.ModelAdmin):
+class SuccessPlanAdmin(AdminDatesInRange, admin.ModelAdmin):
     list_display = ["account", "created_at", "replaced_at", "shared_at"]
     list_filter = [("replaced_at", admin.EmptyFieldListFilter), "created_at"]
     search_fields = ["account__name", "desired_outcomes"]
@@ -30,7 +32,7 @@ class SuccessPlanAdmin(admin.ModelAdmin):
 
 
 @admin.register(Objective)
-class ObjectiveAdmin(admin.ModelAdmin):
+class ObjectiveAdmin(AdminDatesInRange, admin.ModelAdmin):
     list_display = ["title", "plan", "status", "current_value", "target", "due_date"]
     list_filter = ["status"]
     search_fields = ["title", "metric", "plan__account__name"]
@@ -38,7 +40,7 @@ class ObjectiveAdmin(admin.ModelAdmin):
 
 
 @admin.register(ObjectiveUpdate)
-class ObjectiveUpdateAdmin(admin.ModelAdmin):
+class ObjectiveUpdateAdmin(AdminDatesInRange, admin.ModelAdmin):
     list_display = ["objective", "from_value", "to_value", "from_status", "to_status", "by", "at"]
     list_filter = ["to_status", "at"]
     search_fields = ["objective__title", "note"]
@@ -46,7 +48,7 @@ class ObjectiveUpdateAdmin(admin.ModelAdmin):
 
 
 @admin.register(SuccessTask)
-class SuccessTaskAdmin(admin.ModelAdmin):
+class SuccessTaskAdmin(AdminDatesInRange, admin.ModelAdmin):
     list_display = ["title", "account", "assignee_user", "assignee_contact", "due_date", "done_at"]
     list_filter = [("done_at", admin.EmptyFieldListFilter), "due_date"]
     search_fields = ["title", "account__name"]
@@ -54,7 +56,7 @@ class SuccessTaskAdmin(admin.ModelAdmin):
 
 
 @admin.register(BusinessReview)
-class BusinessReviewAdmin(admin.ModelAdmin):
+class BusinessReviewAdmin(AdminDatesInRange, admin.ModelAdmin):
     list_display = ["account", "kind", "scheduled_for", "status", "held_on", "sentiment", "owner"]
     list_filter = ["kind", "status", "sentiment"]
     search_fields = ["account__name", "agenda", "outcomes"]
@@ -64,14 +66,14 @@ class BusinessReviewAdmin(admin.ModelAdmin):
 
 
 @admin.register(ChurnReason)
-class ChurnReasonAdmin(admin.ModelAdmin):
+class ChurnReasonAdmin(AdminDatesInRange, admin.ModelAdmin):
     list_display = ["label", "is_active", "display_order"]
     list_editable = ["is_active", "display_order"]
     list_filter = ["is_active"]
     search_fields = ["label"]
 
 
-class ForecastChangeInline(admin.TabularInline):
+class ForecastChangeInline(AdminDatesInRange, admin.TabularInline):
     model = ForecastChange
     extra = 0
     can_delete = False
@@ -87,7 +89,7 @@ class ForecastChangeInline(admin.TabularInline):
 
 
 @admin.register(Renewal)
-class RenewalAdmin(admin.ModelAdmin):
+class RenewalAdmin(AdminDatesInRange, admin.ModelAdmin):
     list_display = [
         "account",
         "renewal_date",
@@ -104,7 +106,7 @@ class RenewalAdmin(admin.ModelAdmin):
 
 
 @admin.register(ForecastChange)
-class ForecastChangeAdmin(admin.ModelAdmin):
+class ForecastChangeAdmin(AdminDatesInRange, admin.ModelAdmin):
     list_display = ["renewal", "from_category", "to_category", "from_arr", "to_arr", "changed_by"]
     list_filter = ["to_category", "changed_at"]
     search_fields = ["renewal__account__name", "reason"]
@@ -112,7 +114,7 @@ class ForecastChangeAdmin(admin.ModelAdmin):
 
 
 @admin.register(ArrMovement)
-class ArrMovementAdmin(admin.ModelAdmin):
+class ArrMovementAdmin(AdminDatesInRange, admin.ModelAdmin):
     list_display = ["account", "date", "kind", "amount"]
     list_filter = ["kind", "date"]
     search_fields = ["account__name"]

@@ -7,6 +7,7 @@ import django_filters
 from django import forms
 from django.db.models import Q, QuerySet
 
+from accounts.dates import DateField, model_form_dates
 from accounts.models import Account, Contact, ForecastCategory, Segment, User
 from accounts.selectors import assignable_owners
 
@@ -32,6 +33,7 @@ class ObjectiveForm(forms.ModelForm):
     class Meta:
         model = Objective
         fields = ["title", "metric", "baseline", "target", "current_value", "due_date"]
+        field_classes = model_form_dates("due_date")
         widgets = {"due_date": DATE}
         help_texts = {"current_value": "Leave empty to start at the baseline."}
 
@@ -81,7 +83,7 @@ class TaskForm(forms.Form):
     title = forms.CharField(max_length=300)
     objective = forms.ModelChoiceField(queryset=Objective.objects.none(), required=False)
     assignee = AssigneeField()
-    due_date = forms.DateField(required=False, widget=DATE)
+    due_date = DateField(required=False, widget=DATE)
 
     def __init__(self, *args: Any, account: Account, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -99,6 +101,7 @@ class ReviewScheduleForm(forms.ModelForm):
     class Meta:
         model = BusinessReview
         fields = ["kind", "scheduled_for", "owner", "attendee_users", "attendee_contacts", "agenda"]
+        field_classes = model_form_dates("scheduled_for")
         widgets = {
             "scheduled_for": DATE,
             "attendee_users": forms.CheckboxSelectMultiple,
@@ -121,7 +124,7 @@ class ReviewScheduleForm(forms.ModelForm):
 
 
 class ReviewHoldForm(forms.Form):
-    held_on = forms.DateField(label="Held on", widget=DATE)
+    held_on = DateField(label="Held on", widget=DATE)
     sentiment = forms.ChoiceField(choices=[("", "---------"), *Sentiment.choices])
     outcomes = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
     notes = forms.CharField(
@@ -132,7 +135,7 @@ class ReviewHoldForm(forms.Form):
 class ActionItemForm(forms.Form):
     title = forms.CharField(label="Action item", max_length=300, required=False)
     assignee = AssigneeField()
-    due_date = forms.DateField(required=False, widget=DATE)
+    due_date = DateField(required=False, widget=DATE)
 
     def __init__(self, *args: Any, account: Account, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -187,7 +190,7 @@ class RenewalCloseForm(forms.Form):
         queryset=ChurnReason.objects.filter(is_active=True), required=False
     )
     note = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
-    closed_on = forms.DateField(label="Closed on", widget=DATE)
+    closed_on = DateField(label="Closed on", widget=DATE)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

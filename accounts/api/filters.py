@@ -14,6 +14,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.filters import OrderingFilter
 from rest_framework.request import Request
 
+from ..dates import DateFilter, validate_date_in_range
 from ..models import Account, Segment, Stage, UsageSnapshot, normalise_domain
 
 MAX_ID = 2**63 - 1
@@ -31,6 +32,8 @@ class IdFilter(django_filters.Filter):
 class UtcIsoDateTimeField(IsoDateTimeField):
     """ISO 8601, turned into UTC here: PostgreSQL refuses offsets beyond ±15:59
     that Python accepts, and an offset can push year 1 or 9999 out of range."""
+
+    default_validators = [validate_date_in_range]
 
     def to_python(self, value: Any) -> datetime | None:
         parsed: datetime | None = super().to_python(value)
@@ -158,8 +161,8 @@ class AccountFilter(ArchivedAccountsHidden):
 
 class UsageSnapshotFilter(django_filters.FilterSet):
     account = IdFilter(field_name="account_id", help_text="Our account id.")
-    date_from = django_filters.DateFilter(field_name="date", lookup_expr="gte")
-    date_to = django_filters.DateFilter(field_name="date", lookup_expr="lte")
+    date_from = DateFilter(field_name="date", lookup_expr="gte")
+    date_to = DateFilter(field_name="date", lookup_expr="lte")
     updated_since = UpdatedSinceFilter(
         help_text="Only snapshots stored or changed at or after this time (ISO 8601).",
     )

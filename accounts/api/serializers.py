@@ -9,6 +9,7 @@ from django.conf import settings
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from ..dates import ApiDateField
 from ..models import Account, ForecastCategory, HealthBand, Stage, UsageSnapshot, User
 
 PG_INT_MAX = 2**31 - 1
@@ -113,7 +114,7 @@ class UsageRowSerializer(serializers.Serializer[Any]):
         max_length=253,
         help_text="Our account id, the HubSpot company id, or the account's domain.",
     )
-    date = serializers.DateField()
+    date = ApiDateField()
     active_users = _count()
     seats_purchased = _count()
     seats_used = _count()
@@ -172,7 +173,7 @@ class UsageRowResultSerializer(serializers.Serializer[Any]):
         ]
     )
     account_id = serializers.IntegerField(allow_null=True)
-    date = serializers.DateField(allow_null=True)
+    date = ApiDateField(allow_null=True)
     errors = serializers.DictField(  # type: ignore[assignment]
         child=serializers.ListField(child=serializers.CharField())
     )

@@ -14,6 +14,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 
 from ..csv_stream import csv_text
+from ..dates import DateField
 from ..models import Account, ImportBatch, Segment, Stage, UsageSnapshot, User, normalise_domain
 from ..selectors import accounts_by_reference
 
@@ -104,8 +105,8 @@ class AccountRowForm(forms.Form):
     segment = forms.ChoiceField(choices=Segment.choices, required=False)
     arr = forms.DecimalField(max_digits=14, decimal_places=2, min_value=0, required=False)
     currency = forms.RegexField(regex=r"^[A-Za-z]{3}$", required=False)
-    contract_start = forms.DateField(required=False)
-    renewal_date = forms.DateField(required=False)
+    contract_start = DateField(required=False)
+    renewal_date = DateField(required=False)
     stage = forms.ChoiceField(choices=Stage.choices, required=False)
 
     def clean_domain(self) -> str:
@@ -121,7 +122,7 @@ class AccountRowForm(forms.Form):
 
 class UsageRowForm(forms.Form):
     account = forms.CharField(help_text="Our id, HubSpot id or domain")
-    date = forms.DateField()
+    date = DateField()
     active_users = forms.IntegerField(min_value=0, required=False)
     seats_purchased = forms.IntegerField(min_value=0, required=False)
     seats_used = forms.IntegerField(min_value=0, required=False)

@@ -1,7 +1,7 @@
 """Figures other than ARR, one query per family for all periods at once
 (conditional aggregation: one filtered COUNT per period).
 
-Definitions (DOMAIN.md "Metrics", made precise for a period):
+Definitions (docs/domain.md "Metrics", made precise for a period):
 - Logo retention: accounts whose renewal was decided in the period (a renewal
   or churn movement in the ARR ledger dated in it, so far for a running
   period) that renewed / all of those accounts. An account that churned in

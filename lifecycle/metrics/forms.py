@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 from django.http import QueryDict
 
+from accounts.dates import DateField
 from accounts.models import Segment
 from accounts.selectors import assignable_owners
 
@@ -21,11 +22,9 @@ class MetricsForm(forms.Form):
     grain = forms.ChoiceField(
         label="Period", choices=[(g.value, GRAIN_LABELS[g]) for g in Grain], required=False
     )
-    on = forms.DateField(
-        label="Containing", required=False, widget=forms.DateInput({"type": "date"})
-    )
-    start = forms.DateField(label="From", required=False, widget=forms.DateInput({"type": "date"}))
-    end = forms.DateField(label="To", required=False, widget=forms.DateInput({"type": "date"}))
+    on = DateField(label="Containing", required=False, widget=forms.DateInput({"type": "date"}))
+    start = DateField(label="From", required=False, widget=forms.DateInput({"type": "date"}))
+    end = DateField(label="To", required=False, widget=forms.DateInput({"type": "date"}))
     owner = forms.ChoiceField(label="Owner", required=False)
     segment = forms.ChoiceField(
         label="Segment", choices=[("", "Any segment"), *Segment.choices], required=False

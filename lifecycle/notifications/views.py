@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
-from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -13,9 +12,9 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.http import AuthedRequest
+from accounts.http import AuthedRequest, action_post, form_post
 from accounts.models import User
-from accounts.roles import require_admin
+from accounts.roles import admin_required
 from success.alerts.models import AlertRule
 
 from . import selectors, services, tokens
@@ -105,31 +104,36 @@ def preferences(request: AuthedRequest) -> HttpResponse:
         choices=choices,
         initial={"time_zone": profile.time_zone, "digest_hour": profile.digest_hour},
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            saved = services.preferences_save(
-                user=request.user,
-                time_zone=form.cleaned_data["time_zone"],
-                digest_hour=form.cleaned_data["digest_hour"],
-                choices=form.channel_choices(),
-            )
-        except ValidationError as exc:
-            form.add_error(None, exc)
-        else:
-            request.session[SESSION_KEY] = saved.time_zone
-            messages.success(request, "Preferences saved.")
-            return redirect("notifications:preferences")
+
+    def save() -> object:
+        saved = services.preferences_save(
+            user=request.user,
+            time_zone=form.cleaned_data["time_zone"],
+            digest_hour=form.cleaned_data["digest_hour"],
+            choices=form.channel_choices(),
+        )
+        request.session[SESSION_KEY] = saved.time_zone
+        return saved
+
+    if done := form_post(
+        request, form, save, success="Preferences saved.", then="notifications:preferences"
+    ):
+        return done
     return render(request, "notifications/preferences.html", {"form": form, "profile": profile})
 
 
 @require_http_methods(["GET", "POST"])
+@admin_required
 def admin_settings(request: AuthedRequest) -> HttpResponse:
-    require_admin(request.user)
     form = ChannelsForm(request.POST or None, choices=selectors.default_choices())
-    if request.method == "POST" and form.is_valid():
-        services.defaults_save(choices=form.channel_choices())
-        messages.success(request, "Defaults saved.")
-        return redirect("notifications:settings")
+    if done := form_post(
+        request,
+        form,
+        lambda: services.defaults_save(choices=form.channel_choices()),
+        success="Defaults saved.",
+        then="notifications:settings",
+    ):
+        return done
     return render(
         request,
         "notifications/settings.html",
@@ -145,35 +149,43 @@ def admin_settings(request: AuthedRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
+@admin_required
 def webhook_edit(request: AuthedRequest, pk: int | None = None) -> HttpResponse:
-    require_admin(request.user)
     hook = get_object_or_404(SlackWebhook, pk=pk) if pk else None
     form = SlackWebhookForm(request.POST or None, instance=hook)
-    if request.method == "POST" and form.is_valid():
-        saved = form.save()
-        messages.success(request, f"Saved Slack channel “{saved.name}”.")
-        return redirect("notifications:settings")
+    if done := form_post(
+        request,
+        form,
+        form.save,
+        success=lambda saved: f"Saved Slack channel “{saved.name}”.",
+        then="notifications:settings",
+    ):
+        return done
     return render(request, "notifications/edit.html", {"form": form, "title": "Slack channel"})
 
 
 @require_http_methods(["GET", "POST"])
+@admin_required
 def rule_setting_edit(request: AuthedRequest, rule_pk: int) -> HttpResponse:
-    require_admin(request.user)
     rule = get_object_or_404(AlertRule, pk=rule_pk)
     setting = RuleSetting.objects.filter(rule=rule).first() or RuleSetting(rule=rule)
     form = RuleSettingForm(request.POST or None, instance=setting)
-    if request.method == "POST" and form.is_valid():
-        form.save()
-        messages.success(request, f"Saved how “{rule.name}” notifies.")
-        return redirect("notifications:settings")
+    if done := form_post(
+        request,
+        form,
+        form.save,
+        success=f"Saved how “{rule.name}” notifies.",
+        then="notifications:settings",
+    ):
+        return done
     return render(
         request, "notifications/edit.html", {"form": form, "title": f"Notify for “{rule.name}”"}
     )
 
 
 @require_GET
+@admin_required
 def deliveries(request: AuthedRequest) -> HttpResponse:
-    require_admin(request.user)
     page = Paginator(selectors.deliveries_needing_attention(), 50).get_page(request.GET.get("page"))
     return render(
         request,
@@ -183,13 +195,12 @@ def deliveries(request: AuthedRequest) -> HttpResponse:
 
 
 @require_POST
+@admin_required
 def delivery_retry(request: AuthedRequest, pk: int) -> HttpResponse:
-    require_admin(request.user)
     delivery = get_object_or_404(Delivery, pk=pk)
-    try:
-        services.delivery_retry(delivery=delivery)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(request, f"Delivery #{delivery.pk} queued again.")
-    return redirect("notifications:deliveries")
+    return action_post(
+        request,
+        lambda: services.delivery_retry(delivery=delivery),
+        success=f"Delivery #{delivery.pk} queued again.",
+        then="notifications:deliveries",
+    )

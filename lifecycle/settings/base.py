@@ -327,8 +327,8 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
     "HealthBandEnum": "accounts.models.HealthBand",
     "OnboardingPlanStatusEnum": "onboarding.models.PlanStatus",
     "ObjectiveStatusEnum": "success.models.ObjectiveStatus",
-    "RenewalStatusEnum": "success.api.RenewalStatus",
-    "BusinessReviewStatusEnum": "success.api.ReviewStatus",
+    "RenewalStatusEnum": "success.api.renewals.RenewalStatus",
+    "BusinessReviewStatusEnum": "success.api.reviews.ReviewStatus",
     "AlertStatusEnum": "success.alerts.api.AlertStatus",
 }
 

@@ -15,7 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
-from accounts.http import AuthedRequest, form_errors_apply, is_htmx
+from accounts.http import AuthedRequest, form_errors_apply, form_post, is_htmx
 from accounts.models import Account
 from accounts.roles import (
     Role,
@@ -135,19 +135,19 @@ def plan_start(request: AuthedRequest, pk: int) -> HttpResponse:
     require_account_edit(request.user, account)
     templates = selectors.templates_for_start(account=account)
     form = PlanStartForm(request.POST or None, templates=templates)
-    if request.method == "POST" and form.is_valid():
-        try:
-            plan = services.plan_start(
-                account=account,
-                template=form.cleaned_data["template"],
-                start_date=form.cleaned_data["start_date"],
-                by=request.user,
-            )
-        except ValidationError as exc:
-            form_errors_apply(form, exc)
-        else:
-            messages.success(request, f"Onboarding started for {account.name}.")
-            return redirect(plan)
+    if done := form_post(
+        request,
+        form,
+        lambda: services.plan_start(
+            account=account,
+            template=form.cleaned_data["template"],
+            start_date=form.cleaned_data["start_date"],
+            by=request.user,
+        ),
+        success=f"Onboarding started for {account.name}.",
+        then=lambda plan: plan,
+    ):
+        return done
     return render(
         request,
         "onboarding/plan_start.html",
@@ -229,14 +229,14 @@ def milestone_add(request: AuthedRequest, pk: int) -> HttpResponse:
     plan = get_object_or_404(selectors.plan_detail(), pk=pk)
     require_account_edit(request.user, plan.account)
     form = AdhocMilestoneForm(request.POST or None, initial={"due_date": timezone.localdate()})
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.milestone_add(plan=plan, by=request.user, data=form.cleaned_data)
-        except ValidationError as exc:
-            form_errors_apply(form, exc)
-        else:
-            messages.success(request, "Milestone added to this plan.")
-            return redirect(plan)
+    if done := form_post(
+        request,
+        form,
+        lambda: services.milestone_add(plan=plan, by=request.user, data=form.cleaned_data),
+        success="Milestone added to this plan.",
+        then=plan,
+    ):
+        return done
     return render(
         request,
         "onboarding/milestone_add.html",

@@ -9,11 +9,12 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.http import AuthedRequest, form_errors_apply, is_htmx
+from accounts.http import AuthedRequest, action_post, form_post, is_htmx
 from accounts.roles import (
-    require_admin,
+    admin_required,
 )
 
 from .. import selectors, services
@@ -34,8 +35,8 @@ TEMPLATE_ACTIONS = ("activate", "deactivate", "archive", "duplicate")
 
 
 @require_GET
+@admin_required
 def template_list(request: AuthedRequest) -> HttpResponse:
-    require_admin(request.user)
     return render(
         request,
         "onboarding/template_list.html",
@@ -44,17 +45,17 @@ def template_list(request: AuthedRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
+@admin_required
 def template_create(request: AuthedRequest) -> HttpResponse:
-    require_admin(request.user)
     form = TemplateForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            template = services.template_create(by=request.user, data=form.cleaned_data)
-        except ValidationError as exc:
-            form_errors_apply(form, exc)
-        else:
-            messages.success(request, "Template created. Add its milestones, then activate it.")
-            return redirect(template)
+    if done := form_post(
+        request,
+        form,
+        lambda: services.template_create(by=request.user, data=form.cleaned_data),
+        success="Template created. Add its milestones, then activate it.",
+        then=lambda template: template,
+    ):
+        return done
     return render(request, "onboarding/template_form.html", {"form": form, "template": None})
 
 
@@ -69,43 +70,41 @@ def _template_context(template: OnboardingTemplate, **extra: Any) -> dict[str, A
 
 
 @require_http_methods(["GET", "POST"])
+@admin_required
 def template_detail(request: AuthedRequest, pk: int) -> HttpResponse:
-    require_admin(request.user)
     template = get_object_or_404(selectors.template_with_milestones(), pk=pk)
     form = TemplateForm(request.POST or None, instance=OnboardingTemplate.objects.get(pk=pk))
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.template_update(template=template, by=request.user, data=form.cleaned_data)
-        except ValidationError as exc:
-            form_errors_apply(form, exc)
-        else:
-            messages.success(request, "Template saved.")
-            return redirect(template)
+    if done := form_post(
+        request,
+        form,
+        lambda: services.template_update(
+            template=template, by=request.user, data=form.cleaned_data
+        ),
+        success="Template saved.",
+        then=template,
+    ):
+        return done
     return render(request, "onboarding/template.html", _template_context(template, form=form))
 
 
 @require_http_methods(["GET", "POST"])
+@admin_required
 def template_milestone_edit(
     request: AuthedRequest, pk: int, mpk: int | None = None
 ) -> HttpResponse:
-    require_admin(request.user)
     template = get_object_or_404(OnboardingTemplate, pk=pk)
     milestone = get_object_or_404(MilestoneTemplate, pk=mpk, template=template) if mpk else None
     form = MilestoneTemplateForm(request.POST or None, instance=milestone)
-    if request.method == "POST" and form.is_valid():
-        target = milestone or MilestoneTemplate(template=template)
-        try:
-            services.milestone_template_save(
-                template=template,
-                by=request.user,
-                data=form.cleaned_data,
-                milestone=target if milestone else None,
-            )
-        except ValidationError as exc:
-            form_errors_apply(form, exc)
-        else:
-            messages.success(request, "Milestone saved.")
-            return redirect(template)
+    if done := form_post(
+        request,
+        form,
+        lambda: services.milestone_template_save(
+            template=template, by=request.user, data=form.cleaned_data, milestone=milestone
+        ),
+        success="Milestone saved.",
+        then=template,
+    ):
+        return done
     return render(
         request,
         "onboarding/template_milestone_form.html",
@@ -114,8 +113,8 @@ def template_milestone_edit(
 
 
 @require_POST
+@admin_required
 def template_milestone_move(request: AuthedRequest, pk: int, mpk: int) -> HttpResponse:
-    require_admin(request.user)
     milestone = get_object_or_404(
         MilestoneTemplate.objects.select_related("template"), pk=mpk, template_id=pk
     )
@@ -132,23 +131,23 @@ def template_milestone_move(request: AuthedRequest, pk: int, mpk: int) -> HttpRe
 
 
 @require_POST
+@admin_required
 def template_milestone_delete(request: AuthedRequest, pk: int, mpk: int) -> HttpResponse:
-    require_admin(request.user)
     milestone = get_object_or_404(
         MilestoneTemplate.objects.select_related("template"), pk=mpk, template_id=pk
     )
-    try:
-        services.milestone_template_delete(milestone=milestone, by=request.user)
-    except ValidationError as exc:
-        messages.error(request, "Not deleted: " + " ".join(exc.messages))
-    else:
-        messages.success(request, f"Deleted {milestone.title}.")
-    return redirect("onboarding:template", pk=pk)
+    return action_post(
+        request,
+        lambda: services.milestone_template_delete(milestone=milestone, by=request.user),
+        success=f"Deleted {milestone.title}.",
+        then=reverse("onboarding:template", args=[pk]),
+        refused_prefix="Not deleted: ",
+    )
 
 
 @require_POST
+@admin_required
 def template_action(request: AuthedRequest, pk: int, action: str) -> HttpResponse:
-    require_admin(request.user)
     if action not in TEMPLATE_ACTIONS:
         raise Http404("Unknown action")
     template = get_object_or_404(OnboardingTemplate, pk=pk)
@@ -173,9 +172,9 @@ def template_action(request: AuthedRequest, pk: int, action: str) -> HttpRespons
 
 
 @require_http_methods(["GET", "POST"])
+@admin_required
 def template_apply(request: AuthedRequest, pk: int) -> HttpResponse:
     """Confirm, then move not-yet-started plans to the template's current version."""
-    require_admin(request.user)
     template = get_object_or_404(OnboardingTemplate, pk=pk)
     if request.method == "POST":
         count = services.template_version_apply(template=template, by=request.user)

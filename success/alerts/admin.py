@@ -1,17 +1,19 @@
 from django.contrib import admin
 
+from accounts.dates import AdminDatesInRange
+
 from .models import Alert, AlertRule, ExpansionSignal
 
 
 @admin.register(AlertRule)
-class AlertRuleAdmin(admin.ModelAdmin):
+class AlertRuleAdmin(AdminDatesInRange, admin.ModelAdmin):
     list_display = ["name", "kind", "threshold", "days", "second_days", "minimum", "is_active"]
     list_filter = ["kind", "is_active"]
     search_fields = ["name"]
 
 
 @admin.register(Alert)
-class AlertAdmin(admin.ModelAdmin):
+class AlertAdmin(AdminDatesInRange, admin.ModelAdmin):
     list_display = ["account", "rule", "status", "owner", "opened_at", "due_on"]
     list_filter = ["status", "rule"]
     search_fields = ["account__name", "message"]
@@ -20,7 +22,7 @@ class AlertAdmin(admin.ModelAdmin):
 
 
 @admin.register(ExpansionSignal)
-class ExpansionSignalAdmin(admin.ModelAdmin):
+class ExpansionSignalAdmin(AdminDatesInRange, admin.ModelAdmin):
     list_display = ["account", "source", "raised_at", "follow_up_by", "followed_up_at"]
     list_filter = ["source"]
     search_fields = ["account__name", "note"]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -11,9 +10,9 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.formats import date_display
-from accounts.http import AuthedRequest, redirect_next
+from accounts.http import AuthedRequest, action_post, form_post, redirect_next
 from accounts.models import Account
-from accounts.roles import require_account_edit, require_admin
+from accounts.roles import admin_required, require_account_edit
 
 from . import selectors, services
 from .forms import AlertCloseForm, AlertRuleForm, FollowUpForm, SignalForm
@@ -50,49 +49,60 @@ def alert_close(request: AuthedRequest, pk: int) -> HttpResponse:
     alert = get_object_or_404(Alert.objects.select_related("account"), pk=pk)
     require_account_edit(request.user, alert.account)
     form = AlertCloseForm(request.POST)
-    if form.is_valid():
-        try:
-            services.alert_close(alert=alert, by=request.user, **form.cleaned_data)
-        except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
-        else:
-            until = (
-                f" until {date_display(alert.snoozed_until)}, unless the condition clears first"
-                if alert.snoozed_until
-                else ""
-            )
-            messages.success(request, f"Alert {alert.get_status_display().lower()}{until}.")
-    else:
-        messages.error(request, "Choose acknowledge, resolve or dismiss.")
-    return redirect_next(request, "alerts:list")
+
+    def closed(_: object) -> str:
+        until = (
+            f" until {date_display(alert.snoozed_until)}, unless the condition clears first"
+            if alert.snoozed_until
+            else ""
+        )
+        return f"Alert {alert.get_status_display().lower()}{until}."
+
+    return action_post(
+        request,
+        lambda: services.alert_close(alert=alert, by=request.user, **form.cleaned_data),
+        form=form,
+        invalid="Choose acknowledge, resolve or dismiss.",
+        success=closed,
+        then=redirect_next(request, "alerts:list").url,
+    )
 
 
 @require_GET
+@admin_required
 def rule_list(request: AuthedRequest) -> HttpResponse:
-    require_admin(request.user)
     return render(request, "alerts/rule_list.html", {"rules": selectors.rules()})
 
 
 @require_http_methods(["GET", "POST"])
+@admin_required
 def rule_edit(request: AuthedRequest, pk: int | None = None) -> HttpResponse:
-    require_admin(request.user)
     rule = get_object_or_404(AlertRule, pk=pk) if pk else None
     form = AlertRuleForm(request.POST or None, instance=rule)
-    if request.method == "POST" and form.is_valid():
+
+    def save() -> AlertRule:
         saved = form.save(commit=False)
         if rule is None:
             saved.created_by = request.user
         saved.save()
-        messages.success(request, f"Saved rule “{saved.name}”.")
-        return redirect("alerts:rules")
+        return saved
+
+    if done := form_post(
+        request,
+        form,
+        save,
+        success=lambda saved: f"Saved rule “{saved.name}”.",
+        then="alerts:rules",
+    ):
+        return done
     return render(
         request, "alerts/rule_form.html", {"form": form, "rule": rule, "params": RULE_PARAMS}
     )
 
 
 @require_POST
+@admin_required
 def rules_run(request: AuthedRequest) -> HttpResponse:
-    require_admin(request.user)
     run = services.alerts_evaluate(today=timezone.localdate())
     messages.success(
         request,
@@ -114,10 +124,16 @@ def signal_raise(request: AuthedRequest, pk: int) -> HttpResponse:
     account = get_object_or_404(Account, pk=pk)
     require_account_edit(request.user, account)
     form = SignalForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        services.expansion_signal_raise(account=account, by=request.user, **form.cleaned_data)
-        messages.success(request, "Expansion signal raised; follow up within 24 hours.")
-        return redirect(account)
+    if done := form_post(
+        request,
+        form,
+        lambda: services.expansion_signal_raise(
+            account=account, by=request.user, **form.cleaned_data
+        ),
+        success="Expansion signal raised; follow up within 24 hours.",
+        then=account,
+    ):
+        return done
     return render(request, "alerts/signal_form.html", {"form": form, "account": account})
 
 
@@ -126,15 +142,13 @@ def signal_follow_up(request: AuthedRequest, pk: int) -> HttpResponse:
     signal = get_object_or_404(ExpansionSignal.objects.select_related("account"), pk=pk)
     require_account_edit(request.user, signal.account)
     form = FollowUpForm(request.POST)
-    if form.is_valid():
-        try:
-            services.expansion_signal_follow_up(
-                signal=signal, outcome=form.cleaned_data["outcome"], by=request.user
-            )
-        except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
-        else:
-            messages.success(request, "Follow-up recorded.")
-    else:
-        messages.error(request, "Say what came of the follow-up.")
-    return redirect("alerts:signals")
+    return action_post(
+        request,
+        lambda: services.expansion_signal_follow_up(
+            signal=signal, outcome=form.cleaned_data["outcome"], by=request.user
+        ),
+        form=form,
+        invalid="Say what came of the follow-up.",
+        success="Follow-up recorded.",
+        then="alerts:signals",
+    )

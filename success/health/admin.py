@@ -1,15 +1,17 @@
 from django.contrib import admin
 
+from accounts.dates import AdminDatesInRange
+
 from .models import HealthMeasure, HealthModel, HealthOverride, HealthScore
 
 
-class HealthMeasureInline(admin.TabularInline):
+class HealthMeasureInline(AdminDatesInRange, admin.TabularInline):
     model = HealthMeasure
     extra = 0
 
 
 @admin.register(HealthModel)
-class HealthModelAdmin(admin.ModelAdmin):
+class HealthModelAdmin(AdminDatesInRange, admin.ModelAdmin):
     list_display = ["version", "name", "status", "green_min", "yellow_min", "activated_at"]
     list_filter = ["status"]
     search_fields = ["name", "note"]
@@ -17,7 +19,7 @@ class HealthModelAdmin(admin.ModelAdmin):
 
 
 @admin.register(HealthScore)
-class HealthScoreAdmin(admin.ModelAdmin):
+class HealthScoreAdmin(AdminDatesInRange, admin.ModelAdmin):
     list_display = ["account", "date", "score", "band", "model"]
     list_filter = ["band", "model"]
     search_fields = ["account__name"]
@@ -27,7 +29,7 @@ class HealthScoreAdmin(admin.ModelAdmin):
 
 
 @admin.register(HealthOverride)
-class HealthOverrideAdmin(admin.ModelAdmin):
+class HealthOverrideAdmin(AdminDatesInRange, admin.ModelAdmin):
     list_display = ["account", "score", "expires_on", "created_by", "ended_at"]
     search_fields = ["account__name", "reason"]
     raw_id_fields = ["account"]

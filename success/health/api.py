@@ -26,6 +26,7 @@ from accounts.api.filters import (
 )
 from accounts.api.permissions import HasRole
 from accounts.api.serializers import AccountRefSerializer, OwnerSerializer, optional_choice
+from accounts.dates import ApiDateField, DateFilter
 from accounts.models import HealthBand
 
 from . import selectors
@@ -77,7 +78,7 @@ class HealthOverrideSerializer(serializers.ModelSerializer[HealthOverride]):
 
 
 class HealthPointSerializer(serializers.Serializer[Any]):
-    date = serializers.DateField()
+    date = ApiDateField()
     score = serializers.IntegerField()
     band = serializers.ChoiceField(choices=HealthBand.choices)
     model_version = serializers.IntegerField(source="model.version")
@@ -101,8 +102,8 @@ class AccountHealthSerializer(serializers.Serializer[Any]):
 
 class HealthScoreFilter(AccountScopedFilterSet):
     band = django_filters.ChoiceFilter(choices=HealthBand.choices)
-    date_from = django_filters.DateFilter(field_name="date", lookup_expr="gte")
-    date_to = django_filters.DateFilter(field_name="date", lookup_expr="lte")
+    date_from = DateFilter(field_name="date", lookup_expr="gte")
+    date_to = DateFilter(field_name="date", lookup_expr="lte")
     updated_since = UpdatedSinceFilter(
         field_name="computed_at",
         help_text="Only scores computed (or recomputed) at or after this time (ISO 8601).",

@@ -6,6 +6,8 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 
+from accounts.dates import DateField
+
 from .models import HealthMeasure, HealthModel
 
 
@@ -104,7 +106,7 @@ MeasureFormSet = forms.modelformset_factory(
 class OverrideForm(forms.Form):
     score = forms.IntegerField(min_value=0, max_value=100, help_text="Your sentiment, 0-100.")
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=1000)
-    expires_on = forms.DateField(
+    expires_on = DateField(
         widget=forms.DateInput(attrs={"type": "date"}),
         help_text="Defaults to 30 days from today.",
     )

@@ -8,20 +8,21 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.http import AuthedRequest, form_errors_apply
+from accounts.dates import DateField
+from accounts.http import AuthedRequest, action_post, form_post
 from accounts.models import Account
 from accounts.roles import (
+    admin_required,
     can_edit_account,
     is_admin,
     require,
     require_account_edit,
-    require_admin,
     require_leader,
 )
 
@@ -47,8 +48,8 @@ def model_list(request: AuthedRequest) -> HttpResponse:
 
 
 @require_POST
+@admin_required
 def model_new_version(request: AuthedRequest) -> HttpResponse:
-    require_admin(request.user)
     source = services.active_model() or HealthModel.objects.order_by("-version").first()
     if source is None:
         messages.error(request, "There is no model to start from.")
@@ -58,39 +59,42 @@ def model_new_version(request: AuthedRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
+@admin_required
 def model_edit(request: AuthedRequest, pk: int) -> HttpResponse:
-    require_admin(request.user)
     model = get_object_or_404(HealthModel, pk=pk)
     require(model.status == "draft", "Only a draft can change; start a new version instead.")
     form = HealthModelForm(request.POST or None, instance=model, prefix="model")
     formset = MeasureFormSet(request.POST or None, queryset=model.measures.all(), prefix="m")
-    if request.method == "POST" and form.is_valid() and formset.is_valid():
+
+    def save() -> object:
         measures = [
             {k: v for k, v in f.cleaned_data.items() if k not in ("id", "DELETE")}
             for f in formset.forms
             if f.cleaned_data and not f.cleaned_data.get("DELETE")
         ]
-        try:
-            services.health_model_update_draft(
-                model=model,
-                data={f: form.cleaned_data[f] for f in form.Meta.fields},
-                measures=measures,
-            )
-        except ValidationError as exc:
-            form_errors_apply(form, exc)
-        else:
-            messages.success(
-                request, f"Saved draft v{model.version}. Preview it before activating."
-            )
-            return redirect("health:model_preview", pk=model.pk)
+        return services.health_model_update_draft(
+            model=model,
+            data={f: form.cleaned_data[f] for f in form.Meta.fields},
+            measures=measures,
+        )
+
+    if done := form_post(
+        request,
+        form,
+        save,
+        success=f"Saved draft v{model.version}. Preview it before activating.",
+        then=reverse("health:model_preview", args=[model.pk]),
+        also_valid=[formset],
+    ):
+        return done
     return render(
         request, "health/model_edit.html", {"model": model, "form": form, "formset": formset}
     )
 
 
 @require_GET
+@admin_required
 def model_preview(request: AuthedRequest, pk: int) -> HttpResponse:
-    require_admin(request.user)
     model = get_object_or_404(HealthModel.objects.prefetch_related("measures"), pk=pk)
     preview = services.health_model_preview(draft=model, today=timezone.localdate())
     peak = max(preview.histogram) or 1
@@ -111,16 +115,16 @@ def model_preview(request: AuthedRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
+@admin_required
 def model_activate(request: AuthedRequest, pk: int) -> HttpResponse:
-    require_admin(request.user)
     model = get_object_or_404(HealthModel, pk=pk)
-    try:
-        services.health_model_activate(model=model, by=request.user)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-        return redirect("health:model_preview", pk=pk)
-    messages.success(request, f"v{model.version} is active; today's scores were recomputed.")
-    return redirect("health:models")
+    return action_post(
+        request,
+        lambda: services.health_model_activate(model=model, by=request.user),
+        success=f"v{model.version} is active; today's scores were recomputed.",
+        then="health:models",
+        refused=reverse("health:model_preview", args=[pk]),
+    )
 
 
 @require_GET
@@ -147,14 +151,14 @@ def override_set(request: AuthedRequest, pk: int) -> HttpResponse:
     account = get_object_or_404(Account, pk=pk)
     require_account_edit(request.user, account)
     form = OverrideForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.health_override_set(account=account, by=request.user, **form.cleaned_data)
-        except ValidationError as exc:
-            form_errors_apply(form, exc)
-        else:
-            messages.success(request, "Override saved; the computed score is kept beside it.")
-            return redirect("health:account", pk=account.pk)
+    if done := form_post(
+        request,
+        form,
+        lambda: services.health_override_set(account=account, by=request.user, **form.cleaned_data),
+        success="Override saved; the computed score is kept beside it.",
+        then=reverse("health:account", args=[account.pk]),
+    ):
+        return done
     return render(request, "health/override_form.html", {"account": account, "form": form})
 
 
@@ -162,14 +166,17 @@ def override_set(request: AuthedRequest, pk: int) -> HttpResponse:
 def override_end(request: AuthedRequest, pk: int) -> HttpResponse:
     account = get_object_or_404(Account, pk=pk)
     require_account_edit(request.user, account)
-    services.health_override_end(account=account, by=request.user)
-    messages.success(request, "Override removed.")
-    return redirect("health:account", pk=account.pk)
+    return action_post(
+        request,
+        lambda: services.health_override_end(account=account, by=request.user),
+        success="Override removed.",
+        then=reverse("health:account", args=[account.pk]),
+    )
 
 
 class BacktestForm(forms.Form):
-    start = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    start = DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    end = DateField(widget=forms.DateInput(attrs={"type": "date"}))
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

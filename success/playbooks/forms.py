@@ -4,6 +4,7 @@ from typing import Any
 
 from django import forms
 
+from accounts.dates import DateField
 from accounts.models import User
 from accounts.roles import Role
 
@@ -105,7 +106,7 @@ class ReasonForm(forms.Form):
 
 
 class SnoozeForm(ReasonForm):
-    until = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    until = DateField(widget=forms.DateInput(attrs={"type": "date"}))
 
 
 class StartForm(forms.Form):

@@ -4,17 +4,17 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.http import AuthedRequest
+from accounts.http import AuthedRequest, action_post, form_post
 from accounts.models import Account
-from accounts.roles import can_edit_account, is_admin, require_account_edit, require_admin
+from accounts.roles import admin_required, can_edit_account, is_admin, require_account_edit
 
 from . import selectors, services
 from .forms import PlaybookForm, ReasonForm, SnoozeForm, StartForm, StepFormSet, VersionForm
@@ -51,8 +51,8 @@ def playbook_detail(request: AuthedRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
+@admin_required
 def playbook_edit(request: AuthedRequest, pk: int | None = None) -> HttpResponse:
-    require_admin(request.user)
     playbook = get_object_or_404(Playbook, pk=pk) if pk else None
     current = services.current_version(playbook) if playbook else None
     data = request.POST if request.method == "POST" else None
@@ -63,33 +63,33 @@ def playbook_edit(request: AuthedRequest, pk: int | None = None) -> HttpResponse
         prefix="s",
         queryset=current.steps.all() if current else PlaybookStep.objects.none(),
     )
-    if (
-        request.method == "POST"
-        and form.is_valid()
-        and version_form.is_valid()
-        and steps.is_valid()
-    ):
+
+    @transaction.atomic
+    def save() -> Playbook:
         kept = [
             f.cleaned_data
             for f in steps.forms
             if (f.has_changed() or f.instance.pk) and not f.cleaned_data.get("DELETE")
         ]
-        try:
-            with transaction.atomic():
-                saved = services.playbook_save(
-                    by=request.user,
-                    playbook=playbook,
-                    name=form.cleaned_data["name"],
-                    description=form.cleaned_data["description"],
-                    is_active=form.cleaned_data["is_active"],
-                    version=version_form.cleaned_data,
-                    steps=kept,
-                )
-        except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
-        else:
-            messages.success(request, f"Saved playbook “{saved.name}”.")
-            return redirect(saved)
+        return services.playbook_save(
+            by=request.user,
+            playbook=playbook,
+            name=form.cleaned_data["name"],
+            description=form.cleaned_data["description"],
+            is_active=form.cleaned_data["is_active"],
+            version=version_form.cleaned_data,
+            steps=kept,
+        )
+
+    if done := form_post(
+        request,
+        form,
+        save,
+        success=lambda saved: f"Saved playbook “{saved.name}”.",
+        then=lambda saved: saved,
+        also_valid=[version_form, steps],
+    ):
+        return done
     return render(
         request,
         "playbooks/playbook_form.html",
@@ -138,21 +138,20 @@ def run_start(request: AuthedRequest, pk: int) -> HttpResponse:
     account = get_object_or_404(Account, pk=pk)
     require_account_edit(request.user, account)
     form = StartForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, "Choose a playbook to start.")
-        return redirect(account)
-    try:
-        run = services.run_start(
+    return action_post(
+        request,
+        lambda: services.run_start(
             playbook=form.cleaned_data["playbook"],
             account=account,
             by=request.user,
             today=timezone.localdate(),
-        )
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-        return redirect(account)
-    messages.success(request, f"Started “{run.playbook.name}”; its tasks are in My work.")
-    return redirect("playbooks:run", run.pk)
+        ),
+        form=form,
+        invalid="Choose a playbook to start.",
+        success=lambda run: f"Started “{run.playbook.name}”; its tasks are in My work.",
+        then=lambda run: reverse("playbooks:run", args=[run.pk]),
+        refused=account,
+    )
 
 
 def _run_for_edit(request: AuthedRequest, pk: int) -> PlaybookRun:
@@ -165,38 +164,34 @@ def _run_for_edit(request: AuthedRequest, pk: int) -> PlaybookRun:
 def run_snooze(request: AuthedRequest, pk: int) -> HttpResponse:
     run = _run_for_edit(request, pk)
     form = SnoozeForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, "Pick a date to snooze until and say why.")
-        return redirect("playbooks:run", run.pk)
-    try:
-        services.run_snooze(
+    return action_post(
+        request,
+        lambda: services.run_snooze(
             run=run,
             until=form.cleaned_data["until"],
             reason=form.cleaned_data["reason"],
             by=request.user,
             today=timezone.localdate(),
-        )
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(request, "Playbook snoozed; its open tasks moved with it.")
-    return redirect("playbooks:run", run.pk)
+        ),
+        form=form,
+        invalid="Pick a date to snooze until and say why.",
+        success="Playbook snoozed; its open tasks moved with it.",
+        then=reverse("playbooks:run", args=[run.pk]),
+    )
 
 
 @require_POST
 def run_cancel(request: AuthedRequest, pk: int) -> HttpResponse:
     run = _run_for_edit(request, pk)
     form = ReasonForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, "Say why the playbook is cancelled.")
-        return redirect("playbooks:run", run.pk)
-    try:
-        services.run_cancel(run=run, reason=form.cleaned_data["reason"], by=request.user)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(request, "Playbook cancelled; its open tasks left My work.")
-    return redirect("playbooks:run", run.pk)
+    return action_post(
+        request,
+        lambda: services.run_cancel(run=run, reason=form.cleaned_data["reason"], by=request.user),
+        form=form,
+        invalid="Say why the playbook is cancelled.",
+        success="Playbook cancelled; its open tasks left My work.",
+        then=reverse("playbooks:run", args=[run.pk]),
+    )
 
 
 def _step_for_edit(request: AuthedRequest, pk: int) -> PlaybookRunStep:
@@ -211,36 +206,33 @@ def _step_for_edit(request: AuthedRequest, pk: int) -> PlaybookRunStep:
 @require_POST
 def step_complete(request: AuthedRequest, pk: int) -> HttpResponse:
     run_step = _step_for_edit(request, pk)
-    try:
-        services.run_step_complete(run_step=run_step, by=request.user)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(request, f"Done: {run_step.step.title}.")
-    return redirect("playbooks:run", run_step.run_id)
+    return action_post(
+        request,
+        lambda: services.run_step_complete(run_step=run_step, by=request.user),
+        success=f"Done: {run_step.step.title}.",
+        then=reverse("playbooks:run", args=[run_step.run_id]),
+    )
 
 
 @require_POST
 def step_skip(request: AuthedRequest, pk: int) -> HttpResponse:
     run_step = _step_for_edit(request, pk)
     form = ReasonForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, "Say why the step is skipped.")
-        return redirect("playbooks:run", run_step.run_id)
-    try:
-        services.run_step_skip(
+    return action_post(
+        request,
+        lambda: services.run_step_skip(
             run_step=run_step, reason=form.cleaned_data["reason"], by=request.user
-        )
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(request, f"Skipped: {run_step.step.title}.")
-    return redirect("playbooks:run", run_step.run_id)
+        ),
+        form=form,
+        invalid="Say why the step is skipped.",
+        success=f"Skipped: {run_step.step.title}.",
+        then=reverse("playbooks:run", args=[run_step.run_id]),
+    )
 
 
 @require_POST
+@admin_required
 def playbooks_run_now(request: AuthedRequest) -> HttpResponse:
-    require_admin(request.user)
     result = services.playbooks_evaluate(today=timezone.localdate())
     messages.success(
         request,

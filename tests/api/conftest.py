@@ -8,6 +8,7 @@ from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from accounts.services import api_token_create
+from tests.api.permissions import ACCOUNT_WRITE_MATRIX, AccountWriter
 
 
 @pytest.fixture(autouse=True)
@@ -43,3 +44,11 @@ def api_as(token_for: Callable[[Any], str]) -> Callable[[Any], APIClient]:
         return client
 
     return client_for
+
+
+@pytest.fixture(params=list(ACCOUNT_WRITE_MATRIX.values()), ids=list(ACCOUNT_WRITE_MATRIX))
+def account_writer(request: pytest.FixtureRequest, other_csm: Any) -> AccountWriter:
+    """Each row of the matrix in turn (one test per row)."""
+    role, owns, allowed = request.param
+    user = request.getfixturevalue(role)
+    return AccountWriter(user=user, owner=user if owns else other_csm, allowed=allowed)

@@ -12,6 +12,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.models import Account, Event, Segment, Stage, StageChange
+from tests.api.permissions import AccountWriter
 from tests.factories import AccountFactory
 
 LIST = "/api/v1/accounts/"
@@ -195,32 +196,14 @@ def test_owner_changes_the_stage_with_a_reason(csm: Any, api_as: Any) -> None:
     assert Event.objects.filter(account=account, kind=Event.Kind.STAGE_CHANGED).exists()
 
 
-@pytest.mark.parametrize(
-    ("role", "owned", "expected"),
-    [
-        ("admin_user", False, 200),
-        ("leader", False, 200),
-        ("csm", True, 200),
-        ("csm", False, 403),
-        ("viewer", False, 403),
-    ],
-)
-def test_stage_change_permissions(
-    request: pytest.FixtureRequest,
-    api_as: Any,
-    other_csm: Any,
-    role: str,
-    owned: bool,
-    expected: int,
-) -> None:
-    user = request.getfixturevalue(role)
-    account: Any = AccountFactory(owner=user if owned else other_csm, stage=Stage.ADOPTION)
-    response = api_as(user).post(
+def test_stage_change_permissions(api_as: Any, account_writer: AccountWriter) -> None:
+    account: Any = AccountFactory(owner=account_writer.owner, stage=Stage.ADOPTION)
+    response = api_as(account_writer.user).post(
         _stage_url(account), {"to_stage": "at_risk", "reason": "No logins"}, format="json"
     )
-    assert response.status_code == expected
+    assert response.status_code == account_writer.status(200)
     account.refresh_from_db()
-    assert (account.stage == Stage.AT_RISK) is (expected == 200)
+    assert (account.stage == Stage.AT_RISK) is account_writer.allowed
 
 
 @pytest.mark.parametrize(

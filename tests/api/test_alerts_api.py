@@ -11,6 +11,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import Event
 from success.alerts.models import Alert, AlertRule, ExpansionSignal
+from tests.api.permissions import AccountWriter
 from tests.factories import AccountFactory
 
 ALERTS = "/api/v1/alerts/"
@@ -174,29 +175,13 @@ def test_invalid_signal_is_400_with_field_errors(
     assert not ExpansionSignal.objects.exists()
 
 
-@pytest.mark.parametrize(
-    ("role", "owned", "expected"),
-    [
-        ("admin_user", False, 201),
-        ("leader", False, 201),
-        ("csm", True, 201),
-        ("csm", False, 403),
-        ("viewer", False, 403),
-    ],
-)
-def test_raise_permissions(
-    request: pytest.FixtureRequest,
-    api_as: Any,
-    other_csm: Any,
-    role: str,
-    owned: bool,
-    expected: int,
-) -> None:
-    user = request.getfixturevalue(role)
-    account: Any = AccountFactory(owner=user if owned else other_csm)
-    response = api_as(user).post(SIGNALS, {"account": account.pk, "note": "More"}, format="json")
-    assert response.status_code == expected
-    assert ExpansionSignal.objects.filter(account=account).exists() is (expected == 201)
+def test_raise_permissions(api_as: Any, account_writer: AccountWriter) -> None:
+    account: Any = AccountFactory(owner=account_writer.owner)
+    response = api_as(account_writer.user).post(
+        SIGNALS, {"account": account.pk, "note": "More"}, format="json"
+    )
+    assert response.status_code == account_writer.status(201)
+    assert ExpansionSignal.objects.filter(account=account).exists() is account_writer.allowed
 
 
 def test_signal_list_follows_the_book_and_filters(

@@ -12,6 +12,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import Account, Segment, Stage
 from onboarding.models import Milestone, OnboardingPlan, PlanHistory
+from tests.api.permissions import AccountWriter
 from tests.factories import AccountFactory, OnboardingPlanFactory
 
 PLANS = "/api/v1/onboarding-plans/"
@@ -158,31 +159,13 @@ def test_completion_date_defaults_to_today(leader: Any, api_as: Any) -> None:
     assert response.json()["completed_on"] == timezone.localdate().isoformat()
 
 
-@pytest.mark.parametrize(
-    ("role", "owned", "expected"),
-    [
-        ("admin_user", False, 200),
-        ("leader", False, 200),
-        ("csm", True, 200),
-        ("csm", False, 403),
-        ("viewer", False, 403),
-    ],
-)
-def test_complete_permissions(
-    request: pytest.FixtureRequest,
-    api_as: Any,
-    other_csm: Any,
-    role: str,
-    owned: bool,
-    expected: int,
-) -> None:
-    user = request.getfixturevalue(role)
-    milestone = _plan(owner=user if owned else other_csm).milestones.first()
+def test_complete_permissions(api_as: Any, account_writer: AccountWriter) -> None:
+    milestone = _plan(owner=account_writer.owner).milestones.first()
     assert milestone is not None
-    response = api_as(user).post(_complete_url(milestone), {}, format="json")
-    assert response.status_code == expected, response.content
+    response = api_as(account_writer.user).post(_complete_url(milestone), {}, format="json")
+    assert response.status_code == account_writer.status(200), response.content
     milestone.refresh_from_db()
-    assert (milestone.completed_on is not None) is (expected == 200)
+    assert (milestone.completed_on is not None) is account_writer.allowed
 
 
 def test_anonymous_gets_401(db: Any) -> None:

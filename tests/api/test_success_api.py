@@ -13,6 +13,7 @@ from rest_framework.test import APIClient
 from accounts.models import Account, Segment
 from success.models import ForecastChange, Objective, ObjectiveUpdate, Renewal
 from success.services import plan_create, renewal_create
+from tests.api.permissions import AccountWriter
 from tests.factories import (
     AccountFactory,
     BusinessReviewFactory,
@@ -169,30 +170,13 @@ def test_objectives_of_a_replaced_plan_no_longer_move(leader: Any, api_as: Any) 
     assert "replaced" in response.json()["non_field_errors"][0]
 
 
-@pytest.mark.parametrize(
-    ("role", "owned", "expected"),
-    [
-        ("admin_user", False, 200),
-        ("leader", False, 200),
-        ("csm", True, 200),
-        ("csm", False, 403),
-        ("viewer", False, 403),
-    ],
-)
-def test_progress_permissions(
-    request: pytest.FixtureRequest,
-    api_as: Any,
-    other_csm: Any,
-    role: str,
-    owned: bool,
-    expected: int,
-) -> None:
-    user = request.getfixturevalue(role)
-    objective: Any = ObjectiveFactory(plan__account__owner=user if owned else other_csm)
+def test_progress_permissions(api_as: Any, account_writer: AccountWriter) -> None:
+    user = account_writer.user
+    objective: Any = ObjectiveFactory(plan__account__owner=account_writer.owner)
     response = _progress(api_as(user), objective, {"current_value": "12"})
-    assert response.status_code == expected
+    assert response.status_code == account_writer.status(200)
     assert Objective.objects.get(pk=objective.pk).current_value == (
-        Decimal("12") if expected == 200 else Decimal("30")
+        Decimal("12") if account_writer.allowed else Decimal("30")
     )
     assert api_as(user).get(f"{OBJECTIVES}{objective.pk}/").status_code == 200
 
@@ -306,29 +290,12 @@ def test_forecast_that_changes_nothing_or_on_a_closed_renewal_is_400(
     assert ForecastChange.objects.count() == 1
 
 
-@pytest.mark.parametrize(
-    ("role", "owned", "expected"),
-    [
-        ("admin_user", False, 200),
-        ("leader", False, 200),
-        ("csm", True, 200),
-        ("csm", False, 403),
-        ("viewer", False, 403),
-    ],
-)
-def test_forecast_permissions(
-    request: pytest.FixtureRequest,
-    api_as: Any,
-    other_csm: Any,
-    role: str,
-    owned: bool,
-    expected: int,
-) -> None:
-    user = request.getfixturevalue(role)
-    renewal = _renewal(owner=user if owned else other_csm)
+def test_forecast_permissions(api_as: Any, account_writer: AccountWriter) -> None:
+    user = account_writer.user
+    renewal = _renewal(owner=account_writer.owner)
     body = {"category": "likely", "forecast_arr": "45000", "reason": "Budget cut"}
-    assert _forecast(api_as(user), renewal, body).status_code == expected
-    assert ForecastChange.objects.filter(renewal=renewal).exists() is (expected == 200)
+    assert _forecast(api_as(user), renewal, body).status_code == account_writer.status(200)
+    assert ForecastChange.objects.filter(renewal=renewal).exists() is account_writer.allowed
     assert api_as(user).get(f"{RENEWALS}{renewal.pk}/").status_code == 200
 
 

@@ -8,13 +8,14 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
 from hubspot import HubSpot
+from werkzeug import Request, Response
 
 from accounts.hubspot.sandbox import ManualClock, Sandbox, SandboxServer
+from tests.hubspot.recording import recording_server
 
 TOKEN = "sandbox-test-token"
 PORTS = range(8120, 8200)
@@ -97,39 +98,21 @@ class Receiver:
 def receiver() -> Iterator[Receiver]:
     state = Receiver()
 
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, format: str, *args: object) -> None:
-            pass
+    def answer(request: Request) -> Response:
+        raw = request.get_data(as_text=True)
+        with state.lock:
+            state.received.append(Received(request.path, dict(request.headers.items()), raw))
+            status = state.statuses.pop(0) if state.statuses else 204
+            state.active += 1
+            state.max_active = max(state.max_active, state.active)
+        time.sleep(state.delay)
+        with state.lock:
+            state.active -= 1
+        return Response(status=status)
 
-        def do_POST(self) -> None:
-            raw = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
-            with state.lock:
-                state.received.append(Received(self.path, dict(self.headers.items()), raw))
-                status = state.statuses.pop(0) if state.statuses else 204
-                state.active += 1
-                state.max_active = max(state.max_active, state.active)
-            time.sleep(state.delay)
-            with state.lock:
-                state.active -= 1
-            self.send_response(status)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-    httpd = None
-    for _ in range(20):
-        try:
-            httpd = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
-            httpd.daemon_threads, httpd.block_on_close = True, False
-            break
-        except OSError:
-            continue
-    assert httpd is not None
-    state.url = f"http://127.0.0.1:{httpd.server_address[1]}/hubspot/webhooks"
-    thread = threading.Thread(target=httpd.serve_forever, args=(0.02,), daemon=True)
-    thread.start()
-    yield state
-    httpd.shutdown()
-    httpd.server_close()
+    with recording_server(answer, ports=PORTS) as server:
+        state.url = server.url_for("/hubspot/webhooks")
+        yield state
 
 
 def error_body(exc: Any) -> dict[str, Any]:

@@ -4,18 +4,18 @@ HubSpotClient pointed at it, and portfolio builders."""
 from __future__ import annotations
 
 import socket
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
 from django.test import override_settings
+from werkzeug import Request, Response
 
 from accounts.hubspot.sandbox import ManualClock, Sandbox, SandboxServer, seed
 from accounts.hubspot.transport.client import HubSpotClient
 from accounts.hubspot.transport.http_retries import RetryPolicy
+from tests.hubspot.recording import recording_server
 
 TOKEN = "sync-test-token"
 SECRET = "sync-test-secret"
@@ -162,29 +162,11 @@ def capture() -> Iterator[dict[str, Any]]:
     """Where the sandbox delivers, so a real delivery can be replayed into Django."""
     state: dict[str, Any] = {"requests": []}
 
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, format: str, *args: object) -> None:
-            pass
+    def answer(request: Request) -> Response:
+        state["requests"].append((dict(request.headers.items()), request.get_data()))
+        return Response(status=204)
 
-        def do_POST(self) -> None:
-            raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            state["requests"].append((dict(self.headers.items()), raw))
-            self.send_response(204)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-    httpd = None
-    for port in reversed(PORTS):
-        try:
-            httpd = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-            break
-        except OSError:
-            continue
-    assert httpd is not None
-    httpd.daemon_threads, httpd.block_on_close = True, False
-    state["port"] = httpd.server_address[1]
-    thread = threading.Thread(target=httpd.serve_forever, args=(0.02,), daemon=True)
-    thread.start()
-    yield state
-    httpd.shutdown()
-    httpd.server_close()
+    # From the top of this suite's range, clear of the sandboxes that start at its bottom.
+    with recording_server(answer, ports=range(PORTS.stop - 1, PORTS.start - 1, -1)) as server:
+        state["port"] = server.port
+        yield state

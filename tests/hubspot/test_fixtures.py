@@ -7,14 +7,15 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 import pytest
+from werkzeug import Request as WsgiRequest
+from werkzeug import Response
 
 from accounts.hubspot.inbound.events import plan_events
 from accounts.hubspot.inbound.poller import with_associations
@@ -39,7 +40,8 @@ from accounts.hubspot.transport.errors import HubSpotError
 from accounts.hubspot.transport.http_retries import RetryPolicy
 from accounts.hubspot.webhooks import events_parse
 
-from .conftest import TOKEN, Receiver, free_port
+from .conftest import PORTS, TOKEN, Receiver
+from .recording import recording_server
 
 FIXTURES = Path(__file__).with_name("fixtures")
 WEBHOOKS = sorted((FIXTURES / "webhooks").glob("*.json"))
@@ -185,33 +187,18 @@ class Replay:
 
     def __init__(self, status: int, body: Any) -> None:
         self.requests: list[tuple[str, str]] = []
-        replay = self
+        payload = json.dumps(body)
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, format: str, *args: object) -> None:
-                pass
+        def answer(request: WsgiRequest) -> Response:
+            self.requests.append((request.method, request.full_path.removesuffix("?")))
+            return Response(payload, status=status, content_type="application/json")
 
-            def _answer(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                self.rfile.read(length)
-                replay.requests.append((self.command, self.path))
-                payload = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-            do_GET = do_POST = do_PATCH = do_PUT = _answer
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
-        self.httpd.daemon_threads = True
-        threading.Thread(target=self.httpd.serve_forever, args=(0.02,), daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self._serving = ExitStack()
+        server = self._serving.enter_context(recording_server(answer, ports=PORTS, method="__ALL"))
+        self.url = f"http://127.0.0.1:{server.port}"
 
     def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        self._serving.close()
 
 
 def _client(url: str) -> HubSpotClient:

@@ -1,4 +1,4 @@
-"""The sandbox's /crm/v3/objects endpoints match HUBSPOT.md, through the real client."""
+"""The sandbox's /crm/v3/objects endpoints match docs/hubspot-facts.md, through the real client."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The sandbox refuses what HubSpot refuses and answers as HubSpot answers (HUBSPOT.md,
+"""The sandbox refuses what HubSpot refuses and answers as HubSpot answers (docs/hubspot-facts.md,
 "Details that matter for fidelity"), driven through the real hubspot-api-client."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """ARR figures recomputed from hand-built ledgers. Expected values are worked
-out here from DOMAIN.md's formulas, never read back from the code under test."""
+out here from docs/domain.md's formulas, never read back from the code under test."""
 
 from __future__ import annotations
 

@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from accounts.models import HealthBand
 from success import services
 from success.models import BusinessReview, SuccessTask
-from success.selectors import review_pack
+from success.selectors.reviews import review_pack
 from success.services import ActionItem
 from tests.factories import AccountFactory, ContactFactory
 

@@ -1,5 +1,5 @@
-"""A HubSpot CRM sandbox: a real HTTP server that behaves as HubSpot does (see the shared
-HUBSPOT.md) for the parts Lifecycle uses. It knows nothing of Django models.
+"""A HubSpot CRM sandbox: a real HTTP server that behaves as HubSpot does (see
+docs/hubspot-facts.md) for the parts Lifecycle uses. It knows nothing of Django models.
 
     sandbox = Sandbox(tier="professional", clock=ManualClock(), search_delay_ms=2000)
     server = SandboxServer(sandbox, port=8111).start()

@@ -1,4 +1,4 @@
-"""Property values as HubSpot checks and stores them (see HUBSPOT.md, "Values").
+"""Property values as HubSpot checks and stores them (docs/hubspot-facts.md, "Values").
 
 Every value is a string once stored. Writes are checked against the property's type:
 numbers must be numbers (and are stored normalised, "1500.00" -> "1500"), booleans

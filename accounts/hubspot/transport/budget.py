@@ -22,7 +22,7 @@ from accounts.hubspot.transport.errors import HubSpotError
 
 Bucket = HubSpotRateWindow.Bucket
 
-# Requests per rolling ten seconds and per day, by tier (HUBSPOT.md, private apps).
+# Requests per rolling ten seconds and per day, by tier (docs/hubspot-facts.md, "Rate limits").
 TIER_LIMITS = {
     "free": (100, 250_000),
     "starter": (100, 250_000),

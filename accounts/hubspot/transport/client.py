@@ -2,7 +2,7 @@
 
 Wraps hubspot-api-client. Every call carries a timeout, draws on the shared rate-limit
 budget and goes through our retry loop (`http_retries.py`); failures surface as `HubSpotError`.
-Results are plain dicts shaped as HubSpot documents them (see HUBSPOT.md), which keeps
+Results are plain dicts shaped as HubSpot documents them (docs/hubspot-facts.md), which keeps
 mapping code independent of the generated model classes. Knows nothing of our models.
 """
 

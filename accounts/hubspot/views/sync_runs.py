@@ -23,7 +23,7 @@ from accounts.hubspot.models import SyncIssue, SyncRun
 from accounts.hubspot.transport.client import HubSpotClient
 from accounts.hubspot.transport.errors import HubSpotError
 from accounts.models import Account, OwnerLink, User
-from accounts.roles import require_admin
+from accounts.roles import admin_required
 
 logger = logging.getLogger(__name__)
 JOURNAL_PAGE_SIZE = 50
@@ -37,11 +37,11 @@ class OwnerMapForm(forms.Form):
 
 @never_cache
 @require_GET
+@admin_required
 def status(request: AuthedRequest) -> HttpResponse:
     """Connection, budget, counts, runs with progress, cursors and unmatched owners.
     htmx refreshes the runs part every few seconds; without JS, a running import makes
     the page reload itself."""
-    require_admin(request.user)
     runs = selectors.recent_runs()
     context = {
         "runs": runs,
@@ -65,24 +65,24 @@ def status(request: AuthedRequest) -> HttpResponse:
 
 
 @require_POST
+@admin_required
 def import_start(request: AuthedRequest) -> HttpResponse:
-    require_admin(request.user)
     run = services.sync_run_queue(kind=SyncRun.Kind.IMPORT)
     messages.success(request, f"Full import #{run.pk} queued.")
     return redirect("hubspot:status")
 
 
 @require_POST
+@admin_required
 def sync_start(request: AuthedRequest) -> HttpResponse:
-    require_admin(request.user)
     run = services.sync_run_queue(kind=SyncRun.Kind.POLL)
     messages.success(request, f"Incremental sync #{run.pk} queued.")
     return redirect("hubspot:status")
 
 
 @require_POST
+@admin_required
 def owner_map(request: AuthedRequest, pk: int) -> HttpResponse:
-    require_admin(request.user)
     link = get_object_or_404(OwnerLink, pk=pk)
     form = OwnerMapForm(request.POST)
     if form.is_valid():
@@ -99,22 +99,22 @@ def owner_map(request: AuthedRequest, pk: int) -> HttpResponse:
 
 @never_cache
 @require_GET
+@admin_required
 def issues(request: AuthedRequest) -> HttpResponse:
-    require_admin(request.user)
     return render(request, "hubspot/issues.html", {"issues": selectors.open_issues()[:500]})
 
 
 @require_POST
+@admin_required
 def issues_retry(request: AuthedRequest) -> HttpResponse:
-    require_admin(request.user)
     run = services.sync_run_queue(kind=SyncRun.Kind.RETRY)
     messages.success(request, f"Retry #{run.pk} of quarantined records queued.")
     return redirect("hubspot:issues")
 
 
 @require_GET
+@admin_required
 def journal(request: AuthedRequest) -> HttpResponse:
-    require_admin(request.user)
     page = Paginator(selectors.journal(), JOURNAL_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "hubspot/journal.html", {"page": page, "account": None})
 
@@ -174,9 +174,9 @@ def webhook_receive(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
+@admin_required
 def issue_link(request: AuthedRequest, pk: int) -> HttpResponse:
     """Link a quarantined company to the candidate account a person picked."""
-    require_admin(request.user)
     issue = get_object_or_404(SyncIssue, pk=pk, resolved_at__isnull=True)
     choices = {int(c["id"]) for c in issue.candidates}
     try:
@@ -197,8 +197,8 @@ def issue_link(request: AuthedRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
+@admin_required
 def issue_create_new(request: AuthedRequest, pk: int) -> HttpResponse:
-    require_admin(request.user)
     issue = get_object_or_404(SyncIssue, pk=pk, resolved_at__isnull=True)
     try:
         services.issue_create_new(issue=issue, client=HubSpotClient.from_settings())

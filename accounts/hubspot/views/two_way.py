@@ -17,6 +17,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_q.tasks import async_task
 
+from accounts.dates import DateTimeField
 from accounts.http import AuthedRequest
 from accounts.hubspot import services, twoway
 from accounts.hubspot.models import Drift, FieldRule, SyncConflict, SyncRun, SyncState
@@ -24,7 +25,7 @@ from accounts.hubspot.repair import reconcile as repair
 from accounts.hubspot.rules import fields as fieldspecs
 from accounts.hubspot.transport.client import client_from_settings
 from accounts.hubspot.transport.errors import HubSpotError
-from accounts.roles import Role, is_admin, require, require_admin, role_of, sees_all_writes
+from accounts.roles import Role, admin_required, is_admin, require, role_of, sees_all_writes
 
 CONFLICTS_PAGE_SIZE = 25
 
@@ -50,9 +51,9 @@ class FieldRuleForm(forms.Form):
 
 @never_cache
 @require_http_methods(["GET", "POST"])
+@admin_required
 def field_rules(request: AuthedRequest) -> HttpResponse:
     """Who owns each synced field; one form per field, saved one at a time."""
-    require_admin(request.user)
     failed: FieldRuleForm | None = None
     if request.method == "POST":
         form = FieldRuleForm(request.POST)
@@ -98,8 +99,8 @@ def field_rules(request: AuthedRequest) -> HttpResponse:
 
 
 @require_POST
+@admin_required
 def provision_start(request: AuthedRequest) -> HttpResponse:
-    require_admin(request.user)
     async_task("accounts.hubspot.tasks.hubspot_provision", task_name="hubspot-provision")
     messages.success(
         request, "Creating Lifecycle's property group and properties in HubSpot (queued)."
@@ -202,12 +203,10 @@ MAX_REPLAY_DAYS = 31
 
 
 class ReplayForm(forms.Form):
-    since = forms.DateTimeField(
+    since = DateTimeField(
         label="From", widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
     )
-    until = forms.DateTimeField(
-        label="To", widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
-    )
+    until = DateTimeField(label="To", widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
 
     def clean(self) -> dict[str, object]:
         data = super().clean() or {}
@@ -223,9 +222,9 @@ class ReplayForm(forms.Form):
 
 
 @require_POST
+@admin_required
 def replay_start(request: AuthedRequest) -> HttpResponse:
     """Re-apply what HubSpot changed in a window (after an outage); safe to repeat."""
-    require_admin(request.user)
     form = ReplayForm(request.POST)
     if not form.is_valid():
         for errors in form.errors.values():
@@ -249,8 +248,8 @@ def replay_start(request: AuthedRequest) -> HttpResponse:
 
 @never_cache
 @require_GET
+@admin_required
 def drift(request: AuthedRequest) -> HttpResponse:
-    require_admin(request.user)
     latest = SyncRun.objects.filter(kind=SyncRun.Kind.RECONCILE).first()
     found = Drift.objects.none()
     if latest is not None:
@@ -261,16 +260,16 @@ def drift(request: AuthedRequest) -> HttpResponse:
 
 
 @require_POST
+@admin_required
 def reconcile_start(request: AuthedRequest) -> HttpResponse:
-    require_admin(request.user)
     run = services.sync_run_queue(kind=SyncRun.Kind.RECONCILE)
     messages.success(request, f"Reconciliation #{run.pk} queued: it reads every company.")
     return redirect("hubspot:drift")
 
 
 @require_POST
+@admin_required
 def drift_repair(request: AuthedRequest, pk: int) -> HttpResponse:
-    require_admin(request.user)
     found = get_object_or_404(Drift.objects.select_related("account"), pk=pk)
     if found.repaired_at is not None:
         messages.info(request, "Already repaired.")

@@ -1,6 +1,6 @@
 from django.db import migrations
 
-# The plays DOMAIN.md names; admins tune or pause them on the rules page.
+# The plays docs/domain.md lists; admins tune or pause them on the rules page.
 DEFAULT_RULES = [
     {"name": "Health dropped 20% in a week", "kind": "health_drop", "threshold": 20, "days": 7},
     {"name": "No product login for 30 days", "kind": "no_login", "days": 30},

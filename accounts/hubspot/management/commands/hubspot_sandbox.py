@@ -24,7 +24,7 @@ from accounts.hubspot.sandbox.persist import load_file, save_file
 
 
 class Command(BaseCommand):
-    help = "Serve an in-memory HubSpot CRM that behaves as HubSpot does (see HUBSPOT.md)."
+    help = "Serve an in-memory HubSpot CRM that behaves as HubSpot does (docs/hubspot-facts.md)."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--port", type=int, default=8111)
