@@ -28,7 +28,7 @@ from accounts.hubspot.transport.client import HubSpotClient
 from accounts.models import Account, Deal, Event, Pipeline, UsageSnapshot
 from accounts.services import account_cs_fields_update
 from success.models import BusinessReview, Renewal, SuccessPlan
-from success.selectors import renewals_pipeline
+from success.selectors.renewals import renewals_pipeline
 from success.services.renewals import renewal_create, renewal_forecast_change
 from tests.factories import (
     BusinessReviewFactory,
