@@ -50,4 +50,6 @@ def test_admin_resolves_a_conflict_by_taking_hubspots_value(
     change = SyncChange.objects.get(account=account, source=SyncSource.RESOLVE)
     assert (change.old_value, change.new_value) == ("likely", "at_risk")
     # Both sides hold it: the base is HubSpot's value, so nothing is left to push.
-    assert SyncState.objects.get(account=account).base["renewal_forecast_category"] == "at_risk"
+    assert (
+        SyncState.objects.get(account=account).fields["renewal_forecast_category"].base == "at_risk"
+    )

@@ -165,7 +165,7 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_duplicates_nothing(
         assert company.properties["lifecycle_health_score"] == str(account.health_score)
         assert company.properties["lifecycle_account_id"] == str(account.pk)
         state = SyncState.objects.get(account=account)
-        assert state.base["health_score"] == str(account.health_score)
+        assert state.fields["health_score"].base == str(account.health_score)
     deals = store.ordered("deals")
     ours = {str(d.pk): d for d in Deal.objects.filter(created_in_lifecycle=True)}
     assert len(deals) == len(ours) == COMPANIES
