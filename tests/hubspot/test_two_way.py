@@ -30,6 +30,7 @@ from accounts.services import account_cs_fields_update
 from tests.factories import UserFactory
 
 from .sync_support import (  # noqa: F401
+    catch_up,
     client,
     clock_of,
     hubspot_settings,
@@ -330,6 +331,7 @@ def test_a_hubspot_edit_our_push_overwrote_before_we_saw_it_is_not_lost(
     )
     account = linked[0]
     account_cs_fields_update(account=account, renewal_forecast_category="at_risk")
+    catch_up(clock_of(sync_sandbox))  # HubSpot's clock reads now, as ours does
     clock_of(sync_sandbox).advance(seconds=1)
     assert twoway.push_pass(client).pushed == 1  # HubSpot's own edit not seen yet
     state = SyncState.objects.get(account=account)

@@ -69,10 +69,14 @@ def _writes(server: SandboxServer) -> int:
     return sum(n for (method, path), n in server.calls.items() if path in WRITE_PATHS)
 
 
-def _kill_at_write(server: SandboxServer, sandbox: Sandbox, nth: int) -> int:
+def _kill_at_write(
+    server: SandboxServer, sandbox: Sandbox, nth: int, *, companies: int = COMPANIES
+) -> int:
     """Run a push worker in its own process; SIGKILL it once HubSpot holds its nth write.
-    Returns the worker's exit status."""
-    sandbox.faults.queue(*["pass"] * (nth - 1), f"slow:{HOLD_SECONDS}")
+    Returns the worker's exit status. Before its writes the pass reads what HubSpot
+    holds now, 100 companies per call (nothing changed there: no history read)."""
+    reads = -(-companies // 100)
+    sandbox.faults.queue(*["pass"] * (reads + nth - 1), f"slow:{HOLD_SECONDS}")
     before = _writes(server)
     env = {
         **os.environ,
