@@ -235,7 +235,7 @@ class _Plan:
                 entry.agree(decision.value, epoch_ms(self.now))
                 self.agreed.append((account.pk, rule.spec.attribute, decision.value))
             elif decision.action == Action.PULL:
-                self._pull(account, rule, entry, ours, decision.value)
+                self._pull(account, rule, entry, ours, decision)
             elif decision.action == Action.CONFLICT and entry.remote is not None:
                 self.conflicts.append(
                     _conflict(
@@ -273,7 +273,10 @@ class _Plan:
             )
         )
 
-    def _pull(self, account: Account, rule: Rule, entry: FieldSync, ours: str, value: str) -> None:
+    def _pull(
+        self, account: Account, rule: Rule, entry: FieldSync, ours: str, decision: Decision
+    ) -> None:
+        value = decision.value
         setattr(account, rule.spec.attribute, local_value(rule, value))
         self.pulled.append(
             journal_row(
@@ -283,6 +286,7 @@ class _Plan:
                 new=value,
                 source=SyncSource.POLL,
                 at=self.now,
+                note=decision.reason if entry.base is not None and ours != entry.base else "",
                 change_source=entry.remote_by,
             )
         )
