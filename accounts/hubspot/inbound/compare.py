@@ -88,13 +88,9 @@ def inbound_compare(
             record_ms=modified_ms.get(hid, 0),
             defer_latest=defer_latest,
         )
-        for rule in rules:
-            theirs, problem = _theirs(rule, record)
-            if problem:
-                unreadable[hid] = problem
-            if theirs is not None:
-                compare.field(rule, theirs)
-        compare.finish()
+        problem = compare.record(record, rules)
+        if problem:
+            unreadable[hid] = problem
         outcome.pulled += compare.pulled
         outcome.agreed += compare.agreed
         journal.extend(compare.journal)
@@ -124,6 +120,19 @@ class _AccountCompare:
     needs_push: bool = False
     journal: list[Pull] = dc_field(default_factory=list)
     conflicts: list[SyncConflict] = dc_field(default_factory=list)
+
+    def record(self, record: dict[str, Any], rules: Sequence[Rule]) -> str:
+        """Compare every rule's field; why a value could not be read ("" when all could)."""
+        unreadable = ""
+        for rule in rules:
+            theirs, problem = _theirs(rule, record)
+            unreadable = problem or unreadable
+            if theirs is not None:
+                self.field(rule, theirs)
+        self.state.remote_ms = max(self.state.remote_ms, self.record_ms)
+        if self.needs_push:
+            self.state.checked_at = None  # the push pass looks at it next time
+        return unreadable
 
     def field(self, rule: Rule, theirs: str) -> None:
         entry = sync_state.field_of(self.state, rule)
@@ -216,11 +225,6 @@ class _AccountCompare:
         self.journal.append(Pull(self.account, rule.spec.attribute, old_value, note))
         self.pulled += 1
         self.changed = True
-
-    def finish(self) -> None:
-        self.state.remote_ms = max(self.state.remote_ms, self.record_ms)
-        if self.needs_push:
-            self.state.checked_at = None  # the push pass looks at it next time
 
 
 def _overwritten(
