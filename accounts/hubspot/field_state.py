@@ -14,7 +14,7 @@ written only through these types, never by position.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import models
@@ -43,9 +43,6 @@ class Written:
         )
 
 
-_OPTIONAL = {"base_ms", "remote_ms", "remote_by"}
-
-
 @dataclass
 class FieldSync:
     """Both sides of one synced field of one linked account."""
@@ -72,11 +69,28 @@ class FieldSync:
         )
 
     def to_json(self) -> dict[str, Any]:
-        raw = asdict(self)
-        # "" is a value (cleared); only what is unknown or unset is left out.
-        return {
-            k: v for k, v in raw.items() if v is not None and not (k in _OPTIONAL and v in ("", 0))
-        }
+        # "" is a value (cleared); only what is unknown or unset is left out. Written by
+        # hand (not dataclasses.asdict, which deep-copies): a push saves thousands.
+        raw: dict[str, Any] = {"prop": self.prop}
+        if self.base is not None:
+            raw["base"] = self.base
+        if self.base_ms:
+            raw["base_ms"] = self.base_ms
+        if self.remote is not None:
+            raw["remote"] = self.remote
+        if self.remote_ms:
+            raw["remote_ms"] = self.remote_ms
+        if self.remote_by:
+            raw["remote_by"] = self.remote_by
+        if self.written is not None:
+            w = self.written
+            raw["written"] = {
+                "value": w.value,
+                "written_ms": w.written_ms,
+                "agreed_before_ms": w.agreed_before_ms,
+                "ours_ms": w.ours_ms,
+            }
+        return raw
 
     def agree(self, value: str, at_ms: int) -> None:
         """`value` is now what both sides hold."""
