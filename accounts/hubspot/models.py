@@ -9,6 +9,8 @@ from __future__ import annotations
 from django.db import models
 from django.utils import timezone
 
+from accounts.hubspot.field_state import FieldStatesField
+
 
 class HubSpotRateWindow(models.Model):
     """Calls made to HubSpot in one window of one bucket, plus the 429s and retries met.
@@ -175,6 +177,13 @@ class SyncIssue(models.Model):
         return f"{self.object_type} {self.hubspot_id}: {self.reason}"
 
 
+class SyncChangeStatus(models.TextChoices):
+    APPLIED = "applied", "Applied"  # a change made here (or to HubSpot and confirmed)
+    SENT = "sent", "Sent, unconfirmed"
+    CONFIRMED = "confirmed", "Sent and confirmed"
+    FAILED = "failed", "Sent, refused"
+
+
 class SyncChange(models.Model):
     """The sync journal: one applied change of one field of one local record."""
 
@@ -198,6 +207,13 @@ class SyncChange(models.Model):
     change_source = models.CharField(max_length=40, blank=True)
     note = models.CharField(
         max_length=100, blank=True, help_text="Why, when a policy decided between two edits."
+    )
+    # Who set the value this change replaced, when another author's ("CRM_UI userId:9").
+    old_by = models.CharField(max_length=80, blank=True)
+    # The outbox: a write to HubSpot is journaled SENT before the call and CONFIRMED
+    # once HubSpot answers, so a worker killed between the two leaves "sent, unconfirmed".
+    status = models.CharField(
+        max_length=10, choices=SyncChangeStatus.choices, default=SyncChangeStatus.APPLIED
     )
     run = models.ForeignKey(SyncRun, null=True, blank=True, on_delete=models.SET_NULL)
     at = models.DateTimeField(default=timezone.now)
@@ -277,12 +293,11 @@ class FieldRule(models.Model):
 
 
 class SyncState(models.Model):
-    """Per linked account: the last value both sides agreed on per field (`base`, with
-    when, `base_at` in epoch ms), HubSpot's value as last seen (`remote`, with the
-    record's modified time and, where known, each property's), and what we last wrote
-    (`written`: the ledger that recognises our own writes when they come back). Sync
-    compares both sides with `base`, so a crash loses nothing: the next pass sees the
-    same differences."""
+    """Per linked account: per synced field, both sides as sync knows them (`fields`: one
+    `FieldSync` each, keyed by rule key: the agreed base and when, HubSpot's value as
+    last seen with when and by whom it was set, and what we last wrote), plus the
+    record's modified time. Sync compares both sides with the base, so a crash loses
+    nothing: the next pass sees the same differences."""
 
     # About the linked record, not the customer: stays when accounts merge.
     account_merge_stays = True
@@ -290,14 +305,8 @@ class SyncState(models.Model):
     account = models.OneToOneField(
         "accounts.Account", on_delete=models.CASCADE, related_name="hubspot_state"
     )
-    base = models.JSONField(default=dict, blank=True)
-    base_at = models.JSONField(default=dict, blank=True)
-    remote = models.JSONField(default=dict, blank=True)
+    fields = FieldStatesField(default=dict, blank=True)
     remote_ms = models.BigIntegerField(default=0)
-    # When HubSpot's value of a property (as in `remote`) was set, exactly: from its
-    # property history or a webhook's occurredAt ({property: epoch ms}).
-    remote_at = models.JSONField(default=dict, blank=True)
-    written = models.JSONField(default=dict, blank=True)
     pushed_at = models.DateTimeField(null=True, blank=True)
     push_failures = models.PositiveSmallIntegerField(default=0)
     checked_at = models.DateTimeField(null=True, blank=True)

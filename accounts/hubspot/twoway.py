@@ -7,9 +7,10 @@ together for the callers that drive a whole pass (tasks, pages, benchmarks):
 - `push`: the push pass (what only we changed, in batches of 100);
 - `conflicts`, `provisioning`, `deal_push`.
 
-Both directions compare with the per-account `SyncState.base`, so our own writes coming
-back are neither applied nor pushed again, many edits between two passes are one write,
-and a crash loses nothing: the next pass sees the same differences.
+Both directions compare with the per-account agreed base (`SyncState.fields`), so our
+own writes coming back are neither applied nor pushed again, many edits between two
+passes are one write, and a crash loses nothing: the next pass sees the same
+differences.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from accounts.hubspot.rules.field_rules import (
     rule_save,
     rules_load,
 )
-from accounts.hubspot.rules.sync_state import STATE_FIELDS
+from accounts.hubspot.rules.sync_state import STATE_FIELDS, remote_of
 from accounts.hubspot.rules.threeway import Rule
 
 __all__ = [
@@ -58,6 +59,7 @@ __all__ = [
     "pulled_values",
     "push_lock",
     "push_pass",
+    "remote_of",
     "remote_properties",
     "rule_save",
     "rules_load",

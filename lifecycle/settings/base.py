@@ -266,6 +266,10 @@ HUBSPOT_ACCESS_TOKEN = os.environ.get("HUBSPOT_ACCESS_TOKEN", "")
 HUBSPOT_CLIENT_SECRET = os.environ.get("HUBSPOT_CLIENT_SECRET", "")
 HUBSPOT_BASE_URL = os.environ.get("HUBSPOT_BASE_URL", "https://api.hubapi.com")
 HUBSPOT_TIER = os.environ.get("HUBSPOT_TIER", "professional")
+# The private app's id (HubSpot: its settings page; also the `appId` of each webhook
+# delivery): property history names it as the source of our writes, which is how
+# two-way sync tells its own echoes from people's edits (rules/provenance.py).
+HUBSPOT_APP_ID = os.environ.get("HUBSPOT_APP_ID", "")
 # Incremental sync runs every this many minutes; ARR comes from this company property,
 # or from the sum of won deals with "won_deals".
 HUBSPOT_POLL_MINUTES = int(os.environ.get("HUBSPOT_POLL_MINUTES", "5"))

@@ -26,5 +26,7 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 Q_CLUSTER = {**Q_CLUSTER, "sync": True}
 # Pushes run inline in tests (sync tasks): no coalescing wait.
 HUBSPOT_PUSH_DELAY_SECONDS = 0.0
+# The sandbox's app (accounts/hubspot/sandbox/store.py, SANDBOX_APP_ID).
+HUBSPOT_APP_ID = "4242"
 # Figures computed for every request (tests/metrics/test_snapshots.py turns it on).
 METRICS_SNAPSHOT_MAX_AGE_SECONDS = 0

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
+from accounts.hubspot.field_state import FieldSync
 from accounts.hubspot.models import SyncChange, SyncConflict, SyncSource, SyncState
 from accounts.roles import Role
 from tests.factories import AccountFactory, UserFactory
@@ -24,8 +25,11 @@ def test_admin_resolves_a_conflict_by_taking_hubspots_value(
     )
     SyncState.objects.create(
         account=account,
-        base={"renewal_forecast_category": "commit"},
-        remote={"lifecycle_renewal_forecast": "at_risk"},
+        fields={
+            "renewal_forecast_category": FieldSync(
+                prop="lifecycle_renewal_forecast", base="commit", remote="at_risk"
+            )
+        },
     )
     SyncConflict.objects.create(
         account=account,
@@ -50,4 +54,6 @@ def test_admin_resolves_a_conflict_by_taking_hubspots_value(
     change = SyncChange.objects.get(account=account, source=SyncSource.RESOLVE)
     assert (change.old_value, change.new_value) == ("likely", "at_risk")
     # Both sides hold it: the base is HubSpot's value, so nothing is left to push.
-    assert SyncState.objects.get(account=account).base["renewal_forecast_category"] == "at_risk"
+    assert (
+        SyncState.objects.get(account=account).fields["renewal_forecast_category"].base == "at_risk"
+    )

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 import pytest
+from django.db import connection
 
 from accounts.hubspot.models import SyncState
 from accounts.hubspot.rules.fields import ASK, BY_KEY, HUBSPOT, LATEST, LIFECYCLE, TWO_WAY
@@ -79,10 +83,35 @@ def test_canonical_forms_make_equal_values_equal() -> None:
     assert review.canonical_remote("2026-03-01T00:00:00.000Z") == "2026-03-01"
 
 
-def test_the_write_ledger_reads_by_name_what_it_stores_as_a_list() -> None:
-    entry = Written(value="at_risk", written_ms=3_000, agreed_before_ms=1_000, ours_ms=2_000)
-    state = SyncState(written={"lifecycle_renewal_forecast": entry.to_json()})
-    assert state.written["lifecycle_renewal_forecast"] == ["at_risk", 3_000, 1_000, 2_000]
-    assert Written.of(state, "lifecycle_renewal_forecast") == entry
-    assert Written.of(state, "lifecycle_health_score") is None
+@pytest.mark.django_db
+def test_each_field_state_is_one_named_typed_object_stored_as_json(
+    django_assert_num_queries: Any,
+) -> None:
+    from accounts.hubspot.field_state import FieldSync
+    from accounts.hubspot.rules import sync_state
+    from tests.factories import AccountFactory
+
+    account = AccountFactory.create()
+    entry = FieldSync(
+        prop="lifecycle_renewal_forecast",
+        base="at_risk",
+        base_ms=3_000,
+        remote="at_risk",
+        remote_by="INTEGRATION 4242",
+        written=Written(value="at_risk", written_ms=3_000, agreed_before_ms=1_000, ours_ms=2_000),
+    )
+    state = SyncState(account=account, fields={"renewal_forecast_category": entry})
+    with django_assert_num_queries(1):  # one upsert, however many states
+        sync_state.states_save([state])
+    with connection.cursor() as cursor:  # as stored: JSON, each entry by name
+        cursor.execute("SELECT fields::text FROM accounts_syncstate")
+        raw = json.loads(cursor.fetchone()[0])
+    assert raw["renewal_forecast_category"]["written"] == {
+        "value": "at_risk",
+        "written_ms": 3_000,
+        "agreed_before_ms": 1_000,
+        "ours_ms": 2_000,
+    }
+    loaded = SyncState.objects.get(account=account).fields["renewal_forecast_category"]
+    assert loaded == entry and loaded.written is not None and loaded.written.ours_ms == 2_000
     assert Written.from_json(["12", "5", "0", "7"]) == Written("12", 5, 0, 7)  # older rows

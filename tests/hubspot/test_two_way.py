@@ -14,6 +14,7 @@ from accounts.hubspot.inbound.importer import import_run, run_start
 from accounts.hubspot.models import (
     FieldRule,
     SyncChange,
+    SyncChangeStatus,
     SyncConflict,
     SyncIssue,
     SyncRun,
@@ -21,7 +22,6 @@ from accounts.hubspot.models import (
     SyncState,
 )
 from accounts.hubspot.rules import sync_state
-from accounts.hubspot.rules.sync_state import Written
 from accounts.hubspot.sandbox import Sandbox
 from accounts.hubspot.sandbox.store import Source
 from accounts.hubspot.transport.client import HubSpotClient
@@ -30,6 +30,7 @@ from accounts.services import account_cs_fields_update
 from tests.factories import UserFactory
 
 from .sync_support import (  # noqa: F401
+    catch_up,
     client,
     clock_of,
     hubspot_settings,
@@ -104,7 +105,8 @@ def test_an_edit_in_lifecycle_is_pushed_once_and_its_echo_changes_nothing(
         account=account, health_score=42, health_band="red", renewal_forecast_arr=Decimal("1500")
     )
     outcome = twoway.push_pass(client)
-    assert (outcome.pushed, outcome.calls) == (1, 1)
+    # One read of what HubSpot holds now (nothing changed there: no history), one write.
+    assert (outcome.pushed, outcome.calls) == (1, 2)
     company = _company(sync_sandbox, account)
     assert company["lifecycle_account_id"] == str(account.pk)  # written with the first push
     assert company["lifecycle_health_score"] == "42"
@@ -129,7 +131,7 @@ def test_many_edits_between_two_passes_are_one_write(
     for score in (10, 20, 30, 40):
         account_cs_fields_update(account=account, health_score=score)
     outcome = twoway.push_pass(client)
-    assert (outcome.pushed, outcome.calls) == (1, 1)
+    assert (outcome.pushed, outcome.calls) == (1, 2)  # one read, one write
     assert _company(sync_sandbox, account)["lifecycle_health_score"] == "40"
 
 
@@ -208,8 +210,9 @@ def test_both_sides_changed_with_latest_wins_takes_the_later_edit(
     # Both changed the field: the push pass reads when HubSpot set its value (property
     # history) and compares it with when ours was set.
     outcome = twoway.push_pass(client)
-    # One history read, one write (the health score); the stage is pulled.
-    assert (outcome.pulled, outcome.pushed, outcome.calls) == (1, 1, 2)
+    # One read of the current values, one of the stage's history, one write (the
+    # health score); the stage is pulled.
+    assert (outcome.pulled, outcome.pushed, outcome.calls) == (1, 1, 3)
     account.refresh_from_db()
     assert account.stage == "renewal"
     assert not SyncConflict.objects.exists()
@@ -277,10 +280,14 @@ def test_a_crash_after_hubspot_took_the_write_repeats_it_harmlessly(
         twoway.push_pass(client)
     monkeypatch.undo()
     assert _company(sync_sandbox, account)["lifecycle_health_score"] == "61"
-    assert SyncState.objects.get(account=account).base.get("health_score") != "61"
-    again = twoway.push_pass(client)  # the same write again: same value, no duplicate
-    assert again.pushed == 1
-    assert SyncState.objects.get(account=account).base["health_score"] == "61"
+    assert SyncState.objects.get(account=account).fields["health_score"].base != "61"
+    # The journal row was written before the send and confirmed by HubSpot's answer.
+    sent = SyncChange.objects.get(account=account, source=SyncSource.PUSH, new_value="61")
+    assert sent.status == SyncChangeStatus.CONFIRMED
+    again = twoway.push_pass(client)  # reads HubSpot first: it holds 61, nothing to write
+    assert (again.pushed, again.calls) == (0, 1)
+    assert SyncState.objects.get(account=account).fields["health_score"].base == "61"
+    assert SyncChange.objects.filter(account=account, new_value="61").count() == 1
     assert sync_sandbox.store.ordered("companies").__len__() == 3
     assert twoway.push_pass(client).calls == 0
 
@@ -324,9 +331,11 @@ def test_a_hubspot_edit_our_push_overwrote_before_we_saw_it_is_not_lost(
     )
     account = linked[0]
     account_cs_fields_update(account=account, renewal_forecast_category="at_risk")
+    catch_up(clock_of(sync_sandbox))  # HubSpot's clock reads now, as ours does
+    clock_of(sync_sandbox).advance(seconds=1)
     assert twoway.push_pass(client).pushed == 1  # HubSpot's own edit not seen yet
     state = SyncState.objects.get(account=account)
-    written = Written.of(state, "lifecycle_renewal_forecast")
+    written = state.fields["renewal_forecast_category"].written
     assert written is not None and written.value == "at_risk"
     assert written.agreed_before_ms < written.written_ms
     # HubSpot's edit came after ours was made and before our write reached HubSpot.

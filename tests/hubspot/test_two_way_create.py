@@ -60,7 +60,7 @@ def test_an_account_made_in_lifecycle_becomes_one_hubspot_company(
     assert company.properties["lifecycle_account_id"] == str(account.pk)
     assert company.properties["lifecycle_health_score"] == "72"
     assert company.properties["lifecycle_renewal_forecast"] == "commit"
-    assert SyncState.objects.get(account=account).base["health_score"] == "72"
+    assert SyncState.objects.get(account=account).fields["health_score"].base == "72"
     change = SyncChange.objects.get(account=account, field="created in HubSpot")
     assert (change.source, change.new_value) == ("push", "Northwind")
     assert twoway.push_pass(client).calls == 0

@@ -17,6 +17,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from collections import Counter
 from decimal import Decimal
 from pathlib import Path
 
@@ -26,7 +27,7 @@ from django.db import connection
 
 from accounts.hubspot import twoway
 from accounts.hubspot.inbound.importer import import_run, run_start
-from accounts.hubspot.models import SyncRun, SyncState
+from accounts.hubspot.models import SyncChange, SyncChangeStatus, SyncRun, SyncSource, SyncState
 from accounts.hubspot.rules.fields import canonical_number
 from accounts.hubspot.sandbox import ManualClock, Sandbox, SandboxServer
 from accounts.hubspot.transport.client import HubSpotClient
@@ -69,10 +70,14 @@ def _writes(server: SandboxServer) -> int:
     return sum(n for (method, path), n in server.calls.items() if path in WRITE_PATHS)
 
 
-def _kill_at_write(server: SandboxServer, sandbox: Sandbox, nth: int) -> int:
+def _kill_at_write(
+    server: SandboxServer, sandbox: Sandbox, nth: int, *, companies: int = COMPANIES
+) -> int:
     """Run a push worker in its own process; SIGKILL it once HubSpot holds its nth write.
-    Returns the worker's exit status."""
-    sandbox.faults.queue(*["pass"] * (nth - 1), f"slow:{HOLD_SECONDS}")
+    Returns the worker's exit status. Before its writes the pass reads what HubSpot
+    holds now, 100 companies per call (nothing changed there: no history read)."""
+    reads = -(-companies // 100)
+    sandbox.faults.queue(*["pass"] * (reads + nth - 1), f"slow:{HOLD_SECONDS}")
     before = _writes(server)
     env = {
         **os.environ,
@@ -165,7 +170,7 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_duplicates_nothing(
         assert company.properties["lifecycle_health_score"] == str(account.health_score)
         assert company.properties["lifecycle_account_id"] == str(account.pk)
         state = SyncState.objects.get(account=account)
-        assert state.base["health_score"] == str(account.health_score)
+        assert state.fields["health_score"].base == str(account.health_score)
     deals = store.ordered("deals")
     ours = {str(d.pk): d for d in Deal.objects.filter(created_in_lifecycle=True)}
     assert len(deals) == len(ours) == COMPANIES
@@ -179,3 +184,46 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_duplicates_nothing(
             deal.account.hubspot_id: {twoway.DEAL_TO_COMPANY_PRIMARY, 341}
         }
     assert twoway.push_pass(client).calls == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_defect10_a_push_killed_after_3_of_5_batches_leaves_a_journal_row_per_write(
+    client: HubSpotClient, sync_sandbox: Sandbox, sync_server: SandboxServer
+) -> None:
+    """Issue 15, defect 10: the outbox. Each write is journaled before it is sent: the
+    worker killed while HubSpot holds its third batch of five leaves 300 rows (200
+    confirmed, 100 "sent, unconfirmed"), and after the next pass every one of the 500
+    writes has its row, the held batch's confirmed by reading it back in HubSpot."""
+    companies = 500
+    portfolio(sync_sandbox, companies=companies, deals_per_company=0)
+    twoway.provision(client)
+    import_run(run_start(SyncRun.Kind.IMPORT), client=client)
+    clock = sync_sandbox.clock
+    assert isinstance(clock, ManualClock)
+    clock.advance(seconds=3600)
+    twoway.push_pass(client)
+    accounts = list(Account.objects.order_by("pk"))
+    for i, account in enumerate(accounts):
+        account_cs_fields_update(account=account, health_score=(i * 7 + 3) % 101)
+    scores = {a.pk: str(a.health_score) for a in accounts}
+    pushed = SyncChange.objects.filter(source=SyncSource.PUSH, field="health_score")
+    before = set(pushed.values_list("pk", flat=True))
+
+    assert _kill_at_write(sync_server, sync_sandbox, 3, companies=companies) == -signal.SIGKILL
+
+    rows = pushed.exclude(pk__in=before)
+    assert rows.count() == 300  # three batches attempted, each journaled before its send
+    statuses = Counter(rows.values_list("status", flat=True))
+    assert statuses == {SyncChangeStatus.CONFIRMED: 200, SyncChangeStatus.SENT: 100}
+    time.sleep(HOLD_SECONDS)  # the held batch lands after its worker died
+    assert twoway.push_pass(client).failed == 0
+    journaled = {(a, v) for a, v in rows.values_list("account_id", "new_value") if scores[a] == v}
+    assert len(journaled) == companies  # every write has its row, none twice
+    assert rows.count() == companies
+    assert not rows.exclude(status=SyncChangeStatus.CONFIRMED).exists()
+    store = sync_sandbox.store
+    assert all(
+        store.find("companies", a.hubspot_id or "").properties["lifecycle_health_score"]
+        == scores[a.pk]
+        for a in accounts
+    )

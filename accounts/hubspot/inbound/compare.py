@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
+from dataclasses import field as dc_field
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -18,7 +21,7 @@ from accounts.hubspot.rules.field_rules import (
     Outcome,
     Pull,
     _conflict,
-    _event_ms,
+    _event_change,
     _latest_undecided,
     _theirs,
     epoch_ms,
@@ -27,6 +30,8 @@ from accounts.hubspot.rules.field_rules import (
     ours_value,
 )
 from accounts.hubspot.rules.mapping import Unmappable
+from accounts.hubspot.rules.provenance import EventValue
+from accounts.hubspot.rules.sync_state import FieldSync
 from accounts.hubspot.rules.threeway import Action, Rule, decide
 from accounts.models import Account
 
@@ -41,17 +46,18 @@ def inbound_compare(
     rules: Sequence[Rule],
     *,
     modified_ms: dict[str, int],
-    event_values: dict[str, list[tuple[str, str, int]]] | None = None,
+    event_values: dict[str, list[EventValue]] | None = None,
     defer_latest: bool | None = None,
 ) -> tuple[Outcome, dict[str, str], list[Pull]]:
     """Compare HubSpot's records with their linked accounts, field by field, and apply
     what HubSpot alone changed (set on the account objects; the caller saves them).
 
-    Records the remote values and the new base in each account's SyncState, opens
+    Records HubSpot's values and the new base in each account's SyncState, opens
     conflicts, and marks accounts with something to push for the next push pass.
-    `event_values` ({hubspot id: [(property, value, occurredAt ms)]}, from webhooks)
-    show HubSpot edits that our own later write overwrote before we read them; they
-    are judged by the field's policy instead of vanishing.
+    `event_values` ({hubspot id: [EventValue]}, from webhooks) say who set a value and
+    when, and show a person's HubSpot edit that our own later write replaced before we
+    read it; it is judged by the field's policy instead of vanishing. Our own writes
+    are recognised by provenance (our app wrote them), never by timing.
 
     A latest-wins field both sides changed is judged on when each value was set: ours
     from `Account.field_changed_at`, HubSpot's from a webhook's occurredAt or else its
@@ -67,7 +73,6 @@ def inbound_compare(
         return outcome, unreadable, journal
     if defer_latest is None:
         defer_latest = bool(getattr(settings, "HUBSPOT_PUSH_ENABLED", True))
-    now = timezone.now()
     states = {
         s.account_id: s for s in SyncState.objects.filter(account_id__in=[a.pk for a, _ in pairs])
     }
@@ -76,98 +81,21 @@ def inbound_compare(
         state = states.get(account.pk) or SyncState(account=account)
         states[account.pk] = state
         hid = str(record.get("id", account.hubspot_id or ""))
-        theirs_ms = modified_ms.get(hid, 0)
-        events = (event_values or {}).get(hid, [])
-        needs_push = False
-        changed = False
-        for rule in rules:
-            theirs, problem = _theirs(rule, record)
-            if problem:
-                unreadable[hid] = problem
-            if theirs is None:
-                continue
-            if state.remote.get(rule.property) != theirs:
-                state.remote_at.pop(rule.property, None)  # a new value: when, not yet known
-            exact = _event_ms(rule, theirs, events)
-            if exact:
-                state.remote_at[rule.property] = exact
-            state.remote[rule.property] = theirs
-            ours = ours_value(rule, account)
-            base = state.base.get(rule.key)
-            overwritten = _overwritten(rule, state, theirs, events)
-            if overwritten is not None:
-                value, occurred = overwritten
-                if rule.policy == fieldspecs.ASK:
-                    conflicts.append(
-                        _conflict(
-                            account, rule, base=base, ours=ours, theirs=value, theirs_ms=occurred
-                        )
-                    )
-                    continue
-                written = sync_state.Written.of(state, rule.property)
-                if written is not None and occurred > written.ours_ms:
-                    # HubSpot's edit was the later one: it wins, here and (next push) there.
-                    old_value = getattr(account, rule.spec.attribute)
-                    setattr(account, rule.spec.attribute, local_value(rule, value))
-                    note = "HubSpot's overwritten edit is later"
-                    journal.append(Pull(account, rule.spec.attribute, old_value, note))
-                    needs_push = changed = True
-                    outcome.pulled += 1
-                    continue
-                journal.append(
-                    Pull(
-                        account,
-                        rule.spec.attribute,
-                        value,
-                        "Lifecycle's later edit kept",
-                        applied=False,
-                        new=ours,
-                    )
-                )
-            theirs_at = int(state.remote_at.get(rule.property) or 0)
-            if (
-                defer_latest
-                and not theirs_at
-                and _latest_undecided(rule, ours=ours, theirs=theirs, base=base)
-            ):
-                needs_push = True  # the push pass reads HubSpot's history, then decides
-                continue
-            decision = decide(
-                rule,
-                ours=ours,
-                theirs=theirs,
-                base=base,
-                ours_ms=ours_ms(rule, account),
-                theirs_ms=theirs_at or theirs_ms,
-            )
-            if decision.action == Action.PULL:
-                old_value = getattr(account, rule.spec.attribute)
-                setattr(account, rule.spec.attribute, local_value(rule, decision.value))
-                note = decision.reason if base is not None and ours != base else ""
-                journal.append(Pull(account, rule.spec.attribute, old_value, note))
-                sync_state.agree(state, rule, theirs, now)
-                outcome.pulled += 1
-                changed = True
-            elif decision.action == Action.AGREE:
-                sync_state.agree(state, rule, theirs, now)
-                outcome.agreed += 1
-            elif decision.action == Action.PUSH:
-                needs_push = True
-            elif decision.action == Action.CONFLICT:
-                conflicts.append(
-                    _conflict(
-                        account,
-                        rule,
-                        base=base,
-                        ours=ours,
-                        theirs=theirs,
-                        theirs_ms=theirs_at or theirs_ms,
-                    )
-                )
-        state.remote_ms = max(state.remote_ms, theirs_ms)
-        if needs_push:
-            state.checked_at = None  # the push pass looks at it next time
-        if changed:
+        compare = _AccountCompare(
+            account=account,
+            state=state,
+            events=(event_values or {}).get(hid, []),
+            record_ms=modified_ms.get(hid, 0),
+            defer_latest=defer_latest,
+        )
+        problem = compare.record(record, rules)
+        if problem:
+            unreadable[hid] = problem
+        outcome.pulled += compare.pulled
+        outcome.agreed += compare.agreed
+        journal.extend(compare.journal)
+        conflicts.extend(compare.conflicts)
+        if compare.changed:
             outcome.changed_accounts.append(account)
     sync_state.states_save(states.values())
     if conflicts:
@@ -176,30 +104,152 @@ def inbound_compare(
     return outcome, unreadable, journal
 
 
+@dataclass
+class _AccountCompare:
+    """One account's two-way fields against one HubSpot record."""
+
+    account: Account
+    state: SyncState
+    events: Sequence[EventValue]
+    record_ms: int
+    defer_latest: bool
+    now: datetime = dc_field(default_factory=timezone.now)
+    pulled: int = 0
+    agreed: int = 0
+    changed: bool = False
+    needs_push: bool = False
+    journal: list[Pull] = dc_field(default_factory=list)
+    conflicts: list[SyncConflict] = dc_field(default_factory=list)
+
+    def record(self, record: dict[str, Any], rules: Sequence[Rule]) -> str:
+        """Compare every rule's field; why a value could not be read ("" when all could)."""
+        unreadable = ""
+        for rule in rules:
+            theirs, problem = _theirs(rule, record)
+            unreadable = problem or unreadable
+            if theirs is not None:
+                self.field(rule, theirs)
+        self.state.remote_ms = max(self.state.remote_ms, self.record_ms)
+        if self.needs_push:
+            self.state.checked_at = None  # the push pass looks at it next time
+        return unreadable
+
+    def field(self, rule: Rule, theirs: str) -> None:
+        entry = sync_state.field_of(self.state, rule)
+        entry.seen(rule.property, theirs)
+        said = _event_change(rule, theirs, self.events)
+        if said is not None:
+            entry.remote_ms, entry.remote_by = said.occurred_ms, said.by
+        ours = ours_value(rule, self.account)
+        overwritten = _overwritten(rule, entry, theirs, self.events)
+        if overwritten is not None and self._overwritten_judged(rule, entry, ours, overwritten):
+            return
+        if (
+            self.defer_latest
+            and not entry.remote_ms
+            and _latest_undecided(rule, ours=ours, theirs=theirs, base=entry.base)
+        ):
+            self.needs_push = True  # the push pass reads HubSpot's history, then decides
+            return
+        self._decided(rule, entry, ours, theirs)
+
+    def _decided(self, rule: Rule, entry: FieldSync, ours: str, theirs: str) -> None:
+        theirs_ms = entry.remote_ms or self.record_ms
+        decision = decide(
+            rule,
+            ours=ours,
+            theirs=theirs,
+            base=entry.base,
+            ours_ms=ours_ms(rule, self.account),
+            theirs_ms=theirs_ms,
+        )
+        if decision.action == Action.PULL:
+            note = decision.reason if entry.base is not None and ours != entry.base else ""
+            self._pull(rule, theirs, note)
+            sync_state.agree(self.state, rule, theirs, self.now)
+        elif decision.action == Action.AGREE:
+            sync_state.agree(self.state, rule, theirs, self.now)
+            self.agreed += 1
+        elif decision.action == Action.PUSH:
+            self.needs_push = True
+        elif decision.action == Action.CONFLICT:
+            self.conflicts.append(
+                _conflict(
+                    self.account,
+                    rule,
+                    base=entry.base,
+                    ours=ours,
+                    theirs=theirs,
+                    theirs_ms=theirs_ms,
+                )
+            )
+
+    def _overwritten_judged(
+        self, rule: Rule, entry: FieldSync, ours: str, edit: EventValue
+    ) -> bool:
+        """Judge a person's edit our write replaced; True when nothing more is to do."""
+        value = rule.spec.canonical_remote(edit.value)
+        if rule.policy == fieldspecs.ASK:
+            self.conflicts.append(
+                _conflict(
+                    self.account,
+                    rule,
+                    base=entry.base,
+                    ours=ours,
+                    theirs=value,
+                    theirs_ms=edit.occurred_ms,
+                )
+            )
+            return True
+        assert entry.written is not None
+        if edit.occurred_ms > entry.written.ours_ms:
+            # HubSpot's edit was the later one: it wins, here and (next push) there.
+            self._pull(rule, value, "HubSpot's overwritten edit is later")
+            self.needs_push = True
+            return True
+        self.journal.append(
+            Pull(
+                self.account,
+                rule.spec.attribute,
+                value,
+                "Lifecycle's later edit kept",
+                applied=False,
+                new=ours,
+            )
+        )
+        return False
+
+    def _pull(self, rule: Rule, value: str, note: str) -> None:
+        old_value = getattr(self.account, rule.spec.attribute)
+        setattr(self.account, rule.spec.attribute, local_value(rule, value))
+        self.journal.append(Pull(self.account, rule.spec.attribute, old_value, note))
+        self.pulled += 1
+        self.changed = True
+
+
 def _overwritten(
-    rule: Rule, state: SyncState, theirs: str, events: Sequence[tuple[str, str, int]]
-) -> tuple[str, int] | None:
-    """A two-way field's HubSpot edit that our own write replaced before we saw it:
-    HubSpot now holds what we wrote, and an event says it held another value after the
-    sides last agreed and before our write. The latest such (value, occurredAt)."""
-    written = sync_state.Written.of(state, rule.property)
+    rule: Rule, entry: FieldSync, theirs: str, events: Sequence[EventValue]
+) -> EventValue | None:
+    """A person's edit of a two-way field that our own write replaced before we saw
+    it: HubSpot holds what we wrote, and a webhook event that is not our app's
+    (provenance, not timing, tells ours apart) says the field held another value after
+    the sides last agreed and before HubSpot recorded our write (both instants as
+    HubSpot's clock gave them: our write's from HubSpot's answer to it)."""
+    written = entry.written
     if rule.owner != fieldspecs.TWO_WAY or written is None or theirs != written.value:
         return None
-    value_written, written_ms, agreed_before = (
-        written.value,
-        written.written_ms,
-        written.agreed_before_ms,
-    )
-    found: tuple[str, int] | None = None
-    for prop, raw, occurred in events:
-        if prop != rule.property or not agreed_before < occurred < written_ms:
+    found: EventValue | None = None
+    for event in events:
+        if event.prop != rule.property or event.ours:
+            continue
+        if not written.agreed_before_ms < event.occurred_ms < written.written_ms:
             continue
         try:
-            value = rule.spec.canonical_remote(raw)
+            value = rule.spec.canonical_remote(event.value)
         except Unmappable:
             continue
-        if value != value_written and (found is None or occurred > found[1]):
-            found = (value, occurred)
+        if value != written.value and (found is None or event.occurred_ms > found.occurred_ms):
+            found = event
     return found
 
 
@@ -209,23 +259,19 @@ def initial_state(
     """SyncState row of an account just created from a HubSpot company: HubSpot's
     values of the fields we pulled are the agreed base; Lifecycle-owned ones are left
     for the push pass."""
-    now = timezone.now()
-    base, base_at, remote = {}, {}, {}
+    now_ms = epoch_ms(timezone.now())
+    fields: dict[str, FieldSync] = {}
     for rule in rules:
         theirs, _ = _theirs(rule, record)
         if theirs is None:
             continue
-        remote[rule.property] = theirs
+        entry = fields[rule.key] = FieldSync(prop=rule.property, remote=theirs)
         if rule.pulls:
-            base[rule.key] = theirs
-            base_at[rule.key] = epoch_ms(now)
+            entry.agree(theirs, now_ms)
     return {
         "account_id": account_pk,
-        "base": base,
-        "base_at": base_at,
-        "remote": remote,
+        "fields": fields,
         "remote_ms": modified_ms,
-        "written": {},
         "push_failures": 0,
     }
 

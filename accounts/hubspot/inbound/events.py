@@ -25,6 +25,7 @@ from accounts.hubspot.inbound.writers import (
 )
 from accounts.hubspot.models import SyncIssue, SyncSource, WebhookEvent
 from accounts.hubspot.rules import mapping
+from accounts.hubspot.rules.provenance import EventValue, event_value
 from accounts.hubspot.transport.client import HubSpotClient
 from accounts.hubspot.transport.errors import HubSpotError
 from accounts.hubspot.webhooks import REFUSED_OBJECT_TYPE, SUBSCRIPTION_OBJECTS
@@ -40,8 +41,8 @@ class Plan:
     actions: dict[tuple[str, str], str] = field(default_factory=dict)
     change_sources: dict[str, str] = field(default_factory=dict)
     merges: list[tuple[str, str, list[str]]] = field(default_factory=list)
-    # Company property changes as the events carried them: {id: [(name, value, ms)]}.
-    values: dict[str, list[tuple[str, str, int]]] = field(default_factory=dict)
+    # Company property changes as the events carried them, with who made them.
+    values: dict[str, list[EventValue]] = field(default_factory=dict)
 
     def mark(self, object_type: str, object_id: str, action: str, change_source: str) -> None:
         key = (object_type, object_id)
@@ -83,13 +84,7 @@ def plan_events(events: list[WebhookEvent]) -> Plan:
                     plan.mark(target, str(sid), "fetch", source)
         else:
             if action == "propertyChange" and object_type == "companies":
-                plan.values.setdefault(oid, []).append(
-                    (
-                        str(data.get("propertyName", "")),
-                        str(data.get("propertyValue") or ""),
-                        int(event.occurred_ms),
-                    )
-                )
+                plan.values.setdefault(oid, []).append(event_value(data, int(event.occurred_ms)))
             plan.mark(object_type, oid, "fetch", source)
     return plan
 

@@ -15,6 +15,7 @@ from accounts import bulk
 from accounts.hubspot.models import SyncChange, SyncIssue, SyncRun
 from accounts.hubspot.rules import field_rules, mapping, threeway
 from accounts.hubspot.rules.mapping import MappingConfig, OwnerRef, Record, StageRef
+from accounts.hubspot.rules.provenance import EventValue
 from accounts.models import (
     Account,
     OwnerLink,
@@ -66,8 +67,8 @@ class SyncContext:
     config: MappingConfig = field(default_factory=MappingConfig)
     # HubSpot's changeSource per record id, when a webhook told us.
     change_sources: dict[str, str] = field(default_factory=dict)
-    # Company property values webhook events carried: {id: [(name, value, ms)]}.
-    event_values: dict[str, list[tuple[str, str, int]]] = field(default_factory=dict)
+    # Company property changes webhook events carried, with who made each.
+    event_values: dict[str, list[EventValue]] = field(default_factory=dict)
     owners: dict[str, OwnerRef] = field(default_factory=dict)
     stages: dict[tuple[str, str], StageRef] = field(default_factory=dict)
     renewal_pipelines: set[int] = field(default_factory=set)

@@ -40,7 +40,7 @@ def conflict_resolve(conflict: SyncConflict, *, value: str, by: User) -> SyncCon
         old = ours_value(rule, account)
         setattr(account, rule.spec.attribute, local)
         account.save(update_fields=[rule.spec.attribute, "updated_at"])
-        theirs = state.remote.get(rule.property)
+        theirs = sync_state.remote_of(state, rule)
         if theirs is not None:
             sync_state.agree(state, rule, theirs, now)
         state.checked_at = None

@@ -29,7 +29,7 @@ from accounts.hubspot.models import SyncChange, SyncIssue, SyncRun, SyncSource, 
 from accounts.hubspot.rules import field_rules, sync_state, threeway
 from accounts.hubspot.rules import fields as fieldspecs
 from accounts.hubspot.rules.mapping import MappingConfig
-from accounts.hubspot.rules.sync_state import Written
+from accounts.hubspot.rules.sync_state import FieldSync, Written
 from accounts.hubspot.transport.client import HubSpotClient
 from accounts.hubspot.transport.errors import HubSpotError
 from accounts.models import Account, normalise_domain
@@ -243,21 +243,26 @@ def _quarantine(errors: dict[str, str], by_pk: dict[str, Account], now: Any) -> 
 def _agreed_state(account: Account, rules: list[threeway.Rule], now: Any) -> dict[str, Any]:
     """What both sides hold once the company is made: what we wrote."""
     ms = field_rules.epoch_ms(now)
-    values = {r.key: field_rules.ours_value(r, account) for r in rules}
+    fields: dict[str, FieldSync] = {}
+    for r in rules:
+        value = field_rules.ours_value(r, account)
+        fields[r.key] = FieldSync(
+            prop=r.property,
+            base=value,
+            base_ms=ms,
+            remote=value,
+            written=Written(value, ms, 0, field_rules.ours_ms(r, account)),
+        )
+    fields[sync_state.ID_KEY] = FieldSync(
+        prop=sync_state.ID_KEY,
+        base=str(account.pk),
+        base_ms=ms,
+        written=Written(str(account.pk), ms),
+    )
     return {
         "account_id": account.pk,
-        "base": values,
-        "base_at": dict.fromkeys(values, ms),
-        "remote": {r.property: values[r.key] for r in rules},
+        "fields": fields,
         "remote_ms": 0,
-        "remote_at": {},
-        "written": {
-            fieldspecs.ACCOUNT_ID_PROPERTY: Written(str(account.pk), ms, 0, 0).to_json(),
-            **{
-                r.property: Written(values[r.key], ms, 0, field_rules.ours_ms(r, account)).to_json()
-                for r in rules
-            },
-        },
         "pushed_at": now,
         "push_failures": 0,
         "checked_at": now - field_rules.CHECK_MARGIN,

@@ -1,7 +1,9 @@
 """Outbound half of two-way sync: the push pass. Under one advisory lock it reads the
-accounts whose synced fields changed since the base, decides per field (threeway), reads
-property history where timing decides, and writes what only we changed in batches of
-100 companies. A crash loses nothing: the next pass sees the same differences."""
+accounts whose synced fields changed since the base, reads what HubSpot holds now for
+them (push_read.py: current values, and property history where a value changed since
+the base), decides per field (threeway) on that, and writes in batches of 100 companies
+through the outbox (outbox.py: journaled before the send, confirmed after). A crash
+loses nothing: the next pass sees the same differences, and the journal what was sent."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ import logging
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -17,8 +20,11 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts import bulk
+from accounts.hubspot.field_state import FieldSync, Written
 from accounts.hubspot.models import SyncChange, SyncConflict, SyncIssue, SyncSource, SyncState
+from accounts.hubspot.outbound import push_read
 from accounts.hubspot.outbound.deal_push import deals_push_pass
+from accounts.hubspot.outbound.outbox import Sent, outbox_confirm_seen, outbox_send
 from accounts.hubspot.rules import fields as fieldspecs
 from accounts.hubspot.rules import sync_state
 from accounts.hubspot.rules.field_rules import (
@@ -35,14 +41,11 @@ from accounts.hubspot.rules.field_rules import (
     ours_value,
     rules_load,
 )
-from accounts.hubspot.rules.mapping import Unmappable, parse_ms
 from accounts.hubspot.rules.threeway import Action, Decision, Rule, decide
 from accounts.hubspot.transport.client import HubSpotClient
-from accounts.hubspot.transport.errors import HubSpotError
 from accounts.models import Account
 
 logger = logging.getLogger(__name__)
-BATCH = 100  # companies per HubSpot batch update
 CHUNK = 500  # accounts read, compared and saved per database round trip
 MAX_PUSH_FAILURES = 3
 
@@ -96,8 +99,8 @@ def push_pass(client: HubSpotClient, *, rules: Sequence[Rule] | None = None) -> 
     """Write to HubSpot what only Lifecycle changed, 100 companies per call, after
     making the companies of accounts that have none (creates.py).
 
-    HubSpot's value is the one inbound sync last saw (`SyncState.remote`); webhooks
-    keep it seconds old. A 207 partial failure retries only the failed records next
+    HubSpot's value is the one it holds when the pass runs (read before write), never
+    only the one inbound sync last saw. A 207 partial failure retries only the failed records next
     time; a record that fails MAX_PUSH_FAILURES times in a row is quarantined with
     HubSpot's message and the rest go on."""
     from accounts.hubspot.outbound.creates import companies_create
@@ -132,215 +135,233 @@ def push_pass(client: HubSpotClient, *, rules: Sequence[Rule] | None = None) -> 
 def _push_chunk(
     client: HubSpotClient, accounts: list[Account], rules: Sequence[Rule], *, checked: datetime
 ) -> Outcome:
+    """Read what HubSpot holds now for the accounts with something to write, decide
+    each field on it, write through the outbox, and save what both sides agree on."""
     outcome = Outcome()
     now = timezone.now()
-    states: dict[int, SyncState] = {}
-    inputs: dict[str, dict[str, str]] = {}
-    plans: dict[str, list[tuple[Rule, Decision, str]]] = {}
-    conflicts: list[SyncConflict] = []
-    pulled: list[dict[str, Any]] = []
-    changed_accounts: list[Account] = []
-    for account in accounts:
-        states[account.pk] = getattr(account, "hubspot_state", None) or SyncState(account=account)
-    outcome.calls += _history_read(client, accounts, states, rules)
-    timed_rules = {r.key: _timed(r) for r in rules}
-    for account in accounts:
-        state = states[account.pk]
-        hid = account.hubspot_id or ""
-        if _quarantined(state, account):
-            continue  # tried MAX_PUSH_FAILURES times; again once the account changes
-        for rule in rules:
-            ours = ours_value(rule, account)
-            theirs = state.remote.get(rule.property)
-            base = state.base.get(rule.key)
-            decision = decide(
-                rule,
-                ours=ours,
-                theirs=theirs,
-                base=base,
-                ours_ms=ours_ms(rule, account) if timed_rules[rule.key] else 0,
-                theirs_ms=_theirs_ms(state, rule) if timed_rules[rule.key] else 0,
-            )
-            if decision.action == Action.PUSH:
-                inputs.setdefault(hid, {})[rule.property] = decision.value
-                plans.setdefault(hid, []).append((rule, decision, theirs or ""))
-            elif decision.action == Action.AGREE:
-                sync_state.agree(state, rule, decision.value, now)
-            elif decision.action == Action.PULL:
-                setattr(account, rule.spec.attribute, local_value(rule, decision.value))
-                pulled.append(
-                    journal_row(
-                        account,
-                        key=rule.spec.attribute,
-                        old=ours,
-                        new=decision.value,
-                        source=SyncSource.POLL,
-                        at=now,
-                    )
-                )
-                sync_state.agree(state, rule, decision.value, now)
-                changed_accounts.append(account)
-                outcome.pulled += 1
-            elif decision.action == Action.CONFLICT and theirs is not None:
-                conflicts.append(
-                    _conflict(
-                        account,
-                        rule,
-                        base=base,
-                        ours=ours,
-                        theirs=theirs,
-                        theirs_ms=_theirs_ms(state, rule),
-                    )
-                )
-    for account in accounts:
-        # Our id rides along with the first write, for upserts and for people reading
-        # the company in HubSpot.
-        pushing = inputs.get(account.hubspot_id or "")
-        if pushing is not None and fieldspecs.ACCOUNT_ID_PROPERTY not in states[account.pk].written:
-            pushing[fieldspecs.ACCOUNT_ID_PROPERTY] = str(account.pk)
-    succeeded: set[str] = set()
-    errors: dict[str, str] = {}
-    items = list(inputs.items())
-    for start in range(0, len(items), BATCH):
-        ok, failed, calls = _send(client, dict(items[start : start + BATCH]))
-        succeeded |= ok
-        errors.update(failed)
-        outcome.calls += calls
-    by_hid = {a.hubspot_id: a for a in accounts}
-    journal: list[dict[str, Any]] = list(pulled)
-    issues: list[SyncIssue] = []
-    for hid, properties in inputs.items():
-        account = by_hid[hid]
-        state = states[account.pk]
-        if hid in succeeded:
-            for rule, decision, theirs in plans[hid]:
-                agreed_before = int(state.base_at.get(rule.key, 0))
-                sync_state.agree(state, rule, decision.value, now)
-                state.remote[rule.property] = decision.value
-                # The ledger: what we wrote, when, when the sides last agreed before
-                # it, and when our edit was made (to judge edits it overwrote).
-                state.written[rule.property] = sync_state.Written(
-                    value=decision.value,
-                    written_ms=epoch_ms(now),
-                    agreed_before_ms=agreed_before,
-                    ours_ms=ours_ms(rule, account),
-                ).to_json()
-                journal.append(
-                    journal_row(
-                        account,
-                        key=rule.spec.attribute,
-                        old=theirs,
-                        new=decision.value,
-                        source=SyncSource.PUSH,
-                        at=now,
-                        note=decision.reason,
-                    )
-                )
-            if fieldspecs.ACCOUNT_ID_PROPERTY in properties:
-                state.written[fieldspecs.ACCOUNT_ID_PROPERTY] = sync_state.Written(
-                    value=str(account.pk), written_ms=epoch_ms(now), agreed_before_ms=0, ours_ms=0
-                ).to_json()
-            state.pushed_at = now
-            state.push_failures = 0
-            outcome.pushed += 1
-            continue
-        state.push_failures += 1
-        state.pushed_at = now  # the last attempt
-        outcome.failed += 1
-        message = errors.get(hid, "HubSpot did not confirm the write")
-        if state.push_failures >= MAX_PUSH_FAILURES:
-            issues.append(
-                SyncIssue(
-                    object_type="companies",
-                    hubspot_id=hid,
-                    reason=f"Push failed {state.push_failures} times: {message}"[:500],
-                    payload={"properties": properties},
-                    source=SyncSource.PUSH,
-                    first_seen_at=now,
-                    last_seen_at=now,
-                )
-            )
-            outcome.quarantined += 1
+    states = {a.pk: getattr(a, "hubspot_state", None) or SyncState(account=a) for a in accounts}
+    live = [a for a in accounts if not _quarantined(states[a.pk], a)]
+    waiting = set(
+        SyncConflict.objects.filter(account__in=live, status=SyncConflict.Status.OPEN).values_list(
+            "account_id", "field"
+        )
+    )
+    to_read = _to_read(live, states, rules, waiting)
+    outcome.calls += push_read.current_read(client, to_read, states, rules)
+    plan = _Plan(now=now)
+    for account in live:
+        plan.account(account, states[account.pk], rules)
+    outbox_confirm_seen(plan.agreed)
+    sent = outbox_send(client, plan.inputs, plan.journal)
+    outcome.calls += sent.calls
+    issues = _results(plan, sent, states, accounts, outcome)
     with transaction.atomic():
         for account in accounts:
             state = states[account.pk]
-            failed_now = account.hubspot_id in inputs and account.hubspot_id not in succeeded
+            hid = account.hubspot_id
+            failed_now = hid in plan.inputs and hid not in sent.confirmed
             quarantined = failed_now and state.push_failures >= MAX_PUSH_FAILURES
             # Checked: until the account changes again, unless it must be retried.
             state.checked_at = None if failed_now and not quarantined else checked
-        if changed_accounts:
-            Account.objects.bulk_update(
-                changed_accounts, [*sorted({r["field"] for r in pulled}), "updated_at"]
-            )
+        if plan.changed_accounts:
+            fields = sorted({r["field"] for r in plan.pulled})
+            Account.objects.bulk_update(plan.changed_accounts, [*fields, "updated_at"])
         sync_state.states_save(states.values())
-        bulk.insert(SyncChange, journal)
-        if conflicts:
-            outcome.conflicts += len(
-                SyncConflict.objects.bulk_create(conflicts, ignore_conflicts=True)
-            )
-        if issues:
-            SyncIssue.objects.bulk_create(
-                issues,
-                update_conflicts=True,
-                unique_fields=["object_type", "hubspot_id"],
-                update_fields=["reason", "payload", "source", "last_seen_at", "resolved_at"],
-            )
+        bulk.insert(SyncChange, plan.pulled)
+        if plan.conflicts:
+            made = SyncConflict.objects.bulk_create(plan.conflicts, ignore_conflicts=True)
+            outcome.conflicts += len(made)
+        _issues_save(issues)
+    outcome.pulled += len(plan.pulled)
     return outcome
 
 
-HISTORY_BATCH = 50  # HubSpot's cap on batch reads with propertiesWithHistory
-
-
-def _history_read(
-    client: HubSpotClient,
+def _to_read(
     accounts: Sequence[Account],
     states: dict[int, SyncState],
     rules: Sequence[Rule],
-) -> int:
-    """For latest-wins fields both sides changed, learn from HubSpot's property history
-    when its current value was set (into `SyncState.remote_at`). Only those records
-    and properties are read, 50 per call. Returns the calls made; when HubSpot cannot
-    answer, the record's modified time stands in."""
-    wanted: dict[str, set[str]] = {}
-    rules_by_property = {r.property: r for r in rules}
-    timed = [r for r in rules if _timed(r)]
-    for account in accounts if timed else ():
+    waiting: set[tuple[int, str]],
+) -> list[Account]:
+    """Accounts with a field the push pass may write or must time: Lifecycle changed a
+    field it may push since the base, or both sides changed a latest-wins field (not
+    one whose conflict waits for a person)."""
+    wanted = []
+    for account in accounts:
         state = states[account.pk]
-        for rule in timed:
-            theirs = state.remote.get(rule.property)
-            if rule.property in state.remote_at or not _latest_undecided(
-                rule, ours=ours_value(rule, account), theirs=theirs, base=state.base.get(rule.key)
-            ):
+        for rule in rules:
+            if (account.pk, rule.key) in waiting:
                 continue
-            wanted.setdefault(account.hubspot_id or "", set()).add(rule.property)
-    if not wanted:
-        return 0
-    by_hid = {a.hubspot_id: states[a.pk] for a in accounts}
-    properties = sorted(set().union(*wanted.values()))
-    try:
-        result = client.batch_read("companies", sorted(wanted), properties_with_history=properties)
-    except HubSpotError as exc:
-        logger.warning("HubSpot property history could not be read: %s", exc)
-        return -(-len(wanted) // HISTORY_BATCH)
-    for row in result.results:
-        read = by_hid.get(str(row.get("id")))
-        if read is None:
+            ours = ours_value(rule, account)
+            base = sync_state.base_of(state, rule.key)
+            theirs = sync_state.remote_of(state, rule)
+            if (rule.pushes and ours != base) or _latest_undecided(
+                rule, ours=ours, theirs=theirs, base=base
+            ):
+                wanted.append(account)
+                break
+    return wanted
+
+
+@dataclass
+class _Plan:
+    """The decisions of one chunk: what to write (with its journal rows, sent through
+    the outbox), what to pull, which conflicts to open."""
+
+    now: datetime
+    inputs: dict[str, dict[str, str]] = field(default_factory=dict)
+    journal: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    writes: dict[str, list[tuple[Rule, str]]] = field(default_factory=dict)
+    pulled: list[dict[str, Any]] = field(default_factory=list)
+    changed_accounts: list[Account] = field(default_factory=list)
+    conflicts: list[SyncConflict] = field(default_factory=list)
+    agreed: list[tuple[int, str, str]] = field(default_factory=list)
+
+    def account(self, account: Account, state: SyncState, rules: Sequence[Rule]) -> None:
+        for rule in rules:
+            entry = sync_state.field_of(state, rule)
+            ours = ours_value(rule, account)
+            timed = _timed(rule)
+            decision = decide(
+                rule,
+                ours=ours,
+                theirs=entry.remote,
+                base=entry.base,
+                ours_ms=ours_ms(rule, account) if timed else 0,
+                theirs_ms=_theirs_ms(state, rule) if timed else 0,
+            )
+            if decision.action == Action.PUSH:
+                self._write(account, rule, entry, decision)
+            elif decision.action == Action.AGREE:
+                entry.agree(decision.value, epoch_ms(self.now))
+                self.agreed.append((account.pk, rule.spec.attribute, decision.value))
+            elif decision.action == Action.PULL:
+                self._pull(account, rule, entry, ours, decision)
+            elif decision.action == Action.CONFLICT and entry.remote is not None:
+                self.conflicts.append(
+                    _conflict(
+                        account,
+                        rule,
+                        base=entry.base,
+                        ours=ours,
+                        theirs=entry.remote,
+                        theirs_ms=_theirs_ms(state, rule),
+                    )
+                )
+        hid = account.hubspot_id or ""
+        if hid in self.inputs and not sync_state.id_written(state):
+            # Our id rides along with the first write, for upserts and for people
+            # reading the company in HubSpot.
+            self.inputs[hid][fieldspecs.ACCOUNT_ID_PROPERTY] = str(account.pk)
+
+    def _write(self, account: Account, rule: Rule, entry: FieldSync, decision: Decision) -> None:
+        hid = account.hubspot_id or ""
+        theirs = entry.remote or ""
+        # Whose value this write replaces, when it is another author's edit.
+        overwritten = entry.remote is not None and entry.remote != entry.base
+        self.inputs.setdefault(hid, {})[rule.property] = decision.value
+        self.writes.setdefault(hid, []).append((rule, decision.value))
+        self.journal.setdefault(hid, []).append(
+            journal_row(
+                account,
+                key=rule.spec.attribute,
+                old=theirs,
+                new=decision.value,
+                source=SyncSource.PUSH,
+                at=self.now,
+                note=decision.reason,
+                old_by=entry.remote_by if overwritten else "",
+            )
+        )
+
+    def _pull(
+        self, account: Account, rule: Rule, entry: FieldSync, ours: str, decision: Decision
+    ) -> None:
+        value = decision.value
+        setattr(account, rule.spec.attribute, local_value(rule, value))
+        self.pulled.append(
+            journal_row(
+                account,
+                key=rule.spec.attribute,
+                old=ours,
+                new=value,
+                source=SyncSource.POLL,
+                at=self.now,
+                note=decision.reason if entry.base is not None and ours != entry.base else "",
+                change_source=entry.remote_by,
+            )
+        )
+        entry.agree(value, epoch_ms(self.now))
+        if account not in self.changed_accounts:
+            self.changed_accounts.append(account)
+
+
+def _results(
+    plan: _Plan,
+    sent: Sent,
+    states: dict[int, SyncState],
+    accounts: Sequence[Account],
+    outcome: Outcome,
+) -> list[SyncIssue]:
+    """Note in the states what HubSpot took (the new base, and our write's ledger with
+    the time HubSpot recorded it) and count what it did not; the records that failed
+    MAX_PUSH_FAILURES times in a row become issues."""
+    by_hid = {a.hubspot_id: a for a in accounts}
+    issues: list[SyncIssue] = []
+    now_ms = epoch_ms(plan.now)
+    for hid, properties in plan.inputs.items():
+        account = by_hid[hid]
+        state = states[account.pk]
+        if hid in sent.confirmed:
+            written_ms = sent.confirmed[hid] or now_ms
+            for rule, value in plan.writes.get(hid, ()):
+                entry = sync_state.field_of(state, rule)
+                # When HubSpot's value before ours was set, by HubSpot's clock like
+                # written_ms: edits in between are ones our write replaced.
+                agreed_before = entry.remote_ms or state.remote_ms
+                entry.agree(value, written_ms)
+                entry.remote, entry.remote_ms, entry.remote_by = value, written_ms, ""
+                entry.written = Written(value, written_ms, agreed_before, ours_ms(rule, account))
+            if fieldspecs.ACCOUNT_ID_PROPERTY in properties:
+                sync_state.id_write(state, account.pk, written_ms)
+            state.pushed_at = plan.now
+            state.push_failures = 0
+            outcome.pushed += 1
             continue
-        history = row.get("propertiesWithHistory") or {}
-        for prop in wanted.get(str(row.get("id")), ()):
-            rule = rules_by_property[prop]
-            theirs = read.remote.get(prop)
-            for entry in history.get(prop) or []:  # newest first
-                try:
-                    value = rule.spec.canonical_remote(entry.get("value"))
-                except Unmappable:
-                    continue
-                if value == theirs:
-                    read.remote_at[prop] = parse_ms(str(entry.get("timestamp") or ""))
-                    break
-            else:
-                read.remote_at[prop] = read.remote_ms  # no history: the record's time
-    return -(-len(wanted) // HISTORY_BATCH)
+        issue = _failed(state, hid, properties, sent.errors.get(hid), plan.now)
+        outcome.failed += 1
+        if issue is not None:
+            issues.append(issue)
+            outcome.quarantined += 1
+    return issues
+
+
+def _failed(
+    state: SyncState, hid: str, properties: dict[str, str], error: str | None, now: datetime
+) -> SyncIssue | None:
+    state.push_failures += 1
+    state.pushed_at = now  # the last attempt
+    if state.push_failures < MAX_PUSH_FAILURES:
+        return None
+    message = error or "HubSpot did not confirm the write"
+    return SyncIssue(
+        object_type="companies",
+        hubspot_id=hid,
+        reason=f"Push failed {state.push_failures} times: {message}"[:500],
+        payload={"properties": properties},
+        source=SyncSource.PUSH,
+        first_seen_at=now,
+        last_seen_at=now,
+    )
+
+
+def _issues_save(issues: list[SyncIssue]) -> None:
+    if issues:
+        SyncIssue.objects.bulk_create(
+            issues,
+            update_conflicts=True,
+            unique_fields=["object_type", "hubspot_id"],
+            update_fields=["reason", "payload", "source", "last_seen_at", "resolved_at"],
+        )
 
 
 def _quarantined(state: SyncState, account: Account) -> bool:
@@ -350,36 +371,3 @@ def _quarantined(state: SyncState, account: Account) -> bool:
         and state.pushed_at is not None
         and account.updated_at <= state.pushed_at
     )
-
-
-def _send(
-    client: HubSpotClient, inputs: dict[str, dict[str, str]]
-) -> tuple[set[str], dict[str, str], int]:
-    """Batch-update companies; (ids HubSpot confirmed, {id: error message}, calls).
-    A batch HubSpot rejects as a whole (400) is retried one record at a time, so one
-    bad record cannot hold back the other 99."""
-    if not inputs:
-        return set(), {}, 0
-    payload: list[dict[str, Any]] = [
-        {"id": hid, "properties": props} for hid, props in inputs.items()
-    ]
-    try:
-        result = client.batch_update("companies", payload)
-    except HubSpotError as exc:
-        if exc.status != 400:
-            return set(), dict.fromkeys(inputs, str(exc)), 1
-        ok: set[str] = set()
-        errors: dict[str, str] = {}
-        for item in payload:
-            try:
-                client.update("companies", item["id"], properties=item["properties"])
-                ok.add(item["id"])
-            except HubSpotError as single:
-                errors[item["id"]] = single.message or str(single)
-        return ok, errors, 1 + len(payload)
-    succeeded = {str(r.get("id")) for r in result.results}
-    errors = {}
-    for error in result.errors:
-        for hid in (error.get("context") or {}).get("ids") or []:
-            errors[str(hid)] = str(error.get("message", ""))
-    return succeeded, errors, -(-len(payload) // BATCH)

@@ -23,7 +23,7 @@ from accounts.hubspot.inbound.objects import OBJECT_ORDER, properties_for, with_
 from accounts.hubspot.inbound.poller import changed_pages
 from accounts.hubspot.inbound.writers import PAGE_WRITERS, SyncContext, records_archive
 from accounts.hubspot.models import Drift, SyncChange, SyncConflict, SyncRun, SyncSource, SyncState
-from accounts.hubspot.rules import field_rules, mapping, threeway
+from accounts.hubspot.rules import field_rules, mapping, sync_state, threeway
 from accounts.hubspot.rules import fields as fieldspecs
 from accounts.hubspot.runs import run_tracked
 from accounts.hubspot.transport.client import HubSpotClient
@@ -149,9 +149,8 @@ def _compare_page(
 def _push_due(account: Account, rules: list[threeway.Rule]) -> bool:
     """Lifecycle changed a field it may push since the sides last agreed on it."""
     state = getattr(account, "hubspot_state", None)
-    base = state.base if state is not None else {}
     return any(
-        rule.pushes and field_rules.ours_value(rule, account) != base.get(rule.key)
+        rule.pushes and field_rules.ours_value(rule, account) != sync_state.base_of(state, rule.key)
         for rule in rules
     )
 
@@ -194,12 +193,13 @@ def _fields_repair(drift: Drift, *, now: Any) -> str:
         rule = rules.get(key)
         if rule is None:
             continue
-        state.remote[rule.property] = theirs
+        entry = sync_state.field_of(state, rule)
+        entry.seen(rule.property, theirs)
         if rule.owner == fieldspecs.HUBSPOT:
             old = getattr(account, rule.spec.attribute)
             setattr(account, rule.spec.attribute, field_rules.local_value(rule, theirs))
             changed.append(rule.spec.attribute)
-            state.base[key] = theirs
+            entry.agree(theirs, field_rules.epoch_ms(now))
             SyncChange.objects.create(
                 **field_rules.journal_row(
                     account,
@@ -213,7 +213,8 @@ def _fields_repair(drift: Drift, *, now: Any) -> str:
             )
             pulled.append(rule.spec.label)
         elif rule.owner == fieldspecs.LIFECYCLE:
-            state.base[key] = theirs  # so the next pass sees "only Lifecycle changed"
+            # So the next pass sees "only Lifecycle changed".
+            entry.agree(theirs, field_rules.epoch_ms(now))
             state.checked_at = None
             pushed.append(rule.spec.label)
         else:
@@ -221,7 +222,7 @@ def _fields_repair(drift: Drift, *, now: Any) -> str:
                 account=account,
                 field=key,
                 status=SyncConflict.Status.OPEN,
-                defaults={"ours": ours, "theirs": theirs, "base_value": state.base.get(key, "")},
+                defaults={"ours": ours, "theirs": theirs, "base_value": entry.base or ""},
             )
             asked.append(rule.spec.label)
     with transaction.atomic():

@@ -109,7 +109,9 @@ def ours_ms(rule: Rule, account: Account) -> int:
 def _theirs_ms(state: SyncState, rule: Rule) -> int:
     """When HubSpot set its value of the field: exactly if known, else the record's
     modified time."""
-    return int(state.remote_at.get(rule.property) or 0) or state.remote_ms
+    entry = state.fields.get(rule.key)
+    exact = entry.remote_ms if entry is not None and entry.prop == rule.property else 0
+    return exact or state.remote_ms
 
 
 def _timed(rule: Rule) -> bool:
@@ -128,15 +130,18 @@ def _latest_undecided(rule: Rule, *, ours: str, theirs: str | None, base: str | 
     )
 
 
-def _event_ms(rule: Rule, value: str, events: Sequence[tuple[str, str, int]]) -> int:
-    """When a webhook said HubSpot's property took this value (0 when none did)."""
-    found = 0
-    for prop, raw, occurred in events:
-        if prop != rule.property:
+def _event_change(rule: Rule, value: str, events: Sequence[Any]) -> Any:
+    """The latest webhook event (provenance.EventValue) that said HubSpot's property
+    took this value, or None."""
+    found = None
+    for event in events:
+        if event.prop != rule.property:
             continue
         try:
-            if rule.spec.canonical_remote(raw) == value:
-                found = max(found, occurred)
+            if rule.spec.canonical_remote(event.value) == value and (
+                found is None or event.occurred_ms > found.occurred_ms
+            ):
+                found = event
         except Unmappable:
             continue
     return found
@@ -196,6 +201,8 @@ def journal_row(
     at: datetime,
     note: str = "",
     change_source: str = "",
+    old_by: str = "",
+    status: str = "applied",
 ) -> dict[str, Any]:
     """An account's journal row, as fields (for `bulk.insert` or `create(**row)`);
     `note` says why when a policy decided (both sides changed)."""
@@ -210,6 +217,8 @@ def journal_row(
         "source": source,
         "change_source": change_source[:40],
         "note": note[:100],
+        "old_by": old_by[:80],
+        "status": status,
         "at": at,
     }
 

@@ -56,6 +56,16 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if fault is not None and fault.kind == "slow":
             time.sleep(fault.seconds)
+        if fault is not None and fault.status == 429:
+            body = {  # a queued 429 answers as HubSpot's ten-secondly limit does
+                "status": "error",
+                "message": "You have reached your ten_secondly_rolling limit.",
+                "errorType": "RATE_LIMIT",
+                "correlationId": correlation_id(),
+                "policyName": "TEN_SECONDLY_ROLLING",
+            }
+            self._send(Response(429, body))
+            return
         if fault is not None and fault.kind in {"error", "locked"}:
             body = {
                 "status": "error",

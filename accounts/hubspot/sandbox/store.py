@@ -30,6 +30,12 @@ Event = dict[str, Any]
 PRIMARY_SIDES = ("deals", "contacts")
 
 
+# The sandbox portal's one private app: whoever calls the CRM API with its token writes
+# as it (history: sourceType INTEGRATION, sourceId the app id; webhooks: changeSource
+# INTEGRATION, sourceId the app id), as HubSpot records a private app's writes.
+SANDBOX_APP_ID = 4242
+
+
 @dataclass
 class Source:
     """Who made a change, as history entries and webhooks report it."""
@@ -39,8 +45,13 @@ class Source:
     change_source: str = "INTEGRATION"
     user_id: str | None = None
 
+    @property
+    def recorded_id(self) -> str:
+        """The sourceId HubSpot records: the app's id, or the person's "userId:N"."""
+        return self.source_id or (f"userId:{self.user_id}" if self.user_id else "")
 
-API = Source()
+
+API = Source(source_id=str(SANDBOX_APP_ID))
 
 
 @dataclass
@@ -220,7 +231,7 @@ class Store:
                 "value": value,
                 "timestamp": stamp,
                 "sourceType": source.source_type,
-                "sourceId": source.source_id,
+                "sourceId": source.recorded_id,
                 "sourceLabel": source.source_type.lower(),
             }
             if source.user_id:

@@ -16,7 +16,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from typing import Any
 
-from .store import Event, Source
+from .store import SANDBOX_APP_ID, Event, Source
 
 logger = logging.getLogger(__name__)
 
@@ -37,7 +37,7 @@ def signature_v1(*, secret: str, body: str) -> str:
 class WebhookSettings:
     target_url: str = ""
     client_secret: str = "sandbox-client-secret"
-    app_id: int = 4242
+    app_id: int = SANDBOX_APP_ID
     portal_id: int = 424242
     # Each: {"id": int, "subscriptionType": "company.propertyChange", "propertyName": "name"}
     subscriptions: list[dict[str, Any]] = field(default_factory=list)
@@ -118,7 +118,7 @@ class WebhookDispatcher:
                 appId=s.app_id,
                 attemptNumber=0,
                 changeSource=source.change_source,
-                sourceId=source.source_id or (f"userId:{source.user_id}" if source.user_id else ""),
+                sourceId=source.recorded_id,
             )
             payload["objectId"] = int(payload["objectId"])
             copies = 2 if self.random.random() < s.duplicate_rate else 1

@@ -134,7 +134,7 @@ def conflicts(request: AuthedRequest) -> HttpResponse:
         rule = rules.get(conflict.field)
         state = states.get(conflict.account_id)
         now_ours = twoway.ours_value(rule, conflict.account) if rule else ""
-        now_theirs = state.remote.get(rule.property) if rule and state else None
+        now_theirs = twoway.remote_of(state, rule) if rule else None
         shown = rule.spec.label_of if rule else str
         rows.append(
             {

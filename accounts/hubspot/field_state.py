@@ -1,0 +1,148 @@
+"""The per-field bookkeeping of two-way sync, one typed structure per synced field of a
+linked account (`SyncState.fields`, keyed by the field's rule key; our account id's
+ledger under `lifecycle_account_id`). Stored as one JSON object per field, read and
+written only through these types, never by position.
+
+    base, base_ms       the last value both sides agreed on, and when (None: never)
+    prop                the HubSpot property it was last seen and written under
+    remote, remote_ms   HubSpot's value as last seen, and when HubSpot set it (exactly,
+                        from property history or a webhook's occurredAt; 0: unknown)
+    remote_by           who set HubSpot's value ("CRM_UI userId:9", "INTEGRATION 4242")
+    written             what we last wrote (value, written at, agreed before, ours at)
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import models
+
+
+@dataclass
+class Written:
+    """Our last write of a field: the value, when HubSpot recorded it (its clock; when
+    unknown, when we sent it), when the sides last agreed before it, and when our edit
+    was made (epoch ms each)."""
+
+    value: str
+    written_ms: int
+    agreed_before_ms: int = 0
+    ours_ms: int = 0
+
+    @classmethod
+    def from_json(cls, raw: Any) -> Written:
+        if isinstance(raw, list | tuple):  # the four-item lists of older rows
+            return cls(str(raw[0]), int(raw[1]), int(raw[2]), int(raw[3]))
+        return cls(
+            value=str(raw["value"]),
+            written_ms=int(raw.get("written_ms") or 0),
+            agreed_before_ms=int(raw.get("agreed_before_ms") or 0),
+            ours_ms=int(raw.get("ours_ms") or 0),
+        )
+
+
+@dataclass
+class FieldSync:
+    """Both sides of one synced field of one linked account."""
+
+    prop: str = ""
+    base: str | None = None
+    base_ms: int = 0
+    remote: str | None = None
+    remote_ms: int = 0
+    remote_by: str = ""
+    written: Written | None = None
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any]) -> FieldSync:
+        written = raw.get("written")
+        return cls(
+            prop=str(raw.get("prop") or ""),
+            base=raw.get("base"),
+            base_ms=int(raw.get("base_ms") or 0),
+            remote=raw.get("remote"),
+            remote_ms=int(raw.get("remote_ms") or 0),
+            remote_by=str(raw.get("remote_by") or ""),
+            written=Written.from_json(written) if written else None,
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        # "" is a value (cleared); only what is unknown or unset is left out. Written by
+        # hand (not dataclasses.asdict, which deep-copies): a push saves thousands.
+        raw: dict[str, Any] = {"prop": self.prop}
+        if self.base is not None:
+            raw["base"] = self.base
+        if self.base_ms:
+            raw["base_ms"] = self.base_ms
+        if self.remote is not None:
+            raw["remote"] = self.remote
+        if self.remote_ms:
+            raw["remote_ms"] = self.remote_ms
+        if self.remote_by:
+            raw["remote_by"] = self.remote_by
+        if self.written is not None:
+            w = self.written
+            raw["written"] = {
+                "value": w.value,
+                "written_ms": w.written_ms,
+                "agreed_before_ms": w.agreed_before_ms,
+                "ours_ms": w.ours_ms,
+            }
+        return raw
+
+    def agree(self, value: str, at_ms: int) -> None:
+        """`value` is now what both sides hold."""
+        self.base = value
+        self.base_ms = at_ms
+
+    def seen(self, prop: str, value: str) -> None:
+        """HubSpot holds `value` under `prop`; a new value's time and author are not
+        known until history or a webhook tells."""
+        if self.remote != value or self.prop != prop:
+            self.remote_ms, self.remote_by = 0, ""
+        self.prop, self.remote = prop, value
+
+
+FieldStates = dict[str, FieldSync]
+
+
+class FieldStatesEncoder(json.JSONEncoder):
+    def default(self, o: Any) -> Any:
+        if isinstance(o, FieldSync):
+            return o.to_json()
+        return super().default(o)
+
+
+def states_from_json(raw: Any) -> FieldStates:
+    if not isinstance(raw, dict):
+        return {}
+    return {
+        key: value if isinstance(value, FieldSync) else FieldSync.from_json(value)
+        for key, value in raw.items()
+    }
+
+
+class FieldStatesField(models.JSONField):
+    """A JSON object of {key: FieldSync}; loads as FieldSync objects, saves as JSON."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["encoder"] = FieldStatesEncoder
+        super().__init__(*args, **kwargs)
+
+    def deconstruct(self) -> Any:
+        name, path, args, kwargs = super().deconstruct()
+        kwargs.pop("encoder", None)
+        return name, path, args, kwargs
+
+    def from_db_value(self, value: Any, expression: Any, connection: Any) -> Any:
+        return states_from_json(super().from_db_value(value, expression, connection))
+
+    def to_python(self, value: Any) -> Any:
+        return states_from_json(super().to_python(value))
+
+    def get_prep_value(self, value: Any) -> Any:
+        if isinstance(value, dict):
+            value = {k: v.to_json() if isinstance(v, FieldSync) else v for k, v in value.items()}
+        return super().get_prep_value(value)

@@ -1,0 +1,124 @@
+"""The outbox of the push pass: every write to HubSpot is journaled (`SyncChange`, status
+SENT, "sent, unconfirmed") and committed before its batch is sent, and marked CONFIRMED
+or FAILED once HubSpot answers. A worker killed between the two leaves rows that say
+"sent, unconfirmed", never none; a later pass that reads our value back in HubSpot
+confirms them (`outbox_confirm_seen`)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import transaction
+
+from accounts import bulk
+from accounts.hubspot.models import SyncChange, SyncChangeStatus, SyncSource
+from accounts.hubspot.rules.mapping import parse_ms
+from accounts.hubspot.transport.client import HubSpotClient
+from accounts.hubspot.transport.errors import HubSpotError
+
+BATCH = 100  # companies per HubSpot batch update
+
+
+@dataclass
+class Sent:
+    """What HubSpot answered for the writes of one pass."""
+
+    confirmed: dict[str, int] = field(default_factory=dict)  # id -> when HubSpot wrote it
+    errors: dict[str, str] = field(default_factory=dict)
+    calls: int = 0
+
+
+def outbox_send(
+    client: HubSpotClient,
+    inputs: dict[str, dict[str, str]],
+    journal: dict[str, list[dict[str, Any]]],
+) -> Sent:
+    """Write `inputs` ({company id: properties}) 100 companies per call, each batch's
+    journal rows ({company id: rows}) committed as SENT before the call and marked
+    CONFIRMED or FAILED after it."""
+    sent = Sent()
+    items = list(inputs.items())
+    for start in range(0, len(items), BATCH):
+        batch = dict(items[start : start + BATCH])
+        with transaction.atomic():
+            rows = [dict(row, status=SyncChangeStatus.SENT) for h in batch for row in journal[h]]
+            ids = bulk.insert(SyncChange, rows, returning=["id", "hubspot_id"])
+        confirmed, errors, calls = _send(client, batch)
+        sent.confirmed.update(confirmed)
+        sent.errors.update(errors)
+        sent.calls += calls
+        _mark(ids, confirmed)
+    return sent
+
+
+def _mark(ids: Sequence[tuple[Any, ...]], confirmed: dict[str, int]) -> None:
+    done = [pk for pk, hid in ids if hid in confirmed]
+    refused = [pk for pk, hid in ids if hid not in confirmed]
+    if done:
+        SyncChange.objects.filter(pk__in=done).update(status=SyncChangeStatus.CONFIRMED)
+    if refused:
+        SyncChange.objects.filter(pk__in=refused).update(status=SyncChangeStatus.FAILED)
+
+
+def outbox_confirm_seen(seen: Iterable[tuple[int, str, str]]) -> int:
+    """Confirm unconfirmed writes ({(account id, field, value)}) a pass found in HubSpot:
+    the write of a worker that died before HubSpot answered it did land."""
+    wanted = set(seen)
+    if not wanted:
+        return 0
+    rows = SyncChange.objects.filter(
+        status=SyncChangeStatus.SENT,
+        source=SyncSource.PUSH,
+        account_id__in={a for a, _, _ in wanted},
+    ).values_list("pk", "account_id", "field", "new_value")
+    found = [pk for pk, a, f, v in rows if (a, f, v) in wanted]
+    if found:
+        SyncChange.objects.filter(pk__in=found).update(status=SyncChangeStatus.CONFIRMED)
+    return len(found)
+
+
+def _send(
+    client: HubSpotClient, inputs: dict[str, dict[str, str]]
+) -> tuple[dict[str, int], dict[str, str], int]:
+    """Batch-update companies; ({id HubSpot confirmed: when it wrote it (its clock)},
+    {id: error message}, calls). A batch HubSpot rejects as a whole (400) is retried one
+    record at a time, so one bad record cannot hold back the other 99."""
+    if not inputs:
+        return {}, {}, 0
+    payload: list[dict[str, Any]] = [
+        {"id": hid, "properties": props} for hid, props in inputs.items()
+    ]
+    try:
+        result = client.batch_update("companies", payload)
+    except HubSpotError as exc:
+        if exc.status != 400:
+            return {}, dict.fromkeys(inputs, str(exc)), 1
+        return _send_one_by_one(client, payload)
+    confirmed = {str(r.get("id")): _written_ms(r) for r in result.results}
+    errors = {}
+    for error in result.errors:
+        for hid in (error.get("context") or {}).get("ids") or []:
+            errors[str(hid)] = str(error.get("message", ""))
+    return confirmed, errors, -(-len(payload) // BATCH)
+
+
+def _send_one_by_one(
+    client: HubSpotClient, payload: list[dict[str, Any]]
+) -> tuple[dict[str, int], dict[str, str], int]:
+    confirmed: dict[str, int] = {}
+    errors: dict[str, str] = {}
+    for item in payload:
+        try:
+            record = client.update("companies", item["id"], properties=item["properties"])
+            confirmed[item["id"]] = _written_ms(record if isinstance(record, dict) else {})
+        except HubSpotError as single:
+            errors[item["id"]] = single.message or str(single)
+    return confirmed, errors, 1 + len(payload)
+
+
+def _written_ms(record: dict[str, Any]) -> int:
+    """When HubSpot recorded the write, by its own clock (the record's updatedAt)."""
+    props = record.get("properties") or {}
+    return parse_ms(str(record.get("updatedAt") or props.get("hs_lastmodifieddate") or ""))
