@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from accounts import bulk
 from accounts.hubspot.models import SyncChange, SyncConflict, SyncIssue, SyncSource, SyncState
+from accounts.hubspot.outbound import failures
 from accounts.hubspot.outbound.deal_push import deals_push_pass
 from accounts.hubspot.rules import fields as fieldspecs
 from accounts.hubspot.rules import sync_state
@@ -44,7 +45,6 @@ from accounts.models import Account
 logger = logging.getLogger(__name__)
 BATCH = 100  # companies per HubSpot batch update
 CHUNK = 500  # accounts read, compared and saved per database round trip
-MAX_PUSH_FAILURES = 3
 
 
 # -- outbound ----------------------------------------------------------------------------
@@ -97,9 +97,9 @@ def push_pass(client: HubSpotClient, *, rules: Sequence[Rule] | None = None) -> 
     making the companies of accounts that have none (creates.py).
 
     HubSpot's value is the one inbound sync last saw (`SyncState.remote`); webhooks
-    keep it seconds old. A 207 partial failure retries only the failed records next
-    time; a record that fails MAX_PUSH_FAILURES times in a row is quarantined with
-    HubSpot's message and the rest go on."""
+    keep it seconds old. A 207 partial failure retries only the failed records: a
+    record HubSpot refuses as invalid is quarantined with its reason, one that failed
+    for a transient reason is retried after a backoff (outbound/failures.py)."""
     from accounts.hubspot.outbound.creates import companies_create
 
     rules = list(rules if rules is not None else rules_load())
@@ -144,11 +144,16 @@ def _push_chunk(
         states[account.pk] = getattr(account, "hubspot_state", None) or SyncState(account=account)
     outcome.calls += _history_read(client, accounts, states, rules)
     timed_rules = {r.key: _timed(r) for r in rules}
+    waiting: set[int] = set()
+    refusals = failures.refusals(a.hubspot_id for a in accounts)
     for account in accounts:
         state = states[account.pk]
         hid = account.hubspot_id or ""
-        if _quarantined(state, account):
-            continue  # tried MAX_PUSH_FAILURES times; again once the account changes
+        if failures.held(refusals, hid, account.updated_at):
+            continue  # HubSpot refused it; again once the account changes
+        if not failures.retry_due(state, now):
+            waiting.add(account.pk)  # backing off after a transient failure
+            continue
         for rule in rules:
             ours = ours_value(rule, account)
             theirs = state.remote.get(rule.property)
@@ -199,7 +204,7 @@ def _push_chunk(
         if pushing is not None and fieldspecs.ACCOUNT_ID_PROPERTY not in states[account.pk].written:
             pushing[fieldspecs.ACCOUNT_ID_PROPERTY] = str(account.pk)
     succeeded: set[str] = set()
-    errors: dict[str, str] = {}
+    errors: dict[str, failures.Failure] = {}
     items = list(inputs.items())
     for start in range(0, len(items), BATCH):
         ok, failed, calls = _send(client, dict(items[start : start + BATCH]))
@@ -244,35 +249,28 @@ def _push_chunk(
             state.push_failures = 0
             outcome.pushed += 1
             continue
-        state.push_failures += 1
-        state.pushed_at = now  # the last attempt
         outcome.failed += 1
-        message = errors.get(hid, "HubSpot did not confirm the write")
-        if state.push_failures >= MAX_PUSH_FAILURES:
-            issues.append(
-                SyncIssue(
-                    object_type="companies",
-                    hubspot_id=hid,
-                    reason=f"Push failed {state.push_failures} times: {message}"[:500],
-                    payload={"properties": properties},
-                    source=SyncSource.PUSH,
-                    first_seen_at=now,
-                    last_seen_at=now,
-                )
-            )
+        failure = errors.get(hid, failures.UNCONFIRMED)
+        issue = failures.failure_apply(
+            state, failure, hubspot_id=hid, properties=properties, now=now
+        )
+        if issue is not None:
+            issues.append(issue)
             outcome.quarantined += 1
+    refused = {issue.hubspot_id for issue in issues}
     with transaction.atomic():
         for account in accounts:
             state = states[account.pk]
-            failed_now = account.hubspot_id in inputs and account.hubspot_id not in succeeded
-            quarantined = failed_now and state.push_failures >= MAX_PUSH_FAILURES
+            hid = account.hubspot_id or ""
+            failed_now = hid in inputs and hid not in succeeded and hid not in refused
             # Checked: until the account changes again, unless it must be retried.
-            state.checked_at = None if failed_now and not quarantined else checked
+            state.checked_at = None if failed_now or account.pk in waiting else checked
         if changed_accounts:
             Account.objects.bulk_update(
                 changed_accounts, [*sorted({r["field"] for r in pulled}), "updated_at"]
             )
         sync_state.states_save(states.values())
+        failures.issues_resolve(succeeded & set(refusals), now)
         bulk.insert(SyncChange, journal)
         if conflicts:
             outcome.conflicts += len(
@@ -343,20 +341,11 @@ def _history_read(
     return -(-len(wanted) // HISTORY_BATCH)
 
 
-def _quarantined(state: SyncState, account: Account) -> bool:
-    """Failed too often, and unchanged since the last attempt."""
-    return (
-        state.push_failures >= MAX_PUSH_FAILURES
-        and state.pushed_at is not None
-        and account.updated_at <= state.pushed_at
-    )
-
-
 def _send(
     client: HubSpotClient, inputs: dict[str, dict[str, str]]
-) -> tuple[set[str], dict[str, str], int]:
-    """Batch-update companies; (ids HubSpot confirmed, {id: error message}, calls).
-    A batch HubSpot rejects as a whole (400) is retried one record at a time, so one
+) -> tuple[set[str], dict[str, failures.Failure], int]:
+    """Batch-update companies; (ids HubSpot confirmed, {id: failure}, calls).
+    A batch HubSpot refuses as a whole (4xx) is retried one record at a time, so one
     bad record cannot hold back the other 99."""
     if not inputs:
         return set(), {}, 0
@@ -366,20 +355,20 @@ def _send(
     try:
         result = client.batch_update("companies", payload)
     except HubSpotError as exc:
-        if exc.status != 400:
-            return set(), dict.fromkeys(inputs, str(exc)), 1
+        if not failures.from_error(exc).refused:
+            return set(), dict.fromkeys(inputs, failures.from_error(exc)), 1
         ok: set[str] = set()
-        errors: dict[str, str] = {}
+        errors: dict[str, failures.Failure] = {}
         for item in payload:
             try:
                 client.update("companies", item["id"], properties=item["properties"])
                 ok.add(item["id"])
             except HubSpotError as single:
-                errors[item["id"]] = single.message or str(single)
+                errors[item["id"]] = failures.from_error(single)
         return ok, errors, 1 + len(payload)
     succeeded = {str(r.get("id")) for r in result.results}
     errors = {}
     for error in result.errors:
         for hid in (error.get("context") or {}).get("ids") or []:
-            errors[str(hid)] = str(error.get("message", ""))
+            errors[str(hid)] = failures.from_entry(error)
     return succeeded, errors, -(-len(payload) // BATCH)
