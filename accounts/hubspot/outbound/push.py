@@ -145,7 +145,7 @@ def _push_chunk(
     outcome.calls += _history_read(client, accounts, states, rules)
     timed_rules = {r.key: _timed(r) for r in rules}
     waiting: set[int] = set()
-    refusals = failures.refusals(a.hubspot_id for a in accounts)
+    refusals = failures.refusals(a.hubspot_id or "" for a in accounts)
     for account in accounts:
         state = states[account.pk]
         hid = account.hubspot_id or ""
