@@ -29,6 +29,7 @@ from accounts.hubspot.rules.field_rules import (
 from accounts.hubspot.rules.mapping import Unmappable
 from accounts.hubspot.rules.threeway import Action, Rule, decide
 from accounts.models import Account
+from accounts.services import accounts_changed_notify
 
 logger = logging.getLogger(__name__)
 
@@ -72,6 +73,7 @@ def inbound_compare(
         s.account_id: s for s in SyncState.objects.filter(account_id__in=[a.pk for a, _ in pairs])
     }
     conflicts: list[SyncConflict] = []
+    behind: list[int] = []  # accounts whose HubSpot values our decisions left behind
     for account, record in pairs:
         state = states.get(account.pk) or SyncState(account=account)
         states[account.pk] = state
@@ -167,9 +169,13 @@ def inbound_compare(
         state.remote_ms = max(state.remote_ms, theirs_ms)
         if needs_push:
             state.checked_at = None  # the push pass looks at it next time
+            behind.append(account.pk)
         if changed:
             outcome.changed_accounts.append(account)
     sync_state.states_save(states.values())
+    # Pushed within seconds (once committed), as a Lifecycle edit is, not at the next
+    # scheduled pass.
+    accounts_changed_notify(account_ids=behind)
     if conflicts:
         made = SyncConflict.objects.bulk_create(conflicts, ignore_conflicts=True)
         outcome.conflicts += len(made)
