@@ -31,13 +31,15 @@ def drift_reason(
     conflicted: set[str],
     refused: bool,
 ) -> str:
-    """The first that holds: refused, retrying, push due, conflict, HubSpot changed
+    """The first that holds: refused, retrying, conflict, push due, HubSpot changed
     since sync read it, or unexplained. `differ` is {field key: [ours, HubSpot's]}."""
     state = getattr(account, "hubspot_state", None)
     if refused:
         return Drift.Reason.PUSH_REFUSED
     if state is not None and state.push_failures:
         return Drift.Reason.PUSH_RETRYING
+    if conflicted & set(differ):
+        return Drift.Reason.CONFLICT
     base = state.base if state is not None else {}
     by_key = {r.key: r for r in rules}
     if any(
@@ -46,8 +48,6 @@ def drift_reason(
         if key in by_key
     ):
         return Drift.Reason.PUSH_DUE
-    if conflicted & set(differ):
-        return Drift.Reason.CONFLICT
     remote = state.remote if state is not None else {}
     if any(
         theirs != remote.get(by_key[key].property)
