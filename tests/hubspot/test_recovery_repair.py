@@ -67,11 +67,11 @@ def test_drift_lists_every_account_whose_values_differ_with_the_reason(
     # Retrying: HubSpot answered 502 to the call and its retry.
     account_cs_fields_update(account=retrying, health_score=21)
     sync_sandbox.faults.queue(502, 502)
-    assert twoway.push_pass(client).failed == 1
+    twoway.push_pass(client)
     # Refused: HubSpot no longer has the option we send.
     _without_option(sync_sandbox, "churn")
     account_cs_fields_update(account=refused, renewal_forecast_category="churn")
-    assert twoway.push_pass(client).quarantined == 1
+    twoway.push_pass(client)
     # Both sides changed a field whose policy is to ask: a conflict waits for a person.
     clock_of(sync_sandbox).advance(seconds=1)
     sync_sandbox.store.update(
@@ -89,7 +89,9 @@ def test_drift_lists_every_account_whose_values_differ_with_the_reason(
 
     run = reconcile_run(SyncRun.objects.create(kind=SyncRun.Kind.RECONCILE), client=client)
 
-    reasons = {d.account_id: d.reason for d in Drift.objects.filter(run=run)}
+    drifts = list(Drift.objects.filter(run=run))
+    assert {d.account_id for d in drifts} == {a.pk for a in linked}  # every one, whatever why
+    reasons = {d.account_id: d.reason for d in drifts}
     assert reasons == {
         due.pk: Drift.Reason.PUSH_DUE,
         retrying.pk: Drift.Reason.PUSH_RETRYING,
@@ -124,7 +126,8 @@ def test_retry_from_the_issues_page_pushes_what_hubspot_refused(
     account_cs_fields_update(account=written, renewal_forecast_category="churn")
     made = account_create(by=None, name="Made here", domain="made-here.example")
     account_cs_fields_update(account=made, renewal_forecast_category="churn")
-    twoway.push_pass(client)
+    for _ in range(3):  # as often as any version of the push needs to quarantine them
+        twoway.push_pass(client)
     assert set(
         SyncIssue.objects.filter(resolved_at__isnull=True).values_list("hubspot_id", flat=True)
     ) == {written.hubspot_id, creates.issue_key(made)}
