@@ -6,6 +6,7 @@ their reason, and the issues of those it takes are resolved."""
 
 from typing import Any
 
+import django.utils.timezone
 from django.db import migrations, models
 
 OLD_QUARANTINE = 3  # MAX_PUSH_FAILURES before the push retried transient failures
@@ -13,9 +14,18 @@ OLD_QUARANTINE = 3  # MAX_PUSH_FAILURES before the push retried transient failur
 
 def push_release(apps: Any, schema_editor: Any) -> None:
     SyncState = apps.get_model("hubspot", "SyncState")
+    SyncIssue = apps.get_model("hubspot", "SyncIssue")
     SyncState.objects.filter(push_failures__gte=OLD_QUARANTINE).update(
         push_failures=0, checked_at=None
     )
+    # Their issues would hold them still (a refused push holds its account until it
+    # changes): resolved, and re-opened with HubSpot's reason if it refuses again.
+    SyncIssue.objects.filter(
+        object_type="companies",
+        source="push",
+        reason__startswith="Push failed ",
+        resolved_at__isnull=True,
+    ).update(resolved_at=django.utils.timezone.now())
 
 
 class Migration(migrations.Migration):
