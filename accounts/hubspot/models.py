@@ -365,8 +365,9 @@ class SyncConflict(models.Model):
 
 
 class Drift(models.Model):
-    """What a reconciliation found different between HubSpot and Lifecycle, beyond
-    what sync is already working on (pending pushes, open conflicts)."""
+    """What a reconciliation found different between HubSpot and Lifecycle: every
+    account whose values differ, with the reason as far as sync knows it (a push due or
+    retrying, a refusal, an open conflict, a HubSpot edit not yet read, or none)."""
 
     class Kind(models.TextChoices):
         FIELDS = "fields", "Fields differ"
@@ -375,8 +376,17 @@ class Drift(models.Model):
 
     account_merge_stays = True  # about the linked record: stays when accounts merge
 
+    class Reason(models.TextChoices):
+        PUSH_REFUSED = "push_refused", "HubSpot refused our write (see sync issues)"
+        PUSH_RETRYING = "push_retrying", "Push failed for a transient reason; retried by itself"
+        PUSH_DUE = "push_due", "Changed in Lifecycle; the next push writes it"
+        CONFLICT = "conflict", "Changed on both sides; waits in the conflict inbox"
+        NOT_READ = "not_read", "Changed in HubSpot since sync last read it"
+        UNEXPLAINED = "unexplained", "Sync is not working on it"
+
     run = models.ForeignKey(SyncRun, on_delete=models.CASCADE, related_name="drifts")
     kind = models.CharField(max_length=15, choices=Kind.choices)
+    reason = models.CharField(max_length=15, choices=Reason.choices, blank=True)
     account = models.ForeignKey(
         "accounts.Account", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )

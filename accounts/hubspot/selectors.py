@@ -105,12 +105,14 @@ def two_way_summary() -> dict[str, Any]:
     from django.db.models import Max
 
     from accounts.hubspot.models import SyncConflict, SyncState
+    from accounts.hubspot.outbound.breaker import breaker_status
     from accounts.hubspot.outbound.push import dirty_accounts
     from accounts.hubspot.rules.field_rules import rules_load
 
     rules = rules_load()
     return {
         "enabled": settings.HUBSPOT_PUSH_ENABLED,
+        "breaker": breaker_status(),
         "pushed_fields": [r for r in rules if r.pushes],
         "two_way_fields": [r for r in rules if r.owner == "two_way"],
         "waiting": dirty_accounts().count(),
@@ -128,3 +130,19 @@ def open_conflicts_count(*, account_id: int | None = None, owner_id: int | None 
     if owner_id is not None:
         conflicts = conflicts.filter(account__owner_id=owner_id)
     return conflicts.count()
+
+
+def health_report() -> dict[str, Any]:
+    """HEALTH_REPORT_HOOKS entry: the push's circuit breaker, for /healthz. Reported, not
+    failed on: HubSpot being down is no reason to take Lifecycle out of rotation."""
+    from accounts.hubspot.outbound.breaker import breaker_status
+
+    status = breaker_status()
+    return {
+        "hubspot": {
+            "push": status["state"],
+            "failures": status["failures"],
+            "retry_at": status["retry_at"].isoformat() if status["retry_at"] else None,
+            "last_error": status["last_error"],
+        }
+    }

@@ -14,10 +14,13 @@ from accounts.hubspot import services, twoway
 from accounts.hubspot.inbound.importer import import_run
 from accounts.hubspot.inbound.poller import archived_sweep, poll_run
 from accounts.hubspot.models import SyncRun
+from accounts.hubspot.outbound.breaker import PushBreaker
 from accounts.hubspot.repair.quarantine import issues_retry
+from accounts.hubspot.rules.field_rules import Outcome
 from accounts.hubspot.rules.mapping import mapping_config
 from accounts.hubspot.runs import RunTaken, kind_busy
-from accounts.hubspot.transport.client import client_from_settings
+from accounts.hubspot.transport.client import HubSpotClient, client_from_settings
+from accounts.hubspot.transport.errors import HubSpotError
 from lifecycle.ops.queues import enqueue_in
 
 logger = logging.getLogger(__name__)
@@ -136,20 +139,23 @@ def hubspot_push(delay: float = 0.0) -> None:
     lock this one hands its turn back at once: a new window is queued, which reads
     whatever that pass did not. (`delay` is ignored: tasks queued before 2026-11 pass it.)"""
     cache.delete(PUSH_QUEUED_KEY)
+    guard = PushBreaker()
+    if guard.paused():
+        # HubSpot is down: what changed stays due, and the first pass after the cooldown
+        # probes (outbound/breaker.py).
+        logger.info("HubSpot push paused: the circuit breaker is open")
+        return
     client = client_from_settings()
-    provisioned = f"{PROVISIONED_KEY}:{settings.HUBSPOT_BASE_URL}"  # one per portal
-    if not cache.get(provisioned):
-        twoway.provision(client)
-        cache.set(provisioned, True, timeout=3600)
-    with twoway.push_lock(wait_seconds=0) as locked:
-        if not locked:
-            # Hand the worker back at once; the running pass queues one more window when
-            # it ends, which reads what it did not (and the minute's pass would anyway).
-            cache.set(PUSH_WANTED_KEY, True, timeout=PUSH_WANTED_SECONDS)
-            logger.info("HubSpot push deferred: another pass holds the lock")
-            return
-        cache.delete(PUSH_WANTED_KEY)
-        outcome = twoway.push_pass(client)
+    client.guard = guard
+    try:
+        outcome = _push_locked(client)
+    except HubSpotError as exc:  # provisioning met the outage; the pass itself never raises
+        logger.warning("HubSpot push not run: %s", exc)
+        return
+    finally:
+        client.guard = None
+    if outcome is None:
+        return
     if cache.get(PUSH_WANTED_KEY):  # a push was turned away while this pass ran
         push_soon()
     if outcome.pushed or outcome.failed:
@@ -159,6 +165,24 @@ def hubspot_push(delay: float = 0.0) -> None:
             outcome.failed,
             outcome.calls,
         )
+
+
+def _push_locked(client: HubSpotClient) -> Outcome | None:
+    """Provision if due, then one push pass under the push lock; None when another pass
+    holds it (this one hands its worker back at once)."""
+    provisioned = f"{PROVISIONED_KEY}:{settings.HUBSPOT_BASE_URL}"  # one per portal
+    if not cache.get(provisioned):
+        twoway.provision(client)
+        cache.set(provisioned, True, timeout=3600)
+    with twoway.push_lock(wait_seconds=0) as locked:
+        if not locked:
+            # The running pass queues one more window when it ends, which reads what it
+            # did not (and the minute's pass would anyway).
+            cache.set(PUSH_WANTED_KEY, True, timeout=PUSH_WANTED_SECONDS)
+            logger.info("HubSpot push deferred: another pass holds the lock")
+            return None
+        cache.delete(PUSH_WANTED_KEY)
+        return twoway.push_pass(client)
 
 
 def hubspot_provision() -> None:

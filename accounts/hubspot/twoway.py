@@ -22,7 +22,7 @@ from accounts.hubspot.outbound.deal_push import (
     deals_push_pass,
 )
 from accounts.hubspot.outbound.provisioning import _created, provision
-from accounts.hubspot.outbound.push import MAX_PUSH_FAILURES, push_lock, push_pass
+from accounts.hubspot.outbound.push import push_lock, push_pass
 from accounts.hubspot.rules.deal_properties import deal_fingerprint
 from accounts.hubspot.rules.field_rules import (
     CHECK_MARGIN,
@@ -41,7 +41,6 @@ from accounts.hubspot.rules.threeway import Rule
 __all__ = [
     "CHECK_MARGIN",
     "DEAL_TO_COMPANY_PRIMARY",
-    "MAX_PUSH_FAILURES",
     "STATE_FIELDS",
     "Rule",
     "_created",

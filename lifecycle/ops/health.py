@@ -3,7 +3,8 @@
 - /readyz: this web process can serve: the database answers and every migration is
   applied (a host started before `migrate` finished stays out of rotation).
 - /healthz: the installation works: the database and the task broker answer and a
-  worker cluster reported a heartbeat within HEARTBEAT_SECONDS.
+  worker cluster reported a heartbeat within HEARTBEAT_SECONDS. Integrations add what
+  they report (HEALTH_REPORT_HOOKS: HubSpot's push breaker), which never fails it.
 Each answers 200 with what it checked, or 503 naming what failed."""
 
 from __future__ import annotations
@@ -12,11 +13,13 @@ import logging
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.migrations.executor import MigrationExecutor
 from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
+from django.utils.module_loading import import_string
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from django_q.brokers import get_broker
@@ -82,7 +85,19 @@ def healthz(request: HttpRequest) -> JsonResponse:
     clusters = cluster_heartbeats()
     checks["workers"] = bool(clusters)
     names = sorted({str(getattr(s, "cluster_id", "")) for s in clusters})
-    return _answer(checks, {"clusters": len(names)})
+    return _answer(checks, {"clusters": len(names), **_reports()})
+
+
+def _reports() -> dict[str, Any]:
+    """What integrations report (HEALTH_REPORT_HOOKS, dotted paths as for the other
+    hooks): shown, never failed on, and never allowed to break the check."""
+    reports: dict[str, Any] = {}
+    for path in getattr(settings, "HEALTH_REPORT_HOOKS", []):
+        try:
+            reports.update(import_string(path)())
+        except Exception:
+            logger.exception("health: report %s failed", path)
+    return reports
 
 
 def _answer(checks: dict[str, bool], extra: dict[str, Any]) -> JsonResponse:

@@ -278,6 +278,20 @@ HUBSPOT_ARR_SOURCE = os.environ.get("HUBSPOT_ARR_SOURCE", "annualrevenue")
 # one write; a scheduled pass every minute catches bulk writes and failed pushes.
 HUBSPOT_PUSH_ENABLED = os.environ.get("HUBSPOT_PUSH_ENABLED", "1") == "1"
 HUBSPOT_PUSH_DELAY_SECONDS = float(os.environ.get("HUBSPOT_PUSH_DELAY_SECONDS", "1"))
+# Recovery without a person (docs/hubspot.md, "Recovery"): a push that failed for a
+# transient reason (429, 5xx, timeout) is retried after this many seconds, doubling per
+# failure in a row up to the maximum; HubSpot refusing a record quarantines it at once.
+HUBSPOT_PUSH_RETRY_SECONDS = float(os.environ.get("HUBSPOT_PUSH_RETRY_SECONDS", "30"))
+HUBSPOT_PUSH_RETRY_MAX_SECONDS = float(os.environ.get("HUBSPOT_PUSH_RETRY_MAX_SECONDS", "600"))
+# The push's circuit breaker opens after this many outage failures in a row (5xx,
+# timeouts, dropped connections), pauses pushes for the cooldown (doubling while probes
+# fail, up to the maximum), then lets one probe call through.
+HUBSPOT_BREAKER_THRESHOLD = int(os.environ.get("HUBSPOT_BREAKER_THRESHOLD", "5"))
+HUBSPOT_BREAKER_COOLDOWN_SECONDS = float(os.environ.get("HUBSPOT_BREAKER_COOLDOWN_SECONDS", "30"))
+HUBSPOT_BREAKER_COOLDOWN_MAX_SECONDS = float(
+    os.environ.get("HUBSPOT_BREAKER_COOLDOWN_MAX_SECONDS", "300")
+)
+HUBSPOT_BREAKER_PROBE_SECONDS = float(os.environ.get("HUBSPOT_BREAKER_PROBE_SECONDS", "120"))
 # Accounts made in Lifecycle (by hand, from a CSV) get a HubSpot company once the first
 # import has linked what it could; 0 keeps them in Lifecycle only.
 HUBSPOT_CREATE_COMPANIES = os.environ.get("HUBSPOT_CREATE_COMPANIES", "1") == "1"
@@ -290,6 +304,9 @@ ACCOUNT_CHANGED_HOOKS = ["accounts.hubspot.tasks.push_soon"]
 # Count what waits for a person in an integration (open sync conflicts), called with
 # account_id= (the account page) or owner_id= (My work); each returns a number.
 OPEN_CONFLICTS_HOOKS = ["accounts.hubspot.selectors.open_conflicts_count"]
+# What /healthz reports besides its checks, each a dict merged into the answer (the
+# push's circuit breaker: {"hubspot": {"push": "closed" | "open" | "half_open", ...}}).
+HEALTH_REPORT_HOOKS = ["accounts.hubspot.selectors.health_report"]
 
 # The API: OpenAPI schema at /api/schema/, docs served from our own static files.
 API_USAGE_INGEST_MAX_ROWS = 5000

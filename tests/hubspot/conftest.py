@@ -42,6 +42,17 @@ def serve(sandbox: Sandbox) -> SandboxServer:
     raise RuntimeError("could not bind the sandbox")
 
 
+@pytest.fixture(autouse=True)
+def _push_breaker_closed() -> Iterator[None]:
+    """The push's circuit breaker lives in the cache, which outlives a test: each test
+    starts and ends with it closed."""
+    from accounts.hubspot.outbound.breaker import breaker_reset
+
+    breaker_reset()
+    yield
+    breaker_reset()
+
+
 @pytest.fixture
 def clock() -> ManualClock:
     return ManualClock()

@@ -248,7 +248,7 @@ def test_latest_wins_compares_the_fields_own_change_times_not_the_records(
     assert twoway.push_pass(client).calls == 0
 
 
-def test_a_partial_failure_retries_only_the_failed_record_then_quarantines_it(
+def test_a_partial_failure_quarantines_only_the_record_hubspot_refused(
     client: HubSpotClient, sync_sandbox: Sandbox, linked: list[Account]
 ) -> None:
     good, gone = linked[0], linked[1]
@@ -256,13 +256,13 @@ def test_a_partial_failure_retries_only_the_failed_record_then_quarantines_it(
     for account in (good, gone):
         account_cs_fields_update(account=account, health_score=77)
     first = twoway.push_pass(client)
-    assert (first.pushed, first.failed) == (1, 1)
+    assert (first.pushed, first.failed, first.quarantined) == (1, 1, 1)
     assert _company(sync_sandbox, good)["lifecycle_health_score"] == "77"
-    for _ in range(twoway.MAX_PUSH_FAILURES - 1):
-        again = twoway.push_pass(client)
-        assert (again.pushed, again.failed) == (0, 1)  # only the failed one is retried
+    # HubSpot no longer has the company: it will refuse the write every time, so it is
+    # quarantined at once with HubSpot's reason (a transient failure never is).
     issue = SyncIssue.objects.get(hubspot_id=gone.hubspot_id)
-    assert "Push failed" in issue.reason and issue.source == SyncSource.PUSH
+    assert issue.reason.startswith("HubSpot refused the write: ")
+    assert issue.source == SyncSource.PUSH
     assert twoway.push_pass(client).calls == 0  # quarantined: the rest go on, no loop
 
 

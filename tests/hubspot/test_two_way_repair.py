@@ -90,7 +90,7 @@ def test_reconciliation_finds_drift_and_repair_follows_each_fields_owner(
     stranger = sync_sandbox.store.create(
         "companies", {"name": "Made in HubSpot", "domain": "new.example"}
     )
-    # An account with a push due is sync's business, not drift.
+    # An account with a push due differs too: listed, with that reason.
     account_cs_fields_update(account=d, health_score=99)
 
     run = reconcile_run(SyncRun.objects.create(kind=SyncRun.Kind.RECONCILE), client=client)
@@ -101,6 +101,7 @@ def test_reconciliation_finds_drift_and_repair_follows_each_fields_owner(
     assert set(drifts) == {
         (Drift.Kind.FIELDS, a.hubspot_id),
         (Drift.Kind.FIELDS, b.hubspot_id),
+        (Drift.Kind.FIELDS, d.hubspot_id),
         (Drift.Kind.MISSING_THERE, c.hubspot_id),
         (Drift.Kind.MISSING_HERE, stranger.id),
     }
@@ -108,6 +109,8 @@ def test_reconciliation_finds_drift_and_repair_follows_each_fields_owner(
         "name": [a.name, "Changed quietly"],
         "health_score": ["", "3"],
     }
+    assert drifts[(Drift.Kind.FIELDS, a.hubspot_id)].reason == Drift.Reason.NOT_READ
+    assert drifts[(Drift.Kind.FIELDS, d.hubspot_id)].reason == Drift.Reason.PUSH_DUE
     for drift in drifts.values():
         drift_repair(drift, client=client, by=admin_user)
     a.refresh_from_db()

@@ -34,6 +34,7 @@ from accounts.hubspot.rules.provenance import EventValue
 from accounts.hubspot.rules.sync_state import FieldSync
 from accounts.hubspot.rules.threeway import Action, Rule, decide
 from accounts.models import Account
+from accounts.services import accounts_changed_notify
 
 logger = logging.getLogger(__name__)
 
@@ -77,6 +78,7 @@ def inbound_compare(
         s.account_id: s for s in SyncState.objects.filter(account_id__in=[a.pk for a, _ in pairs])
     }
     conflicts: list[SyncConflict] = []
+    behind: list[int] = []  # accounts whose HubSpot values our decisions left behind
     for account, record in pairs:
         state = states.get(account.pk) or SyncState(account=account)
         states[account.pk] = state
@@ -95,9 +97,14 @@ def inbound_compare(
         outcome.agreed += compare.agreed
         journal.extend(compare.journal)
         conflicts.extend(compare.conflicts)
+        if compare.needs_push:
+            behind.append(account.pk)
         if compare.changed:
             outcome.changed_accounts.append(account)
     sync_state.states_save(states.values())
+    # Pushed within seconds (once committed), as a Lifecycle edit is, not at the next
+    # scheduled pass.
+    accounts_changed_notify(account_ids=behind)
     if conflicts:
         made = SyncConflict.objects.bulk_create(conflicts, ignore_conflicts=True)
         outcome.conflicts += len(made)

@@ -15,6 +15,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from accounts.hubspot.inbound.created_echoes import created_echoes
 from accounts.hubspot.inbound.objects import OBJECT_ORDER, properties_for, with_associations
 from accounts.hubspot.inbound.writers import (
     PAGE_WRITERS,
@@ -183,6 +184,9 @@ def _apply(
         change_sources=plan.change_sources,
         event_values=plan.values,
     ).load()
+    echoes = created_echoes(events, ctx.rules)  # our own creates coming back: not read
+    for oid in echoes:
+        plan.actions.pop(("companies", oid), None)
     for object_type, survivor, merged in plan.merges:
         record_merge(object_type, survivor_id=survivor, merged_ids=merged, ctx=ctx)
     total = PageResult()
@@ -205,7 +209,7 @@ def _apply(
         archived += records_archive(object_type, missing, ctx)
     return (
         f"created {total.created}, updated {total.updated}, quarantined {total.quarantined}, "
-        f"archived {archived}, merges {len(plan.merges)}"
+        f"archived {archived}, merges {len(plan.merges)}, echoes of our creates {len(echoes)}"
     )
 
 

@@ -12,7 +12,7 @@ from typing import Any
 from django.utils import timezone
 
 from accounts import bulk
-from accounts.hubspot.models import SyncChange, SyncIssue, SyncRun
+from accounts.hubspot.models import SyncChange, SyncIssue, SyncRun, SyncSource
 from accounts.hubspot.rules import field_rules, mapping, threeway
 from accounts.hubspot.rules.mapping import MappingConfig, OwnerRef, Record, StageRef
 from accounts.hubspot.rules.provenance import EventValue
@@ -215,9 +215,10 @@ def issues_save(
         )
     ok = list(ok)
     if ok:
+        # A refused push is not fixed by reading the record: the push resolves its own.
         SyncIssue.objects.filter(
             object_type=object_type, hubspot_id__in=ok, resolved_at__isnull=True
-        ).update(resolved_at=now)
+        ).exclude(source=SyncSource.PUSH).update(resolved_at=now)
 
 
 def changed_fields(obj: Any, values: Mapping[str, Any], fields: Sequence[str]) -> dict[str, Any]:

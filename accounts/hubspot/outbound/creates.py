@@ -26,6 +26,7 @@ from accounts import bulk
 from accounts.hubspot.inbound.objects import properties_for
 from accounts.hubspot.inbound.writers import SyncContext, companies_page_write
 from accounts.hubspot.models import SyncChange, SyncIssue, SyncRun, SyncSource, SyncState
+from accounts.hubspot.outbound import failures
 from accounts.hubspot.rules import field_rules, sync_state, threeway
 from accounts.hubspot.rules import fields as fieldspecs
 from accounts.hubspot.rules.mapping import MappingConfig
@@ -171,6 +172,12 @@ def _chunk(
         }
     except HubSpotError as exc:
         outcome.calls += 1
+        if not failures.from_error(exc).refused:
+            # HubSpot is down or busy: nothing is wrong with these accounts, so nothing
+            # is quarantined; they are still unlinked, and the next pass makes them.
+            logger.warning("HubSpot companies not created yet, tried again later: %s", exc)
+            outcome.failed += len(accounts)
+            return
         made, errors = {}, {str(a.pk): exc.message or str(exc) for a in accounts}
     by_pk = {str(a.pk): a for a in accounts}
     with transaction.atomic():

@@ -14,6 +14,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts.hubspot.models import SyncChange, SyncIssue, SyncSource
+from accounts.hubspot.outbound import failures
 from accounts.hubspot.rules import fields as fieldspecs
 from accounts.hubspot.rules.deal_properties import deal_properties, properties_hash
 from accounts.hubspot.rules.field_rules import CHECK_MARGIN, Outcome
@@ -126,6 +127,12 @@ def _deals_send(client: HubSpotClient, batch: _DealBatch, outcome: Outcome) -> l
         try:
             result = client.batch_upsert("deals", payload, id_property=DEAL_ID_PROPERTY)
         except HubSpotError as exc:
+            outcome.calls += 1
+            if not failures.from_error(exc).refused:
+                # HubSpot is down or busy: the deals stay due (never quarantined for it)
+                # and the next pass sends them again.
+                outcome.failed += len(chunk)
+                continue
             for pk, _ in chunk:
                 batch.failed[batch.by_pk[pk]] = exc.message or str(exc)
             continue

@@ -14,6 +14,7 @@ from django.db import transaction
 
 from accounts import bulk
 from accounts.hubspot.models import SyncChange, SyncChangeStatus, SyncSource
+from accounts.hubspot.outbound import failures
 from accounts.hubspot.rules.mapping import parse_ms
 from accounts.hubspot.transport.client import HubSpotClient
 from accounts.hubspot.transport.errors import HubSpotError
@@ -26,7 +27,7 @@ class Sent:
     """What HubSpot answered for the writes of one pass."""
 
     confirmed: dict[str, int] = field(default_factory=dict)  # id -> when HubSpot wrote it
-    errors: dict[str, str] = field(default_factory=dict)
+    errors: dict[str, failures.Failure] = field(default_factory=dict)
     calls: int = 0
 
 
@@ -81,9 +82,9 @@ def outbox_confirm_seen(seen: Iterable[tuple[int, str, str]]) -> int:
 
 def _send(
     client: HubSpotClient, inputs: dict[str, dict[str, str]]
-) -> tuple[dict[str, int], dict[str, str], int]:
+) -> tuple[dict[str, int], dict[str, failures.Failure], int]:
     """Batch-update companies; ({id HubSpot confirmed: when it wrote it (its clock)},
-    {id: error message}, calls). A batch HubSpot rejects as a whole (400) is retried one
+    {id: why it failed}, calls). A batch HubSpot refuses as a whole (4xx) is retried one
     record at a time, so one bad record cannot hold back the other 99."""
     if not inputs:
         return {}, {}, 0
@@ -93,28 +94,29 @@ def _send(
     try:
         result = client.batch_update("companies", payload)
     except HubSpotError as exc:
-        if exc.status != 400:
-            return {}, dict.fromkeys(inputs, str(exc)), 1
+        failure = failures.from_error(exc)
+        if not failure.refused:
+            return {}, dict.fromkeys(inputs, failure), 1
         return _send_one_by_one(client, payload)
     confirmed = {str(r.get("id")): _written_ms(r) for r in result.results}
     errors = {}
     for error in result.errors:
         for hid in (error.get("context") or {}).get("ids") or []:
-            errors[str(hid)] = str(error.get("message", ""))
+            errors[str(hid)] = failures.from_entry(error)
     return confirmed, errors, -(-len(payload) // BATCH)
 
 
 def _send_one_by_one(
     client: HubSpotClient, payload: list[dict[str, Any]]
-) -> tuple[dict[str, int], dict[str, str], int]:
+) -> tuple[dict[str, int], dict[str, failures.Failure], int]:
     confirmed: dict[str, int] = {}
-    errors: dict[str, str] = {}
+    errors: dict[str, failures.Failure] = {}
     for item in payload:
         try:
             record = client.update("companies", item["id"], properties=item["properties"])
             confirmed[item["id"]] = _written_ms(record if isinstance(record, dict) else {})
         except HubSpotError as single:
-            errors[item["id"]] = single.message or str(single)
+            errors[item["id"]] = failures.from_error(single)
     return confirmed, errors, 1 + len(payload)
 
 

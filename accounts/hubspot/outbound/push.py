@@ -22,7 +22,7 @@ from django.utils import timezone
 from accounts import bulk
 from accounts.hubspot.field_state import FieldSync, Written
 from accounts.hubspot.models import SyncChange, SyncConflict, SyncIssue, SyncSource, SyncState
-from accounts.hubspot.outbound import push_read
+from accounts.hubspot.outbound import failures, push_read
 from accounts.hubspot.outbound.deal_push import deals_push_pass
 from accounts.hubspot.outbound.outbox import Sent, outbox_confirm_seen, outbox_send
 from accounts.hubspot.rules import fields as fieldspecs
@@ -47,7 +47,6 @@ from accounts.models import Account
 
 logger = logging.getLogger(__name__)
 CHUNK = 500  # accounts read, compared and saved per database round trip
-MAX_PUSH_FAILURES = 3
 
 
 # -- outbound ----------------------------------------------------------------------------
@@ -100,9 +99,9 @@ def push_pass(client: HubSpotClient, *, rules: Sequence[Rule] | None = None) -> 
     making the companies of accounts that have none (creates.py).
 
     HubSpot's value is the one it holds when the pass runs (read before write), never
-    only the one inbound sync last saw. A 207 partial failure retries only the failed records next
-    time; a record that fails MAX_PUSH_FAILURES times in a row is quarantined with
-    HubSpot's message and the rest go on."""
+    only the one inbound sync last saw. A 207 partial failure retries only the failed
+    records: a record HubSpot refuses as invalid is quarantined with its reason, one
+    that failed for a transient reason is retried after a backoff (failures.py)."""
     from accounts.hubspot.outbound.creates import companies_create
 
     rules = list(rules if rules is not None else rules_load())
@@ -140,7 +139,15 @@ def _push_chunk(
     outcome = Outcome()
     now = timezone.now()
     states = {a.pk: getattr(a, "hubspot_state", None) or SyncState(account=a) for a in accounts}
-    live = [a for a in accounts if not _quarantined(states[a.pk], a)]
+    refusals = failures.refusals(a.hubspot_id or "" for a in accounts)
+    # Refused by HubSpot (held until the account changes), or backing off after a
+    # transient failure (looked at again by the next pass).
+    waiting_ids = {a.pk for a in accounts if not failures.retry_due(states[a.pk], now)}
+    live = [
+        a
+        for a in accounts
+        if a.pk not in waiting_ids and not failures.held(refusals, a.hubspot_id or "", a.updated_at)
+    ]
     waiting = set(
         SyncConflict.objects.filter(account__in=live, status=SyncConflict.Status.OPEN).values_list(
             "account_id", "field"
@@ -155,18 +162,19 @@ def _push_chunk(
     sent = outbox_send(client, plan.inputs, plan.journal)
     outcome.calls += sent.calls
     issues = _results(plan, sent, states, accounts, outcome)
+    refused = {issue.hubspot_id for issue in issues}
     with transaction.atomic():
         for account in accounts:
             state = states[account.pk]
-            hid = account.hubspot_id
-            failed_now = hid in plan.inputs and hid not in sent.confirmed
-            quarantined = failed_now and state.push_failures >= MAX_PUSH_FAILURES
+            hid = account.hubspot_id or ""
+            failed_now = hid in plan.inputs and hid not in sent.confirmed and hid not in refused
             # Checked: until the account changes again, unless it must be retried.
-            state.checked_at = None if failed_now and not quarantined else checked
+            state.checked_at = None if failed_now or account.pk in waiting_ids else checked
         if plan.changed_accounts:
             fields = sorted({r["field"] for r in plan.pulled})
             Account.objects.bulk_update(plan.changed_accounts, [*fields, "updated_at"])
         sync_state.states_save(states.values())
+        failures.issues_resolve(set(sent.confirmed) & set(refusals), now)
         bulk.insert(SyncChange, plan.pulled)
         if plan.conflicts:
             made = SyncConflict.objects.bulk_create(plan.conflicts, ignore_conflicts=True)
@@ -303,8 +311,8 @@ def _results(
     outcome: Outcome,
 ) -> list[SyncIssue]:
     """Note in the states what HubSpot took (the new base, and our write's ledger with
-    the time HubSpot recorded it) and count what it did not; the records that failed
-    MAX_PUSH_FAILURES times in a row become issues."""
+    the time HubSpot recorded it) and count what it did not: a record HubSpot refused
+    becomes an issue, one that failed for a transient reason backs off (failures.py)."""
     by_hid = {a.hubspot_id: a for a in accounts}
     issues: list[SyncIssue] = []
     now_ms = epoch_ms(plan.now)
@@ -327,31 +335,15 @@ def _results(
             state.push_failures = 0
             outcome.pushed += 1
             continue
-        issue = _failed(state, hid, properties, sent.errors.get(hid), plan.now)
+        failure = sent.errors.get(hid, failures.UNCONFIRMED)
+        issue = failures.failure_apply(
+            state, failure, hubspot_id=hid, properties=properties, now=plan.now
+        )
         outcome.failed += 1
         if issue is not None:
             issues.append(issue)
             outcome.quarantined += 1
     return issues
-
-
-def _failed(
-    state: SyncState, hid: str, properties: dict[str, str], error: str | None, now: datetime
-) -> SyncIssue | None:
-    state.push_failures += 1
-    state.pushed_at = now  # the last attempt
-    if state.push_failures < MAX_PUSH_FAILURES:
-        return None
-    message = error or "HubSpot did not confirm the write"
-    return SyncIssue(
-        object_type="companies",
-        hubspot_id=hid,
-        reason=f"Push failed {state.push_failures} times: {message}"[:500],
-        payload={"properties": properties},
-        source=SyncSource.PUSH,
-        first_seen_at=now,
-        last_seen_at=now,
-    )
 
 
 def _issues_save(issues: list[SyncIssue]) -> None:
@@ -362,12 +354,3 @@ def _issues_save(issues: list[SyncIssue]) -> None:
             unique_fields=["object_type", "hubspot_id"],
             update_fields=["reason", "payload", "source", "last_seen_at", "resolved_at"],
         )
-
-
-def _quarantined(state: SyncState, account: Account) -> bool:
-    """Failed too often, and unchanged since the last attempt."""
-    return (
-        state.push_failures >= MAX_PUSH_FAILURES
-        and state.pushed_at is not None
-        and account.updated_at <= state.pushed_at
-    )

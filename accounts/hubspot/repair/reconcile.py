@@ -4,8 +4,10 @@
   sync does (three-way, journaled). Moves no cursor and writes only differences, so it
   is safe to run as often as wanted.
 - `reconcile_run`: list every HubSpot company (100 per call) and compare ids and a
-  hash of the synced fields with ours; what differs beyond what sync is already doing
-  (pending pushes, open conflicts) is stored as `Drift` for an admin to repair.
+  hash of the synced fields with ours; every account whose values differ is stored as
+  `Drift` with the reason as far as sync knows it (drift_reasons.py: a push due, retrying
+  or refused, an open conflict, a HubSpot edit not yet read, or none), for an admin to
+  repair. Nothing sync is working on hides an account it has in fact stranded.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from accounts.hubspot.inbound.objects import OBJECT_ORDER, properties_for, with_
 from accounts.hubspot.inbound.poller import changed_pages
 from accounts.hubspot.inbound.writers import PAGE_WRITERS, SyncContext, records_archive
 from accounts.hubspot.models import Drift, SyncChange, SyncConflict, SyncRun, SyncSource, SyncState
+from accounts.hubspot.repair import drift_reasons
 from accounts.hubspot.rules import field_rules, mapping, sync_state, threeway
 from accounts.hubspot.rules import fields as fieldspecs
 from accounts.hubspot.runs import run_tracked
@@ -108,6 +111,7 @@ def _compare_page(
             account__hubspot_id__in=ids, status=SyncConflict.Status.OPEN
         ).values_list("account__hubspot_id", "field")
     )
+    refused = drift_reasons.refused_ids(ids)
     drifts = []
     for record in records:
         hid = str(record["id"])
@@ -115,8 +119,6 @@ def _compare_page(
         if account is None:
             drifts.append(Drift(run=run, kind=Drift.Kind.MISSING_HERE, hubspot_id=hid))
             continue
-        if _push_due(account, rules):
-            continue  # sync has a push to make here: not drift
         ours, theirs = {}, {}
         for rule in rules:
             try:
@@ -128,31 +130,25 @@ def _compare_page(
             ours[rule.key] = field_rules.ours_value(rule, account)
         if _digest(ours) == _digest(theirs):
             continue
-        differ = {
-            key: [ours[key], theirs[key]]
-            for key in ours
-            if ours[key] != theirs[key] and (hid, key) not in busy
-        }
-        if differ:
-            drifts.append(
-                Drift(
-                    run=run,
-                    kind=Drift.Kind.FIELDS,
-                    account=account,
-                    hubspot_id=hid,
-                    fields=differ,
-                )
+        differ = {key: [ours[key], theirs[key]] for key in ours if ours[key] != theirs[key]}
+        reason = drift_reasons.drift_reason(
+            account,
+            rules,
+            differ=differ,
+            conflicted={key for h, key in busy if h == hid},
+            refused=hid in refused,
+        )
+        drifts.append(
+            Drift(
+                run=run,
+                kind=Drift.Kind.FIELDS,
+                account=account,
+                hubspot_id=hid,
+                fields=differ,
+                reason=reason,
             )
+        )
     return drifts
-
-
-def _push_due(account: Account, rules: list[threeway.Rule]) -> bool:
-    """Lifecycle changed a field it may push since the sides last agreed on it."""
-    state = getattr(account, "hubspot_state", None)
-    return any(
-        rule.pushes and field_rules.ours_value(rule, account) != sync_state.base_of(state, rule.key)
-        for rule in rules
-    )
 
 
 def drift_repair(drift: Drift, *, client: HubSpotClient, by: User) -> str:

@@ -16,6 +16,7 @@ from typing import Any
 from hubspot import HubSpot
 
 from accounts.hubspot.transport.budget import DatabaseRateBudget, RateBudget
+from accounts.hubspot.transport.guard import CallGuard, NoGuard
 from accounts.hubspot.transport.http_retries import Caller, RetryPolicy
 
 Record = dict[str, Any]
@@ -78,6 +79,15 @@ class HubSpotClient:
         self._property_groups = crm.properties.groups_api
         self._associations = crm.associations.v4.basic_api
         self._association_batch = crm.associations.v4.batch_api
+
+    @property
+    def guard(self) -> CallGuard:
+        """Asked before every attempt (see transport/guard.py); none by default."""
+        return self._call.guard
+
+    @guard.setter
+    def guard(self, guard: CallGuard | None) -> None:
+        self._call.guard = guard or NoGuard()
 
     @classmethod
     def from_settings(cls, **overrides: Any) -> HubSpotClient:

@@ -28,6 +28,7 @@ from hubspot.crm.properties import ApiException as PropertiesApiException
 
 from accounts.hubspot.transport.budget import RateBudget, UnlimitedBudget
 from accounts.hubspot.transport.errors import HubSpotError
+from accounts.hubspot.transport.guard import CallGuard, NoGuard
 
 logger = logging.getLogger(__name__)
 
@@ -82,11 +83,15 @@ class Caller:
         budget: RateBudget | None = None,
         policy: RetryPolicy | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        guard: CallGuard | None = None,
     ) -> None:
         self.timeout = timeout
         self.budget = budget or UnlimitedBudget()
         self.policy = policy or RetryPolicy()
         self.sleep = sleep
+        # Asked before each attempt and told how it ended (a circuit breaker): a guard
+        # that refuses raises CircuitOpen, which ends the retries at once.
+        self.guard: CallGuard = guard or NoGuard()
 
     def __call__(
         self, method: Callable[..., Any], *args: Any, search: bool = False, **kwargs: Any
@@ -94,12 +99,15 @@ class Caller:
         name = getattr(method, "__name__", "call")
         attempt = 0
         while True:
+            self.guard.before_call()
             self.budget.acquire(search=search)
             try:
                 response = method(
                     *args, _request_timeout=self.timeout, _preload_content=False, **kwargs
                 )
-                return _outcome(response)
+                outcome = _outcome(response)
+                self.guard.succeeded()
+                return outcome
             except API_EXCEPTIONS as exc:
                 status = int(getattr(exc, "status", 0) or 0)
                 error = HubSpotError.from_response(status, getattr(exc, "body", None))
@@ -107,6 +115,7 @@ class Caller:
                     error = _connection_error(exc)
             except CONNECTION_ERRORS as exc:
                 error = _connection_error(exc)
+            self.guard.failed(error)
             wait = self._wait_for(error, attempt)
             if wait is None:
                 raise error

@@ -256,7 +256,16 @@ def drift(request: AuthedRequest) -> HttpResponse:
         found = Drift.objects.filter(run=latest, repaired_at__isnull=True).select_related("account")
     page = Paginator(found, CONFLICTS_PAGE_SIZE * 2).get_page(request.GET.get("page"))
     labels = {s.key: s.label for s in fieldspecs.ACCOUNT_FIELDS}
-    return render(request, "hubspot/drift.html", {"run": latest, "page": page, "labels": labels})
+    rows = [
+        {
+            "drift": d,
+            "fields": [
+                (labels.get(key, key), ours, theirs) for key, (ours, theirs) in d.fields.items()
+            ],
+        }
+        for d in page
+    ]
+    return render(request, "hubspot/drift.html", {"run": latest, "page": page, "rows": rows})
 
 
 @require_POST
