@@ -182,7 +182,8 @@ def test_a_transient_failure_is_retried_after_a_backoff_never_quarantined(
     account_cs_fields_update(account=account, health_score=12)
     with override_settings(HUBSPOT_PUSH_RETRY_SECONDS=0.1, HUBSPOT_PUSH_RETRY_MAX_SECONDS=5):
         for _ in range(4):  # more failures in a row than ever quarantined a record
-            sync_sandbox.faults.queue(502, 502)  # the call and its one retry
+            # The read before the write passes; the write and its one retry fail.
+            sync_sandbox.faults.queue("pass", 502, 502)
             state = SyncState.objects.get(account=account)
             if state.pushed_at is not None:
                 time.sleep(0.1 * 2 ** (state.push_failures - 1) + 0.05)

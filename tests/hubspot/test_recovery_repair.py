@@ -64,9 +64,9 @@ def test_drift_lists_every_account_whose_values_differ_with_the_reason(
 ) -> None:
     due, retrying, refused, asked, unread, unexplained = linked
     twoway.rule_save(key="stage", owner="two_way", policy="ask", prop="", by=None)
-    # Retrying: HubSpot answered 502 to the call and its retry.
+    # Retrying: HubSpot answered 502 to the write and its retry.
     account_cs_fields_update(account=retrying, health_score=21)
-    sync_sandbox.faults.queue(502, 502)
+    sync_sandbox.faults.queue("pass", 502, 502)  # the read before the write passes
     twoway.push_pass(client)
     # Refused: HubSpot no longer has the option we send.
     _without_option(sync_sandbox, "churn")
