@@ -243,14 +243,16 @@ def owner_issues_save(ctx: SyncContext, records: Mapping[str, Record]) -> None:
     )
     issues = []
     for owner_id, (problem, hids) in unknown.items():
-        companies = sorted({*(before.get(owner_id) or {}).get("companies", []), *hids}, key=lambda h: (len(h), h))
+        earlier = (before.get(owner_id) or {}).get("companies", [])
+        companies = sorted({*earlier, *hids}, key=lambda h: (len(h), h))
+        owned = f"{len(companies)} compan{'y has' if len(companies) == 1 else 'ies have'}"
         issues.append(
             SyncIssue(
                 object_type=OWNER_ISSUES,
                 hubspot_id=owner_id,
                 reason=(
-                    f"{problem}: {len(companies)} compan{'y has' if len(companies) == 1 else 'ies have'} "
-                    "no owner in Lifecycle until it is mapped; their other fields are synced"
+                    f"{problem}: {owned} no owner in Lifecycle until it is mapped; "
+                    "their other fields are synced"
                 )[:500],
                 payload={"owner_id": owner_id, "companies": companies},
                 source=ctx.source,

@@ -113,16 +113,16 @@ def issues(request: AuthedRequest) -> HttpResponse:
 def owner_issue_map(request: AuthedRequest, pk: int) -> HttpResponse:
     """Map a HubSpot owner Lifecycle could not name to a user; its companies get it now."""
     require_admin(request.user)
-    issue = get_object_or_404(
-        SyncIssue, pk=pk, object_type=OWNER_ISSUES, resolved_at__isnull=True
-    )
+    issue = get_object_or_404(SyncIssue, pk=pk, object_type=OWNER_ISSUES, resolved_at__isnull=True)
     form = OwnerMapForm(request.POST)
     user = form.cleaned_data["user"] if form.is_valid() else None
     if user is None:
         messages.error(request, "Choose the user this HubSpot owner is.")
         return redirect("hubspot:issues")
     try:
-        written = services.owner_issue_map(issue=issue, user=user, client=HubSpotClient.from_settings())
+        written = services.owner_issue_map(
+            issue=issue, user=user, client=HubSpotClient.from_settings()
+        )
     except HubSpotError as exc:
         messages.error(
             request,
