@@ -251,8 +251,8 @@ def owner_issues_save(ctx: SyncContext, records: Mapping[str, Record]) -> None:
                 object_type=OWNER_ISSUES,
                 hubspot_id=owner_id,
                 reason=(
-                    f"{problem}: {owned} no owner in Lifecycle until it is mapped; "
-                    "their other fields are synced"
+                    f"{problem}: {owned} no owner in Lifecycle until it is mapped "
+                    "(every other field syncs as usual)"
                 )[:500],
                 payload={"owner_id": owner_id, "companies": companies},
                 source=ctx.source,
