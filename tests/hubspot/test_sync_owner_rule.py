@@ -18,6 +18,7 @@ from accounts.hubspot.models import SyncChange, SyncIssue, SyncRun
 from accounts.hubspot.rules import fields as fieldspecs
 from accounts.hubspot.rules.field_rules import rule_save, rules_load
 from accounts.hubspot.sandbox import Sandbox
+from accounts.hubspot.sandbox.meta_api import add_owner
 from accounts.hubspot.transport.client import HubSpotClient
 from accounts.models import Account
 from accounts.services import account_cs_fields_update, account_reassign
@@ -38,8 +39,8 @@ from .sync_support import (  # noqa: F401
 pytestmark = pytest.mark.django_db
 
 
-def _owner(owner_id: str, email: str) -> dict[str, Any]:
-    return {"id": owner_id, "email": email, "firstName": "O", "lastName": owner_id}
+def _owner(sandbox: Sandbox, owner_id: str, email: str) -> None:
+    add_owner(sandbox.store, email=email, first_name="O", last_name=owner_id, owner_id=owner_id)
 
 
 def _import(client: HubSpotClient) -> None:
@@ -69,7 +70,7 @@ def test_defect7a_an_unknown_owner_leaves_the_owner_empty_and_the_rename_still_a
     # In HubSpot a new rep, whom Lifecycle does not know yet, takes the company and
     # renames it in the same edit.
     catch_up(sync_clock)
-    sync_sandbox.store.owners.append(_owner("777", "zed@elsewhere.example"))
+    _owner(sync_sandbox, "777", "zed@elsewhere.example")
     company = sync_sandbox.store.find("companies", company_id)
     sync_sandbox.store.update(company, {"name": "Company 0 Renamed", "hubspot_owner_id": "777"})
     poll(client, sync_sandbox)
@@ -117,7 +118,7 @@ def test_defect7b_a_leaders_reassignment_survives_the_echo_of_the_next_cs_push(
     ann = UserFactory.create(email="ann@ours.example")
     bob = UserFactory.create(email="bob@ours.example")
     ids = portfolio(sync_sandbox, companies=1, deals_per_company=0, owner_email=ann.email)
-    sync_sandbox.store.owners.append(_owner("502", bob.email))
+    _owner(sync_sandbox, "502", bob.email)
     twoway.provision(client)
     _import(client)
     # Leaders reassign accounts in Lifecycle: the admin lets both sides edit the owner.

@@ -178,8 +178,6 @@ class Store:
             if object_type == "deals" and name in {"pipeline", "dealstage"}:
                 clean[name] = text  # checked together below
                 continue
-            if name == "hubspot_owner_id":  # its options are the portal's owners
-                prop = {**prop, "options": [{"value": str(o["id"])} for o in self.owners]}
             try:
                 clean[name] = coerce(prop, raw)
             except InvalidValue as exc:
