@@ -11,14 +11,13 @@ from django.db import transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
 
-from accounts import bulk
+from accounts.hubspot.inbound.apply import changes_sort, created_insert
 from accounts.hubspot.inbound.page_context import (
     DEAL_FIELDS,
     PageJournal,
     PageResult,
     SyncContext,
     account_ids_for,
-    changed_fields,
     issues_save,
 )
 from accounts.hubspot.rules import mapping
@@ -87,6 +86,11 @@ def _fingerprints_follow(hids: set[str]) -> None:
         )
 
 
+def _new_kind(values: dict[str, Any], ctx: SyncContext) -> str:
+    """A deal HubSpot made is a renewal in a renewal pipeline, else new business."""
+    return Deal.Kind.RENEWAL if values["pipeline_id"] in ctx.renewal_pipelines else Deal.Kind.NEW
+
+
 def deals_page_write(records: Sequence[Record], ctx: SyncContext) -> PageResult:
     """Upsert deals by hubspot_id; stage by internal pipeline and stage ids; account by
     the (primary) associated company. Recomputes ARR when it is the sum of won deals."""
@@ -110,52 +114,24 @@ def deals_page_write(records: Sequence[Record], ctx: SyncContext) -> PageResult:
             "pk", "hubspot_id", *DEAL_FIELDS
         )
     }
-    renewal_pipelines = ctx.renewal_pipelines
     journal = PageJournal(ctx)
-    now = timezone.now()
-    new: dict[str, dict[str, Any]] = {}
-    changed: list[Deal] = []
     touched_accounts: set[int] = set()
-    for hid, values in mapped.items():
-        deal = existing.get(hid)
-        if deal is None:
-            kind = (
-                Deal.Kind.RENEWAL if values["pipeline_id"] in renewal_pipelines else Deal.Kind.NEW
-            )
-            new[hid] = {
-                **values,
-                "hubspot_id": hid,
-                "kind": kind,
-                "created_at": now,
-                "updated_at": now,
-            }
-            touched_accounts.add(values["account_id"])
-            continue
-        old = changed_fields(deal, values, DEAL_FIELDS)
-        if not old:
-            result.unchanged += 1
-            continue
-        touched_accounts |= {deal.account_id, values["account_id"]}
-        journal.apply(
-            deal,
-            object_type="deal",
-            hubspot_id=hid,
-            account_id=values["account_id"],
-            old=old,
-            values=values,
-        )
-        deal.updated_at = now
-        changed.append(deal)
+    new, changed = changes_sort(
+        mapped,
+        existing,
+        fields=DEAL_FIELDS,
+        object_type="deal",
+        journal=journal,
+        result=result,
+        now=timezone.now(),
+        new_extra=lambda values: {"kind": _new_kind(values, ctx)},
+        before_change=lambda deal, values: touched_accounts.update(
+            {deal.account_id, values["account_id"]}
+        ),
+    )
+    touched_accounts |= {values["account_id"] for values in new.values()}
     with transaction.atomic():
-        if new:
-            for pk, hid in bulk.insert(Deal, list(new.values()), returning=["id", "hubspot_id"]):
-                journal.created(
-                    pk,
-                    new[hid]["name"],
-                    object_type="deal",
-                    hubspot_id=hid,
-                    account_id=new[hid]["account_id"],
-                )
+        created_insert(Deal, new, object_type="deal", journal=journal)
         if changed:
             Deal.objects.bulk_update(changed, [*journal.changed_fields(), "updated_at"])
             followed = follow & {d.hubspot_id for d in changed if d.hubspot_id}
