@@ -21,7 +21,7 @@ from accounts.hubspot.sandbox import Sandbox
 from accounts.hubspot.sandbox.meta_api import add_owner
 from accounts.hubspot.transport.client import HubSpotClient
 from accounts.models import Account
-from accounts.services import account_cs_fields_update, account_reassign
+from accounts.services import account_create, account_cs_fields_update, account_reassign
 from tests.factories import UserFactory
 
 from .sync_support import (  # noqa: F401
@@ -146,5 +146,28 @@ def test_defect7b_a_leaders_reassignment_survives_the_echo_of_the_next_cs_push(
     assert not SyncChange.objects.filter(
         account=account, field="owner_id", source__in=["poll", "webhook"]
     ).exists()
+    twoway.push_pass(client)
+    assert twoway.push_pass(client).calls == 0
+
+
+def test_a_company_made_for_an_account_starts_with_its_owner_and_its_echo_keeps_it(
+    client: HubSpotClient, sync_sandbox: Sandbox
+) -> None:
+    ann = UserFactory.create(email="ann@ours.example")
+    portfolio(sync_sandbox, companies=1, deals_per_company=0, owner_email=ann.email)
+    twoway.provision(client)
+    _import(client)
+    clock_of(sync_sandbox).advance(seconds=3600)
+    account = account_create(by=None, name="Northwind", domain="northwind.example", owner=ann)
+
+    twoway.push_pass(client)
+
+    account.refresh_from_db()
+    company = sync_sandbox.store.find("companies", account.hubspot_id or "")
+    assert company.properties["hubspot_owner_id"] == "501"
+    poll(client, sync_sandbox)
+    account.refresh_from_db()
+    assert account.owner == ann
+    assert not SyncChange.objects.filter(account=account, field="owner_id").exists()
     twoway.push_pass(client)
     assert twoway.push_pass(client).calls == 0

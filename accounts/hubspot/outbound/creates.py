@@ -101,9 +101,11 @@ def _chunk(
     rest = _link_existing(client, accounts, outcome)
     if not rest:
         return
-    pushed = [r for r in rules if r.pushes]
-    made, errors = _upsert(client, rest, pushed, outcome)
-    _made_record(rest, pushed, made, errors, outcome)
+    # The company starts with the fields Lifecycle pushes and with the account's owner
+    # (HubSpot then owns it by default, but a new company has no owner of its own).
+    written = [r for r in rules if r.pushes or r.key == "owner"]
+    made, errors = _upsert(client, rest, written, outcome)
+    _made_record(rest, written, made, errors, outcome)
 
 
 def _link_existing(
