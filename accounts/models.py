@@ -74,8 +74,8 @@ def normalise_domain(value: str) -> str:
     value = re.split(r"[/?#\\]", value, maxsplit=1)[0]
     value = value.rsplit("@", 1)[-1]
     value = value.split(":", 1)[0].rstrip(".")
-    if value.startswith("www."):
-        value = value[4:]
+    if value.startswith("www.") and "." in value[4:]:
+        value = value[4:]  # not from `www.io`, a host of its own
     return value
 
 
