@@ -5,7 +5,7 @@ from typing import Any
 from django import forms
 
 from .dates import model_form_dates
-from .models import Account, Contact, Deal, PipelineStage, Stage, User, normalise_domain
+from .models import Account, Contact, Deal, PipelineStage, Stage, User, domain_clean
 from .selectors import assignable_owners
 
 
@@ -30,7 +30,7 @@ class AccountForm(forms.ModelForm):
         help_texts = {"domain": "Lowercase, without https:// or www. (we tidy it for you)."}
 
     def clean_domain(self) -> str:
-        return normalise_domain(self.cleaned_data.get("domain", ""))
+        return domain_clean(self.cleaned_data.get("domain", ""))
 
     def clean_currency(self) -> str:
         value = (self.cleaned_data.get("currency") or "").strip().upper()

@@ -8,6 +8,7 @@ review, renewal forecast) live here but are written only through
 from __future__ import annotations
 
 import hashlib
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -60,16 +61,44 @@ class ForecastCategory(models.TextChoices):
 
 
 def normalise_domain(value: str) -> str:
-    """`https://www.Acme.com/path` -> `acme.com`. Empty stays empty."""
+    """A domain as HubSpot matches it: `https://www.Acme.com/path` -> `acme.com`.
+
+    Lowercase; any scheme, user, port, path, query and fragment dropped; a trailing dot
+    and one leading `www.` removed. Empty stays empty. Junk comes out as junk: use
+    `domain_clean` where a person typed it."""
     value = (value or "").strip().lower()
-    for scheme in ("https://", "http://"):
-        if value.startswith(scheme):
-            value = value[len(scheme) :]
-    value = value.split("/", 1)[0].split("?", 1)[0].split("#", 1)[0]
+    if "://" in value:
+        value = value.split("://", 1)[1]
+    elif value.startswith("//"):
+        value = value[2:]
+    value = re.split(r"[/?#\\]", value, maxsplit=1)[0]
+    value = value.rsplit("@", 1)[-1]
     value = value.split(":", 1)[0].rstrip(".")
-    if value.startswith("www."):
-        value = value[4:]
+    if value.startswith("www.") and "." in value[4:]:
+        value = value[4:]  # not from `www.io`, a host of its own
     return value
+
+
+# Labels of letters (any script), digits and inner hyphens; a top-level label of letters
+# or an IDNA (xn--) label.
+_LABEL = r"(?!-)[^\W_](?:[^\W_]|-){0,62}(?<!-)"
+_TOP = r"(?:[^\W\d_]{2,63}|xn--[a-z0-9-]{1,59})"
+_DOMAIN = re.compile(rf"^(?=.{{1,253}}$)(?:{_LABEL}\.)+{_TOP}$")
+
+
+def domain_clean(value: str) -> str:
+    """A domain a person typed, normalised as HubSpot matches it (`normalise_domain`);
+    ValidationError with what to type instead when it is not a domain. Empty is allowed."""
+    from django.core.exceptions import ValidationError
+
+    domain = normalise_domain(value)
+    if (value or "").strip() and not _DOMAIN.match(domain):
+        raise ValidationError(
+            f"{(value or '').strip()[:80]!r} is not a domain: type one such as acme.com "
+            "(a web address such as https://www.acme.com/ is fine too).",
+            code="invalid_domain",
+        )
+    return domain
 
 
 class Account(models.Model):
@@ -161,10 +190,14 @@ class Account(models.Model):
         return reverse("account", args=[self.pk])
 
     def clean(self) -> None:
-        self.domain = normalise_domain(self.domain)
+        from django.core.exceptions import ValidationError
+
+        try:
+            self.domain = domain_clean(self.domain)
+        except ValidationError as exc:
+            raise ValidationError({"domain": exc.messages}) from None
         if self.currency:
             self.currency = self.currency.upper()
-        from django.core.exceptions import ValidationError
 
         if self.domain:
             twin = Account.objects.exclude(pk=self.pk).filter(domain=self.domain).first()

@@ -15,7 +15,7 @@ from rest_framework.filters import OrderingFilter
 from rest_framework.request import Request
 
 from ..dates import DateFilter, validate_date_in_range
-from ..models import Account, Segment, Stage, UsageSnapshot, normalise_domain
+from ..models import Account, Segment, Stage, UsageSnapshot, domain_clean, normalise_domain
 
 MAX_ID = 2**63 - 1
 
@@ -146,7 +146,12 @@ class AccountFilter(ArchivedAccountsHidden):
     stage = django_filters.ChoiceFilter(choices=Stage.choices)
     status = django_filters.ChoiceFilter(choices=Account.Status.choices)
     hubspot_id = django_filters.CharFilter(max_length=32)
-    domain = django_filters.CharFilter(method="by_domain", max_length=253)
+    domain = django_filters.CharFilter(
+        method="by_domain",
+        max_length=253,
+        validators=[domain_clean],
+        help_text="A domain, or a web address on it (https://www.acme.com/ finds acme.com).",
+    )
     updated_since = UpdatedSinceFilter(
         help_text="Only accounts changed at or after this time (ISO 8601), to pull changes.",
     )

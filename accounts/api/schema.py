@@ -84,7 +84,12 @@ QUERY_SCHEMAS: dict[str, dict[str, Any]] = {
     "rule": {"type": "integer", "minimum": 1, "maximum": 2**63 - 1},
     "owner": {"type": "string", "pattern": r"^(me|none|[0-9]{1,18})$"},
     "hubspot_id": {"type": "string", "maxLength": 32},
-    "domain": {"type": "string", "maxLength": 253},
+    # accounts.models.domain_clean: a host name, or a web address on it.
+    "domain": {
+        "type": "string",
+        "maxLength": 253,
+        "pattern": r"^(https?://)?([a-z0-9]([a-z0-9-]{0,20}[a-z0-9])?\.){1,3}[a-z]{2,10}/?$",
+    },
     # Opaque: only what a `next` or `previous` link carries is accepted.
     "cursor": {
         "type": "string",

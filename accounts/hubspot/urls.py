@@ -15,6 +15,7 @@ urlpatterns = [
     path("issues/retry/", sync_runs.issues_retry, name="issues_retry"),
     path("issues/<int:pk>/link/", sync_runs.issue_link, name="issue_link"),
     path("issues/<int:pk>/new/", sync_runs.issue_create_new, name="issue_create_new"),
+    path("issues/<int:pk>/owner/", sync_runs.owner_issue_map, name="owner_issue_map"),
     path("journal/", sync_runs.journal, name="journal"),
     path("journal/account/<int:pk>/", sync_runs.account_journal, name="account_journal"),
     path("webhooks/", sync_runs.webhook_receive, name="webhooks"),

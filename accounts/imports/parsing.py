@@ -15,7 +15,7 @@ from django.db import models
 
 from ..csv_stream import csv_text
 from ..dates import DateField
-from ..models import Account, ImportBatch, Segment, Stage, UsageSnapshot, User, normalise_domain
+from ..models import Account, ImportBatch, Segment, Stage, UsageSnapshot, User, domain_clean
 from ..selectors import accounts_by_reference
 
 MAX_ROWS = 20_000
@@ -110,7 +110,7 @@ class AccountRowForm(forms.Form):
     stage = forms.ChoiceField(choices=Stage.choices, required=False)
 
     def clean_domain(self) -> str:
-        return normalise_domain(self.cleaned_data.get("domain", ""))
+        return domain_clean(self.cleaned_data.get("domain", ""))
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

@@ -13,8 +13,10 @@ from accounts.hubspot.rules.mapping import (
     OwnerRef,
     StageRef,
     Unmappable,
+    company_domains,
     company_fields,
     deal_fields,
+    owner_problem,
     parse_date,
     stage_fields,
 )
@@ -54,8 +56,6 @@ def test_company_maps_domain_owner_and_arr_and_clears_empty_values() -> None:
     ("props", "reason"),
     [
         ({"name": ""}, "the company has no name"),
-        ({"hubspot_owner_id": "9"}, "unknown HubSpot owner 9"),
-        ({"hubspot_owner_id": "8"}, "HubSpot owner 8 (x@y.z) is not mapped to a user"),
         ({"annualrevenue": "lots"}, "annualrevenue is not a number: 'lots'"),
     ],
 )
@@ -63,6 +63,32 @@ def test_company_reasons(props: dict[str, str], reason: str) -> None:
     with pytest.raises(Unmappable) as caught:
         company_fields(_company(**props), config=MappingConfig(), owners=OWNERS)
     assert caught.value.reason == reason
+
+
+@pytest.mark.parametrize(
+    ("owner_id", "problem"),
+    [
+        ("9", "unknown HubSpot owner 9"),
+        ("8", "HubSpot owner 8 (x@y.z) is not mapped to a user"),
+    ],
+)
+def test_an_owner_lifecycle_cannot_name_leaves_the_company_mappable_without_one(
+    owner_id: str, problem: str
+) -> None:
+    fields = company_fields(
+        _company(hubspot_owner_id=owner_id), config=MappingConfig(), owners=OWNERS
+    )
+    assert (fields["name"], fields["owner_id"]) == ("Acme", None)
+    assert owner_problem(owner_id, OWNERS) == problem
+    assert owner_problem("", OWNERS) == ""
+
+
+def test_company_domains_are_its_own_then_its_additional_ones_normalised() -> None:
+    record = _company(
+        domain="https://www.Acme.com/about", hs_additional_domains="acme.io; WWW.acme.co.uk.;;"
+    )
+    assert company_domains(record) == ["acme.com", "acme.io", "acme.co.uk"]
+    assert company_domains(_company(domain="", hs_additional_domains="")) == []
 
 
 def test_deal_stage_is_matched_by_internal_value_not_label() -> None:

@@ -40,7 +40,7 @@ def _open(object_type: str) -> dict[str, str]:
     return {i.hubspot_id: i.reason for i in issues}
 
 
-def test_unmapped_owner_quarantines_until_the_admin_maps_it_and_retries(
+def test_an_unmapped_owner_is_an_issue_of_its_own_until_mapped_on_the_status_page(
     client: HubSpotClient,
     sync_sandbox: Sandbox,
     hubspot_settings: None,
@@ -52,11 +52,13 @@ def test_unmapped_owner_quarantines_until_the_admin_maps_it_and_retries(
     )
     _import(client)
     company = ids["companies"]["c0"]
-    assert (
-        "owner 501 (ann@elsewhere.example) is not mapped to a user" in _open("companies")[company]
-    )
-    assert "is not synced" in _open("deals")[ids["deals"]["d0-0"]]
-    assert not Account.objects.exists() and not Deal.objects.exists()
+    # The companies and their deals are synced, without an owner; the owner is the issue.
+    assert _open("companies") == {} and _open("deals") == {}
+    assert Account.objects.get(hubspot_id=company).owner is None
+    assert Deal.objects.count() == 2
+    reason = _open("owners")["501"]
+    assert reason.startswith("HubSpot owner 501 (ann@elsewhere.example) is not mapped to a user")
+    assert "2 companies have no owner in Lifecycle until it is mapped" in reason
 
     web = Client()
     web.force_login(admin_user)
@@ -72,12 +74,12 @@ def test_unmapped_owner_quarantines_until_the_admin_maps_it_and_retries(
     with django_capture_on_commit_callbacks(execute=True):
         web.post(reverse("hubspot:issues_retry"))
 
-    assert _open("companies") == {} and _open("deals") == {}
-    assert Account.objects.get(hubspot_id=company).owner == ann
-    assert Deal.objects.count() == 2
-    assert SyncIssue.objects.filter(resolved_at__isnull=False).count() == 4
+    assert _open("owners") == {}
+    assert {a.owner for a in Account.objects.all()} == {ann}
+    owner_rows = SyncChange.objects.filter(object_type="account", field="owner_id")
+    assert owner_rows.count() == 2 and {r.new_value for r in owner_rows} == {str(ann.pk)}
     retry = SyncRun.objects.get(kind=SyncRun.Kind.RETRY)
-    assert (retry.status, retry.created) == (SyncRun.Status.DONE, 4)
+    assert (retry.status, retry.updated) == (SyncRun.Status.DONE, 2)
 
 
 def test_unknown_stage_and_bad_date_are_quarantined_then_written_once_fixed(

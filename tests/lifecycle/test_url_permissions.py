@@ -249,6 +249,7 @@ EXPECTED: dict[str, list[tuple[str, Callable[[Objects], dict[str, Any]], dict[st
     "hubspot:issues_retry": [("", lambda o: {}, POST_ONLY)],
     "hubspot:issue_link": [("", lambda o: {"pk": 1}, POST_ONLY)],
     "hubspot:issue_create_new": [("", lambda o: {"pk": 1}, POST_ONLY)],
+    "hubspot:owner_issue_map": [("", lambda o: {"pk": 1}, POST_ONLY)],
     "hubspot:journal": [("", lambda o: {}, ADMIN_ONLY)],
     "hubspot:account_journal": [("", lambda o: {"pk": o["own"].pk}, READ)],
     "hubspot:webhooks": [("", lambda o: {}, statuses(405, 405, 405, 405, 405))],

@@ -23,6 +23,7 @@ from accounts.hubspot.inbound.page_context import (
     SyncContext,
     changed_fields,
     issues_save,
+    owner_issues_save,
 )
 from accounts.hubspot.models import SyncState
 from accounts.hubspot.rules import fields as fieldspecs
@@ -36,11 +37,15 @@ from accounts.models import (
 
 
 def companies_page_write(records: Sequence[Record], ctx: SyncContext) -> PageResult:
-    """Upsert companies as Accounts: matched by hubspot_id, then by normalised domain;
-    a domain another linked account already holds is quarantined, never duplicated."""
+    """Upsert companies as Accounts: matched by hubspot_id, then by normalised domain
+    (HubSpot's `domain` in any URL form, then its `hs_additional_domains`); a domain
+    another linked account already holds is quarantined, never duplicated. An owner
+    Lifecycle cannot name leaves the account without one and is reported on its own
+    (`owner_issues_save`); the company's other fields apply."""
     result = PageResult()
     mapped, failed, ours_ids = _page_map(records, ctx)
     originals = {str(r["id"]): r for r in records}
+    domains = {hid: mapping.company_domains(originals[hid]) for hid in mapped}
     match = _Match(
         ctx=ctx,
         result=result,
@@ -49,7 +54,8 @@ def companies_page_write(records: Sequence[Record], ctx: SyncContext) -> PageRes
         now=timezone.now(),
         originals=originals,
         ours_ids=ours_ids,
-    ).load(_accounts_known(mapped, ours_ids, ctx))
+        domains=domains,
+    ).load(_accounts_known(mapped, ours_ids, domains, ctx))
     for hid, values in mapped.items():
         match.place(hid, values)
     new, changed, journal, now = match.new, match.changed, match.journal, match.now
@@ -85,6 +91,7 @@ def companies_page_write(records: Sequence[Record], ctx: SyncContext) -> PageRes
             )
         journal.save()
         issues_save(ctx, "companies", failed, mapped.keys() - failed.keys(), candidates)
+        owner_issues_save(ctx, {h: r for h, r in originals.items() if h in mapped})
     result.created += len(new)
     result.updated += len(changed)
     result.quarantined += len(failed)
@@ -115,14 +122,17 @@ def _page_map(
 
 
 def _accounts_known(
-    mapped: dict[str, dict[str, Any]], ours_ids: dict[str, int], ctx: SyncContext
+    mapped: dict[str, dict[str, Any]],
+    ours_ids: dict[str, int],
+    domains: dict[str, list[str]],
+    ctx: SyncContext,
 ) -> list[Account]:
-    """The page's accounts, in one query: by HubSpot id, by domain, or by our id."""
-    domains = {v["domain"] for v in mapped.values() if v["domain"]}
+    """The page's accounts, in one query: by HubSpot id, by any of the companies'
+    domains, or by our id."""
     return list(
         Account.objects.filter(
             Q(hubspot_id__in=list(mapped))
-            | Q(domain__in=domains)
+            | Q(domain__in={d for found in domains.values() for d in found})
             | Q(pk__in=list(ours_ids.values()), hubspot_id__isnull=True)
         ).only(
             "pk",
@@ -148,18 +158,26 @@ class _Match:
     now: datetime
     originals: dict[str, Record]
     ours_ids: dict[str, int]
+    domains: dict[str, list[str]]
     by_hid: dict[str, Account] = field(default_factory=dict)
     by_domain: dict[str, Account] = field(default_factory=dict)
     unlinked: dict[int, Account] = field(default_factory=dict)
     compared: set[str] = field(default_factory=set)
     claimed: set[str] = field(default_factory=set)
+    placed: set[int] = field(default_factory=set)  # unlinked accounts a company took
     new: dict[str, dict[str, Any]] = field(default_factory=dict)
     changed: dict[int, Account] = field(default_factory=dict)
     pairs: list[tuple[Account, Record]] = field(default_factory=list)
 
     def load(self, existing: list[Account]) -> _Match:
-        # Fields HubSpot does not own alone are compared three ways (compare.py), not copied.
-        self.compared = {r.spec.attribute for r in self.ctx.rules if r.owner != fieldspecs.HUBSPOT}
+        # Fields HubSpot does not own alone are compared three ways (compare.py), not
+        # copied; so is the owner, whatever its rule: a record that is the echo of our
+        # own push must never set it back.
+        self.compared = {
+            r.spec.attribute
+            for r in self.ctx.rules
+            if r.owner != fieldspecs.HUBSPOT or r.key == "owner"
+        }
         self.by_hid = {a.hubspot_id: a for a in existing if a.hubspot_id}
         self.by_domain = {a.domain: a for a in existing if a.domain}
         self.unlinked = {a.pk: a for a in existing if not a.hubspot_id}
@@ -168,8 +186,10 @@ class _Match:
     def place(self, hid: str, values: dict[str, Any]) -> None:
         account = self.by_hid.get(hid) or self.unlinked.get(self.ours_ids.get(hid, 0))
         twin = self.by_domain.get(values["domain"]) if values["domain"] else None
-        if account is None and twin is not None and twin.hubspot_id in (None, ""):
-            account = twin  # a CSV-imported or hand-made account: link it, do not duplicate
+        if account is None:
+            # A CSV-imported or hand-made account with one of the company's domains
+            # (its own first, then its additional ones): link it, do not duplicate.
+            account = self._unlinked_by_domain(hid)
         reason = self._refused(account, twin, values["domain"])
         if reason:
             self.failed[hid] = (reason, {})
@@ -186,6 +206,14 @@ class _Match:
             }
             return
         self._update(account, hid, values)
+
+    def _unlinked_by_domain(self, hid: str) -> Account | None:
+        for domain in self.domains.get(hid, []):
+            found = self.by_domain.get(domain)
+            if found is not None and not found.hubspot_id and found.pk not in self.placed:
+                self.placed.add(found.pk)
+                return found
+        return None
 
     def _refused(self, account: Account | None, twin: Account | None, domain: str) -> str:
         if twin is not None and account is not None and twin.pk != account.pk:

@@ -8,14 +8,13 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from accounts import bulk
+from accounts.hubspot.inbound.apply import changes_sort, created_insert
 from accounts.hubspot.inbound.page_context import (
     CONTACT_FIELDS,
     PageJournal,
     PageResult,
     SyncContext,
     account_ids_for,
-    changed_fields,
     issues_save,
 )
 from accounts.hubspot.rules import mapping
@@ -50,39 +49,17 @@ def contacts_page_write(records: Sequence[Record], ctx: SyncContext) -> PageResu
         )
     }
     journal = PageJournal(ctx)
-    now = timezone.now()
-    new: dict[str, dict[str, Any]] = {}
-    changed: list[Contact] = []
-    for hid, values in mapped.items():
-        contact = existing.get(hid)
-        if contact is None:
-            new[hid] = {**values, "hubspot_id": hid, "created_at": now, "updated_at": now}
-            continue
-        old = changed_fields(contact, values, CONTACT_FIELDS)
-        if not old:
-            result.unchanged += 1
-            continue
-        journal.apply(
-            contact,
-            object_type="contact",
-            hubspot_id=hid,
-            account_id=values["account_id"],
-            old=old,
-            values=values,
-        )
-        contact.updated_at = now
-        changed.append(contact)
+    new, changed = changes_sort(
+        mapped,
+        existing,
+        fields=CONTACT_FIELDS,
+        object_type="contact",
+        journal=journal,
+        result=result,
+        now=timezone.now(),
+    )
     with transaction.atomic():
-        if new:
-            inserted = bulk.insert(Contact, list(new.values()), returning=["id", "hubspot_id"])
-            for pk, hid in inserted:
-                journal.created(
-                    pk,
-                    new[hid]["name"],
-                    object_type="contact",
-                    hubspot_id=hid,
-                    account_id=new[hid]["account_id"],
-                )
+        created_insert(Contact, new, object_type="contact", journal=journal)
         if changed:
             Contact.objects.bulk_update(changed, [*journal.changed_fields(), "updated_at"])
         journal.save()

@@ -77,11 +77,11 @@ class SyncContext:
     create_new: set[str] = field(default_factory=set)
 
     def load(self) -> SyncContext:
-        self.rules = field_rules.rules_load(self.config)
         self.owners = {
             link.hubspot_owner_id: OwnerRef(email=link.email, user_pk=link.user_id)
-            for link in OwnerLink.objects.all()
+            for link in OwnerLink.objects.order_by("pk")
         }
+        self.rules = field_rules.rules_load(self.config, owners=self.owners)
         self.stages = {
             (s.pipeline.hubspot_id or "", s.hubspot_id or ""): StageRef(
                 pipeline_pk=s.pipeline_id, stage_pk=s.pk, is_won=s.is_won
@@ -219,6 +219,56 @@ def issues_save(
         SyncIssue.objects.filter(
             object_type=object_type, hubspot_id__in=ok, resolved_at__isnull=True
         ).exclude(source=SyncSource.PUSH).update(resolved_at=now)
+
+
+OWNER_ISSUES = "owners"  # SyncIssue.object_type of a HubSpot owner Lifecycle cannot name
+
+
+def owner_issues_save(ctx: SyncContext, records: Mapping[str, Record]) -> None:
+    """One sync issue per HubSpot owner of these companies that Lifecycle cannot name
+    (unknown, or not mapped to a user), listing the companies it owns: they are written
+    without an owner, never held back, and get it once an admin maps the owner
+    (inbound/owner_issues.py). No query when every owner is known."""
+    unknown: dict[str, tuple[str, list[str]]] = {}
+    for hid, record in records.items():
+        owner_id = mapping.prop(record, mapping.OWNER_PROPERTY)
+        problem = mapping.owner_problem(owner_id, ctx.owners)
+        if problem:
+            unknown.setdefault(owner_id, (problem, []))[1].append(hid)
+    if not unknown:
+        return
+    now = timezone.now()
+    before = dict(
+        SyncIssue.objects.filter(
+            object_type=OWNER_ISSUES, hubspot_id__in=list(unknown), resolved_at__isnull=True
+        ).values_list("hubspot_id", "payload")
+    )
+    issues = []
+    for owner_id, (problem, hids) in unknown.items():
+        earlier = (before.get(owner_id) or {}).get("companies", [])
+        companies = sorted({*earlier, *hids}, key=lambda h: (len(h), h))
+        owned = f"{len(companies)} compan{'y has' if len(companies) == 1 else 'ies have'}"
+        issues.append(
+            SyncIssue(
+                object_type=OWNER_ISSUES,
+                hubspot_id=owner_id,
+                reason=(
+                    f"{problem}: {owned} no owner in Lifecycle until it is mapped "
+                    "(every other field syncs as usual)"
+                )[:500],
+                payload={"owner_id": owner_id, "companies": companies},
+                source=ctx.source,
+                first_seen_at=now,
+                last_seen_at=now,
+                resolved_at=None,
+            )
+        )
+    SyncIssue.objects.bulk_create(
+        issues,
+        update_conflicts=True,
+        unique_fields=["object_type", "hubspot_id"],
+        update_fields=["reason", "payload", "source", "last_seen_at", "resolved_at"],
+    )
 
 
 def changed_fields(obj: Any, values: Mapping[str, Any], fields: Sequence[str]) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from accounts.hubspot.inbound.objects import OBJECT_ORDER, properties_for, with_associations
+from accounts.hubspot.inbound.owner_issues import owner_issues_reapply
 from accounts.hubspot.inbound.writers import PAGE_WRITERS, PageResult, SyncContext
 from accounts.hubspot.models import SyncIssue, SyncSource
 from accounts.hubspot.transport.client import HubSpotClient
@@ -19,8 +20,10 @@ def issues_reapply(
     *, client: HubSpotClient, ctx: SyncContext, limit: int | None = None
 ) -> PageResult:
     """Re-read and re-write open issues, companies first (deals and contacts need their
-    account). Records HubSpot no longer has are resolved as such."""
+    account). Records HubSpot no longer has are resolved as such. Owners an admin has
+    mapped since apply to their companies first."""
     total = PageResult()
+    total.add(owner_issues_reapply(client=client, ctx=ctx))
     for object_type in OBJECT_ORDER:
         # Failed pushes are not HubSpot records to re-read: the push pass retries them
         # once their record changes.

@@ -1,8 +1,9 @@
 """Companies in HubSpot for accounts made in Lifecycle (by hand or from a CSV).
 
 An account with no HubSpot company, once the first import has had its chance to link
-it, is looked up by its normalised domain (a company HubSpot already has is linked,
-through the same writer inbound sync uses) and otherwise created with a batch upsert
+it, is looked up by its normalised domain as HubSpot holds domains (in a URL form, or
+among a company's additional domains: a company HubSpot already has is linked, through
+the same writer inbound sync uses) and otherwise created with a batch upsert
 on the unique `lifecycle_account_id`: a write retried after a crash finds the company
 it made instead of making another, and inbound sync links a company carrying our id
 to its account even if we never learnt the id HubSpot gave it. The company is created
@@ -14,6 +15,7 @@ once the account changes.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,16 +29,17 @@ from accounts.hubspot.inbound.objects import properties_for
 from accounts.hubspot.inbound.writers import SyncContext, companies_page_write
 from accounts.hubspot.models import SyncChange, SyncIssue, SyncRun, SyncSource, SyncState
 from accounts.hubspot.outbound import failures
-from accounts.hubspot.rules import field_rules, sync_state, threeway
+from accounts.hubspot.rules import field_rules, mapping, sync_state, threeway
 from accounts.hubspot.rules import fields as fieldspecs
-from accounts.hubspot.rules.mapping import MappingConfig
+from accounts.hubspot.rules.mapping import MappingConfig, Record
 from accounts.hubspot.rules.sync_state import FieldSync, Written
 from accounts.hubspot.transport.client import HubSpotClient
 from accounts.hubspot.transport.errors import HubSpotError
-from accounts.models import Account, normalise_domain
+from accounts.models import Account
 
 logger = logging.getLogger(__name__)
 BATCH = 50  # accounts per round: two domain spellings each stay within IN's 100 values
+SEARCH_GROUPS = 5  # filter groups HubSpot allows in one search
 
 
 @dataclass
@@ -95,56 +98,113 @@ def companies_create(client: HubSpotClient, *, rules: list[threeway.Rule] | None
 def _chunk(
     client: HubSpotClient, accounts: list[Account], rules: list[threeway.Rule], outcome: Created
 ) -> None:
-    # 1. Companies HubSpot already has for these domains: linked by the inbound writer.
+    """Link the accounts HubSpot already has a company for, create the others."""
+    rest = _link_existing(client, accounts, outcome)
+    if not rest:
+        return
+    # The company starts with the fields Lifecycle pushes and with the account's owner
+    # (HubSpot then owns it by default, but a new company has no owner of its own).
+    written = [r for r in rules if r.pushes or r.key == "owner"]
+    upserted = _upsert(client, rest, written, outcome)
+    if upserted is not None:
+        _made_record(rest, written, *upserted, outcome)
+
+
+def _link_existing(
+    client: HubSpotClient, accounts: list[Account], outcome: Created
+) -> list[Account]:
+    """Companies HubSpot already has for these domains (as its `domain`, in any URL
+    form, or among its `hs_additional_domains`) are linked by the inbound writer. The
+    accounts left to create; none when the lookup failed (they are tried next pass)."""
     domains = sorted({a.domain for a in accounts if a.domain})
-    if domains:
-        spellings = [*domains, *(f"www.{d}" for d in domains)]
-        try:
+    if not domains:
+        return accounts
+    try:
+        records = companies_with_domains(client, domains, outcome)
+    except HubSpotError as exc:
+        logger.warning("HubSpot domain lookup failed; companies are created later: %s", exc)
+        return []
+    if not records:
+        return accounts
+    companies_page_write(records, SyncContext(source=SyncSource.MATCH).load())
+    linked = set(
+        Account.objects.filter(
+            pk__in=[a.pk for a in accounts], hubspot_id__isnull=False
+        ).values_list("pk", flat=True)
+    )
+    outcome.linked += len(linked)
+    accounts = [a for a in accounts if a.pk not in linked]
+    # A company HubSpot has with the domain that could not be linked (its own sync
+    # issue says why, or it is another account's): never created twice; the account
+    # waits until it changes.
+    holders = {d: str(r["id"]) for r in records for d in mapping.company_domains(r)}
+    held = {str(a.pk): a for a in accounts if a.domain in holders}
+    if held:
+        _quarantine(
+            {
+                pk: f"HubSpot company {holders[a.domain]} has the domain {a.domain} but "
+                "could not be linked to it (see that company's sync issue, or the "
+                "account it is linked to)"
+                for pk, a in held.items()
+            },
+            held,
+            timezone.now(),
+        )
+        outcome.failed += len(held)
+    return [a for a in accounts if str(a.pk) not in held]
+
+
+def companies_with_domains(
+    client: HubSpotClient, domains: Sequence[str], outcome: Created
+) -> list[Record]:
+    """HubSpot's companies with any of these (normalised) domains, as HubSpot matches
+    them. Search compares `domain` exactly, so one group asks for the plain spellings
+    of every domain, and each domain adds a token search on `domain` (a URL form such as
+    `https://www.acme.com/about`) and on `hs_additional_domains` (semicolon-separated);
+    five groups a search. What comes back is kept only if a domain matches once
+    normalised (a token search also finds `notacme.com`)."""
+    wanted = set(domains)
+    groups: list[Record] = [
+        {
+            "filters": [
+                {
+                    "propertyName": "domain",
+                    "operator": "IN",
+                    "values": [*domains, *(f"www.{d}" for d in domains)],
+                }
+            ]
+        }
+    ]
+    for domain in domains:
+        for prop in ("domain", mapping.ADDITIONAL_DOMAINS):
+            token = {"propertyName": prop, "operator": "CONTAINS_TOKEN", "value": f"*{domain}"}
+            groups.append({"filters": [token]})
+    found: dict[str, Record] = {}
+    properties = properties_for("companies", MappingConfig())
+    for start in range(0, len(groups), SEARCH_GROUPS):
+        after: str | None = None
+        while True:
             page = client.search_page(
                 "companies",
-                filter_groups=[
-                    {"filters": [{"propertyName": "domain", "operator": "IN", "values": spellings}]}
-                ],
-                properties=properties_for("companies", MappingConfig()),
+                filter_groups=groups[start : start + SEARCH_GROUPS],
+                properties=properties,
+                after=after,
             )
-        except HubSpotError as exc:
-            logger.warning("HubSpot domain lookup failed; companies are created later: %s", exc)
             outcome.calls += 1
-            return
-        outcome.calls += 1
-        if page.results:
-            ctx = SyncContext(source=SyncSource.MATCH).load()
-            companies_page_write(page.results, ctx)
-            linked = set(
-                Account.objects.filter(
-                    pk__in=[a.pk for a in accounts], hubspot_id__isnull=False
-                ).values_list("pk", flat=True)
-            )
-            outcome.linked += len(linked)
-            accounts = [a for a in accounts if a.pk not in linked]
-            # A company HubSpot has with the domain that could not be linked (its own
-            # sync issue says why): not created twice; waits until the account changes.
-            taken = {
-                normalise_domain(str((r.get("properties") or {}).get("domain") or ""))
-                for r in page.results
-            }
-            held = [a for a in accounts if a.domain and a.domain in taken]
-            if held:
-                _quarantine(
-                    {
-                        str(a.pk): f"HubSpot has a company with domain {a.domain} that could "
-                        "not be linked to it (see that company's sync issue)"
-                        for a in held
-                    },
-                    {str(a.pk): a for a in held},
-                    timezone.now(),
-                )
-                outcome.failed += len(held)
-                accounts = [a for a in accounts if a not in held]
-    if not accounts:
-        return
-    # 2. The rest are created, upserted on our id.
-    pushed = [r for r in rules if r.pushes]
+            for record in page.results:
+                if wanted & set(mapping.company_domains(record)):
+                    found[str(record["id"])] = record
+            after = page.after
+            if not after:
+                break
+    return list(found.values())
+
+
+def _upsert(
+    client: HubSpotClient, accounts: list[Account], pushed: list[threeway.Rule], outcome: Created
+) -> tuple[dict[str, str], dict[str, str]] | None:
+    """Create the accounts' companies, upserted on our id: ({account pk: company id},
+    {account pk: why HubSpot refused it}); None when HubSpot is down or busy."""
     inputs = []
     for one in accounts:
         properties = {fieldspecs.ACCOUNT_ID_PROPERTY: str(one.pk), "name": one.name}
@@ -153,76 +213,84 @@ def _chunk(
         for rule in pushed:
             properties[rule.property] = field_rules.ours_value(rule, one)
         inputs.append({"id": str(one.pk), "properties": properties})
-    now = timezone.now()
+    outcome.calls += 1
     try:
         result = client.batch_upsert(
             "companies", inputs, id_property=fieldspecs.ACCOUNT_ID_PROPERTY
         )
-        outcome.calls += 1
-        made = {
-            str((row.get("properties") or {}).get(fieldspecs.ACCOUNT_ID_PROPERTY, "")): str(
-                row["id"]
-            )
-            for row in result.results
-        }
-        errors = {
-            str(pk): str(error.get("message", ""))
-            for error in result.errors
-            for pk in (error.get("context") or {}).get("ids") or []
-        }
     except HubSpotError as exc:
-        outcome.calls += 1
         if not failures.from_error(exc).refused:
             # HubSpot is down or busy: nothing is wrong with these accounts, so nothing
             # is quarantined; they are still unlinked, and the next pass makes them.
             logger.warning("HubSpot companies not created yet, tried again later: %s", exc)
             outcome.failed += len(accounts)
-            return
-        made, errors = {}, {str(a.pk): exc.message or str(exc) for a in accounts}
+            return None
+        return {}, {str(a.pk): exc.message or str(exc) for a in accounts}
+    made = {
+        str((row.get("properties") or {}).get(fieldspecs.ACCOUNT_ID_PROPERTY, "")): str(row["id"])
+        for row in result.results
+    }
+    errors = {
+        str(pk): str(error.get("message", ""))
+        for error in result.errors
+        for pk in (error.get("context") or {}).get("ids") or []
+    }
+    return made, errors
+
+
+@transaction.atomic
+def _made_record(
+    accounts: list[Account],
+    pushed: list[threeway.Rule],
+    made: dict[str, str],
+    errors: dict[str, str],
+    outcome: Created,
+) -> None:
+    """Link each account to the company made for it, with the agreed base and a journal
+    row; quarantine what HubSpot refused (or a company another account already has)."""
+    now = timezone.now()
     by_pk = {str(a.pk): a for a in accounts}
-    with transaction.atomic():
-        states = []
-        journal = []
-        holders = dict(
-            Account.objects.filter(hubspot_id__in=list(made.values())).values_list(
-                "hubspot_id", "name"
-            )
-        )
-        for pk, hid in made.items():
-            if pk not in by_pk:
-                continue
-            account = by_pk[pk]
-            if hid in holders:
-                errors[pk] = f"HubSpot company {hid} is already linked to account {holders[hid]}"
-                continue
-            Account.objects.filter(pk=account.pk, hubspot_id__isnull=True).update(hubspot_id=hid)
-            account.hubspot_id = hid
-            states.append(_agreed_state(account, pushed, now))
-            journal.append(
-                SyncChange(
-                    account_id=account.pk,
-                    object_type="account",
-                    object_id=account.pk,
-                    hubspot_id=hid,
-                    field="created in HubSpot",
-                    old_value="",
-                    new_value=account.name,
-                    source=SyncSource.PUSH,
-                    at=now,
-                )
-            )
-            outcome.created += 1
-        if states:
-            bulk.upsert(SyncState, states, unique=["account"], update=sync_state.STATE_FIELDS)
-        SyncChange.objects.bulk_create(journal)
-        SyncIssue.objects.filter(
-            object_type="companies",
-            hubspot_id__in=[issue_key(int(pk)) for pk in made if pk not in errors],
-            resolved_at__isnull=True,
-        ).update(resolved_at=now)
-        if errors:
-            _quarantine(errors, by_pk, now)
-            outcome.failed += len(errors)
+    states, journal = [], []
+    holders = dict(
+        Account.objects.filter(hubspot_id__in=list(made.values())).values_list("hubspot_id", "name")
+    )
+    for pk, hid in made.items():
+        account = by_pk.get(pk)
+        if account is None:
+            continue
+        if hid in holders:
+            errors[pk] = f"HubSpot company {hid} is already linked to account {holders[hid]}"
+            continue
+        Account.objects.filter(pk=account.pk, hubspot_id__isnull=True).update(hubspot_id=hid)
+        account.hubspot_id = hid
+        states.append(_agreed_state(account, pushed, now))
+        journal.append(_created_row(account, hid, now))
+        outcome.created += 1
+    if states:
+        bulk.upsert(SyncState, states, unique=["account"], update=sync_state.STATE_FIELDS)
+    SyncChange.objects.bulk_create(journal)
+    SyncIssue.objects.filter(
+        object_type="companies",
+        hubspot_id__in=[issue_key(int(pk)) for pk in made if pk not in errors],
+        resolved_at__isnull=True,
+    ).update(resolved_at=now)
+    if errors:
+        _quarantine(errors, by_pk, now)
+        outcome.failed += len(errors)
+
+
+def _created_row(account: Account, hid: str, now: Any) -> SyncChange:
+    return SyncChange(
+        account_id=account.pk,
+        object_type="account",
+        object_id=account.pk,
+        hubspot_id=hid,
+        field="created in HubSpot",
+        old_value="",
+        new_value=account.name,
+        source=SyncSource.PUSH,
+        at=now,
+    )
 
 
 def _quarantine(errors: dict[str, str], by_pk: dict[str, Account], now: Any) -> None:

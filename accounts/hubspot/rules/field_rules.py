@@ -6,7 +6,7 @@ directions write. The decision itself is threeway.decide."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -16,7 +16,8 @@ from django.utils import timezone
 
 from accounts.hubspot.models import FieldRule, SyncConflict, SyncState
 from accounts.hubspot.rules import fields as fieldspecs
-from accounts.hubspot.rules.mapping import WON_DEALS, MappingConfig, Unmappable
+from accounts.hubspot.rules.mapping import WON_DEALS, MappingConfig, OwnerRef, Unmappable
+from accounts.hubspot.rules.owners import OwnerDirectory
 from accounts.hubspot.rules.threeway import Rule
 from accounts.models import Account, User
 
@@ -27,15 +28,21 @@ CHECK_MARGIN = timedelta(seconds=10)
 # -- rules -------------------------------------------------------------------------------
 
 
-def rules_load(config: MappingConfig | None = None) -> list[Rule]:
+def rules_load(
+    config: MappingConfig | None = None, *, owners: Mapping[str, OwnerRef] | None = None
+) -> list[Rule]:
     """Every synced field with its configured owner and policy (defaults for fields an
-    admin never touched). ARR is left out when it is the sum of won deals."""
+    admin never touched). ARR is left out when it is the sum of won deals. The owner
+    field reads HubSpot owners from `owners` (a run's, already loaded) or, on first
+    use, from the owner links."""
     config = config or MappingConfig()
     saved = {r.field: r for r in FieldRule.objects.all()}
     rules = []
     for spec in fieldspecs.ACCOUNT_FIELDS:
         if spec.key == "arr" and config.arr_source == WON_DEALS:
             continue
+        if spec.key == "owner":
+            spec = fieldspecs.owner_spec(OwnerDirectory(refs=owners))
         row = saved.get(spec.key)
         default_property = (
             config.arr_property if spec.key == "arr" and config.arr_property else spec.property
@@ -103,7 +110,9 @@ def ours_value(rule: Rule, account: Account) -> str:
 def ours_ms(rule: Rule, account: Account) -> int:
     """When our value of the field last changed: its own stamp, else the account's."""
     stamps = account.field_changed_at if isinstance(account.field_changed_at, dict) else {}
-    return int(stamps.get(rule.spec.attribute) or 0) or epoch_ms(account.updated_at)
+    # A foreign key is stamped by its field's name ("owner"), read by its column.
+    stamp = stamps.get(rule.spec.attribute) or stamps.get(rule.spec.attribute.removesuffix("_id"))
+    return int(stamp or 0) or epoch_ms(account.updated_at)
 
 
 def _theirs_ms(state: SyncState, rule: Rule) -> int:

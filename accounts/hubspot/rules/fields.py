@@ -1,11 +1,13 @@
 """The account fields that sync with HubSpot company properties, and how each converts.
 
-Pure: no database, no HTTP. Every value is compared in one canonical form, the string
+Pure but for the owner, whose ids a per-pass directory turns into users (owners.py); no
+HTTP. Every value is compared in one canonical form, the string
 HubSpot stores (`canonical()`), so "1500", "1500.0" and Decimal("1500.00") are one value
 and a cleared field is "" on both sides.
 
 Each field has a default owner (admins change it per field, `FieldRule`):
-- `hubspot`: HubSpot-owned, pulled only (name, domain, owner, ARR by default);
+- `hubspot`: HubSpot-owned, pulled only (name, domain, owner, ARR by default); the owner
+  is compared three ways like every rule field, never copied from a record as it comes;
 - `lifecycle`: Lifecycle-owned, pushed only (the CS fields);
 - `two_way`: both, with a policy for concurrent edits: the latest change wins, or ask.
 """
@@ -18,7 +20,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from accounts.hubspot.rules.mapping import Unmappable, parse_date, parse_decimal
+from accounts.hubspot.rules.mapping import OWNER_PROPERTY, Unmappable, parse_date, parse_decimal
+from accounts.hubspot.rules.owners import OwnerDirectory
 from accounts.models import ForecastCategory, HealthBand, Stage, normalise_domain
 
 HUBSPOT = "hubspot"
@@ -154,6 +157,23 @@ def _enum_spec(
 
 
 ALL = (HUBSPOT, LIFECYCLE, TWO_WAY)
+
+
+def owner_spec(directory: OwnerDirectory) -> FieldSpec:
+    """The account's owner as HubSpot's `hubspot_owner_id`: values are owner ids on both
+    sides; an owner id Lifecycle cannot name reads as no owner ("")."""
+    return FieldSpec(
+        "owner",
+        "Owner",
+        "owner_id",
+        OWNER_PROPERTY,
+        HUBSPOT,
+        ALL,
+        directory.owner_of,
+        directory.user_of,
+    )
+
+
 ACCOUNT_FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec(
         "name",
@@ -175,6 +195,8 @@ ACCOUNT_FIELDS: tuple[FieldSpec, ...] = (
         _text,
         lambda raw: normalise_domain(raw)[:253],
     ),
+    # Bound to a directory read for each pass by field_rules.rules_load.
+    owner_spec(OwnerDirectory(refs={})),
     FieldSpec(
         "arr",
         "ARR",

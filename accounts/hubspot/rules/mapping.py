@@ -7,6 +7,7 @@ matched by internal value (`closedwon`, an owner id), never by label.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -17,7 +18,9 @@ from accounts.models import normalise_domain
 
 Record = dict[str, Any]
 
-COMPANY_PROPERTIES = ("name", "domain", "hubspot_owner_id", "annualrevenue")
+OWNER_PROPERTY = "hubspot_owner_id"
+ADDITIONAL_DOMAINS = "hs_additional_domains"
+COMPANY_PROPERTIES = ("name", "domain", ADDITIONAL_DOMAINS, OWNER_PROPERTY, "annualrevenue")
 DEAL_PROPERTIES = ("dealname", "amount", "closedate", "pipeline", "dealstage")
 CONTACT_PROPERTIES = ("email", "firstname", "lastname", "jobtitle")
 MODIFIED_PROPERTY = {
@@ -114,18 +117,33 @@ def parse_ms(value: str) -> int:
     return int(parsed.timestamp() * 1000)
 
 
-def owner_user(owner_id: str, owners: Mapping[str, OwnerRef]) -> int | None:
-    """The Lifecycle user behind a HubSpot owner id; "" means no owner."""
+def owner_problem(owner_id: str, owners: Mapping[str, OwnerRef]) -> str:
+    """Why a HubSpot owner id names no Lifecycle user ("" when it does, or is empty)."""
     if not owner_id:
-        return None
+        return ""
     ref = owners.get(owner_id)
     if ref is None:
-        raise Unmappable(f"unknown HubSpot owner {owner_id}")
+        return f"unknown HubSpot owner {owner_id}"
     if ref.user_pk is None:
-        raise Unmappable(
-            f"HubSpot owner {owner_id} ({ref.email or 'no email'}) is not mapped to a user"
-        )
-    return ref.user_pk
+        return f"HubSpot owner {owner_id} ({ref.email or 'no email'}) is not mapped to a user"
+    return ""
+
+
+def owner_user(owner_id: str, owners: Mapping[str, OwnerRef]) -> int | None:
+    """The Lifecycle user behind a HubSpot owner id; None for no owner, and for an owner
+    Lifecycle cannot name (`owner_problem` says why): the account is left without an
+    owner, never held back, and the owner is reported on its own."""
+    if owner_problem(owner_id, owners):
+        return None
+    return owners[owner_id].user_pk if owner_id else None
+
+
+def company_domains(record: Record) -> list[str]:
+    """Every domain of a company as HubSpot matches them, normalised: its `domain`
+    first, then `hs_additional_domains` (semicolon-separated)."""
+    extra = re.split(r"[;,\s]+", prop(record, ADDITIONAL_DOMAINS))
+    found = (normalise_domain(d) for d in [prop(record, "domain"), *extra])
+    return list(dict.fromkeys(d for d in found if d))
 
 
 def company_fields(
@@ -138,7 +156,7 @@ def company_fields(
     fields: dict[str, Any] = {
         "name": name[:200],
         "domain": normalise_domain(prop(record, "domain"))[:253],
-        "owner_id": owner_user(prop(record, "hubspot_owner_id"), owners),
+        "owner_id": owner_user(prop(record, OWNER_PROPERTY), owners),
     }
     if config.arr_property:
         arr = parse_decimal(prop(record, config.arr_property), field=config.arr_property)

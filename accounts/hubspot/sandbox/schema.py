@@ -130,6 +130,8 @@ def default_properties() -> dict[str, dict[str, dict[str, Any]]]:
             *_common("hs_lastmodifieddate"),
             _prop("name", "Company name"),
             _prop("domain", "Company domain name"),
+            # Other domains of the company, semicolon-separated ("acme.io;acme.co.uk").
+            _prop("hs_additional_domains", "Additional Domains"),
             _prop("industry", "Industry", "enumeration", "select", options=industry),
             _prop("annualrevenue", "Annual Revenue", "number", "number"),
             _prop("num_associated_deals", "Associated Deals", "number", "number", calculated=True),

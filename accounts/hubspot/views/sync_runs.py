@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.http import AuthedRequest
 from accounts.hubspot import selectors, services, webhooks
+from accounts.hubspot.inbound.page_context import OWNER_ISSUES
 from accounts.hubspot.models import SyncIssue, SyncRun
 from accounts.hubspot.transport.client import HubSpotClient
 from accounts.hubspot.transport.errors import HubSpotError
@@ -101,7 +102,39 @@ def owner_map(request: AuthedRequest, pk: int) -> HttpResponse:
 @require_GET
 @admin_required
 def issues(request: AuthedRequest) -> HttpResponse:
-    return render(request, "hubspot/issues.html", {"issues": selectors.open_issues()[:500]})
+    return render(
+        request,
+        "hubspot/issues.html",
+        {"issues": selectors.open_issues()[:500], "owner_form": OwnerMapForm()},
+    )
+
+
+@require_POST
+@admin_required
+def owner_issue_map(request: AuthedRequest, pk: int) -> HttpResponse:
+    """Map a HubSpot owner Lifecycle could not name to a user; its companies get it now."""
+    issue = get_object_or_404(SyncIssue, pk=pk, object_type=OWNER_ISSUES, resolved_at__isnull=True)
+    form = OwnerMapForm(request.POST)
+    user = form.cleaned_data["user"] if form.is_valid() else None
+    if user is None:
+        messages.error(request, "Choose the user this HubSpot owner is.")
+        return redirect("hubspot:issues")
+    try:
+        written = services.owner_issue_map(
+            issue=issue, user=user, client=HubSpotClient.from_settings()
+        )
+    except HubSpotError as exc:
+        messages.error(
+            request,
+            f"HubSpot owner {issue.hubspot_id} is mapped to {user}, but its companies could "
+            f"not be read ({exc}); the next sync applies it.",
+        )
+        return redirect("hubspot:issues")
+    messages.success(
+        request,
+        f"HubSpot owner {issue.hubspot_id} is {user}: {written.updated} account(s) updated.",
+    )
+    return redirect("hubspot:issues")
 
 
 @require_POST
