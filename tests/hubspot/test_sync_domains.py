@@ -106,6 +106,7 @@ def test_defect6_hubspots_company_links_the_account_holding_its_domain_on_import
         company = sync_sandbox.store.create("companies", dict(HELD_AS[held_as]))
         _import(client)
     else:
+        twoway.provision(client)  # our properties exist, so the push below is not refused
         _import(client)
         # Made here while creating companies is off, so only the poll can link it.
         with override_settings(HUBSPOT_CREATE_COMPANIES=False):
