@@ -129,6 +129,10 @@ def api_schema(raw_schema: Any, wsgi_app: Any) -> Any:
     return schema
 
 
+def _unsendable(query: Any) -> bool:
+    return any(isinstance(v, dict) or v == [] for v in (query or {}).values())
+
+
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
 def test_every_operation_survives_generated_requests(
     api_schema: Any, fuzz_token: str, mode: GenerationMode
@@ -176,7 +180,13 @@ def test_every_operation_survives_generated_requests(
                 body["account"] = account_id  # an account that exists
             if positive and isinstance(body, dict) and isinstance(body.get("playbook"), int):
                 body["playbook"] = playbook_id  # a playbook that exists (a default one)
+            used = checks  # noqa: B023
+            if not positive and _unsendable(case.query):
+                # A query value no URL can carry (an object, an empty list) is dropped
+                # when the request is built: what is sent may be valid, so whether it is
+                # refused says nothing; the other checks still apply.
+                used = [c for c in used if c is not negative_data_rejection]
             # Called below, within this iteration: the loop variable is current.
-            case.call_and_validate(headers=headers, checks=checks)  # noqa: B023
+            case.call_and_validate(headers=headers, checks=used)
 
         call()
