@@ -27,6 +27,7 @@ INSTALLED_APPS = [
     "lifecycle.ops",
     "lifecycle",
     "accounts",
+    "accounts.support",
     "onboarding",
     "success",
     "success.health",
