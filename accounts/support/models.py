@@ -23,6 +23,15 @@ from accounts.models import Account, Contact
 LIVE = Q(archived_at__isnull=True)
 
 
+def hubspot_record_url(object_type_id: str, hubspot_id: str | None) -> str:
+    """The record in HubSpot's app when the portal id is configured, else ""."""
+    portal = getattr(settings, "HUBSPOT_PORTAL_ID", "")
+    if not (portal and hubspot_id):
+        return ""
+    base = getattr(settings, "HUBSPOT_APP_URL", "https://app.hubspot.com").rstrip("/")
+    return f"{base}/contacts/{portal}/record/{object_type_id}/{hubspot_id}"
+
+
 class TicketPipeline(models.Model):
     """A support pipeline (HubSpot: /crm/v3/pipelines/tickets), e.g. "Support"."""
 
@@ -127,6 +136,10 @@ class Ticket(models.Model):
     def is_escalated(self) -> bool:
         return self.priority in self.ESCALATED
 
+    @property
+    def hubspot_url(self) -> str:
+        return hubspot_record_url("0-5", self.hubspot_id)
+
 
 class FeedbackSubmission(models.Model):
     """One answer to an NPS, CSAT or CES survey. Read-only in HubSpot: we only read.
@@ -188,6 +201,10 @@ class FeedbackSubmission(models.Model):
 
     def __str__(self) -> str:
         return f"{self.survey_type} {self.score} ({self.account_id})"
+
+    @property
+    def hubspot_url(self) -> str:
+        return hubspot_record_url("0-19", self.hubspot_id)
 
 
 class Engagement(models.Model):
@@ -256,5 +273,12 @@ class Engagement(models.Model):
             ),
         ]
 
+    # HubSpot's object type id per kind (for links into HubSpot).
+    TYPE_IDS = {"note": "0-46", "call": "0-48", "meeting": "0-47", "email": "0-49", "task": "0-27"}
+
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.subject}"
+
+    @property
+    def hubspot_url(self) -> str:
+        return hubspot_record_url(self.TYPE_IDS.get(self.kind, ""), self.hubspot_id)

@@ -19,7 +19,6 @@ from hubspot.crm.objects import (
 )
 
 from accounts.hubspot.sandbox import ManualClock, Sandbox, SandboxServer
-
 from accounts.hubspot.transport.client import HubSpotClient
 
 from .conftest import TOKEN, Receiver, error_body

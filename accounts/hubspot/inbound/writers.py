@@ -18,7 +18,11 @@ from django.utils import timezone
 from accounts.hubspot.inbound.companies import companies_page_write
 from accounts.hubspot.inbound.contacts import contacts_page_write
 from accounts.hubspot.inbound.deals import arr_from_won_deals, deals_page_write
+from accounts.hubspot.inbound.engagements import ENGAGEMENT_WRITERS, ENGAGEMENTS
+from accounts.hubspot.inbound.feedback import FEEDBACK, feedback_page_write
 from accounts.hubspot.inbound.page_context import PageJournal, PageResult, SyncContext
+from accounts.hubspot.inbound.support_pages import support_archive
+from accounts.hubspot.inbound.tickets import TICKETS, tickets_page_write
 from accounts.hubspot.rules import mapping
 from accounts.models import (
     Account,
@@ -42,7 +46,11 @@ PAGE_WRITERS = {
     "companies": companies_page_write,
     "deals": deals_page_write,
     "contacts": contacts_page_write,
+    "tickets": tickets_page_write,
+    "feedback_submissions": feedback_page_write,
+    **ENGAGEMENT_WRITERS,
 }
+SUPPORT_SPECS = {"tickets": TICKETS, "feedback_submissions": FEEDBACK, **ENGAGEMENTS}
 
 
 def records_archive(object_type: str, hubspot_ids: Sequence[str], ctx: SyncContext) -> int:
@@ -52,6 +60,8 @@ def records_archive(object_type: str, hubspot_ids: Sequence[str], ctx: SyncConte
     ids = [str(i) for i in hubspot_ids]
     if not ids:
         return 0
+    if object_type in SUPPORT_SPECS:
+        return support_archive(SUPPORT_SPECS[object_type], ids, ctx)
     journal = PageJournal(ctx)
     if object_type == "companies":
         accounts = list(
@@ -134,7 +144,10 @@ def record_merge(
     (else the first we find) keeps the link; the others move their deals and contacts
     to it, are unlinked and (accounts) archived, so no CS data is lost or duplicated."""
     ids = list(dict.fromkeys([survivor_id, *merged_ids]))
-    model: Any = {"companies": Account, "deals": Deal, "contacts": Contact}[object_type]
+    models: dict[str, Any] = {"companies": Account, "deals": Deal, "contacts": Contact}
+    if object_type not in models and object_type != "tickets":
+        return  # only tickets among the support objects merge
+    model: Any = models.get(object_type) or TICKETS.model
     label = object_type.removesuffix("s").replace("companie", "account")
     rows = sorted(model.objects.filter(hubspot_id__in=ids), key=lambda r: ids.index(r.hubspot_id))
     if not rows:

@@ -104,7 +104,8 @@ def seed(sandbox: Sandbox, data: dict[str, Any]) -> dict[str, dict[str, str]]:
 
     `data` may hold `properties` ({type: [definition]}), `owners` ([{email, firstName,
     lastName}]), one list per object type of `{"key": "acme", "properties": {...}}`, and
-    `associations` ([{"from": "deals", "fromKey": "d1", "to": "companies", "toKey": "acme"}])
+    `associations` ([{"from": "deals", "fromKey": "d1", "to": "companies", "toKey": "acme"}],
+    or "fromId"/"toId" for records seeded before)
     and deal `pipelines` ([{"id", "label", "stages": [{"id", "label", "isClosed",
     "probability"}]}]).
     Returns the ids given to each key, per object type.
@@ -166,11 +167,12 @@ def seed(sandbox: Sandbox, data: dict[str, Any]) -> dict[str, dict[str, str]]:
                         record.search_versions = [(0, None)]
                     ids[ot][str(row.get("key", i))] = record.id
             for link in data.get("associations") or []:
+                # Ends by key (records of this seed) or by id (records already there).
                 s.associate(
                     link["from"],
-                    ids[link["from"]][link["fromKey"]],
+                    str(link.get("fromId") or ids[link["from"]][link["fromKey"]]),
                     link["to"],
-                    ids[link["to"]][link["toKey"]],
+                    str(link.get("toId") or ids[link["to"]][link["toKey"]]),
                     link.get("types") or [],
                 )
         finally:
