@@ -148,7 +148,7 @@ def _differences(sandbox: Sandbox) -> list[str]:
                 found.append(f"{kind} {record.id} missing")
             elif row is not None and (row.archived_at is not None) != record.archived:
                 found.append(f"{kind} {record.id}: archived ours {row.archived_at}")
-    answers = set(FeedbackSubmission.objects.values_list("hubspot_id", flat=True))
+    answers = {str(h) for h in FeedbackSubmission.objects.values_list("hubspot_id", flat=True)}
     expected = {r.id for r in sandbox.store.records["feedback_submissions"].values()}
     if answers != expected:
         found.append(f"survey answers: ours {sorted(answers)}, HubSpot's {sorted(expected)}")
