@@ -60,11 +60,11 @@ def _book(account: Any) -> None:
         response_group=group.DETRACTOR,
         submitted_at=now - timedelta(days=120),
     )
-    for score in ("4", "5"):
+    for csat in ("4", "5"):
         FeedbackSubmissionFactory.create(
             account=account,
             survey_type=FeedbackSubmission.SurveyType.CSAT,
-            score=Decimal(score),
+            score=Decimal(csat),
             response_group="",
         )
     EngagementFactory.create(account=account, occurred_at=now - timedelta(days=4))
