@@ -206,3 +206,22 @@ def account_engagements(*, account_id: int, limit: int = 50) -> QuerySet[Engagem
     return Engagement.objects.filter(
         account_id=account_id, archived_at__isnull=True
     ).select_related("owner", "contact")[:limit]
+
+
+def support_snapshot(*, account_id: int, now: datetime | None = None) -> dict[str, object]:
+    """The account's support figures in JSON-safe form, frozen into a held business
+    review's snapshot (success.services.reviews.review_snapshot)."""
+    f = account_support_figures(account_id=account_id, now=now)
+    return {
+        "open_tickets": f.open_tickets,
+        "escalated_open": f.escalated_open,
+        "opened_30d": f.opened_30d,
+        "opened_prev_30d": f.opened_prev_30d,
+        "median_close_hours": f.median_close_hours,
+        "nps": f.nps,
+        "nps_responses": f.nps_responses,
+        "csat": None if f.csat is None else str(f.csat),
+        "csat_responses": f.csat_responses,
+        "detractors": f.detractors,
+        "last_touch_at": f.last_touch_at.isoformat() if f.last_touch_at else None,
+    }

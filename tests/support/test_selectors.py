@@ -124,3 +124,22 @@ def test_last_touches_leave_out_planned_and_automated_ones() -> None:
     EngagementFactory.create(account=account, occurred_at=now + timedelta(days=1))
     EngagementFactory.create(account=account, is_touch=False)
     assert list(account_last_touches(account_id=account.pk)) == [done]
+
+
+def test_a_held_review_freezes_the_support_figures(csm: Any) -> None:
+    from datetime import date
+
+    from success import services
+
+    account = AccountFactory.create(owner=csm)
+    _book(account)
+    review = services.review_schedule(
+        account=account, kind="qbr", scheduled_for=date.today(), by=csm
+    )
+    services.review_hold(review=review, held_on=date.today(), sentiment="neutral", by=csm)
+    TicketFactory.create_batch(3, account=account)  # after the review: not in its snapshot
+    review.refresh_from_db()
+    frozen = review.snapshot["support"]
+    assert (frozen["open_tickets"], frozen["escalated_open"], frozen["nps"]) == (2, 1, 25)
+    assert (frozen["csat"], frozen["detractors"]) == ("4.50", 1)
+    assert frozen["last_touch_at"] is not None
