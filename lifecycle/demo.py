@@ -17,11 +17,13 @@ from django.utils.module_loading import import_string
 from accounts import demo as accounts_demo
 from accounts.models import Event
 from accounts.services import accounts_last_activity_recompute
+from accounts.support.services import accounts_last_touch_bump
 
 # Builders that run after the accounts demo, in order. Each is idempotent.
 # Health comes before success so the reviews the success demo holds freeze a
 # real health score in their snapshots; alerts come last, reading everything.
 APP_BUILDERS: list[str] = [
+    "accounts.support.demo.build",
     "onboarding.demo.build",
     "success.health.demo.build",
     "success.demo.build",
@@ -75,4 +77,7 @@ def settle_start_up_work(*, since: datetime, seed: int) -> int:
             occurred_at=F("occurred_at") - timedelta(days=days)
         )
     ids = [pk for ids in by_shift.values() for pk in ids]
-    return accounts_last_activity_recompute(account_ids=ids)
+    moved = accounts_last_activity_recompute(account_ids=ids)
+    # Touches logged in the CRM (the support demo) count as activity too.
+    accounts_last_touch_bump(account_ids=ids)
+    return moved

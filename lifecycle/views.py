@@ -20,6 +20,7 @@ from accounts.filters import OWNER_ALL, OWNER_ME, PortfolioFilter
 from accounts.http import AuthedRequest, is_htmx
 from accounts.models import Account
 from accounts.roles import Role, admin_required, can_edit_account, role_of, sees_all_writes
+from accounts.support import selectors as support_selectors
 from onboarding import selectors as onboarding_selectors
 from success.alerts import selectors as alerts_selectors
 from success.health import selectors as health_selectors
@@ -28,6 +29,7 @@ from success.playbooks.forms import StartForm as PlaybookStartForm
 from success.selectors.overview import account_success
 
 from .rows import portfolio_rows
+from .timeline import account_timeline_entries
 
 SORTABLE = ["name", "owner", "stage", "arr", "renewal", "health", "activity"]
 
@@ -136,6 +138,17 @@ def portfolio_export(request: AuthedRequest) -> StreamingHttpResponse:
     return csv_download(rows(), "portfolio.csv")
 
 
+def _support_panel(account: Account) -> dict[str, Any]:
+    """The support panel: figures, open tickets, survey answers, last touches (four
+    queries for the figures, one per list)."""
+    return {
+        "figures": support_selectors.account_support_figures(account_id=account.pk),
+        "open_tickets": support_selectors.account_open_tickets(account_id=account.pk),
+        "responses": support_selectors.account_survey_responses(account_id=account.pk),
+        "touches": support_selectors.account_last_touches(account_id=account.pk),
+    }
+
+
 @require_GET
 def account_overview(request: AuthedRequest, pk: int) -> HttpResponse:
     account = get_object_or_404(selectors.portfolio_accounts(), pk=pk)
@@ -146,7 +159,8 @@ def account_overview(request: AuthedRequest, pk: int) -> HttpResponse:
         "can_reassign": sees_all_writes(request.user),
         "contacts": selectors.account_contacts(account=account),
         "deals": selectors.account_deals(account=account),
-        "timeline": selectors.account_timeline(account=account),
+        "timeline": account_timeline_entries(account=account),
+        "support": _support_panel(account),
         "usage": selectors.account_latest_usage(account=account),
         "onboarding_plans": onboarding_selectors.account_plans(account=account),
         "success": account_success(account=account),

@@ -28,7 +28,26 @@ REFUSED_OBJECT_TYPE = "webhook"
 
 MAX_AGE_MS = 5 * 60 * 1000
 MAX_EVENTS = 1000
-SUBSCRIPTION_OBJECTS = {"company": "companies", "deal": "deals", "contact": "contacts"}
+SUBSCRIPTION_OBJECTS = {
+    "company": "companies",
+    "deal": "deals",
+    "contact": "contacts",
+    "ticket": "tickets",
+}
+# Generic `object.*` events name their type by objectTypeId (HubSpot's generic webhooks:
+# the only ones feedback submissions and engagements have).
+OBJECT_TYPE_IDS = {
+    "0-1": "contacts",
+    "0-2": "companies",
+    "0-3": "deals",
+    "0-5": "tickets",
+    "0-19": "feedback_submissions",
+    "0-27": "tasks",
+    "0-46": "notes",
+    "0-47": "meetings",
+    "0-48": "calls",
+    "0-49": "emails",
+}
 # HubSpot record ids are 64-bit integers; milliseconds up to the end of year 9999.
 MAX_OBJECT_ID = 2**63 - 1
 MAX_OCCURRED_MS = 253_402_300_799_999
@@ -152,13 +171,22 @@ def _has_nul(value: Any, depth: int = 0) -> bool:
     return False
 
 
+def event_object_type(event: dict[str, Any]) -> str | None:
+    """The object type an event is about: by its subscription type's prefix, or, for
+    generic `object.*` events, by objectTypeId; None when we do not know it."""
+    kind = str(event.get("subscriptionType", "")).partition(".")[0]
+    if kind == "object":
+        return OBJECT_TYPE_IDS.get(str(event.get("objectTypeId", "")))
+    return SUBSCRIPTION_OBJECTS.get(kind)
+
+
 def event_problem(event: Any) -> str:
     """Why this is not an event HubSpot would send (empty when it is one)."""
     if not isinstance(event, dict):
         return "an event must be a JSON object"
     kind = event.get("subscriptionType")
     match = _SUBSCRIPTION.fullmatch(kind) if isinstance(kind, str) else None
-    if not match or match.group(1) not in SUBSCRIPTION_OBJECTS:
+    if not match or event_object_type(event) is None:
         return "unsupported subscriptionType"
     if not _is_id(event.get("objectId")):
         return "objectId missing or not a HubSpot id"

@@ -27,6 +27,7 @@ INSTALLED_APPS = [
     "lifecycle.ops",
     "lifecycle",
     "accounts",
+    "accounts.support",
     "onboarding",
     "success",
     "success.health",
@@ -274,6 +275,18 @@ HUBSPOT_APP_ID = os.environ.get("HUBSPOT_APP_ID", "")
 # or from the sum of won deals with "won_deals".
 HUBSPOT_POLL_MINUTES = int(os.environ.get("HUBSPOT_POLL_MINUTES", "5"))
 HUBSPOT_ARR_SOURCE = os.environ.get("HUBSPOT_ARR_SOURCE", "annualrevenue")
+# Links from Lifecycle's pages to records in HubSpot's app (tickets, surveys, calls...).
+HUBSPOT_PORTAL_ID = os.environ.get("HUBSPOT_PORTAL_ID", "")
+HUBSPOT_APP_URL = os.environ.get("HUBSPOT_APP_URL", "https://app.hubspot.com")
+# Service Hub and activity objects synced in (each needs its read scope on the private
+# app); empty it for a portal without Service Hub. See docs/hubspot-support.md.
+HUBSPOT_SUPPORT_OBJECTS = [
+    t
+    for t in os.environ.get(
+        "HUBSPOT_SUPPORT_OBJECTS", "tickets,feedback_submissions,notes,calls,meetings,emails,tasks"
+    ).split(",")
+    if t
+]
 # Two-way sync: pushes of what Lifecycle changed wait this long so a burst of edits is
 # one write; a scheduled pass every minute catches bulk writes and failed pushes.
 HUBSPOT_PUSH_ENABLED = os.environ.get("HUBSPOT_PUSH_ENABLED", "1") == "1"

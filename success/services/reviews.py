@@ -15,6 +15,7 @@ from django.utils import timezone
 from accounts.formats import date_display
 from accounts.models import Account, Contact, Event, User
 from accounts.services import account_cs_fields_update, event_record
+from accounts.support.selectors import support_snapshot
 
 from ..models import BusinessReview, SuccessPlan
 from .plans import task_create
@@ -59,6 +60,8 @@ def review_snapshot(*, account: Account) -> dict[str, Any]:
         "renewal_date": account.renewal_date.isoformat() if account.renewal_date else None,
         "renewal_forecast_category": account.renewal_forecast_category,
         "objectives": objectives,
+        # Tickets, NPS, CSAT and last touch as support saw them (accounts.support).
+        "support": support_snapshot(account_id=account.pk),
     }
 
 

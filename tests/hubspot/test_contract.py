@@ -154,3 +154,73 @@ def test_import_push_and_webhook_round_match_the_description(
     for headers, raw in capture["requests"]:
         problems += webhook_problems(headers, raw)
     assert problems == [], "\n".join(problems)
+
+
+def test_support_objects_import_and_webhooks_match_the_description(
+    client: HubSpotClient,
+    sync_sandbox: Sandbox,
+    hubspot_settings: None,
+    capture: dict[str, Any],
+) -> None:
+    """Tickets (and their pipelines), feedback submissions and engagements: the import's
+    lists and v4 association reads, and the legacy `ticket.*` and generic `object.*`
+    deliveries, all as the description says."""
+    from accounts.hubspot.sandbox import seed
+    from accounts.support.models import Engagement, FeedbackSubmission, Ticket
+
+    sync_sandbox.exchanges = []
+    ids = portfolio(sync_sandbox, companies=2, deals_per_company=0, contacts_per_company=1)
+    company, contact = ids["companies"]["c0"], ids["contacts"]["p0-0"]
+    seed(
+        sync_sandbox,
+        {
+            "tickets": [{"key": "t", "properties": {"subject": "Slow", "hs_pipeline_stage": "1"}}],
+            "feedback_submissions": [
+                {"key": "f", "properties": {"hs_survey_type": "CSAT", "hs_value": "4"}}
+            ],
+            "notes": [{"key": "n", "properties": {"hs_timestamp": "2026-01-02T10:00:00Z"}}],
+            "associations": [
+                {"from": "tickets", "fromKey": "t", "to": "companies", "toId": company},
+                {"from": "tickets", "fromKey": "t", "to": "contacts", "toId": contact},
+                {"from": "feedback_submissions", "fromKey": "f", "to": "contacts", "toId": contact},
+                {"from": "notes", "fromKey": "n", "to": "companies", "toId": company},
+            ],
+        },
+    )
+    import_run(run_start(SyncRun.Kind.IMPORT), client=client)
+    assert (Ticket.objects.count(), FeedbackSubmission.objects.count()) == (1, 1)
+
+    settings = sync_sandbox.webhooks.settings
+    settings.target_url = f"http://127.0.0.1:{capture['port']}{URL}"
+    settings.client_secret = SECRET
+    settings.batch_window_s = 0.01
+    sync_sandbox.webhooks.subscribe("ticket.creation")
+    sync_sandbox.webhooks.subscribe("object.creation", object_name="call")
+    store = sync_sandbox.store
+    ticket = store.create("tickets", {"subject": "Down", "hs_pipeline_stage": "1"}, source=UI)
+    store.associate("tickets", ticket.id, "companies", company, [26])
+    call = store.create("calls", {"hs_timestamp": "2026-01-03T10:00:00Z"}, source=UI)
+    store.associate("calls", call.id, "companies", company, [182])
+    assert sync_sandbox.webhooks.wait_idle()
+    for headers, raw in capture["requests"]:
+        response = Client().post(
+            URL,
+            raw,
+            content_type="application/json",
+            headers={k: v for k, v in headers.items() if k.lower().startswith("x-hubspot")},
+            SERVER_NAME="127.0.0.1",
+            SERVER_PORT=str(capture["port"]),
+        )
+        assert response.status_code == 204
+    assert Ticket.objects.filter(hubspot_id=ticket.id).exists()
+    assert Engagement.objects.filter(kind="call", hubspot_id=call.id).exists()
+
+    paths = {e.path for e in sync_sandbox.exchanges}
+    assert {"/crm/v3/pipelines/tickets", "/crm/v3/objects/feedback_submissions"} <= paths
+    # The import lists support objects with their links inline; the webhook path reads
+    # the new call's from associations v4.
+    assert "/crm/v4/associations/calls/companies/batch/read" in paths
+    problems = exchange_problems(sync_sandbox.exchanges)
+    for headers, raw in capture["requests"]:
+        problems += webhook_problems(headers, raw)
+    assert problems == [], "\n".join(problems)

@@ -137,8 +137,9 @@ def test_account_page_query_count_does_not_grow_with_rows(
     # session, user, role groups, account, contacts, deals, timeline, latest usage;
     # + success: current plan, reviews, open renewal, open tasks;
     # + health: recent scores, live override; + live alerts; + open sync conflicts
-    # (linked accounts only); + playbooks: the account's runs, the playbooks to start
-    with django_assert_num_queries(8 + 4 + 3 + 1 + 2):
+    # (linked accounts only); + playbooks: the account's runs, the playbooks to start;
+    # + support: 4 figures, open tickets, survey answers, last touches, timeline engagements
+    with django_assert_num_queries(8 + 4 + 3 + 1 + 2 + 8):
         response = client.get(reverse("account", args=[account.pk]))
     assert response.content.decode().count('class="badge">Champion') == rows
 

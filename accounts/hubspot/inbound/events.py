@@ -29,7 +29,7 @@ from accounts.hubspot.rules import mapping
 from accounts.hubspot.rules.provenance import EventValue, event_value
 from accounts.hubspot.transport.client import HubSpotClient
 from accounts.hubspot.transport.errors import HubSpotError
-from accounts.hubspot.webhooks import REFUSED_OBJECT_TYPE, SUBSCRIPTION_OBJECTS
+from accounts.hubspot.webhooks import REFUSED_OBJECT_TYPE, event_object_type
 
 logger = logging.getLogger(__name__)
 BATCH = 500
@@ -60,7 +60,7 @@ def plan_events(events: list[WebhookEvent]) -> Plan:
     for event in sorted(events, key=lambda e: (e.occurred_ms, e.pk)):
         data = event.payload
         kind, _, action = event.subscription_type.partition(".")
-        object_type = SUBSCRIPTION_OBJECTS[kind]
+        object_type = event_object_type(data) or ""
         oid = str(data["objectId"])
         source = event.change_source
         if action == "merge":
@@ -76,6 +76,8 @@ def plan_events(events: list[WebhookEvent]) -> Plan:
             plan.mark(object_type, oid, "delete", source)
         elif action == "restore":
             plan.mark(object_type, oid, "restore", source)
+        elif action == "associationChange" and kind == "object":
+            plan.mark(object_type, oid, "fetch", source)  # re-read its companies
         elif action == "associationChange":
             # A deal's or contact's company changed: re-read the deal or contact.
             for side, sid in (("from", data.get("fromObjectId")), ("to", data.get("toObjectId"))):
@@ -93,11 +95,13 @@ def plan_events(events: list[WebhookEvent]) -> Plan:
 def _association_target(kind: str, side: str, association: str) -> str | None:
     """Which end of an association change we sync a field from (deal/contact -> company)."""
     if side == "from":
-        return {"deal": "deals", "contact": "contacts"}.get(kind)
+        return {"deal": "deals", "contact": "contacts", "ticket": "tickets"}.get(kind)
     if association.endswith("_TO_DEAL"):
         return "deals"
     if association.endswith("_TO_CONTACT"):
         return "contacts"
+    if association.endswith("_TO_TICKET"):
+        return "tickets"
     return None
 
 

@@ -17,10 +17,13 @@ from django.utils import timezone
 from accounts.bulk import analyze
 from accounts.hubspot.inbound.cursors import OVERLAP_MS, cursors_start_at
 from accounts.hubspot.inbound.objects import (
+    LISTED_ASSOCIATIONS,
     OBJECT_ORDER,
     properties_for,
     with_associations,
+    with_listed_associations,
 )
+from accounts.hubspot.inbound.tickets import ticket_pipelines_import
 from accounts.hubspot.inbound.writers import PAGE_WRITERS, PageResult, SyncContext
 from accounts.hubspot.models import SyncRun, SyncSource
 from accounts.hubspot.rules import mapping
@@ -148,6 +151,8 @@ def import_run(
         owners_import(client)
         run_update(run, phase="pipelines")
         pipelines_import(client)
+        if "tickets" in OBJECT_ORDER:
+            ticket_pipelines_import(client)
         if not run.records_estimated:
             estimate = sum(estimate_total(client, t) for t in OBJECT_ORDER)
             run_update(run, records_estimated=estimate)
@@ -157,6 +162,7 @@ def import_run(
         assert run.started_at is not None
         cursors_start_at(int(run.started_at.timestamp() * 1000) - OVERLAP_MS)
     analyze("accounts", rows=run.records_done)  # fresh planner statistics, see bulk.analyze
+    analyze("support", rows=run.records_done)
     return run
 
 
@@ -177,11 +183,19 @@ def _object_import(
     properties = properties_for(object_type, ctx.config)
     while True:
         # HubSpot first, outside any transaction (the rate budget writes its own rows).
+        listed = LISTED_ASSOCIATIONS.get(object_type, ())
         records, next_after = client.list_page(
-            object_type, properties=properties, page_size=page_size, after=after
+            object_type,
+            properties=properties,
+            page_size=page_size,
+            after=after,
+            associations=listed,
         )
-        # Companies by v4 association type id, which alone tells the primary one.
-        records = with_associations(client, object_type, records)
+        if listed:
+            records = with_listed_associations(client, object_type, records)
+        else:
+            # Companies by v4 association type id, which alone tells the primary one.
+            records = with_associations(client, object_type, records)
         with transaction.atomic():
             result = writer(records, ctx)
             cursors = {**run.cursors, object_type: {"after": next_after, "done": not next_after}}

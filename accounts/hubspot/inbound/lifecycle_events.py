@@ -21,8 +21,12 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.hubspot.inbound.deals import arr_from_won_deals
+from accounts.hubspot.inbound.engagements import ENGAGEMENTS
+from accounts.hubspot.inbound.feedback import FEEDBACK
 from accounts.hubspot.inbound.objects import MERGED_PROPERTY
 from accounts.hubspot.inbound.page_context import PageJournal, SyncContext
+from accounts.hubspot.inbound.support_pages import SupportSpec, support_archive
+from accounts.hubspot.inbound.tickets import TICKETS
 from accounts.hubspot.models import SyncConflict
 from accounts.hubspot.rules import mapping
 from accounts.hubspot.rules.fields import ACCOUNT_ID_PROPERTY
@@ -30,7 +34,20 @@ from accounts.hubspot.rules.mapping import Record
 from accounts.merges import account_merge
 from accounts.models import Account, Contact, Deal
 
-MODELS: dict[str, Any] = {"companies": Account, "deals": Deal, "contacts": Contact}
+# The support objects: deleted ones archived through their spec, restored by being
+# written again (support_pages.py); only tickets among them merge.
+SUPPORT_SPECS: dict[str, SupportSpec] = {
+    "tickets": TICKETS,
+    "feedback_submissions": FEEDBACK,
+    **ENGAGEMENTS,
+}
+MODELS: dict[str, Any] = {
+    "companies": Account,
+    "deals": Deal,
+    "contacts": Contact,
+    "tickets": TICKETS.model,
+}
+LABELS = {"companies": "account", "deals": "deal", "contacts": "contact", "tickets": "ticket"}
 
 
 def merged_ids_of(record: Record) -> list[str]:
@@ -42,7 +59,11 @@ def merged_ids_of(record: Record) -> list[str]:
 def page_states_apply(object_type: str, records: Sequence[Record], ctx: SyncContext) -> None:
     """Before a page of live records is written: follow the merges they carry, and make
     active again the accounts whose company HubSpot shows live (a restore, whether or not
-    its webhook came). One query, none for pages of deals or contacts without merges."""
+    its webhook came). One query, none for pages of deals or contacts without merges.
+    Support records other than tickets never merge; a restored one is live again when
+    its page is written."""
+    if object_type not in MODELS:
+        return
     merges = {str(r["id"]): ids for r in records if (ids := merged_ids_of(r))}
     absorbed = {i for ids in merges.values() for i in ids}
     wanted = Q(hubspot_id__in=absorbed) if absorbed else Q()
@@ -83,6 +104,8 @@ def records_archive(object_type: str, hubspot_ids: Sequence[str], ctx: SyncConte
     ids = [str(i) for i in hubspot_ids]
     if not ids:
         return 0
+    if object_type in SUPPORT_SPECS:
+        return support_archive(SUPPORT_SPECS[object_type], ids, ctx)
     journal = PageJournal(ctx)
     if object_type == "companies":
         accounts = list(
@@ -176,6 +199,8 @@ def record_merge(
     the first we find keeps the link. The others are unlinked and archived; a merged
     account's CS data (renewals, plans, reviews, health, alerts, usage, timeline, deals,
     contacts...) moves to the keeper, which says on its timeline what moved."""
+    if object_type not in MODELS:
+        return  # only tickets among the support objects merge
     ids = list(dict.fromkeys([survivor_id, *merged_ids]))
     model = MODELS[object_type]
     rows = sorted(model.objects.filter(hubspot_id__in=ids), key=lambda r: ids.index(r.hubspot_id))
@@ -183,7 +208,7 @@ def record_merge(
         return
     keeper = next((r for r in rows if r.pk == keeper_pk), rows[0])
     others = [r for r in rows if r.pk != keeper.pk]
-    label = {"companies": "account", "deals": "deal", "contacts": "contact"}[object_type]
+    label = LABELS[object_type]
     journal = PageJournal(ctx)
     with transaction.atomic():
         for row in others:

@@ -16,6 +16,7 @@ from accounts.hubspot.models import SyncChange, SyncIssue, SyncRun, SyncSource
 from accounts.hubspot.rules import field_rules, mapping, threeway
 from accounts.hubspot.rules.mapping import MappingConfig, OwnerRef, Record, StageRef
 from accounts.hubspot.rules.provenance import EventValue
+from accounts.hubspot.rules.support_mapping import TicketStageRef
 from accounts.models import (
     Account,
     OwnerLink,
@@ -75,6 +76,8 @@ class SyncContext:
     rules: list[threeway.Rule] = field(default_factory=list)
     # Companies a person chose to import as new accounts despite a same-name account.
     create_new: set[str] = field(default_factory=set)
+    # Ticket stages, loaded by the first ticket page (inbound/tickets.py).
+    ticket_stages: dict[tuple[str, str], TicketStageRef] | None = None
 
     def load(self) -> SyncContext:
         self.owners = {

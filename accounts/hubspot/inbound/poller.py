@@ -26,6 +26,7 @@ from accounts.hubspot.inbound.importer import owners_import, pipelines_import
 from accounts.hubspot.inbound.objects import OBJECT_ORDER, properties_for, with_associations
 from accounts.hubspot.inbound.reapply import POLL_RETRY_LIMIT, issues_reapply
 from accounts.hubspot.inbound.restores import restores_heal
+from accounts.hubspot.inbound.tickets import ticket_pipelines_import
 from accounts.hubspot.inbound.writers import PAGE_WRITERS, PageResult, SyncContext, records_archive
 from accounts.hubspot.models import SyncCursor, SyncRun, SyncSource
 from accounts.hubspot.rules import mapping
@@ -168,6 +169,8 @@ def poll_run(
         # Cheap (one call each) and it lets new stages and owners map without an import.
         owners_import(client)
         pipelines_import(client)
+        if "tickets" in OBJECT_ORDER:
+            ticket_pipelines_import(client)
         ctx = SyncContext(source=SyncSource.POLL, run=run, config=config).load()
         for object_type in OBJECT_ORDER:
             _poll_type(run, object_type, client, ctx, page_size, cap, overlap_ms)

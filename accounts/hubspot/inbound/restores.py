@@ -12,7 +12,7 @@ from typing import Any
 from django.db.models import QuerySet
 
 from accounts.hubspot.inbound.objects import OBJECT_ORDER, properties_for, with_associations
-from accounts.hubspot.inbound.writers import PAGE_WRITERS, SyncContext
+from accounts.hubspot.inbound.writers import PAGE_WRITERS, SUPPORT_SPECS, SyncContext
 from accounts.hubspot.transport.client import HubSpotClient
 from accounts.models import Account, Contact, Deal
 
@@ -25,6 +25,11 @@ def archived_here(object_type: str) -> list[str]:
     rows: QuerySet[Any]
     if object_type == "companies":
         rows = Account.objects.filter(status=Account.Status.ARCHIVED, hubspot_id__isnull=False)
+    elif object_type in SUPPORT_SPECS:
+        spec = SUPPORT_SPECS[object_type]
+        rows = spec.model._default_manager.filter(
+            archived_at__isnull=False, hubspot_id__isnull=False, **spec.kind
+        )
     else:
         model: type[Deal] | type[Contact] = Deal if object_type == "deals" else Contact
         rows = model.objects.filter(archived_at__isnull=False, hubspot_id__isnull=False)

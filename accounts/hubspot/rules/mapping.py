@@ -27,6 +27,19 @@ MODIFIED_PROPERTY = {
     "companies": "hs_lastmodifieddate",
     "deals": "hs_lastmodifieddate",
     "contacts": "lastmodifieddate",
+    # Tickets, feedback submissions and engagements (rules/support_mapping.py).
+    **{
+        t: "hs_lastmodifieddate"
+        for t in (
+            "tickets",
+            "feedback_submissions",
+            "notes",
+            "calls",
+            "meetings",
+            "emails",
+            "tasks",
+        )
+    },
 }
 WON_DEALS = "won_deals"
 
@@ -166,11 +179,11 @@ def company_fields(
     return fields
 
 
-# v4 association type ids of a deal's or a contact's primary company (deal->company 5,
-# contact->company 1; their unlabeled links are 341 and 279). v3 type names cannot tell:
-# live portals call the primary `deal_to_company` and the plain link
-# `deal_to_company_unlabeled`.
-PRIMARY_TYPE_IDS = frozenset({1, 5})
+# v4 association type ids of a deal's, a contact's or a ticket's primary company
+# (deal->company 5, contact->company 1, ticket->company 26; their unlabeled links are 341,
+# 279 and 339). v3 type names cannot tell: live portals call the primary
+# `deal_to_company` and the plain link `deal_to_company_unlabeled`.
+PRIMARY_TYPE_IDS = frozenset({1, 5, 26})
 
 
 def associated_ids(record: Record, to_type: str) -> list[str]:

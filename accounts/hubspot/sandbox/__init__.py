@@ -24,14 +24,19 @@ CRM API (bearer token checked when `access_token` is set; limits per tier, fault
                                                             HubSpot's own keep their type and name
     GET/POST      /crm/v3/properties/{type}/groups          list / create (201; 409 if name taken),
                                                             starts with HubSpot's default groups
-    GET           /crm/v3/pipelines/deals                   stages with string metadata
+    GET           /crm/v3/pipelines/{deals|tickets}         stages with string metadata
+                                                            (isClosed/probability; ticketState)
     GET           /crm/v3/owners/                           paged owners
     PUT           /crm/v4/objects/{from}/{id}/associations/default/{to}/{toId}
     GET           /crm/v4/objects/{from}/{id}/associations/{to}
     POST          /crm/v4/associations/{from}/{to}/batch/{create|read|archive}
     GET           /crm/v3/schemas                           custom object schemas (none)
     GET           /properties/v2/{object}/properties        legacy v2 property list (readers)
-Types are companies, deals, contacts (also by singular name or 0-2/0-3/0-1).
+Types are companies, deals, contacts (also by singular name or 0-2/0-3/0-1), tickets (0-5),
+feedback_submissions (0-19, read-only: API writes answer 403), and the engagements notes,
+calls, meetings, emails, tasks (support_schema.py). Tickets fire legacy `ticket.*`
+webhooks; the others generic `object.*` ones with `objectTypeId` (subscriptions take an
+`objectName`, e.g. "note").
 
 Strict by default (docs/hubspot-contract.md): writes HubSpot refuses are refused with its
 error bodies (wrong types, unknown options or properties, stages off the pipeline, dates

@@ -19,10 +19,11 @@ from .http import Request, Response
 from .limits import RateLimiter, RateLimitExceeded
 from .schema import ALIASES
 from .store import Store
+from .support_schema import READ_ONLY_TYPES
 from .webhooks import WebhookDispatcher, WebhookSettings
 
 Handler = Callable[..., Response]
-T = r"(?P<object_type>[a-z0-9-]+)"
+T = r"(?P<object_type>[a-z0-9_-]+)"
 ID = r"(?P<object_id>[^/]+)"
 
 
@@ -55,8 +56,8 @@ def _routes(app: Sandbox) -> list[Route]:
         return Route(method, re.compile(f"^{path}/?$"), handler, is_search)
 
     v3 = "/crm/v3/objects/" + T
-    assoc = r"/crm/v4/associations/(?P<from_type>[a-z0-9-]+)/(?P<to_type>[a-z0-9-]+)/batch"
-    v4 = r"/crm/v4/objects/(?P<from_type>[a-z0-9-]+)/(?P<from_id>[^/]+)/associations"
+    assoc = r"/crm/v4/associations/(?P<from_type>[a-z0-9_-]+)/(?P<to_type>[a-z0-9_-]+)/batch"
+    v4 = r"/crm/v4/objects/(?P<from_type>[a-z0-9_-]+)/(?P<from_id>[^/]+)/associations"
     return [
         r(
             "POST",
@@ -111,18 +112,25 @@ def _routes(app: Sandbox) -> list[Route]:
         ),
         r(
             "PUT",
-            v4 + r"/default/(?P<to_type>[a-z0-9-]+)/(?P<to_id>[^/]+)",
+            v4 + r"/default/(?P<to_type>[a-z0-9_-]+)/(?P<to_id>[^/]+)",
             lambda q, **k: associations_api.put_default(s, q, **k),
         ),
         r(
             "GET",
-            v4 + r"/(?P<to_type>[a-z0-9-]+)",
+            v4 + r"/(?P<to_type>[a-z0-9_-]+)",
             lambda q, **k: associations_api.list_for_record(s, q, **k),
         ),
         r("POST", assoc + "/create", lambda q, **k: associations_api.batch_create(s, q, **k)),
         r("POST", assoc + "/read", lambda q, **k: associations_api.batch_read(s, q, **k)),
         r("POST", assoc + "/archive", lambda q, **k: associations_api.batch_archive(s, q, **k)),
     ]
+
+
+def _writes(request: Request, route: Route) -> bool:
+    """A create, update, upsert, archive or merge (search and batch reads only read)."""
+    if route.search or request.method in ("GET", "HEAD"):
+        return False
+    return not request.path.endswith("/batch/read")
 
 
 class Sandbox:
@@ -198,6 +206,13 @@ class Sandbox:
                     "Authentication credentials not found.",
                     category="INVALID_AUTHENTICATION",
                 )
+        if params.get("object_type") in READ_ONLY_TYPES and _writes(request, route):
+            raise SandboxError(
+                403,
+                "This app hasn't been granted all required scopes to make this call. "
+                "Feedback submissions are read-only: the API has no write scope for them.",
+                category="MISSING_SCOPES",
+            )
         try:
             limit_headers = self.limiter.admit(search=route.search)
         except RateLimitExceeded as exc:

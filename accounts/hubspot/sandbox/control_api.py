@@ -70,7 +70,7 @@ def handle(app: Sandbox, req: Request) -> Response:
             if not isinstance(app.clock, ManualClock):
                 raise SandboxError(400, "The sandbox runs on the system clock.")
             return Response(200, {"now": app.clock.advance(seconds=float(body["seconds"]))})
-        found = re.match(r"^/_sandbox/objects/([a-z0-9-]+)(?:/([^/]+))?(?:/([a-z-]+))?$", path)
+        found = re.match(r"^/_sandbox/objects/([a-z0-9_-]+)(?:/([^/]+))?(?:/([a-z-]+))?$", path)
         if found:
             return _act(app, req, body, _object_type(found[1]), found[2], found[3])
     raise SandboxError(404, f"No sandbox route for {req.method} {req.path}", category="")
@@ -102,7 +102,11 @@ def _act(
         records = bulk_edit(s, object_type, ids=ids, values=values, source=source)
         return Response(200, {"results": [render(s, r, properties=list(values)) for r in records]})
     if object_id is None and req.method == "POST":
+        from .objects_api import _associate_inputs
+
         record = s.create(object_type, values, source=source, allow_read_only=True)
+        # As the UI makes them: a ticket logged on a company, a note on a contact.
+        _associate_inputs(s, object_type, record.id, body.get("associations") or [])
         return Response(201, render(s, record, properties=list(record.properties)))
     if object_id is None:
         raise SandboxError(405, "Use POST to create")
@@ -140,5 +144,9 @@ def configure_webhooks(app: Sandbox, body: dict[str, Any]) -> dict[str, Any]:
     if "subscriptions" in body:
         settings.subscriptions = []
         for sub in body["subscriptions"]:
-            app.webhooks.subscribe(sub["subscriptionType"], sub.get("propertyName", ""))
+            app.webhooks.subscribe(
+                sub["subscriptionType"],
+                sub.get("propertyName", ""),
+                object_name=sub.get("objectName", ""),
+            )
     return {"targetUrl": settings.target_url, "subscriptions": settings.subscriptions}

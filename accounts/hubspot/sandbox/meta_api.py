@@ -84,6 +84,9 @@ def _options(options: list[Any]) -> list[dict[str, Any]]:
 
 
 def list_pipelines(store: Store, req: Request, object_type: str) -> Response:
+    """Deal and ticket pipelines (ticket stages carry `metadata.ticketState`)."""
+    if object_type == "tickets":
+        return Response(200, {"results": store.ticket_pipelines})
     if object_type != "deals":
         return Response(200, {"results": []})
     return Response(200, {"results": store.pipelines})

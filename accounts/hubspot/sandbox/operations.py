@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .clock import iso_from_ms
-from .schema import DEFAULT_PROPERTIES, MODIFIED_PROPERTY, SINGULAR, TYPE_NAMES
+from .schema import CREATE_PROPERTY, DEFAULT_PROPERTIES, MODIFIED_PROPERTY, SINGULAR, TYPE_NAMES
 from .store import API, Record, Source, Store
 
 
@@ -113,7 +113,11 @@ def render(
     """A record as HubSpot's v3 objects API returns it."""
     values = record.properties if values is None else values
     names = properties or DEFAULT_PROPERTIES[record.object_type]
-    always = ["hs_object_id", "createdate", MODIFIED_PROPERTY[record.object_type]]
+    always = [
+        "hs_object_id",
+        CREATE_PROPERTY[record.object_type],
+        MODIFIED_PROPERTY[record.object_type],
+    ]
     # A property that exists but holds no value comes back as null, as HubSpot sends it.
     defined = store.properties[record.object_type]
     shown = {n: values.get(n) for n in [*always, *names] if n in values or n in defined}

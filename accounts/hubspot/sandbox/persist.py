@@ -9,8 +9,9 @@ from typing import TYPE_CHECKING, Any
 
 from .clock import iso_from_ms
 from .meta_api import add_owner
-from .schema import OBJECT_TYPES, default_groups
+from .schema import OBJECT_TYPES, default_groups, default_properties
 from .store import Record, Source, Store
+from .support_schema import default_ticket_pipelines
 
 if TYPE_CHECKING:
     from .app import Sandbox
@@ -29,6 +30,7 @@ def dump(sandbox: Sandbox) -> dict[str, Any]:
             "properties": s.properties,
             "groups": s.groups,
             "pipelines": s.pipelines,
+            "ticket_pipelines": s.ticket_pipelines,
             "owners": s.owners,
             "aliases": s.aliases,
             "records": {
@@ -63,12 +65,16 @@ def load(sandbox: Sandbox, state: dict[str, Any]) -> None:
     with s.lock:
         sandbox.limiter.set_tier(state.get("tier", "off"))
         s.next_id = state["next_id"]
-        s.properties = state["properties"]
-        s.groups = state.get("groups") or default_groups()
+        # Dumps made before the portal knew an object type get its defaults.
+        s.properties = {**default_properties(), **state["properties"]}
+        s.groups = {**default_groups(), **(state.get("groups") or {})}
         _add_missing_groups(s)
         s.pipelines = state["pipelines"]
+        s.ticket_pipelines = state.get("ticket_pipelines") or default_ticket_pipelines(
+            iso_from_ms(s.clock.now_ms())
+        )
         s.owners = state["owners"]
-        s.aliases = state["aliases"]
+        s.aliases = {ot: {} for ot in OBJECT_TYPES} | state["aliases"]
         s.records = {ot: {} for ot in OBJECT_TYPES}
         for ot, rows in state["records"].items():
             for row in rows:
@@ -98,7 +104,8 @@ def seed(sandbox: Sandbox, data: dict[str, Any]) -> dict[str, dict[str, str]]:
 
     `data` may hold `properties` ({type: [definition]}), `owners` ([{email, firstName,
     lastName}]), one list per object type of `{"key": "acme", "properties": {...}}`, and
-    `associations` ([{"from": "deals", "fromKey": "d1", "to": "companies", "toKey": "acme"}])
+    `associations` ([{"from": "deals", "fromKey": "d1", "to": "companies", "toKey": "acme"}],
+    or "fromId"/"toId" for records seeded before)
     and deal `pipelines` ([{"id", "label", "stages": [{"id", "label", "isClosed",
     "probability"}]}]).
     Returns the ids given to each key, per object type.
@@ -132,6 +139,9 @@ def seed(sandbox: Sandbox, data: dict[str, Any]) -> dict[str, dict[str, str]]:
             for pipeline in data.get("pipelines") or []:
                 # {"id", "label", "stages": [{"id", "label", "isClosed", "probability"}]}
                 s.pipelines.append(_pipeline(pipeline, now_iso))
+            for pipeline in data.get("ticket_pipelines") or []:
+                # {"id", "label", "stages": [{"id", "label", "isClosed"}]}
+                s.ticket_pipelines.append(_ticket_pipeline(pipeline, now_iso))
             for owner in data.get("owners") or []:
                 add_owner(
                     s,
@@ -157,11 +167,12 @@ def seed(sandbox: Sandbox, data: dict[str, Any]) -> dict[str, dict[str, str]]:
                         record.search_versions = [(0, None)]
                     ids[ot][str(row.get("key", i))] = record.id
             for link in data.get("associations") or []:
+                # Ends by key (records of this seed) or by id (records already there).
                 s.associate(
                     link["from"],
-                    ids[link["from"]][link["fromKey"]],
+                    str(link.get("fromId") or ids[link["from"]][link["fromKey"]]),
                     link["to"],
-                    ids[link["to"]][link["toKey"]],
+                    str(link.get("toId") or ids[link["to"]][link["toKey"]]),
                     link.get("types") or [],
                 )
         finally:
@@ -187,6 +198,31 @@ def _pipeline(data: dict[str, Any], now_iso: str) -> dict[str, Any]:
                     "isClosed": "true" if stage.get("isClosed") else "false",
                     "probability": str(stage.get("probability", "0")),
                 },
+                "createdAt": now_iso,
+                "updatedAt": now_iso,
+                "archived": False,
+                "writePermissions": "CRM_PERMISSIONS_ENFORCEMENT",
+            }
+            for i, stage in enumerate(data.get("stages") or [])
+        ],
+    }
+
+
+def _ticket_pipeline(data: dict[str, Any], now_iso: str) -> dict[str, Any]:
+    """A ticket pipeline in HubSpot's shape: stages say `ticketState` OPEN or CLOSED."""
+    return {
+        "id": str(data["id"]),
+        "label": data["label"],
+        "displayOrder": int(data.get("displayOrder", 1)),
+        "createdAt": now_iso,
+        "updatedAt": now_iso,
+        "archived": False,
+        "stages": [
+            {
+                "id": str(stage["id"]),
+                "label": stage["label"],
+                "displayOrder": i,
+                "metadata": {"ticketState": "CLOSED" if stage.get("isClosed") else "OPEN"},
                 "createdAt": now_iso,
                 "updatedAt": now_iso,
                 "archived": False,

@@ -5,9 +5,20 @@ from __future__ import annotations
 
 from typing import Any
 
-OBJECT_TYPES = ("companies", "deals", "contacts")
-SINGULAR = {"companies": "company", "deals": "deal", "contacts": "contact"}
-OBJECT_TYPE_IDS = {"contacts": "0-1", "companies": "0-2", "deals": "0-3"}
+from .support_schema import (
+    SUPPORT_ASSOCIATION_TYPES,
+    SUPPORT_CREATE_PROPERTY,
+    SUPPORT_DEFAULT_PROPERTIES,
+    SUPPORT_PRIMARY_TYPES,
+    SUPPORT_SINGULAR,
+    SUPPORT_TYPE_IDS,
+    SUPPORT_TYPES,
+    support_property_specs,
+)
+
+OBJECT_TYPES = ("companies", "deals", "contacts", *SUPPORT_TYPES)
+SINGULAR = {"companies": "company", "deals": "deal", "contacts": "contact", **SUPPORT_SINGULAR}
+OBJECT_TYPE_IDS = {"contacts": "0-1", "companies": "0-2", "deals": "0-3", **SUPPORT_TYPE_IDS}
 ALIASES = {
     **{name: name for name in OBJECT_TYPES},
     **{v: k for k, v in SINGULAR.items()},
@@ -18,6 +29,14 @@ MODIFIED_PROPERTY = {
     "companies": "hs_lastmodifieddate",
     "deals": "hs_lastmodifieddate",
     "contacts": "lastmodifieddate",
+    **{t: "hs_lastmodifieddate" for t in SUPPORT_TYPES},
+}
+# The property a record's creation instant is stamped in.
+CREATE_PROPERTY = {
+    "companies": "createdate",
+    "deals": "createdate",
+    "contacts": "createdate",
+    **SUPPORT_CREATE_PROPERTY,
 }
 # Returned when a request names no properties (HubSpot's defaults per object type).
 DEFAULT_PROPERTIES = {
@@ -40,8 +59,15 @@ DEFAULT_PROPERTIES = {
         "lastmodifieddate",
         "hs_object_id",
     ],
+    **SUPPORT_DEFAULT_PROPERTIES,
 }
-READ_ONLY = {"hs_object_id", "hs_lastmodifieddate", "lastmodifieddate", "hs_merged_object_ids"}
+READ_ONLY = {
+    "hs_object_id",
+    "hs_lastmodifieddate",
+    "lastmodifieddate",
+    "hs_merged_object_ids",
+    "hs_createdate",
+}
 
 # (from, to) -> the unlabeled association type id, and its v3 type name as live portals
 # report it. Every link has the unlabeled type; a primary (or labelled) one has it beside.
@@ -52,6 +78,7 @@ ASSOCIATION_TYPES: dict[tuple[str, str], tuple[int, str]] = {
     ("companies", "contacts"): (280, "company_to_contact_unlabeled"),
     ("deals", "contacts"): (3, "deal_to_contact"),
     ("contacts", "deals"): (4, "contact_to_deal"),
+    **SUPPORT_ASSOCIATION_TYPES,
 }
 # The primary company of a deal or contact; v3 names it without a suffix.
 PRIMARY_TYPES: dict[tuple[str, str], tuple[int, str]] = {
@@ -59,6 +86,7 @@ PRIMARY_TYPES: dict[tuple[str, str], tuple[int, str]] = {
     ("companies", "deals"): (6, "company_to_deal"),
     ("contacts", "companies"): (1, "contact_to_company"),
     ("companies", "contacts"): (2, "company_to_contact"),
+    **SUPPORT_PRIMARY_TYPES,
 }
 TYPE_NAMES = {tid: name for tid, name in [*ASSOCIATION_TYPES.values(), *PRIMARY_TYPES.values()]}
 # Each type id and the one HubSpot stores on the other side of the same link.
@@ -104,10 +132,10 @@ def _prop(
     }
 
 
-def _common(modified: str) -> list[dict[str, Any]]:
+def _common(modified: str, created: str = "createdate") -> list[dict[str, Any]]:
     return [
         _prop("hs_object_id", "Record ID", "number", "number", unique=True),
-        _prop("createdate", "Create Date", "datetime", "date"),
+        _prop(created, "Create Date", "datetime", "date"),
         _prop(modified, "Last Modified Date", "datetime", "date"),
         _prop("hubspot_owner_id", "Owner", "enumeration", "select"),
         _prop("hs_merged_object_ids", "Merged Record IDs", "enumeration", "checkbox"),
@@ -153,6 +181,14 @@ def default_properties() -> dict[str, dict[str, dict[str, Any]]]:
             _prop("jobtitle", "Job Title"),
         ],
     }
+    for object_type, specs in support_property_specs().items():
+        lists[object_type] = [
+            *_common("hs_lastmodifieddate", CREATE_PROPERTY[object_type]),
+            *(
+                _prop(name, label, type_, field, options=options, calculated=calculated)
+                for name, label, type_, field, options, calculated in specs
+            ),
+        ]
     return {ot: {p["name"]: p for p in props} for ot, props in lists.items()}
 
 
@@ -231,6 +267,7 @@ DEFAULT_GROUPS = {
     "companies": ["companyinformation", "information"],
     "deals": ["dealinformation", "information"],
     "contacts": ["contactinformation", "information"],
+    **{t: [f"{SUPPORT_SINGULAR[t]}information", "information"] for t in SUPPORT_TYPES},
 }
 
 

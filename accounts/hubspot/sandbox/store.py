@@ -13,6 +13,7 @@ from .clock import Clock, iso_from_ms
 from .errors import SandboxError, not_found
 from .schema import (
     ASSOCIATION_TYPES,
+    CREATE_PROPERTY,
     INVERSE_TYPES,
     MODIFIED_PROPERTY,
     OBJECT_TYPES,
@@ -23,11 +24,39 @@ from .schema import (
     default_pipelines,
     default_properties,
 )
+from .support_schema import (
+    LEGACY_WEBHOOK_TYPES,
+    SUPPORT_TYPE_IDS,
+    default_ticket_pipelines,
+    ticket_closed_date,
+    ticket_stage_problems,
+)
 from .values import InvalidValue, as_text, coerce, stage_problem, validation_body
 
 Event = dict[str, Any]
+# Pipeline and stage properties, checked together against the type's pipelines.
+STAGE_FIELDS = frozenset(
+    {
+        ("deals", "pipeline"),
+        ("deals", "dealstage"),
+        ("tickets", "hs_pipeline"),
+        ("tickets", "hs_pipeline_stage"),
+    }
+)
 # Object types whose links to companies may be primary.
-PRIMARY_SIDES = ("deals", "contacts")
+PRIMARY_SIDES = ("deals", "contacts", "tickets")
+
+
+def subscription(object_type: str, action: str) -> dict[str, Any]:
+    """A webhook event's type: `company.creation` for the legacy objects (and tickets),
+    `object.creation` with the `objectTypeId` for the objects only generic webhooks
+    cover (feedback submissions, engagements)."""
+    if object_type in SUPPORT_TYPE_IDS and object_type not in LEGACY_WEBHOOK_TYPES:
+        return {
+            "subscriptionType": f"object.{action}",
+            "objectTypeId": SUPPORT_TYPE_IDS[object_type],
+        }
+    return {"subscriptionType": f"{SINGULAR[object_type]}.{action}"}
 
 
 # The sandbox portal's one private app: whoever calls the CRM API with its token writes
@@ -80,6 +109,7 @@ class Store:
         self.properties = default_properties()
         self.groups = default_groups()
         self.pipelines = default_pipelines(iso_from_ms(clock.now_ms()))
+        self.ticket_pipelines = default_ticket_pipelines(iso_from_ms(clock.now_ms()))
         self.owners: list[dict[str, Any]] = []
         self.records: dict[str, dict[str, Record]] = {ot: {} for ot in OBJECT_TYPES}
         self.aliases: dict[str, dict[str, str]] = {ot: {} for ot in OBJECT_TYPES}
@@ -186,7 +216,7 @@ class Store:
             if not allow_read_only and (name in READ_ONLY or prop.get("calculated")):
                 problems.append(("READ_ONLY_VALUE", name, f"{name} is a read only property", text))
                 continue
-            if object_type == "deals" and name in {"pipeline", "dealstage"}:
+            if (object_type, name) in STAGE_FIELDS:
                 clean[name] = text  # checked together below
                 continue
             try:
@@ -203,6 +233,10 @@ class Store:
             if why is not None:
                 name = "dealstage" if "dealstage" in why else "pipeline"
                 problems.append(("INVALID_OPTION", name, why, clean.get(name, "")))
+        if object_type == "tickets" and not lenient:
+            problems += ticket_stage_problems(
+                self.ticket_pipelines, clean, record.properties if record else None
+            )
         if problems:
             message, extra = validation_body(problems)
             raise SandboxError(400, message, category="VALIDATION_ERROR", extra=extra)
@@ -267,16 +301,18 @@ class Store:
         record = Record(object_type, rid, {}, created_ms=now, updated_ms=now)
         stamped = {
             "hs_object_id": rid,
-            "createdate": iso_from_ms(now),
+            CREATE_PROPERTY[object_type]: iso_from_ms(now),
             MODIFIED_PROPERTY[object_type]: iso_from_ms(now),
             **{k: v for k, v in clean.items() if v != ""},
         }
+        if object_type == "tickets":
+            ticket_closed_date(self.ticket_pipelines, {}, stamped, iso_from_ms(now))
         self._stamp(record, stamped, now, source)
         self.records[object_type][rid] = record
         self._reindex(record, now)
         self.emit(
             {
-                "subscriptionType": f"{SINGULAR[object_type]}.creation",
+                **subscription(object_type, "creation"),
                 "objectId": int(rid),
                 "occurredAt": now,
                 "_source": source,
@@ -289,7 +325,7 @@ class Store:
     def _emit_change(self, record: Record, name: str, value: str, now: int, src: Source) -> None:
         self.emit(
             {
-                "subscriptionType": f"{SINGULAR[record.object_type]}.propertyChange",
+                **subscription(record.object_type, "propertyChange"),
                 "objectId": int(record.id),
                 "propertyName": name,
                 "propertyValue": value,
@@ -319,6 +355,8 @@ class Store:
         self.check_unique(record.object_type, clean, skip_id=record.id)
         now = self.clock.now_ms() if at_ms is None else at_ms
         changed = {k: v for k, v in clean.items() if record.properties.get(k, "") != v}
+        if record.object_type == "tickets":
+            ticket_closed_date(self.ticket_pipelines, record.properties, changed, iso_from_ms(now))
         if not changed:
             return record
         defined = self.properties[record.object_type]
@@ -341,7 +379,7 @@ class Store:
         self._reindex(record, now)
         self.emit(
             {
-                "subscriptionType": f"{SINGULAR[record.object_type]}.deletion",
+                **subscription(record.object_type, "deletion"),
                 "objectId": int(record.id),
                 "occurredAt": now,
                 "_source": source,
@@ -358,7 +396,7 @@ class Store:
         self._reindex(record, now)
         self.emit(
             {
-                "subscriptionType": f"{SINGULAR[record.object_type]}.restore",
+                **subscription(record.object_type, "restore"),
                 "objectId": int(record.id),
                 "occurredAt": now,
                 "_source": source,
@@ -411,7 +449,7 @@ class Store:
         ):
             self.emit(
                 {
-                    "subscriptionType": f"{SINGULAR[a_type]}.associationChange",
+                    **subscription(a_type, "associationChange"),
                     "objectId": int(a_id),
                     "fromObjectId": int(a_id),
                     "toObjectId": int(b_id),

@@ -17,6 +17,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .store import SANDBOX_APP_ID, Event, Source
+from .support_schema import SUPPORT_SINGULAR, SUPPORT_TYPE_IDS
+
+# A generic subscription's objectName ("note") -> the objectTypeId its events carry.
+OBJECT_NAME_IDS = {SUPPORT_SINGULAR[t]: tid for t, tid in SUPPORT_TYPE_IDS.items()}
 
 logger = logging.getLogger(__name__)
 
@@ -76,12 +80,17 @@ class WebhookDispatcher:
         self._thread: threading.Thread | None = None
         self._next_subscription = 1
 
-    def subscribe(self, subscription_type: str, property_name: str = "") -> dict[str, Any]:
+    def subscribe(
+        self, subscription_type: str, property_name: str = "", *, object_name: str = ""
+    ) -> dict[str, Any]:
+        """`object_name` (e.g. "note") scopes a generic `object.*` subscription to one
+        object type, as HubSpot's generic subscriptions are made per object."""
         with self._cond:
             sub = {
                 "id": self._next_subscription,
                 "subscriptionType": subscription_type,
                 "propertyName": property_name,
+                "objectName": object_name,
                 "active": True,
             }
             self._next_subscription += 1
@@ -109,6 +118,10 @@ class WebhookDispatcher:
             if not sub.get("active", True) or sub["subscriptionType"] != event["subscriptionType"]:
                 continue
             if sub.get("propertyName") and sub["propertyName"] != event.get("propertyName"):
+                continue
+            if sub.get("objectName") and OBJECT_NAME_IDS.get(sub["objectName"]) != event.get(
+                "objectTypeId"
+            ):
                 continue
             payload = {k: v for k, v in event.items() if not k.startswith("_")}
             payload.update(

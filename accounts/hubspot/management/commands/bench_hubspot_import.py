@@ -1,5 +1,7 @@
-"""Benchmark the HubSpot import: a sandbox with N companies and 2N deals, imported into
-a throwaway PostgreSQL database three ways:
+"""Benchmark the HubSpot import: a sandbox with N companies and 2N deals (and, with
+--tickets/--feedback/--engagements, support tickets, survey answers and notes, calls,
+meetings, emails and tasks on those companies), imported into a throwaway PostgreSQL
+database three ways:
 
 (a) our import with limits off; (b) our import with the sandbox on the professional
 tier and our shared rate budget, as a fraction of the tier's ceiling (190 requests per
@@ -33,7 +35,14 @@ from accounts.hubspot.models import HubSpotRateWindow, SyncRun
 from accounts.hubspot.sandbox import Sandbox, SandboxServer, seed
 from accounts.hubspot.transport.budget import DatabaseRateBudget, usage_on
 from accounts.hubspot.transport.client import HubSpotClient
-from accounts.models import Account, Deal, Pipeline, PipelineStage
+from accounts.models import Account, Contact, Deal, Pipeline, PipelineStage
+from accounts.support.models import (
+    Engagement,
+    FeedbackSubmission,
+    Ticket,
+    TicketPipeline,
+    TicketStage,
+)
 
 TOKEN = "bench-token"
 TIER_CEILING = 1_900  # professional: 190 requests / 10 s, 100 records per list page
@@ -72,6 +81,79 @@ def _portfolio(n: int) -> dict[str, Any]:
     return data
 
 
+ENGAGEMENT_TYPES = ("notes", "calls", "meetings", "emails", "tasks")
+ENGAGEMENT_PROPS = {
+    "notes": {"hs_note_body": "Talked about renewal"},
+    "calls": {"hs_call_title": "Check-in", "hs_call_status": "COMPLETED"},
+    "meetings": {"hs_meeting_title": "QBR", "hs_meeting_outcome": "COMPLETED"},
+    "emails": {"hs_email_subject": "Follow-up", "hs_email_direction": "EMAIL"},
+    "tasks": {"hs_task_subject": "Send deck", "hs_task_status": "NOT_STARTED"},
+}
+
+
+def _support(n: int, tickets: int, feedback: int, engagements: int) -> dict[str, Any]:
+    """Support records spread over the n companies, each linked to its company."""
+    data: dict[str, Any] = {"associations": [], "feedback_submissions": [], "contacts": []}
+    data["tickets"] = [
+        {
+            "key": f"t{i}",
+            "properties": {
+                "subject": f"Ticket {i}",
+                "hs_pipeline": "0",
+                "hs_pipeline_stage": "14"[i % 2],
+                "hs_ticket_priority": ("LOW", "MEDIUM", "HIGH", "URGENT")[i % 4],
+                "createdate": "2026-05-01T10:00:00.000Z",
+                "closed_date": "2026-05-03T10:00:00.000Z" if i % 2 else "",
+            },
+        }
+        for i in range(tickets)
+    ]
+    data["associations"] += [
+        {"from": "tickets", "fromKey": f"t{i}", "to": "companies", "toKey": f"c{i % n}"}
+        for i in range(tickets)
+    ]
+    for i in range(feedback):
+        data["feedback_submissions"].append(
+            {
+                "key": f"f{i}",
+                "properties": {
+                    "hs_survey_type": "NPS",
+                    "hs_value": str(i % 11),
+                    "hs_submission_timestamp": "2026-05-02T10:00:00.000Z",
+                },
+            }
+        )
+        # Survey answers name their contact, whose company is the account.
+        contact = f"p{i % n}"
+        if i < n:
+            data["contacts"].append(
+                {"key": contact, "properties": {"email": f"person@company{i}.example"}}
+            )
+            data["associations"].append(
+                {"from": "contacts", "fromKey": contact, "to": "companies", "toKey": f"c{i}"}
+            )
+        data["associations"].append(
+            {"from": "feedback_submissions", "fromKey": f"f{i}", "to": "contacts", "toKey": contact}
+        )
+    for object_type in ENGAGEMENT_TYPES:
+        data[object_type] = []
+    for i in range(engagements):
+        object_type = ENGAGEMENT_TYPES[i % len(ENGAGEMENT_TYPES)]
+        data[object_type].append(
+            {
+                "key": f"e{i}",
+                "properties": {
+                    "hs_timestamp": "2026-05-04T10:00:00.000Z",
+                    **ENGAGEMENT_PROPS[object_type],
+                },
+            }
+        )
+        data["associations"].append(
+            {"from": object_type, "fromKey": f"e{i}", "to": "companies", "toKey": f"c{i % n}"}
+        )
+    return data
+
+
 def _sandbox_process(sandbox: Sandbox, conn: Connection) -> None:
     """The child: serve the seeded sandbox until killed, after sending its URL."""
     server = SandboxServer(sandbox, port=0)
@@ -106,6 +188,34 @@ class _RemoteSandbox:
         self.process.join(timeout=10)
 
 
+CORE = ("companies", "deals", "contacts")
+
+
+def _by_group(marks: list[tuple[float, str, int]], started: float) -> dict[str, Any]:
+    """Records and seconds of the pages of companies, deals and contacts ("core") and of
+    the support objects ("support"); a page's time runs from the previous page's end."""
+    groups: dict[str, dict[str, float]] = {}
+    previous = started
+    for at, phase, seen in marks:
+        group = groups.setdefault(
+            "core" if phase in CORE else "support", {"records": 0, "seconds": 0.0}
+        )
+        group["records"] += seen
+        group["seconds"] += at - previous
+        previous = at
+    return {
+        name: {
+            "records": int(g["records"]),
+            "seconds": round(g["seconds"], 2),
+            "records_per_second": round(g["records"] / g["seconds"], 1) if g["seconds"] else 0,
+            "fraction_of_ceiling": round(g["records"] / g["seconds"] / TIER_CEILING, 3)
+            if g["seconds"]
+            else 0,
+        }
+        for name, g in groups.items()
+    }
+
+
 def bench_in_throwaway_db(
     command: BaseCommand, run: Callable[[str], dict[str, Any]], output: str
 ) -> None:
@@ -127,6 +237,11 @@ def bench_in_throwaway_db(
 
 
 def _wipe() -> None:
+    Engagement.objects.all().delete()
+    FeedbackSubmission.objects.all().delete()
+    Ticket.objects.all().delete()
+    TicketStage.objects.all().delete()
+    TicketPipeline.objects.all().delete()
     Deal.objects.all().delete()
     Account.objects.all().delete()
     PipelineStage.objects.all().delete()
@@ -140,6 +255,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--companies", type=int, default=20_000)
+        parser.add_argument("--tickets", type=int, default=20_000)
+        parser.add_argument("--feedback", type=int, default=5_000)
+        parser.add_argument("--engagements", type=int, default=50_000)
         parser.add_argument("--output", default="bench/results/hubspot_import.json")
         parser.add_argument(
             "--skip-naive", action="store_true", help="Skip the (slow) naive baseline."
@@ -147,19 +265,30 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         n = options["companies"]
+        support = (options["tickets"], options["feedback"], options["engagements"])
         bench_in_throwaway_db(
-            self, lambda db: self._run(n, skip_naive=options["skip_naive"]), options["output"]
+            self,
+            lambda db: self._run(n, support, skip_naive=options["skip_naive"]),
+            options["output"],
         )
 
-    def _run(self, n: int, *, skip_naive: bool) -> dict[str, Any]:
+    def _run(self, n: int, support: tuple[int, int, int], *, skip_naive: bool) -> dict[str, Any]:
         sandbox = Sandbox(tier="off", access_token=TOKEN)
         started = time.perf_counter()
-        seed(sandbox, _portfolio(n))
+        data = _portfolio(n)
+        extra = _support(n, *support)
+        data["associations"] += extra.pop("associations")
+        seed(sandbox, {**data, **extra})
+        tickets, feedback, engagements = support
+        contacts = min(feedback, n)
         self.stdout.write(
-            f"Seeded {n:,} companies and {2 * n:,} deals in {time.perf_counter() - started:.1f}s"
+            f"Seeded {n:,} companies, {2 * n:,} deals, {contacts:,} contacts, {tickets:,} "
+            f"tickets, {feedback:,} survey answers and {engagements:,} engagements in "
+            f"{time.perf_counter() - started:.1f}s"
         )
         server = _RemoteSandbox(sandbox)
-        records = 3 * n
+        records = 3 * n + contacts + sum(support)
+        self._core = 3 * n
         try:
             fast = self._ours(server, records, budget=None)
             self.stdout.write(
@@ -176,6 +305,12 @@ class Command(BaseCommand):
                 f"{tiered['calls']} calls, {tiered['rate_limited']} answered 429, "
                 f"{tiered['retries']} retried)"
             )
+            for group, figures in tiered["by_group"].items():
+                self.stdout.write(
+                    f"    {group}: {figures['records']:,} records in {figures['seconds']:.1f}s = "
+                    f"{figures['records_per_second']:,.0f}/s = "
+                    f"{figures['records_per_second'] / TIER_CEILING:.0%} of the ceiling"
+                )
             server.set_tier("off")
             naive = None if skip_naive else self._naive(server, records)
             if naive:
@@ -190,6 +325,10 @@ class Command(BaseCommand):
             "when": timezone.now().isoformat(),
             "companies": n,
             "deals": 2 * n,
+            "contacts": contacts,
+            "tickets": tickets,
+            "feedback_submissions": feedback,
+            "engagements": engagements,
             "records": records,
             "python": platform.python_version(),
             "limits_off": fast,
@@ -207,16 +346,25 @@ class Command(BaseCommand):
     def _ours(self, server: _RemoteSandbox, records: int, *, budget: Any) -> dict[str, Any]:
         _wipe()
         client = HubSpotClient(access_token=TOKEN, base_url=server.url, budget=budget)
+        marks: list[tuple[float, str, int]] = []
+
+        def on_page(run: SyncRun, result: Any) -> None:
+            marks.append((time.perf_counter(), run.phase, result.seen))
+
         started = time.perf_counter()
-        run = import_run(run_start(SyncRun.Kind.IMPORT), client=client)
+        run = import_run(run_start(SyncRun.Kind.IMPORT), client=client, on_page=on_page)
         seconds = time.perf_counter() - started
-        assert Account.objects.count() * 3 == records, "every company imported"
-        assert Deal.objects.count() * 3 == 2 * records, "every deal imported"
+        assert Account.objects.count() * 3 == self._core, "every company imported"
+        assert Deal.objects.count() * 3 == 2 * self._core, "every deal imported"
+        supported = Ticket.objects.count() + FeedbackSubmission.objects.count()
+        supported += Engagement.objects.count()
+        assert supported + self._core + Contact.objects.count() == records, "all imported"
         return {
             "seconds": round(seconds, 2),
             "records_per_second": round(records / seconds, 1),
             "created": run.created,
             "quarantined": run.quarantined,
+            "by_group": _by_group(marks, started),
         }
 
     def _naive(self, server: _RemoteSandbox, records: int) -> dict[str, Any]:

@@ -1,0 +1,78 @@
+"""HubSpot notes, calls, meetings, emails and tasks: one spec and page writer per type,
+rows in `Engagement` keyed by (kind, hubspot_id). Metadata only: never an email's body.
+A page that brings touches moves its accounts' last activity up (one UPDATE)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from functools import partial
+from typing import Any
+
+from accounts.hubspot.inbound.page_context import PageResult, SyncContext
+from accounts.hubspot.inbound.support_pages import SupportSpec, support_page_write
+from accounts.hubspot.rules.mapping import Record
+from accounts.hubspot.rules.support_mapping import (
+    ENGAGEMENT_KIND,
+    ENGAGEMENT_TYPES,
+    ContactRef,
+    engagement_fields,
+)
+from accounts.support.models import Engagement
+from accounts.support.services import accounts_last_touch_bump
+
+ENGAGEMENT_FIELDS = (
+    "account_id",
+    "contact_id",
+    "owner_id",
+    "occurred_at",
+    "subject",
+    "text",
+    "direction",
+    "status",
+    "duration_seconds",
+    "is_touch",
+    "archived_at",
+)
+
+
+def _map(
+    object_type: str,
+    record: Record,
+    ctx: SyncContext,
+    accounts: dict[str, int],
+    contacts: dict[str, ContactRef],
+) -> dict[str, Any] | None:
+    return engagement_fields(
+        object_type, record, accounts=accounts, contacts=contacts, owners=ctx.owners
+    )
+
+
+def _bump(account_ids: set[int]) -> int:
+    return accounts_last_touch_bump(account_ids=account_ids)
+
+
+ENGAGEMENTS = {
+    object_type: SupportSpec(
+        object_type=object_type,
+        model=Engagement,
+        fields=ENGAGEMENT_FIELDS,
+        mapper=partial(_map, object_type),
+        title_field="subject",
+        kind={"kind": ENGAGEMENT_KIND[object_type]},
+        after=_bump,
+    )
+    for object_type in ENGAGEMENT_TYPES
+}
+
+
+def _writer(object_type: str) -> Callable[[Sequence[Record], SyncContext], PageResult]:
+    spec = ENGAGEMENTS[object_type]
+
+    def write(records: Sequence[Record], ctx: SyncContext) -> PageResult:
+        return support_page_write(records, ctx, spec)
+
+    write.__name__ = f"{object_type}_page_write"
+    return write
+
+
+ENGAGEMENT_WRITERS = {object_type: _writer(object_type) for object_type in ENGAGEMENT_TYPES}
