@@ -14,6 +14,7 @@ from accounts.hubspot import services, twoway
 from accounts.hubspot.inbound.importer import import_run
 from accounts.hubspot.inbound.poller import archived_sweep, poll_run
 from accounts.hubspot.models import SyncRun
+from accounts.hubspot.outbound.tasks_push import tasks_push
 from accounts.hubspot.repair.quarantine import issues_retry
 from accounts.hubspot.rules.mapping import mapping_config
 from accounts.hubspot.runs import RunTaken, kind_busy
@@ -150,6 +151,16 @@ def hubspot_push(delay: float = 0.0) -> None:
             return
         cache.delete(PUSH_WANTED_KEY)
         outcome = twoway.push_pass(client)
+        pushed_tasks = tasks_push(client)  # playbook tasks as HubSpot tasks
+    if pushed_tasks.created or pushed_tasks.updated or pushed_tasks.failed:
+        logger.info(
+            "HubSpot tasks: %s created, %s found, %s updated, %s failed, %s calls",
+            pushed_tasks.created,
+            pushed_tasks.found,
+            pushed_tasks.updated,
+            pushed_tasks.failed,
+            pushed_tasks.calls,
+        )
     if cache.get(PUSH_WANTED_KEY):  # a push was turned away while this pass ran
         push_soon()
     if outcome.pushed or outcome.failed:

@@ -299,6 +299,12 @@ ACCOUNT_CHANGED_HOOKS = ["accounts.hubspot.tasks.push_soon"]
 # Count what waits for a person in an integration (open sync conflicts), called with
 # account_id= (the account page) or owner_id= (My work); each returns a number.
 OPEN_CONFLICTS_HOOKS = ["accounts.hubspot.selectors.open_conflicts_count"]
+# CRM tasks (a playbook's steps as HubSpot tasks, docs/hubspot.md): called with account
+# ids once tasks Lifecycle opened or changed are committed (HubSpot pushes them soon), and
+# once sync wrote tasks HubSpot changed (playbooks complete the steps done there). Empty
+# CRM_TASKS_CHANGED_HOOKS and playbooks open no CRM tasks.
+CRM_TASKS_CHANGED_HOOKS = ["accounts.hubspot.tasks.push_soon"]
+CRM_TASKS_SYNCED_HOOKS = ["success.playbooks.services.run_steps_follow_crm"]
 
 # The API: OpenAPI schema at /api/schema/, docs served from our own static files.
 API_USAGE_INGEST_MAX_ROWS = 5000

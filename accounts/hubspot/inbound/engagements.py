@@ -18,7 +18,7 @@ from accounts.hubspot.rules.support_mapping import (
     engagement_fields,
 )
 from accounts.support.models import Engagement
-from accounts.support.services import accounts_last_touch_bump
+from accounts.support.services import accounts_last_touch_bump, crm_tasks_synced_notify
 
 ENGAGEMENT_FIELDS = (
     "account_id",
@@ -51,6 +51,12 @@ def _bump(account_ids: set[int]) -> int:
     return accounts_last_touch_bump(account_ids=account_ids)
 
 
+def _tasks_synced(account_ids: set[int]) -> int:
+    """Tasks are no touches; apps whose work is a HubSpot task (playbooks) follow."""
+    crm_tasks_synced_notify(account_ids=account_ids)
+    return len(account_ids)
+
+
 ENGAGEMENTS = {
     object_type: SupportSpec(
         object_type=object_type,
@@ -59,7 +65,7 @@ ENGAGEMENTS = {
         mapper=partial(_map, object_type),
         title_field="subject",
         kind={"kind": ENGAGEMENT_KIND[object_type]},
-        after=_bump,
+        after=_tasks_synced if object_type == "tasks" else _bump,
     )
     for object_type in ENGAGEMENT_TYPES
 }
