@@ -34,6 +34,8 @@ ENGAGEMENT_FIELDS = (
     "archived_at",
 )
 
+TASK_FIELDS = tuple(name for name in ENGAGEMENT_FIELDS if name != "text")
+
 
 def _map(
     object_type: str,
@@ -61,7 +63,9 @@ ENGAGEMENTS = {
     object_type: SupportSpec(
         object_type=object_type,
         model=Engagement,
-        fields=ENGAGEMENT_FIELDS,
+        # A task's text is the guidance Lifecycle wrote (a playbook's): sync never reads
+        # task bodies, so it leaves the text alone.
+        fields=ENGAGEMENT_FIELDS if object_type != "tasks" else TASK_FIELDS,
         mapper=partial(_map, object_type),
         title_field="subject",
         kind={"kind": ENGAGEMENT_KIND[object_type]},

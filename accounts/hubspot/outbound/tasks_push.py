@@ -87,8 +87,10 @@ def tasks_push(client: HubSpotClient) -> TasksPushed:
                 user_id__in={r.owner_id for r in ready if r.owner_id}
             ).values_list("user_id", "hubspot_owner_id")
         )
-        _create(client, [r for r in ready if not r.hubspot_id], owners, outcome)
-        _update(client, [r for r in ready if r.hubspot_id], owners, outcome)
+        new = [r for r in ready if not r.hubspot_id]
+        changed = [r for r in ready if r.hubspot_id]
+        _create(client, new, owners, outcome)
+        _update(client, changed, owners, outcome)
 
 
 def _ms(row: Engagement) -> str:
@@ -147,8 +149,17 @@ def _create(
             errors = {r.pk: message for r in fresh if r.pk not in created and message}
         except HubSpotError as exc:
             outcome.calls += 1
-            errors = {r.pk: exc.message or str(exc) for r in fresh}
+            if _refused(exc):
+                errors = {r.pk: exc.message or str(exc) for r in fresh}
+            else:  # maybe made: looked up (create_sent_at) on the next pass
+                logger.warning("HubSpot task create unanswered; looked up next pass: %s", exc)
     _record(rows, made, errors, field="created in HubSpot", outcome=outcome)
+
+
+def _refused(exc: HubSpotError) -> bool:
+    """HubSpot said no to what we sent (a 4xx other than the rate limit): quarantined.
+    Anything else (timeouts, 5xx, 429) is tried again on the next pass."""
+    return 400 <= exc.status < 500 and exc.status != 429
 
 
 def _by_marker(results: list[dict[str, Any]]) -> dict[int, str]:
@@ -210,7 +221,10 @@ def _update(
                     errors[by_hid[str(hid)]] = str(error.get("message", ""))
     except HubSpotError as exc:
         outcome.calls += 1
-        errors = {r.pk: exc.message or str(exc) for r in rows}
+        if _refused(exc):
+            errors = {r.pk: exc.message or str(exc) for r in rows}
+        else:  # an update is safe to send again: the next pass does
+            logger.warning("HubSpot task update failed; sent again next pass: %s", exc)
     outcome.updated += len(done)
     _record(rows, done, errors, field="status", outcome=outcome)
 
@@ -226,34 +240,36 @@ def _record(
     """Store HubSpot's ids, clear the marks of rows unchanged since they were read,
     journal each write and quarantine refusals: one transaction."""
     now = timezone.now()
-    journal = []
+    done = [row for row in rows if row.pk in made]
+    journal = [
+        SyncChange(
+            account_id=row.account_id,
+            object_type="task",
+            object_id=row.pk,
+            hubspot_id=made[row.pk],
+            field=field,
+            old_value="",
+            new_value=row.subject[:200] if not row.hubspot_id else row.status,
+            source=SyncSource.PUSH,
+            at=now,
+        )
+        for row in done
+    ]
+    unchanged = Q()
+    for row in done:
+        unchanged |= Q(pk=row.pk, push_wanted_at=row.push_wanted_at)
     with transaction.atomic():
-        for row in rows:
-            hid = made.get(row.pk)
-            if hid is None:
-                continue
-            if not row.hubspot_id:
-                # Sync may have read the new task before we stored its id: one row.
-                Engagement.objects.filter(kind=Engagement.Kind.TASK, hubspot_id=hid).exclude(
-                    pk=row.pk
-                ).delete()
-            Engagement.objects.filter(pk=row.pk).update(hubspot_id=hid)
-            Engagement.objects.filter(pk=row.pk, push_wanted_at=row.push_wanted_at).update(
-                push_wanted_at=None
-            )
-            journal.append(
-                SyncChange(
-                    account_id=row.account_id,
-                    object_type="task",
-                    object_id=row.pk,
-                    hubspot_id=hid,
-                    field=field,
-                    old_value="",
-                    new_value=row.subject[:200] if not row.hubspot_id else row.status,
-                    source=SyncSource.PUSH,
-                    at=now,
-                )
-            )
+        new = [row for row in done if not row.hubspot_id]
+        if new:
+            # Sync may have read a new task before we stored its id: one row each.
+            Engagement.objects.filter(
+                kind=Engagement.Kind.TASK, hubspot_id__in=[made[r.pk] for r in new]
+            ).exclude(pk__in=[r.pk for r in new]).delete()
+            for row in new:
+                row.hubspot_id = made[row.pk]
+            Engagement.objects.bulk_update(new, ["hubspot_id"])
+        if done:
+            Engagement.objects.filter(unchanged).update(push_wanted_at=None)
         SyncChange.objects.bulk_create(journal)
         SyncIssue.objects.filter(
             object_type=OBJECT_TYPE,
