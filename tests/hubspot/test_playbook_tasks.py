@@ -23,7 +23,7 @@ from accounts.hubspot.transport.client import HubSpotClient
 from accounts.hubspot.transport.http_retries import RetryPolicy
 from accounts.models import Account, Event
 from accounts.support.models import Engagement
-from success.playbooks.models import Playbook, PlaybookRun, RunStepStatus
+from success.playbooks.models import Playbook, PlaybookRun, PlaybookRunStep, RunStepStatus
 from success.playbooks.services import playbook_save, run_step_complete, run_step_skip
 from success.playbooks.services import run_start as playbook_run_start
 from tests.factories import AccountFactory, UserFactory
@@ -95,6 +95,11 @@ def _run(account: Account, playbook: Playbook) -> PlaybookRun:
     return playbook_run_start(playbook=playbook, account=account, by=None, today=TODAY)
 
 
+def _crm(step: PlaybookRunStep) -> Engagement:
+    assert step.engagement is not None
+    return step.engagement
+
+
 def _as_user(server: SandboxServer, task_id: str, properties: dict[str, str]) -> None:
     """A HubSpot user edits the task (the sandbox's control API, as the UI does)."""
     request = urllib.request.Request(
@@ -127,8 +132,8 @@ def test_a_started_playbook_makes_hubspot_tasks_on_the_company_owned_by_the_csm(
     links = sync_sandbox.store.associations[("tasks", first.id)]
     assert TASK_TO_COMPANY in links[("companies", company)]
     steps = {s.step.title: s for s in run.steps.select_related("engagement", "step")}
-    assert steps["Check usage"].engagement.hubspot_id == first.id
-    assert steps["Check usage"].engagement.push_wanted_at is None
+    assert _crm(steps["Check usage"]).hubspot_id == first.id
+    assert _crm(steps["Check usage"]).push_wanted_at is None
     journal = SyncChange.objects.filter(object_type="task", field="created in HubSpot")
     assert journal.count() == 2 and {c.source for c in journal} == {SyncSource.PUSH}
 
@@ -149,7 +154,7 @@ def test_completing_in_hubspot_completes_the_step_here(
     tasks_push(client)
     step = run.steps.select_related("engagement", "task").get(step__title="Check usage")
 
-    _as_user(sync_server, str(step.engagement.hubspot_id), {"hs_task_status": "COMPLETED"})
+    _as_user(sync_server, str(_crm(step).hubspot_id), {"hs_task_status": "COMPLETED"})
     with django_capture_on_commit_callbacks(execute=True):
         poll(client, sync_sandbox)
 
@@ -169,8 +174,8 @@ def test_completing_in_hubspot_completes_the_step_here(
         SyncSource.POLL,
     )
     # HubSpot already says COMPLETED: nothing owed back.
-    step.engagement.refresh_from_db()
-    assert step.engagement.push_wanted_at is None
+    _crm(step).refresh_from_db()
+    assert _crm(step).push_wanted_at is None
     assert run.steps.get(step__title="Call the champion").status == RunStepStatus.PENDING
 
 
@@ -214,14 +219,14 @@ def test_reopened_in_hubspot_after_done_here_stays_completed(
     run_step_complete(run_step=step, by=linked["csm"])
     tasks_push(client)
 
-    _as_user(sync_server, str(step.engagement.hubspot_id), {"hs_task_status": "NOT_STARTED"})
+    _as_user(sync_server, str(_crm(step).hubspot_id), {"hs_task_status": "NOT_STARTED"})
     with django_capture_on_commit_callbacks(execute=True):
         poll(client, sync_sandbox)
     tasks_push(client)
 
     step.refresh_from_db()
     assert step.status == RunStepStatus.DONE
-    task = sync_sandbox.store.records["tasks"][str(step.engagement.hubspot_id)]
+    task = sync_sandbox.store.records["tasks"][str(_crm(step).hubspot_id)]
     assert task.properties["hs_task_status"] == "COMPLETED"
 
 
