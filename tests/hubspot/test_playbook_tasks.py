@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from accounts.hubspot.inbound.importer import import_run, run_start
@@ -29,10 +30,13 @@ from success.playbooks.services import run_start as playbook_run_start
 from tests.factories import AccountFactory, UserFactory
 
 from .sync_support import (  # noqa: F401
+    SECRET,
     TOKEN,
+    capture,
     catch_up,
     client,
     clock_of,
+    hubspot_settings,
     poll,
     portfolio,
     sync_clock,
@@ -177,6 +181,44 @@ def test_completing_in_hubspot_completes_the_step_here(
     _crm(step).refresh_from_db()
     assert _crm(step).push_wanted_at is None
     assert run.steps.get(step__title="Call the champion").status == RunStepStatus.PENDING
+
+
+def test_a_completion_webhook_completes_the_step_here(
+    linked: dict[str, Any],
+    client: HubSpotClient,
+    sync_sandbox: Sandbox,
+    sync_server: SandboxServer,
+    capture: dict[str, Any],
+    hubspot_settings: None,
+    django_capture_on_commit_callbacks: Callable[..., Any],
+) -> None:
+    run = _run(linked["account"], _playbook(crm_tasks=True))
+    tasks_push(client)
+    hooks = sync_sandbox.webhooks
+    hooks.settings.target_url = f"http://127.0.0.1:{capture['port']}/hubspot/webhooks/"
+    hooks.settings.client_secret = SECRET
+    hooks.settings.batch_window_s = 0.01
+    hooks.subscribe("object.propertyChange", "hs_task_status", object_name="task")
+    step = run.steps.select_related("engagement").get(step__title="Call the champion")
+
+    _as_user(sync_server, str(_crm(step).hubspot_id), {"hs_task_status": "COMPLETED"})
+    assert hooks.wait_idle()
+    with django_capture_on_commit_callbacks(execute=True):
+        for headers, raw in capture["requests"]:
+            answer = Client().post(
+                "/hubspot/webhooks/",
+                raw,
+                content_type="application/json",
+                headers={k: v for k, v in headers.items() if k.lower().startswith("x-hubspot")},
+                SERVER_NAME="127.0.0.1",
+                SERVER_PORT=str(capture["port"]),
+            )
+            assert answer.status_code == 204
+
+    step.refresh_from_db()
+    assert step.status == RunStepStatus.DONE
+    change = SyncChange.objects.get(object_type="task", field="status")
+    assert (change.new_value, change.source) == ("COMPLETED", SyncSource.WEBHOOK)
 
 
 def test_completing_or_skipping_here_completes_it_in_hubspot(
