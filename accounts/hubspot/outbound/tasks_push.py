@@ -22,10 +22,11 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from accounts import bulk
 from accounts.hubspot.models import SyncChange, SyncIssue, SyncSource
 from accounts.hubspot.transport.client import HubSpotClient
 from accounts.hubspot.transport.errors import HubSpotError
@@ -255,9 +256,6 @@ def _record(
         )
         for row in done
     ]
-    unchanged = Q()
-    for row in done:
-        unchanged |= Q(pk=row.pk, push_wanted_at=row.push_wanted_at)
     with transaction.atomic():
         new = [row for row in done if not row.hubspot_id]
         if new:
@@ -265,11 +263,11 @@ def _record(
             Engagement.objects.filter(
                 kind=Engagement.Kind.TASK, hubspot_id__in=[made[r.pk] for r in new]
             ).exclude(pk__in=[r.pk for r in new]).delete()
-            for row in new:
-                row.hubspot_id = made[row.pk]
-            Engagement.objects.bulk_update(new, ["hubspot_id"])
+            bulk.update_changed(
+                Engagement, {r.pk: {"hubspot_id": made[r.pk]} for r in new}, also={}
+            )
         if done:
-            Engagement.objects.filter(unchanged).update(push_wanted_at=None)
+            _marks_clear(done)
         SyncChange.objects.bulk_create(journal)
         SyncIssue.objects.filter(
             object_type=OBJECT_TYPE,
@@ -279,6 +277,25 @@ def _record(
         if errors:
             _quarantine(rows, errors, now)
             outcome.failed += len(errors)
+
+
+def _marks_clear(rows: list[Engagement]) -> None:
+    """Clear `push_wanted_at` where it is still the value read (one UPDATE): a row
+    changed since keeps its mark and is pushed next."""
+    if connection.vendor != "postgresql":  # SQLite (make run): row by row
+        for row in rows:
+            Engagement.objects.filter(pk=row.pk, push_wanted_at=row.push_wanted_at).update(
+                push_wanted_at=None
+            )
+        return
+    table = connection.ops.quote_name(Engagement._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} AS e SET push_wanted_at = NULL "
+            "FROM unnest(%s::bigint[], %s::timestamptz[]) AS r(pk, at) "
+            "WHERE e.id = r.pk AND e.push_wanted_at = r.at",
+            [[r.pk for r in rows], [r.push_wanted_at for r in rows]],
+        )
 
 
 def _quarantine(rows: list[Engagement], errors: dict[int, str], now: Any) -> None:
