@@ -111,7 +111,7 @@ def crm_tasks_update(
     for row in engagements:
         status = row.status
         if done is not None:
-            status = TASK_DONE if done else (row.status if row.status != TASK_DONE else TASK_OPEN)
+            status = TASK_DONE if done else TASK_OPEN
         if status == row.status and not shift:
             continue
         row.status = status
