@@ -15,6 +15,7 @@ from accounts.hubspot.inbound.importer import import_run
 from accounts.hubspot.inbound.poller import archived_sweep, poll_run
 from accounts.hubspot.models import SyncRun
 from accounts.hubspot.outbound.breaker import PushBreaker
+from accounts.hubspot.outbound.tasks_push import tasks_push
 from accounts.hubspot.repair.quarantine import issues_retry
 from accounts.hubspot.rules.field_rules import Outcome
 from accounts.hubspot.rules.mapping import mapping_config
@@ -182,7 +183,18 @@ def _push_locked(client: HubSpotClient) -> Outcome | None:
             logger.info("HubSpot push deferred: another pass holds the lock")
             return None
         cache.delete(PUSH_WANTED_KEY)
-        return twoway.push_pass(client)
+        outcome = twoway.push_pass(client)
+        pushed_tasks = tasks_push(client)  # playbook tasks as HubSpot tasks
+    if pushed_tasks.created or pushed_tasks.updated or pushed_tasks.failed:
+        logger.info(
+            "HubSpot tasks: %s created, %s found, %s updated, %s failed, %s calls",
+            pushed_tasks.created,
+            pushed_tasks.found,
+            pushed_tasks.updated,
+            pushed_tasks.failed,
+            pushed_tasks.calls,
+        )
+    return outcome
 
 
 def hubspot_provision() -> None:

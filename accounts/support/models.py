@@ -251,6 +251,12 @@ class Engagement(models.Model):
     duration_seconds = models.PositiveIntegerField(null=True, blank=True)
     is_touch = models.BooleanField(default=False)
     archived_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Tasks made or changed in Lifecycle (a playbook's steps): when the change HubSpot has
+    # not been told of was made (the CRM plug-in pushes rows where it is set, and clears
+    # it only if no later change came meanwhile), and when a create was sent whose answer
+    # may have been lost (the next attempt looks the task up before creating another).
+    push_wanted_at = models.DateTimeField(null=True, blank=True, editable=False)
+    create_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -270,6 +276,12 @@ class Engagement(models.Model):
                 fields=["account", "-occurred_at"],
                 condition=Q(is_touch=True, archived_at__isnull=True),
                 name="engagement_account_touch",
+            ),
+            # The CRM push reads the tasks it owes HubSpot.
+            models.Index(
+                fields=["push_wanted_at"],
+                condition=Q(push_wanted_at__isnull=False),
+                name="engagement_push_wanted",
             ),
         ]
 

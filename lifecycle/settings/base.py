@@ -320,6 +320,12 @@ OPEN_CONFLICTS_HOOKS = ["accounts.hubspot.selectors.open_conflicts_count"]
 # What /healthz reports besides its checks, each a dict merged into the answer (the
 # push's circuit breaker: {"hubspot": {"push": "closed" | "open" | "half_open", ...}}).
 HEALTH_REPORT_HOOKS = ["accounts.hubspot.selectors.health_report"]
+# CRM tasks (a playbook's steps as HubSpot tasks, docs/hubspot.md): called with account
+# ids once tasks Lifecycle opened or changed are committed (HubSpot pushes them soon), and
+# once sync wrote tasks HubSpot changed (playbooks complete the steps done there). Empty
+# CRM_TASKS_CHANGED_HOOKS and playbooks open no CRM tasks.
+CRM_TASKS_CHANGED_HOOKS = ["accounts.hubspot.tasks.push_soon"]
+CRM_TASKS_SYNCED_HOOKS = ["success.playbooks.services.run_steps_follow_crm"]
 
 # The API: OpenAPI schema at /api/schema/, docs served from our own static files.
 API_USAGE_INGEST_MAX_ROWS = 5000

@@ -18,7 +18,7 @@ from .models import (
 class PlaybookForm(forms.ModelForm):
     class Meta:
         model = Playbook
-        fields = ["name", "description", "is_active"]
+        fields = ["name", "description", "is_active", "crm_tasks"]
         widgets = {"description": forms.Textarea(attrs={"rows": 2})}
         labels = {"is_active": "Active (triggers start it)"}
 

@@ -42,6 +42,12 @@ class Playbook(models.Model):
     name = models.CharField(max_length=120, unique=True)
     description = models.TextField(blank=True)
     is_active = models.BooleanField(default=True)
+    crm_tasks = models.BooleanField(
+        "Also create HubSpot tasks",
+        default=False,
+        help_text="Each task step also becomes a HubSpot task on the company, owned by the "
+        "assignee's HubSpot owner; completing it on either side completes the other.",
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -261,6 +267,14 @@ class PlaybookRunStep(models.Model):
     step = models.ForeignKey(PlaybookStep, on_delete=models.RESTRICT, related_name="+")
     task = models.OneToOneField(
         "success.SuccessTask",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="playbook_step",
+    )
+    # The step's task in the CRM (a HubSpot task), when the playbook asks for one.
+    engagement = models.OneToOneField(
+        "support.Engagement",
         null=True,
         blank=True,
         on_delete=models.SET_NULL,

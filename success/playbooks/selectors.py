@@ -54,7 +54,7 @@ def playbook_versions(playbook: Playbook) -> QuerySet[PlaybookVersion]:
 def _steps_prefetch() -> Prefetch:
     return Prefetch(
         "steps",
-        queryset=PlaybookRunStep.objects.select_related("step", "task").order_by(
+        queryset=PlaybookRunStep.objects.select_related("step", "task", "engagement").order_by(
             "due_date", "step__position"
         ),
     )

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
+from itertools import cycle
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -20,6 +21,14 @@ from django.utils import timezone
 from accounts.models import Account, Event, User
 from accounts.roles import Role
 from accounts.services import account_stage_change, event_record
+from accounts.support.models import Engagement
+from accounts.support.services import (
+    TASK_DONE,
+    CrmTask,
+    crm_tasks_enabled,
+    crm_tasks_open,
+    crm_tasks_update,
+)
 from onboarding.models import OnboardingTemplate
 from onboarding.services import plan_start
 from success.alerts.models import ExpansionSignal
@@ -85,6 +94,7 @@ def playbook_save(
     version: dict[str, Any],
     steps: Sequence[dict[str, Any]],
     playbook: Playbook | None = None,
+    crm_tasks: bool | None = None,
 ) -> Playbook:
     """Create a playbook, or change one. Its steps, trigger and objective are saved
     as a new version when the current one has runs (runs keep the steps they
@@ -95,6 +105,8 @@ def playbook_save(
     playbook.name = name.strip()
     playbook.description = description.strip()
     playbook.is_active = is_active
+    if crm_tasks is not None:
+        playbook.crm_tasks = crm_tasks
     playbook.full_clean()
     playbook.save()
     latest = current_version(playbook)
@@ -236,12 +248,14 @@ def runs_create(
         batch_size=2000,
     )
     task_of = iter(tasks)
+    crm_of = iter(_crm_tasks_open(playbook, task_steps, tasks) if playbook.crm_tasks else ())
     PlaybookRunStep.objects.bulk_create(
         [
             PlaybookRunStep(
                 run=run,
                 step=step,
                 task=next(task_of) if step.kind == StepKind.TASK else None,
+                engagement=next(crm_of, None) if step.kind == StepKind.TASK else None,
                 due_date=today + timedelta(days=step.due_offset_days),
             )
             for run in runs
@@ -265,6 +279,28 @@ def runs_create(
         for run in runs:
             run_actions_due(run=run, today=today)
     return runs
+
+
+def _crm_tasks_open(
+    playbook: Playbook, task_steps: Sequence[PlaybookStep], tasks: Sequence[SuccessTask]
+) -> list[Engagement]:
+    """The run's tasks as CRM tasks (HubSpot's), in the tasks' order (each start's task
+    steps in turn), when a CRM plug-in is installed: on the account, owned by the
+    assignee, due the same day, with the step's guidance as their text."""
+    if not crm_tasks_enabled() or not task_steps:
+        return []
+    return crm_tasks_open(
+        tasks=[
+            CrmTask(
+                account_id=task.account_id,
+                owner_id=task.assignee_user_id,
+                subject=task.title,
+                body=f"{step.guidance}\n\nLifecycle playbook: {playbook.name}".strip(),
+                due=task.due_date or date.today(),
+            )
+            for task, step in zip(tasks, cycle(task_steps), strict=False)
+        ]
+    )
 
 
 def run_actions_due(*, run: PlaybookRun, today: date) -> int:
@@ -341,12 +377,65 @@ def run_step_complete(*, run_step: PlaybookRunStep, by: User | None) -> Playbook
     """Complete a task step (its task is ticked off, so My work follows)."""
     if not run_step.run.is_live or not run_step.is_open:
         raise ValidationError("This step is not open.")
-    if run_step.task is not None:
-        task_set_done(task=run_step.task, done=True, by=by)
+    # The step first: ticking its task off looks for open steps to follow (My work).
     run_step.status, run_step.finished_at = RunStepStatus.DONE, timezone.now()
     run_step.save(update_fields=["status", "finished_at"])
+    if run_step.task is not None:
+        task_set_done(task=run_step.task, done=True, by=by)
+    _crm_tasks_done([run_step])
     run_finish_if_done(run=run_step.run)
     return run_step
+
+
+def _crm_tasks_done(run_steps: Sequence[PlaybookRunStep]) -> int:
+    """A finished step's CRM task is completed there too. A skipped or cancelled step's
+    as well: HubSpot has no "skipped", and an open task would stay on the owner's list
+    there; the reason stays in Lifecycle's timeline."""
+    rows = [s.engagement for s in run_steps if s.engagement is not None]
+    return crm_tasks_update(engagements=rows, done=True) if rows else 0
+
+
+def run_step_task_done(*, task: SuccessTask, by: User | None) -> bool:
+    """A task ticked off in My work completes its playbook step (and the step's CRM
+    task) at once, rather than at the next daily job."""
+    run_step = (
+        PlaybookRunStep.objects.filter(
+            task=task, status=RunStepStatus.PENDING, run__status__in=LIVE_RUN
+        )
+        .select_related("run__playbook", "run__account", "engagement")
+        .first()
+    )
+    if run_step is None:
+        return False
+    run_step.status, run_step.finished_at = RunStepStatus.DONE, timezone.now()
+    run_step.save(update_fields=["status", "finished_at"])
+    _crm_tasks_done([run_step])
+    run_finish_if_done(run=run_step.run)
+    return True
+
+
+def run_steps_follow_crm(account_ids: Sequence[int]) -> int:
+    """Sync wrote CRM tasks of these accounts (CRM_TASKS_SYNCED_HOOKS): a step whose
+    task was completed in HubSpot is completed here, as if its CSM had ticked it off
+    (same timeline entry). Completion holds on both sides: a step finished here whose
+    task HubSpot shows open (reopened there, or our completion not pushed yet when
+    sync read it) has COMPLETED pushed again (docs/hubspot.md, "Playbook tasks")."""
+    live = PlaybookRunStep.objects.filter(
+        run__account_id__in=list(account_ids), engagement__isnull=False
+    ).select_related("run__playbook", "run__account", "task", "engagement")
+    done_there = live.filter(
+        status=RunStepStatus.PENDING, run__status__in=LIVE_RUN, engagement__status=TASK_DONE
+    )
+    followed = 0
+    for run_step in done_there:
+        with transaction.atomic():
+            run_step_complete(run_step=run_step, by=None)
+        followed += 1
+    open_there = list(
+        live.exclude(status=RunStepStatus.PENDING).exclude(engagement__status=TASK_DONE)
+    )
+    _crm_tasks_done(open_there)
+    return followed
 
 
 @transaction.atomic
@@ -364,6 +453,7 @@ def run_step_skip(*, run_step: PlaybookRunStep, reason: str, by: User | None) ->
         run_step.task = None
         run_step.save(update_fields=["task"])
         task.delete()
+    _crm_tasks_done([run_step])
     event_record(
         account=run_step.run.account,
         kind=Event.Kind.SUCCESS,
@@ -400,13 +490,18 @@ def run_snooze(
     if not reason.strip():
         raise ValidationError({"reason": "Say why the playbook is snoozed."})
     shift = until - today
-    open_steps = list(run.steps.filter(status=RunStepStatus.PENDING).select_related("task"))
+    open_steps = list(
+        run.steps.filter(status=RunStepStatus.PENDING).select_related("task", "engagement")
+    )
     for run_step in open_steps:
         run_step.due_date += shift
         if run_step.task is not None and run_step.task.due_date:
             run_step.task.due_date += shift
             run_step.task.save(update_fields=["due_date", "updated_at"])
     PlaybookRunStep.objects.bulk_update(open_steps, ["due_date"])
+    crm_rows = [s.engagement for s in open_steps if s.engagement is not None]
+    if crm_rows:
+        crm_tasks_update(engagements=crm_rows, shift=shift)
     run.status, run.snoozed_until, run.end_reason = RunStatus.SNOOZED, until, reason.strip()
     run.save(update_fields=["status", "snoozed_until", "end_reason"])
     event_record(
@@ -426,6 +521,7 @@ def run_cancel(*, run: PlaybookRun, reason: str, by: User | None) -> PlaybookRun
     if not reason.strip():
         raise ValidationError({"reason": "Say why the playbook is cancelled."})
     open_steps = run.steps.filter(status=RunStepStatus.PENDING)
+    _crm_tasks_done(list(open_steps.select_related("engagement")))
     SuccessTask.objects.filter(playbook_step__in=open_steps, done_at__isnull=True).delete()
     open_steps.update(status=RunStepStatus.CANCELLED, finished_at=timezone.now())
     run.status, run.end_reason, run.finished_at = (
@@ -648,6 +744,9 @@ def _task_steps_sync() -> int:
         run__status__in=LIVE_RUN,
         task__done_at__isnull=False,
     )
+    crm_rows = list(Engagement.objects.filter(playbook_step__in=steps).exclude(status=TASK_DONE))
+    if crm_rows:
+        crm_tasks_update(engagements=crm_rows, done=True)
     return steps.update(status=RunStepStatus.DONE, finished_at=timezone.now())
 
 

@@ -77,6 +77,7 @@ def playbook_edit(request: AuthedRequest, pk: int | None = None) -> HttpResponse
             name=form.cleaned_data["name"],
             description=form.cleaned_data["description"],
             is_active=form.cleaned_data["is_active"],
+            crm_tasks=form.cleaned_data["crm_tasks"],
             version=version_form.cleaned_data,
             steps=kept,
         )

@@ -282,4 +282,9 @@ def task_set_done(*, task: SuccessTask, done: bool, by: User | None) -> SuccessT
         summary=f"{'Done' if done else 'Reopened'}: {task.title}",
         actor=by,
     )
+    if done:
+        # A playbook's task: its step (and the step's HubSpot task) follows at once.
+        from success.playbooks.services import run_step_task_done
+
+        run_step_task_done(task=task, by=by)
     return task

@@ -18,7 +18,7 @@ from accounts.hubspot.rules.support_mapping import (
     engagement_fields,
 )
 from accounts.support.models import Engagement
-from accounts.support.services import accounts_last_touch_bump
+from accounts.support.services import accounts_last_touch_bump, crm_tasks_synced_notify
 
 ENGAGEMENT_FIELDS = (
     "account_id",
@@ -33,6 +33,8 @@ ENGAGEMENT_FIELDS = (
     "is_touch",
     "archived_at",
 )
+
+TASK_FIELDS = tuple(name for name in ENGAGEMENT_FIELDS if name != "text")
 
 
 def _map(
@@ -51,15 +53,23 @@ def _bump(account_ids: set[int]) -> int:
     return accounts_last_touch_bump(account_ids=account_ids)
 
 
+def _tasks_synced(account_ids: set[int]) -> int:
+    """Tasks are no touches; apps whose work is a HubSpot task (playbooks) follow."""
+    crm_tasks_synced_notify(account_ids=account_ids)
+    return len(account_ids)
+
+
 ENGAGEMENTS = {
     object_type: SupportSpec(
         object_type=object_type,
         model=Engagement,
-        fields=ENGAGEMENT_FIELDS,
+        # A task's text is the guidance Lifecycle wrote (a playbook's): sync never reads
+        # task bodies, so it leaves the text alone.
+        fields=ENGAGEMENT_FIELDS if object_type != "tasks" else TASK_FIELDS,
         mapper=partial(_map, object_type),
         title_field="subject",
         kind={"kind": ENGAGEMENT_KIND[object_type]},
-        after=_bump,
+        after=_tasks_synced if object_type == "tasks" else _bump,
     )
     for object_type in ENGAGEMENT_TYPES
 }

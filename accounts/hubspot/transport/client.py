@@ -211,6 +211,18 @@ class HubSpotClient:
             self._collect(result, self._call(self._batch.update, object_type, body).body)
         return result
 
+    def batch_create(self, object_type: str, inputs: Sequence[Record]) -> BatchResult:
+        """`inputs`: `[{"properties": {...}, "associations": [...]}]`, 100 at a time.
+        HubSpot refuses a whole call when one input is invalid, and does not promise
+        results in input order: callers match results by what they sent. Not retried
+        after a timeout or 5xx (the tasks may exist): the caller looks them up first."""
+        result = BatchResult()
+        for chunk in _chunks(list(inputs), BATCH_SIZE):
+            body = {"inputs": list(chunk)}
+            outcome = self._call(self._batch.create, object_type, body, replayable=False)
+            self._collect(result, outcome.body)
+        return result
+
     def batch_upsert(
         self, object_type: str, inputs: Sequence[Record], *, id_property: str
     ) -> BatchResult:

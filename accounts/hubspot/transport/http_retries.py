@@ -94,8 +94,16 @@ class Caller:
         self.guard: CallGuard = guard or NoGuard()
 
     def __call__(
-        self, method: Callable[..., Any], *args: Any, search: bool = False, **kwargs: Any
+        self,
+        method: Callable[..., Any],
+        *args: Any,
+        search: bool = False,
+        replayable: bool = True,
+        **kwargs: Any,
     ) -> Outcome:
+        """`replayable=False` for writes that are not idempotent (a batch create): a
+        timeout, dropped connection or 5xx may come after HubSpot applied the write, so
+        only refusals that promise nothing was written (429, 423) are retried."""
         name = getattr(method, "__name__", "call")
         attempt = 0
         while True:
@@ -117,6 +125,8 @@ class Caller:
                 error = _connection_error(exc)
             self.guard.failed(error)
             wait = self._wait_for(error, attempt)
+            if not replayable and error.status not in (423, 429):
+                wait = None
             if wait is None:
                 raise error
             attempt += 1
