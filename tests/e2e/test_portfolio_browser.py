@@ -23,6 +23,8 @@ def test_csm_filters_opens_an_account_and_changes_its_stage(
 
     login("maya")
     table = page.locator("#portfolio-table")
+    # A CSM's portfolio opens on their own book (the count says so).
+    expect(page.locator("#results-count")).to_contain_text("in your book")
     expect(table).to_contain_text("Northwind Analytics")
     expect(table).not_to_contain_text("Someone Else's")
 
