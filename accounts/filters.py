@@ -21,6 +21,20 @@ OWNER_ME = "me"
 OWNER_NONE = "none"
 
 
+def choices_set(flt: django_filters.Filter, choices: list[tuple[str, str]]) -> None:
+    """Give one FilterSet instance's filter its own choices (owners known now).
+
+    django-filter builds a filter's form field once and caches it on the filter
+    (`Filter.field`), and every FilterSet deep-copies its class's filters, cache
+    included. Once anything has read a field on the class (schema generation, an
+    introspecting test), setting `extra["choices"]` alone no longer reaches the form:
+    the cached field keeps the old, empty choices, "me" fails validation, and the
+    owner filter is silently skipped, so a CSM's book listed every account. Dropping
+    the cached field makes the form build it from these choices."""
+    flt.extra["choices"] = choices
+    flt.__dict__.pop("_field", None)
+
+
 class PlainSelect(forms.Select):
     """A <select> rendered in Python. Django's template renderer includes two templates
     per option, which made the portfolio's four filter selects cost as much as its
@@ -118,12 +132,10 @@ class PortfolioFilter(django_filters.FilterSet):
         super().__init__(*args, **kwargs)
         self.user = user
         owners = [(str(u.pk), str(u)) for u in assignable_owners()]
-        self.filters["owner"].extra["choices"] = [
-            (OWNER_ALL, "All owners"),
-            (OWNER_ME, "My accounts"),
-            (OWNER_NONE, "Unassigned"),
-            *owners,
-        ]
+        choices_set(
+            self.filters["owner"],
+            [(OWNER_ALL, "All owners"), (OWNER_ME, "My accounts"), (OWNER_NONE, "Unassigned"), *owners],
+        )
 
     def search(self, queryset: QuerySet[Account], name: str, value: str) -> QuerySet[Account]:
         value = value.strip()

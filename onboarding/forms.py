@@ -8,6 +8,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from accounts.dates import DateField, model_form_dates
+from accounts.filters import choices_set
 from accounts.models import Segment, User
 from accounts.selectors import assignable_owners
 
@@ -152,7 +153,7 @@ class PlanFilter(django_filters.FilterSet):
         choices = [(OWNER_ME, "My accounts"), (OWNER_ALL, "All owners")]
         if owners:
             choices += [(str(u.pk), str(u)) for u in assignable_owners()]
-        self.filters["owner"].extra["choices"] = choices
+        choices_set(self.filters["owner"], choices)
 
     def by_status(
         self, queryset: QuerySet[OnboardingPlan], name: str, value: str

@@ -8,6 +8,7 @@ from django import forms
 from django.db.models import Q, QuerySet
 
 from accounts.dates import DateField, model_form_dates
+from accounts.filters import choices_set
 from accounts.models import Account, Contact, ForecastCategory, Segment, User
 from accounts.selectors import assignable_owners
 
@@ -224,11 +225,7 @@ class RenewalFilter(django_filters.FilterSet):
         super().__init__(*args, **kwargs)
         self.user = user
         owners = [(str(u.pk), str(u)) for u in assignable_owners()]
-        self.filters["owner"].extra["choices"] = [
-            (OWNER_ALL, "Everyone"),
-            (OWNER_ME, "Me"),
-            *owners,
-        ]
+        choices_set(self.filters["owner"], [(OWNER_ALL, "Everyone"), (OWNER_ME, "Me"), *owners])
 
     def filter_owner(self, qs: QuerySet[Renewal], name: str, value: str) -> QuerySet[Renewal]:
         if value == OWNER_ME:

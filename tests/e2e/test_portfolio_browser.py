@@ -13,11 +13,6 @@ from tests.factories import AccountFactory, UserFactory
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="Open defect (2 of 5 full runs): with owner=me in the links and the count, the "
-    "table still listed an unassigned account; cause not found yet (docs/known-issues.md)",
-)
 def test_csm_filters_opens_an_account_and_changes_its_stage(
     live_server: Any, page: Any, login: Any
 ) -> None:
