@@ -134,7 +134,12 @@ class PortfolioFilter(django_filters.FilterSet):
         owners = [(str(u.pk), str(u)) for u in assignable_owners()]
         choices_set(
             self.filters["owner"],
-            [(OWNER_ALL, "All owners"), (OWNER_ME, "My accounts"), (OWNER_NONE, "Unassigned"), *owners],
+            [
+                (OWNER_ALL, "All owners"),
+                (OWNER_ME, "My accounts"),
+                (OWNER_NONE, "Unassigned"),
+                *owners,
+            ],
         )
 
     def search(self, queryset: QuerySet[Account], name: str, value: str) -> QuerySet[Account]:
