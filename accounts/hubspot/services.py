@@ -13,7 +13,7 @@ from accounts.hubspot.models import SyncIssue, SyncRun, SyncSource
 from accounts.hubspot.rules.mapping import MappingConfig
 from accounts.hubspot.runs import advisory_lock, run_alive, runs_recover
 from accounts.hubspot.transport.client import HubSpotClient
-from accounts.models import Account, OwnerLink, User
+from accounts.models import Account, User
 from lifecycle.ops.queues import SYNC, enqueue
 
 TASKS = {
@@ -96,21 +96,13 @@ def events_apply_locked(*, client: HubSpotClient, config: MappingConfig) -> int 
     return applied
 
 
-@transaction.atomic
-def owner_link_map(*, link: OwnerLink, user: User | None) -> OwnerLink:
-    """Map a HubSpot owner to a user by hand; records quarantined for it are retried by
-    the next sync or a retry from the issues page."""
-    link.user = user
-    link.save(update_fields=["user"])
-    return link
-
-
-def owner_issue_map(*, issue: SyncIssue, user: User, client: HubSpotClient) -> PageResult:
-    """An admin maps a HubSpot owner Lifecycle could not name: its companies get it now
+def owner_map(*, hubspot_owner_id: str, user: User, client: HubSpotClient) -> PageResult:
+    """An admin maps a HubSpot owner to a user (status page or issues page, one path):
+    the companies it owns that synced without an owner get it now
     (inbound/owner_issues.py)."""
     from accounts.hubspot.inbound import owner_issues
 
-    return owner_issues.owner_issue_map(issue=issue, user=user, client=client)
+    return owner_issues.owner_map(hubspot_owner_id=hubspot_owner_id, user=user, client=client)
 
 
 def open_issue_count() -> int:

@@ -17,16 +17,23 @@ from accounts.models import OwnerLink, User
 BATCH = 100
 
 
-def owner_issue_map(*, issue: SyncIssue, user: User, client: HubSpotClient) -> PageResult:
-    """An admin says who a HubSpot owner is: the owner link is saved (made when HubSpot's
-    owner list never had it) and the owner's companies get it at once."""
+def owner_map(*, hubspot_owner_id: str, user: User, client: HubSpotClient) -> PageResult:
+    """An admin says who a HubSpot owner is (from the status page's unmatched owners or
+    from an owner issue): the owner link is saved (made when HubSpot's owner list never
+    had it) and the companies of any open issue for that owner get it at once."""
     with transaction.atomic():
         OwnerLink.objects.update_or_create(
-            hubspot_owner_id=issue.hubspot_id, defaults={"user": user}
+            hubspot_owner_id=hubspot_owner_id, defaults={"user": user}
         )
-    return owner_issue_apply(
-        issue=issue, client=client, ctx=SyncContext(source=SyncSource.MATCH).load()
-    )
+    total = PageResult()
+    open_issues = SyncIssue.objects.filter(
+        object_type=OWNER_ISSUES, resolved_at__isnull=True, hubspot_id=hubspot_owner_id
+    ).order_by("pk")
+    ctx: SyncContext | None = None
+    for issue in open_issues:
+        ctx = ctx or SyncContext(source=SyncSource.MATCH).load()
+        total.add(owner_issue_apply(issue=issue, client=client, ctx=ctx))
+    return total
 
 
 def owner_issue_apply(*, issue: SyncIssue, client: HubSpotClient, ctx: SyncContext) -> PageResult:

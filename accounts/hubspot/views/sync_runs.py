@@ -81,20 +81,42 @@ def sync_start(request: AuthedRequest) -> HttpResponse:
     return redirect("hubspot:status")
 
 
+def _owner_mapped(
+    request: AuthedRequest, *, hubspot_owner_id: str, label: str, user: User | None
+) -> None:
+    """One path for both pages: save the mapping, apply it to the owner's companies, and
+    say what happened in the same words."""
+    if user is None:
+        messages.error(request, f"Choose the user HubSpot owner {label} is.")
+        return
+    try:
+        written = services.owner_map(
+            hubspot_owner_id=hubspot_owner_id, user=user, client=HubSpotClient.from_settings()
+        )
+    except HubSpotError as exc:
+        messages.error(
+            request,
+            f"HubSpot owner {label} is mapped to {user}, but its companies could not be "
+            f"read ({exc}); the next sync applies it.",
+        )
+        return
+    messages.success(
+        request, f"HubSpot owner {label} is {user}: {written.updated} account(s) updated."
+    )
+
+
 @require_POST
 @admin_required
 def owner_map(request: AuthedRequest, pk: int) -> HttpResponse:
+    """Map an unmatched HubSpot owner from the status page."""
     link = get_object_or_404(OwnerLink, pk=pk)
     form = OwnerMapForm(request.POST)
-    if form.is_valid():
-        services.owner_link_map(link=link, user=form.cleaned_data["user"])
-        messages.success(
-            request,
-            f"HubSpot owner {link.email or link.hubspot_owner_id} mapped. "
-            "Retry quarantined records to apply it.",
-        )
-    else:
-        messages.error(request, "Choose a user.")
+    _owner_mapped(
+        request,
+        hubspot_owner_id=link.hubspot_owner_id,
+        label=link.email or link.hubspot_owner_id,
+        user=form.cleaned_data["user"] if form.is_valid() else None,
+    )
     return redirect("hubspot:status")
 
 
@@ -112,27 +134,14 @@ def issues(request: AuthedRequest) -> HttpResponse:
 @require_POST
 @admin_required
 def owner_issue_map(request: AuthedRequest, pk: int) -> HttpResponse:
-    """Map a HubSpot owner Lifecycle could not name to a user; its companies get it now."""
+    """Map a HubSpot owner Lifecycle could not name from its owner issue."""
     issue = get_object_or_404(SyncIssue, pk=pk, object_type=OWNER_ISSUES, resolved_at__isnull=True)
     form = OwnerMapForm(request.POST)
-    user = form.cleaned_data["user"] if form.is_valid() else None
-    if user is None:
-        messages.error(request, "Choose the user this HubSpot owner is.")
-        return redirect("hubspot:issues")
-    try:
-        written = services.owner_issue_map(
-            issue=issue, user=user, client=HubSpotClient.from_settings()
-        )
-    except HubSpotError as exc:
-        messages.error(
-            request,
-            f"HubSpot owner {issue.hubspot_id} is mapped to {user}, but its companies could "
-            f"not be read ({exc}); the next sync applies it.",
-        )
-        return redirect("hubspot:issues")
-    messages.success(
+    _owner_mapped(
         request,
-        f"HubSpot owner {issue.hubspot_id} is {user}: {written.updated} account(s) updated.",
+        hubspot_owner_id=issue.hubspot_id,
+        label=issue.hubspot_id,
+        user=form.cleaned_data["user"] if form.is_valid() else None,
     )
     return redirect("hubspot:issues")
 
