@@ -8,13 +8,16 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.test import Client, override_settings
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from accounts.models import Event
 from accounts.support.models import Engagement
 from success.alerts.models import AlertRule
 from success.playbooks.models import Playbook, PlaybookRun, RunStepStatus
-from success.playbooks.services import run_cancel, run_snooze, run_start
+from success.playbooks.services import run_cancel, run_snooze, run_start, run_steps_follow_crm
 from success.services import task_set_done
 from tests.factories import AccountFactory
 
@@ -102,3 +105,47 @@ def test_a_snooze_moves_and_a_cancel_completes_the_open_hubspot_tasks(
     run_cancel(run=run, reason="Customer churned", by=csm)
     assert set(Engagement.objects.values_list("status", flat=True)) == {"COMPLETED"}
     assert not Engagement.objects.filter(push_wanted_at__isnull=True).exists()
+
+
+def _done_in_crm(runs: list[PlaybookRun], *, every_step: bool) -> list[int]:
+    """What a sync page writes when a person completes the tasks in HubSpot."""
+    for run in runs:
+        steps = list(run.steps.filter(engagement__isnull=False).order_by("pk"))
+        for step in steps if every_step else steps[:1]:
+            Engagement.objects.filter(pk=step.engagement_id).update(status="COMPLETED")
+    return [run.account_id for run in runs]
+
+
+def test_tasks_completed_in_hubspot_complete_steps_tasks_and_runs_here(
+    csm: Any, reengage: Playbook
+) -> None:
+    whole, partly = _started(reengage, csm), _started(reengage, csm)
+    accounts = _done_in_crm([whole], every_step=True) + _done_in_crm([partly], every_step=False)
+
+    assert run_steps_follow_crm(accounts) == 3
+
+    whole.refresh_from_db()
+    partly.refresh_from_db()
+    assert whole.status == "completed" and whole.finished_at is not None
+    assert partly.status == "running"
+    done = [s for s in partly.steps.select_related("task") if s.status == RunStepStatus.DONE]
+    assert len(done) == 1 and done[0].task is not None and done[0].task.done_at is not None
+    assert all(s.task.done_at for s in whole.steps.select_related("task") if s.task)
+    summaries = list(Event.objects.filter(account=whole.account).values_list("summary", flat=True))
+    assert "Playbook completed: Re-engage" in summaries
+    assert sum(s.startswith("Done: ") for s in summaries) == 2
+    # A second sync of the same records changes nothing.
+    assert run_steps_follow_crm(accounts) == 0
+
+
+def test_following_hubspot_completions_costs_the_same_queries_for_2_or_12_runs(
+    csm: Any, reengage: Playbook
+) -> None:
+    def queries_for(n: int) -> int:
+        runs = [_started(reengage, csm) for _ in range(n)]
+        accounts = _done_in_crm(runs, every_step=True)
+        with CaptureQueriesContext(connection) as captured:
+            assert run_steps_follow_crm(accounts) == 2 * n
+        return len(captured)
+
+    assert queries_for(2) == queries_for(12)
