@@ -41,6 +41,12 @@ class ContributionSerializer(serializers.Serializer[Any]):
     score = serializers.FloatField(help_text="The input's score, 0-100.")
     weight = serializers.FloatField(help_text="Share of the total, 0-1.")
     contribution = serializers.FloatField(help_text="Points it adds to the score.")
+    source = serializers.CharField(
+        default="",
+        help_text="Where the value came from: usage snapshot, HubSpot tickets, HubSpot surveys,"
+        " HubSpot engagements, onboarding plan, business reviews or success plan"
+        " (empty on scores computed before sources were recorded).",
+    )
 
 
 class HealthScoreSerializer(serializers.ModelSerializer[HealthScore]):

@@ -54,6 +54,7 @@ def test_daily_job_stores_score_breakdown_and_writes_the_account(model: HealthMo
             "score": 50.0,
             "weight": 1.0,
             "contribution": 50.0,
+            "source": "usage snapshot",
         }
     ]
     account.refresh_from_db()
