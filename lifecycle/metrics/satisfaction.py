@@ -259,7 +259,7 @@ def nps_rows(category: str) -> Any:
         for i, r in enumerate(chosen):
             if limit is not None and i >= limit:
                 return
-            score = "" if r.nps is None else f"{r.nps:g}"
+            score = "" if r.nps is None else f"{r.nps.normalize():f}"
             yield r.account_id, [*_outcome(r), score, r.nps_on or ""]
 
     return rows
