@@ -303,13 +303,13 @@ def support_health_figures(
             csat=Avg("score", filter=csat),
         )
     )
-    for row in surveys:
-        f = figures[int(row["account_id"])]
-        if row["nps_responses"]:
-            net = int(row["promoters"]) - int(row["detractors"])
-            f.nps = round(net * 100 / int(row["nps_responses"]))
-        if row["csat"] is not None:
-            f.csat = round(float(row["csat"]), 2)
+    for answers in surveys:
+        f = figures[int(answers["account_id"])]
+        if answers["nps_responses"]:
+            net = int(answers["promoters"]) - int(answers["detractors"])
+            f.nps = round(net * 100 / int(answers["nps_responses"]))
+        if answers["csat"] is not None:
+            f.csat = round(float(answers["csat"]), 2)
     touches = (
         Engagement.objects.filter(
             account__in=accounts, is_touch=True, archived_at__isnull=True, occurred_at__lte=now

@@ -170,7 +170,8 @@ def decided_renewals(*, scope: Scope, period: Period, today: date) -> list[Decid
         .order_by("account_id", "submitted_at", "pk")
         .values_list("account_id", "submitted_at", "survey_type", "score")
     ):
-        answers[pk].append((when, kind_of, score))
+        if score is not None:
+            answers[pk].append((when, kind_of, score))
     typed: dict[int, list[tuple[date, Decimal]]] = defaultdict(list)
     for pk, day, csat in (
         UsageSnapshot.objects.filter(
@@ -182,7 +183,8 @@ def decided_renewals(*, scope: Scope, period: Period, today: date) -> list[Decid
         .order_by("account_id", "date")
         .values_list("account_id", "date", "csat")
     ):
-        typed[pk].append((day, csat))
+        if csat is not None:
+            typed[pk].append((day, csat))
     for r in renewals:
         _attach(r, answers.get(r.account_id, []), typed.get(r.account_id, []))
     return renewals

@@ -129,8 +129,8 @@ def gather_with_sources(accounts: QuerySet[Account], today: date) -> Gathered:
             if pk in result:
                 result[pk].update(values)
                 known = sources.setdefault(pk, {})
-                for name in values:
-                    known[name] = _provided_source(name)
+                for provided in values:
+                    known[provided] = _provided_source(provided)
     return Gathered(result, sources)
 
 
