@@ -4,7 +4,9 @@ each number counts, the empty state, and a flat query cost."""
 
 from __future__ import annotations
 
+import csv
 import html
+import io
 import re
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -115,6 +117,19 @@ def test_renewal_rate_by_csat_band_and_nps_category(
     }
     # The groups add up to logo retention's renewals decided: 3 of 5.
     assert "3 of 5 renewals decided" in page
+
+
+def test_the_figures_csv_has_the_rates_of_the_chosen_period(
+    client: Any, leader: Any, renewals: dict[str, Account]
+) -> None:
+    client.force_login(leader)
+    export = client.get(reverse("metrics_export"), Q2)
+    lines = list(csv.reader(io.StringIO(b"".join(export.streaming_content).decode())))
+    by_metric = {line[0]: line[2:] for line in lines[1:]}
+    satisfied = by_metric["Renewal rate by CSAT band: Satisfied (CSAT 4 or more)"]
+    assert satisfied[-1] == "50.00" and satisfied[:-1] == [""] * 11
+    assert by_metric["Renewal rate by NPS category: Detractors (0–6)"][-1] == "0.00"
+    assert by_metric["Renewal rate by CSAT band: No CSAT"][-1] == "100.00"
 
 
 def _drill(client: Any, key: str) -> list[tuple[str, list[Any]]]:
