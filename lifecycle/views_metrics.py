@@ -110,6 +110,17 @@ def metrics_export(request: AuthedRequest) -> HttpResponse | StreamingHttpRespon
             *([""] * (len(board.periods) - 1)),
             board.at_risk.arr,
         ]
+        # Renewal rate by CSAT band and NPS category: the chosen period only.
+        sat = board.satisfaction
+        for kind, groups in (("CSAT band", sat.csat), ("NPS category", sat.nps)):
+            for g in groups:
+                rate = g.ratio.percent
+                yield [
+                    f"Renewal rate by {kind}: {g.label}",
+                    "percent",
+                    *([""] * (len(board.periods) - 1)),
+                    "" if rate is None else _plain(rate),
+                ]
 
     return csv_download(rows(), f"metrics-{board.period.start}-{board.period.end}.csv")
 

@@ -18,6 +18,8 @@ from decimal import Decimal
 from django.db.models import Avg, Count, Max, Q, QuerySet
 from django.utils import timezone
 
+from accounts.models import Account
+
 from .models import Engagement, FeedbackSubmission, Ticket
 
 TREND_WEEKS = 8
@@ -225,3 +227,98 @@ def support_snapshot(*, account_id: int, now: datetime | None = None) -> dict[st
         "detractors": f.detractors,
         "last_touch_at": f.last_touch_at.isoformat() if f.last_touch_at else None,
     }
+
+
+@dataclass
+class HealthFigures:
+    """What support says about one account on a day, for health scoring: the figures
+    of `SupportFigures` as they stood at `now` (a past day's tickets open then, its
+    answers and touches up to then). `has_tickets`: the account had any ticket by
+    then, so its ticket counts are figures (zeros included), not missing."""
+
+    has_tickets: bool = False
+    open_tickets: int = 0
+    escalated_open: int = 0
+    opened_30d: int = 0
+    opened_prev_30d: int = 0
+    nps: int | None = None
+    csat: float | None = None
+    last_touch_at: datetime | None = None
+
+    @property
+    def opened_trend_pct(self) -> float | None:
+        if not self.opened_prev_30d:
+            return None
+        return (self.opened_30d - self.opened_prev_30d) * 100 / self.opened_prev_30d
+
+
+def support_health_figures(
+    *, accounts: QuerySet[Account], now: datetime
+) -> dict[int, HealthFigures]:
+    """HealthFigures of the accounts that have any support record by `now`, in three
+    grouped queries for the whole set (tickets, survey answers, touches); the set is a
+    subquery, never a list of ids. Accounts with nothing are left out."""
+    figures: dict[int, HealthFigures] = defaultdict(HealthFigures)
+    open_then = Q(is_closed=False) | Q(closed_at__gt=now)
+    tickets = (
+        Ticket.objects.filter(account__in=accounts, archived_at__isnull=True, opened_at__lte=now)
+        .order_by()
+        .values("account_id")
+        .annotate(
+            total=Count("pk"),
+            open=Count("pk", filter=open_then),
+            escalated=Count("pk", filter=open_then & Q(priority__in=Ticket.ESCALATED)),
+            opened_30d=Count("pk", filter=Q(opened_at__gt=now - timedelta(days=30))),
+            opened_prev_30d=Count(
+                "pk",
+                filter=Q(
+                    opened_at__gt=now - timedelta(days=60),
+                    opened_at__lte=now - timedelta(days=30),
+                ),
+            ),
+        )
+    )
+    for row in tickets:
+        f = figures[int(row["account_id"])]
+        f.has_tickets = bool(row["total"])
+        f.open_tickets, f.escalated_open = int(row["open"]), int(row["escalated"])
+        f.opened_30d, f.opened_prev_30d = int(row["opened_30d"]), int(row["opened_prev_30d"])
+    nps = Q(survey_type=FeedbackSubmission.SurveyType.NPS) & ~Q(response_group="")
+    csat = Q(survey_type=FeedbackSubmission.SurveyType.CSAT, score__isnull=False)
+    group = FeedbackSubmission.Group
+    surveys = (
+        FeedbackSubmission.objects.filter(
+            account__in=accounts,
+            archived_at__isnull=True,
+            submitted_at__gt=now - timedelta(days=SURVEY_DAYS),
+            submitted_at__lte=now,
+        )
+        .filter(nps | csat)
+        .order_by()
+        .values("account_id")
+        .annotate(
+            nps_responses=Count("pk", filter=nps),
+            promoters=Count("pk", filter=nps & Q(response_group=group.PROMOTER)),
+            detractors=Count("pk", filter=nps & Q(response_group=group.DETRACTOR)),
+            csat=Avg("score", filter=csat),
+        )
+    )
+    for answers in surveys:
+        f = figures[int(answers["account_id"])]
+        if answers["nps_responses"]:
+            net = int(answers["promoters"]) - int(answers["detractors"])
+            f.nps = round(net * 100 / int(answers["nps_responses"]))
+        if answers["csat"] is not None:
+            f.csat = round(float(answers["csat"]), 2)
+    touches = (
+        Engagement.objects.filter(
+            account__in=accounts, is_touch=True, archived_at__isnull=True, occurred_at__lte=now
+        )
+        .order_by()
+        .values("account_id")
+        .annotate(latest=Max("occurred_at"))
+        .values_list("account_id", "latest")
+    )
+    for pk, latest in touches:
+        figures[pk].last_touch_at = latest
+    return dict(figures)

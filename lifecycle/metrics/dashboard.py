@@ -2,7 +2,8 @@
 
 A fixed number of queries whatever the portfolio size: one for the ARR
 ledger (with new accounts and onboarding plans), one each for renewals,
-adoption, objectives, reviews and TTV, two for health and one for at-risk ARR.
+adoption, objectives, reviews and TTV, two for health, one for at-risk ARR and
+three for the selected period's renewal rate by CSAT band and NPS category.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Literal
 
 from accounts.models import HealthBand
 
-from . import families, ledger
+from . import families, ledger, satisfaction
 from .charts import ColumnChart, StackedBar, column_chart, stacked_share_chart
 from .db import reporting
 from .periods import Period, trailing_periods
@@ -124,6 +125,7 @@ class Dashboard:
     ttv: families.Ttv
     health: list[families.HealthDistribution]
     at_risk: families.AtRisk
+    satisfaction: satisfaction.Satisfaction
 
     @property
     def period(self) -> Period:
@@ -303,4 +305,7 @@ def _dashboard(*, scope: Scope, period: Period, today: date) -> Dashboard:
         ttv=ttv,
         health=families.health_distribution(scope=scope, periods=periods),
         at_risk=families.at_risk_now(scope=scope),
+        satisfaction=satisfaction.renewal_by_satisfaction(
+            scope=scope, period=periods[-1], today=today
+        ),
     )

@@ -18,7 +18,7 @@ from onboarding.models import Milestone, MilestoneKind, OnboardingPlan
 from success.health.models import HealthScore
 from success.models import ArrMovement, BusinessReview, Objective, ObjectiveStatus
 
-from . import families, ledger
+from . import families, ledger, satisfaction
 from .periods import Period
 from .scope import Scope
 
@@ -221,6 +221,30 @@ DRILLS: dict[str, Drill] = {
         for b in HealthBand
     },
 }
+
+RENEWAL_COLUMNS = ["Decided on", "Outcome", "ARR renewed or lost"]
+DRILLS.update(
+    {
+        f"renewal_csat_{key}": Drill(
+            f"Renewals decided: {label}",
+            [*RENEWAL_COLUMNS, "CSAT (1-5)", "CSAT from"],
+            satisfaction.csat_rows(key),
+            (2,),
+        )
+        for key, label in satisfaction.CSAT_BANDS
+    }
+)
+DRILLS.update(
+    {
+        f"renewal_nps_{key}": Drill(
+            f"Renewals decided: {label}",
+            [*RENEWAL_COLUMNS, "Latest NPS answer", "Answered on"],
+            satisfaction.nps_rows(key),
+            (2,),
+        )
+        for key, label in satisfaction.NPS_CATEGORIES
+    }
+)
 
 # Figures that describe today, whatever period is chosen.
 TODAY_ONLY = {"at_risk"}

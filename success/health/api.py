@@ -41,6 +41,14 @@ class ContributionSerializer(serializers.Serializer[Any]):
     score = serializers.FloatField(help_text="The input's score, 0-100.")
     weight = serializers.FloatField(help_text="Share of the total, 0-1.")
     contribution = serializers.FloatField(help_text="Points it adds to the score.")
+    # A field named `source` (DRF pops declared fields off the class, so it does not
+    # shadow Field.source at run time).
+    source = serializers.CharField(  # type: ignore[assignment]
+        default="",
+        help_text="Where the value came from: usage snapshot, HubSpot tickets, HubSpot surveys,"
+        " HubSpot engagements, onboarding plan, business reviews or success plan"
+        " (empty on scores computed before sources were recorded).",
+    )
 
 
 class HealthScoreSerializer(serializers.ModelSerializer[HealthScore]):

@@ -2,12 +2,19 @@
 
 Never one query per account: the daily job reads the last 120 days of usage
 for the whole portfolio in one ordered pass, and the CS fields other apps
-wrote onto accounts (onboarding progress, lateness) in another.
+wrote onto accounts (onboarding progress, lateness) in another; each provider
+adds a few grouped queries (business reviews and objectives; support tickets,
+survey answers and touches).
+
+Every value keeps its source (`scoring.INPUT_SOURCES`): a provider's value wins
+over the usage snapshot's for the same input (synced CSAT over a typed one), and
+the score's breakdown says which one it used.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
@@ -16,12 +23,18 @@ from django.utils.module_loading import import_string
 
 from accounts.models import Account, Stage, UsageSnapshot
 
-from .scoring import Input
+from .scoring import INPUT_SOURCES, USAGE_SNAPSHOT, Input
 
 Inputs = dict[str, float | None]
-# Extra providers (e.g. business reviews, objectives) return {account_id: {input: value}}.
+Sources = dict[str, str]
+# Extra providers (e.g. business reviews, objectives, support records) return
+# {account_id: {input: value}}; a value's source is the first of the input's
+# INPUT_SOURCES (the usage snapshot is the fallback, never a provider's).
 Provider = Callable[[QuerySet[Account], date], dict[int, dict[str, float]]]
-PROVIDERS: list[str] = ["success.health.providers.success_inputs"]
+PROVIDERS: list[str] = [
+    "success.health.providers.success_inputs",
+    "success.health.providers.support_inputs",
+]
 USAGE_WINDOW_DAYS = 120
 TREND_MIN_DAYS = 60
 
@@ -40,8 +53,19 @@ def _ratio(part: int | None, whole: int | None) -> float | None:
     return 100.0 * part / whole
 
 
+@dataclass
+class Gathered:
+    inputs: dict[int, Inputs]
+    sources: dict[int, Sources]
+
+
 def gather(accounts: QuerySet[Account], today: date) -> dict[int, Inputs]:
+    return gather_with_sources(accounts, today).inputs
+
+
+def gather_with_sources(accounts: QuerySet[Account], today: date) -> Gathered:
     result: dict[int, Inputs] = {}
+    sources: dict[int, Sources] = {}
     for pk, progress, status in accounts.values_list(
         "pk", "onboarding_progress", "onboarding_status"
     ):
@@ -88,10 +112,30 @@ def gather(accounts: QuerySet[Account], today: date) -> dict[int, Inputs]:
         first = oldest[pk]
         if (when - first[1]).days >= TREND_MIN_DAYS and first[5] and logins is not None:
             inputs[Input.LOGIN_TREND_90D] = 100.0 * (logins - first[5]) / first[5]
+        sources[pk] = {
+            name: USAGE_SNAPSHOT
+            for name, value in inputs.items()
+            if value is not None and INPUT_SOURCES[Input(name)][-1] == USAGE_SNAPSHOT
+        }
+
+    for pk, inputs in result.items():
+        for name in (Input.ONBOARDING_PROGRESS, Input.ONBOARDING_LATE):
+            if inputs.get(name) is not None:
+                sources.setdefault(pk, {})[name] = INPUT_SOURCES[name][0]
 
     for dotted in PROVIDERS:
         provider: Provider = import_string(dotted)
         for pk, values in provider(accounts, today).items():
             if pk in result:
                 result[pk].update(values)
-    return result
+                known = sources.setdefault(pk, {})
+                for provided in values:
+                    known[provided] = _provided_source(provided)
+    return Gathered(result, sources)
+
+
+def _provided_source(name: str) -> str:
+    try:
+        return INPUT_SOURCES.get(Input(name), ("",))[0]
+    except ValueError:
+        return ""

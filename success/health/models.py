@@ -14,7 +14,16 @@ from django.utils import timezone
 
 from accounts.models import Account
 
-from .scoring import INPUT_LABELS, Bands, Direction, Input, Measure, Rule, RuleKind
+from .scoring import (
+    INPUT_LABELS,
+    Bands,
+    Direction,
+    Input,
+    Measure,
+    Rule,
+    RuleKind,
+    sources_text,
+)
 
 
 class HealthModel(models.Model):
@@ -114,6 +123,11 @@ class HealthMeasure(models.Model):
                 raise ValidationError({"steps": "A step rule needs at least one step."})
             if any(not 0 <= s <= 100 for _t, s in pairs):
                 raise ValidationError({"steps": "Step scores go from 0 to 100."})
+
+    @property
+    def source_text(self) -> str:
+        """Where the input's value comes from, e.g. "HubSpot surveys, else usage snapshot"."""
+        return sources_text(self.input)
 
     def as_measure(self) -> Measure:
         return Measure(

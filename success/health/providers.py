@@ -1,13 +1,17 @@
-"""Health inputs that come from success plans and business reviews, read in
-bulk for the whole set of accounts being scored (three queries in all)."""
+"""Health inputs that come from other apps, read in bulk for the whole set of
+accounts being scored: success plans and business reviews (three queries), and
+the support records synced from HubSpot (three queries: tickets, survey answers,
+touches)."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, time, timedelta
 
 from django.db.models import Count, Max, Q, QuerySet
+from django.utils import timezone
 
 from accounts.models import Account
+from accounts.support.selectors import support_health_figures
 from success.models import BusinessReview, Objective, ObjectiveStatus, Sentiment
 
 from .scoring import Input
@@ -46,4 +50,38 @@ def success_inputs(accounts: QuerySet[Account], today: date) -> dict[int, dict[s
     for pk, total, achieved in objectives:
         if total:
             out.setdefault(pk, {})[Input.OBJECTIVE_ACHIEVEMENT] = 100.0 * achieved / total
+    return out
+
+
+def _end_of(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day + timedelta(days=1), time.min)) - timedelta(
+        microseconds=1
+    )
+
+
+def support_inputs(accounts: QuerySet[Account], today: date) -> dict[int, dict[str, float]]:
+    """Tickets, survey answers and touches as they stood at the end of `today`.
+
+    Ticket inputs exist for accounts with any ticket by then (no ticket on record
+    is no data, not a perfect zero: the weight goes to the other measures, and a
+    usage snapshot's typed count, if any, stays); CSAT and NPS for accounts with
+    answers in the last 90 days; days since the last touch for accounts touched at
+    least once. What is given here wins over the usage snapshot's number."""
+    out: dict[int, dict[str, float]] = {}
+    for pk, f in support_health_figures(accounts=accounts, now=_end_of(today)).items():
+        values = out.setdefault(pk, {})
+        if f.has_tickets:
+            values[Input.OPEN_TICKETS] = float(f.open_tickets)
+            values[Input.ESCALATED_TICKETS] = float(f.escalated_open)
+            values[Input.TICKETS_OPENED_30D] = float(f.opened_30d)
+            trend = f.opened_trend_pct
+            if trend is not None:
+                values[Input.TICKET_TREND_30D] = round(trend, 1)
+        if f.csat is not None:
+            values[Input.CSAT] = f.csat
+        if f.nps is not None:
+            values[Input.NPS] = float(f.nps)
+        if f.last_touch_at is not None:
+            touched = timezone.localtime(f.last_touch_at).date()
+            values[Input.DAYS_SINCE_TOUCH] = float(max(0, (today - touched).days))
     return out

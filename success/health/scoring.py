@@ -27,6 +27,10 @@ class Input(StrEnum):
     DAYS_SINCE_REVIEW = "days_since_review"
     OBJECTIVE_ACHIEVEMENT = "objective_achievement"
     CSM_SENTIMENT = "csm_sentiment"
+    ESCALATED_TICKETS = "escalated_tickets"
+    TICKETS_OPENED_30D = "tickets_opened_30d"
+    TICKET_TREND_30D = "ticket_trend_30d"
+    DAYS_SINCE_TOUCH = "days_since_touch"
 
 
 INPUT_LABELS: dict[Input, str] = {
@@ -43,7 +47,47 @@ INPUT_LABELS: dict[Input, str] = {
     Input.DAYS_SINCE_REVIEW: "Days since the last business review",
     Input.OBJECTIVE_ACHIEVEMENT: "Objectives achieved (%)",
     Input.CSM_SENTIMENT: "CSM sentiment (0-100)",
+    Input.ESCALATED_TICKETS: "Escalated open tickets (high or urgent)",
+    Input.TICKETS_OPENED_30D: "Tickets opened in the last 30 days",
+    Input.TICKET_TREND_30D: "Tickets opened, last 30 days against the 30 before (%)",
+    Input.DAYS_SINCE_TOUCH: "Days since the last touch",
 }
+
+# Where an input's value comes from. Open tickets, CSAT and NPS have two sources:
+# the synced support records when the account has them, else the numbers typed into
+# a usage snapshot (customers without HubSpot Service Hub).
+USAGE_SNAPSHOT = "usage snapshot"
+HUBSPOT_TICKETS = "HubSpot tickets"
+HUBSPOT_SURVEYS = "HubSpot surveys"
+HUBSPOT_ENGAGEMENTS = "HubSpot engagements"
+INPUT_SOURCES: dict[Input, tuple[str, ...]] = {
+    Input.ACTIVE_USERS_RATIO: (USAGE_SNAPSHOT,),
+    Input.SEAT_UTILISATION: (USAGE_SNAPSHOT,),
+    Input.LOGINS_30D: (USAGE_SNAPSHOT,),
+    Input.LOGIN_TREND_90D: (USAGE_SNAPSHOT,),
+    Input.CORE_FEATURES: (USAGE_SNAPSHOT,),
+    Input.OPEN_TICKETS: (HUBSPOT_TICKETS, USAGE_SNAPSHOT),
+    Input.CSAT: (HUBSPOT_SURVEYS, USAGE_SNAPSHOT),
+    Input.NPS: (HUBSPOT_SURVEYS, USAGE_SNAPSHOT),
+    Input.ONBOARDING_PROGRESS: ("onboarding plan",),
+    Input.ONBOARDING_LATE: ("onboarding plan",),
+    Input.DAYS_SINCE_REVIEW: ("business reviews",),
+    Input.OBJECTIVE_ACHIEVEMENT: ("success plan",),
+    Input.CSM_SENTIMENT: ("business reviews",),
+    Input.ESCALATED_TICKETS: (HUBSPOT_TICKETS,),
+    Input.TICKETS_OPENED_30D: (HUBSPOT_TICKETS,),
+    Input.TICKET_TREND_30D: (HUBSPOT_TICKETS,),
+    Input.DAYS_SINCE_TOUCH: (HUBSPOT_ENGAGEMENTS,),
+}
+
+
+def sources_text(name: str) -> str:
+    """Where an input can come from, in words: "HubSpot surveys, else usage snapshot"."""
+    try:
+        sources = INPUT_SOURCES.get(Input(name), ())
+    except ValueError:
+        return ""
+    return ", else ".join(sources)
 
 
 class RuleKind(StrEnum):
@@ -120,6 +164,7 @@ class Contribution:
     score: float
     weight: float
     contribution: float
+    source: str = ""  # where the value came from, e.g. "HubSpot surveys"
 
     def as_dict(self) -> dict[str, float | str]:
         return {
@@ -128,6 +173,7 @@ class Contribution:
             "score": round(self.score, 1),
             "weight": round(self.weight, 4),
             "contribution": round(self.contribution, 2),
+            "source": self.source,
         }
 
 
@@ -147,10 +193,14 @@ class Result:
 
 
 def compute(
-    measures: Sequence[Measure], inputs: Mapping[str, float | None], bands: Bands
+    measures: Sequence[Measure],
+    inputs: Mapping[str, float | None],
+    bands: Bands,
+    sources: Mapping[str, str] | None = None,
 ) -> Result:
     """Score one account. Weights of measures without data are spread
-    proportionally over the measures that have data."""
+    proportionally over the measures that have data. `sources` names where each
+    input's value came from; the contributions keep it."""
     present = [m for m in measures if inputs.get(m.input) is not None]
     missing = [m.input.value for m in measures if inputs.get(m.input) is None]
     total_weight = sum(m.weight for m in present)
@@ -161,7 +211,10 @@ def compute(
         value = float(inputs[m.input])  # type: ignore[arg-type]
         score = m.rule.score(value)
         weight = m.weight / total_weight
-        contributions.append(Contribution(m.input.value, value, score, weight, score * weight))
+        source = (sources or {}).get(m.input, "")
+        contributions.append(
+            Contribution(m.input.value, value, score, weight, score * weight, source)
+        )
     total = round(sum(c.contribution for c in contributions))
     return Result(score=total, band=bands.band(total), contributions=contributions, missing=missing)
 
@@ -175,9 +228,10 @@ def explain(result: Result) -> str:
         return "Every measure is at its best."
     label = INPUT_LABELS.get(Input(weakest.input), weakest.input)
     lost = weakest.weight * (100.0 - weakest.score)
+    where = f", from {weakest.source}" if weakest.source else ""
     sentence = (
         f"{label} pulls the score down most: it scores {weakest.score:.0f}/100 "
-        f"(value {weakest.value:g}), costing {lost:.0f} points."
+        f"(value {weakest.value:g}{where}), costing {lost:.0f} points."
     )
     if result.missing:
         names = ", ".join(INPUT_LABELS.get(Input(m), m).split(" (")[0] for m in result.missing)

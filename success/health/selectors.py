@@ -54,7 +54,14 @@ def account_health(*, account: Account, today: date, days: int = 90) -> AccountH
     bars, sentence, missing = [], "No health score yet.", []
     if latest:
         contributions = [
-            Contribution(c["input"], c["value"], c["score"], c["weight"], c["contribution"])
+            Contribution(
+                c["input"],
+                c["value"],
+                c["score"],
+                c["weight"],
+                c["contribution"],
+                c.get("source", ""),
+            )
             for c in latest.breakdown
         ]
         result = Result(latest.score, latest.band, contributions, list(latest.missing))
@@ -63,7 +70,9 @@ def account_health(*, account: Account, today: date, days: int = 90) -> AccountH
             bars.append(
                 {
                     "label": INPUT_LABELS.get(Input(c.input), c.input),
+                    "short": INPUT_LABELS.get(Input(c.input), c.input).split(" (")[0],
                     "value": c.value,
+                    "source": c.source,
                     "score": c.score,
                     "weight_pct": round(100 * c.weight),
                     "earned": round(c.contribution, 1),

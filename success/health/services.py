@@ -112,8 +112,13 @@ def _score_all(
 ) -> dict[int, Result]:
     measures: list[Measure] = model.measures_for_scoring()
     bands: Bands = model.bands
-    gathered = health_inputs.gather(health_inputs.scorable_accounts(account_ids), today)
-    return {pk: compute(measures, values, bands) for pk, values in gathered.items()}
+    gathered = health_inputs.gather_with_sources(
+        health_inputs.scorable_accounts(account_ids), today
+    )
+    return {
+        pk: compute(measures, values, bands, gathered.sources.get(pk))
+        for pk, values in gathered.inputs.items()
+    }
 
 
 @dataclass

@@ -40,7 +40,14 @@ def test_scores_list_explains_each_score(csm: Any, api_as: Any) -> None:
     assert (row["score"], row["band"]) == (score.score, score.band)
     assert row["model_version"] == HealthModel.objects.get(status="active").version
     assert row["breakdown"] == score.breakdown and row["breakdown"]
-    assert set(row["breakdown"][0]) == {"input", "value", "score", "weight", "contribution"}
+    assert set(row["breakdown"][0]) == {
+        "input",
+        "value",
+        "score",
+        "weight",
+        "contribution",
+        "source",
+    }
     assert api_as(csm).get(f"{SCORES}{score.pk}/").json() == row
 
 

@@ -54,6 +54,7 @@ def test_daily_job_stores_score_breakdown_and_writes_the_account(model: HealthMo
             "score": 50.0,
             "weight": 1.0,
             "contribution": 50.0,
+            "source": "usage snapshot",
         }
     ]
     account.refresh_from_db()
@@ -88,10 +89,11 @@ def test_scoring_costs_the_same_queries_for_5_or_50_accounts(
     for i in range(accounts):
         _account_with_usage(active=i % 100)
     # active model, measures, account fields, usage window, last review dates,
-    # review sentiments, objectives, overrides; then a savepoint, one upsert of
-    # all scores, a nested savepoint, one UPDATE of the changed accounts, and
-    # two releases: the same 14 for any number of accounts
-    with django_assert_num_queries(14):
+    # review sentiments, objectives, support tickets, survey answers, touches,
+    # overrides; then a savepoint, one upsert of all scores, a nested savepoint,
+    # one UPDATE of the changed accounts, and two releases: the same 17 for any
+    # number of accounts
+    with django_assert_num_queries(17):
         services.health_scores_compute(today=TODAY)
 
 

@@ -73,6 +73,14 @@ def test_demo_portfolio_gives_every_dashboard_metric_a_value(
         assert board.has_health and board.health[-1].total > 0
         assert board.at_risk.has_data
         assert board.ttv.counts[-1] > 0
+    # Renewals decided this year, most of them with a CSAT band and an NPS category
+    # from the demo's survey answers.
+    year = dashboard(
+        scope=Scope(), period=period_containing(SECOND_DAY, Grain.YEAR), today=SECOND_DAY
+    ).satisfaction
+    assert year.decided
+    assert year.csat[-1].ratio.denominator < year.decided
+    assert year.nps[-1].ratio.denominator < year.decided
     client.force_login(leader)
     html = client.get(reverse("metrics"), {"grain": "quarter", "on": "2026-10-02"}).content.decode()
     figures = re.findall(r'<p class="mx-figure">(.*?)</p>', html, re.S)
