@@ -272,8 +272,8 @@ def no_touch(rule: AlertRule, today: date) -> Matches:
         .filter(arr__gte=arr)
         .annotate(touch=Subquery(touch))
         .exclude(Exists(login))
-        .exclude(touch__gte=cutoff)
-        .exclude(last_activity_at__gte=cutoff)
+        .filter(Q(touch__isnull=True) | Q(touch__lt=cutoff))
+        .filter(Q(last_activity_at__isnull=True) | Q(last_activity_at__lt=cutoff))
         .values_list("pk", "touch", "last_activity_at", "arr", "currency")
     )
     out = {}
