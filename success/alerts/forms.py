@@ -123,7 +123,7 @@ class ExpansionHintForm(forms.ModelForm):
         return "\n".join(dict.fromkeys(words))
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         if data.get("is_active") and not (data.get("ticket_categories") or data.get("keywords")):
             raise forms.ValidationError("Name at least one ticket category or keyword.")
         return data

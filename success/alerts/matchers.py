@@ -142,7 +142,10 @@ def seat_expansion(rule: AlertRule, today: date) -> Matches:
     return out
 
 
-SCALES = {FeedbackSubmission.SurveyType.NPS: " out of 10", FeedbackSubmission.SurveyType.CES: " out of 7"}
+SCALES = {
+    FeedbackSubmission.SurveyType.NPS: " out of 10",
+    FeedbackSubmission.SurveyType.CES: " out of 7",
+}
 
 
 def _score(value: Decimal | None) -> str:
@@ -168,7 +171,7 @@ def detractor(rule: AlertRule, today: date) -> RecordMatches:
     )
     out: RecordMatches = {}
     for pk, account_id, survey, score, comment, who, when in rows:
-        scale = SCALES.get(survey, "")
+        scale = SCALES.get(str(survey), "")
         text = (
             f"Detractor: {who or 'a contact'} answered the {survey} survey with "
             f"{_score(score)}{scale} on {date_display(timezone.localdate(when))}"
@@ -281,8 +284,7 @@ def no_touch(rule: AlertRule, today: date) -> Matches:
         last = max((t for t in (touched, activity) if t is not None), default=None)
         since = f"last on {date_display(timezone.localdate(last))}" if last else "none on record"
         out[pk] = (
-            f"No touch and no product login in {days} days ({since}); "
-            f"ARR {value:,.0f} {currency}"
+            f"No touch and no product login in {days} days ({since}); ARR {value:,.0f} {currency}"
         )
     return out
 

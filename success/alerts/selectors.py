@@ -103,28 +103,27 @@ def signal_follow_ups(*, user: User, late_limit: int = 20) -> FollowUpReport:
     now = timezone.now()
     qs = _signals_seen_by(user)
     overdue = Q(followed_up_at__isnull=True, follow_up_by__lt=now)
-    counts = {
-        row["source"]: row
-        for row in qs.order_by()
+    counts: dict[str, dict[str, int]] = {}
+    rows = (
+        qs.order_by()
         .values("source")
         .annotate(
-            total=Count("pk"),
-            in_time=Count("pk", filter=IN_TIME),
-            late=Count("pk", filter=LATE_DONE),
-            overdue=Count("pk", filter=overdue),
-            waiting=Count("pk", filter=Q(followed_up_at__isnull=True, follow_up_by__gte=now)),
+            n_total=Count("pk"),
+            n_in_time=Count("pk", filter=IN_TIME),
+            n_late=Count("pk", filter=LATE_DONE),
+            n_overdue=Count("pk", filter=overdue),
+            n_waiting=Count("pk", filter=Q(followed_up_at__isnull=True, follow_up_by__gte=now)),
         )
-    }
+    )
+    for row in rows:
+        counts[str(row["source"])] = {
+            name.removeprefix("n_"): int(str(value))
+            for name, value in row.items()
+            if name.startswith("n_")
+        }
     report = FollowUpReport()
     for source, label in ExpansionSignal.Source.choices:
-        row = counts.get(source, {})
-        report.rows.append(
-            FollowUpFigures(
-                source=source,
-                label=label,
-                **{k: int(row.get(k, 0)) for k in ("total", "in_time", "late", "overdue", "waiting")},
-            )
-        )
+        report.rows.append(FollowUpFigures(source=source, label=label, **counts.get(source, {})))
     report.late_total = sum(r.late + r.overdue for r in report.rows)
     report.late = list(
         qs.filter(LATE_DONE | overdue)

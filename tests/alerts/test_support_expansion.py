@@ -38,7 +38,9 @@ def test_hinted_tickets_and_notes_raise_one_support_signal_each_due_in_24_hours(
     )
     by_subject = TicketFactory.create(account=account, subject="Upgrade to the Pro plan?")
     TicketFactory.create(account=account, subject="Upgraded browser, page blank")  # no word
-    TicketFactory.create(account=account, subject="Need more seats", opened_at=timezone.now() - timedelta(days=8))
+    TicketFactory.create(
+        account=account, subject="Need more seats", opened_at=timezone.now() - timedelta(days=8)
+    )
     note = EngagementFactory.create(
         account=account,
         owner=csm,
@@ -54,7 +56,9 @@ def test_hinted_tickets_and_notes_raise_one_support_signal_each_due_in_24_hours(
         (by_subject.pk, None),
         (None, note.pk),
     }
-    assert all(s.source == "support" and s.follow_up_by == now + timedelta(hours=24) for s in signals)
+    assert all(
+        s.source == "support" and s.follow_up_by == now + timedelta(hours=24) for s in signals
+    )
     notes = {s.record: s.note for s in ExpansionSignal.objects.all()}
     assert notes[by_category] == (
         "Support ticket “Quote please” hints at expansion (category UPGRADE_REQUEST)."
@@ -154,11 +158,18 @@ def test_admin_sets_the_hints_with_clear_messages(client: Any, admin_user: Any, 
     assert not ExpansionHint.objects.exists()
     response = client.post(
         url,
-        {"ticket_categories": "upgrade_request, UPGRADE_REQUEST", "keywords": "more seats\n\nupgrade", "is_active": "on"},
+        {
+            "ticket_categories": "upgrade_request, UPGRADE_REQUEST",
+            "keywords": "more seats\n\nupgrade",
+            "is_active": "on",
+        },
     )
     assert response.status_code == 302
     hint = ExpansionHint.objects.get()
-    assert (hint.category_list, hint.keyword_list) == (["UPGRADE_REQUEST"], ["more seats", "upgrade"])
+    assert (hint.category_list, hint.keyword_list) == (
+        ["UPGRADE_REQUEST"],
+        ["more seats", "upgrade"],
+    )
     client.force_login(csm)
     assert client.get(url).status_code == 403
     assert Engagement.objects.count() == 0

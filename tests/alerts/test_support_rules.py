@@ -149,7 +149,7 @@ def test_no_touch_rule_on_large_accounts_without_touch_or_login() -> None:
     )
     quiet = AccountFactory.create(name="Quiet", arr=Decimal("80000"))
     EngagementFactory.create(account=quiet, occurred_at=at(30))
-    never = AccountFactory.create(name="Never", arr=Decimal("50000"))
+    AccountFactory.create(name="Never", arr=Decimal("50000"))
     touched = AccountFactory.create(name="Touched", arr=Decimal("80000"))
     EngagementFactory.create(account=touched, occurred_at=at(29))
     logged_in = AccountFactory.create(name="Logged in", arr=Decimal("80000"))
@@ -185,12 +185,13 @@ def _queries() -> int:
 
 
 def test_the_support_rules_cost_the_same_queries_for_5_and_50_accounts() -> None:
-    for kind, extra in [
+    rules: list[tuple[RuleKind, dict[str, Any]]] = [
         (RuleKind.DETRACTOR, {"days": 30}),
         (RuleKind.ESCALATED_TICKET, {"days": 3}),
         (RuleKind.TICKETS_UP, {"threshold": 50, "minimum": 5}),
         (RuleKind.NO_TOUCH, {"days": 30, "arr_threshold": Decimal("1000")}),
-    ]:
+    ]
+    for kind, extra in rules:
         AlertRule.objects.create(name=kind.label, kind=kind, **extra)
     _portfolio(5)
     small = _queries()
@@ -225,9 +226,7 @@ def test_rule_form_refuses_bad_numbers_with_clear_messages(
     client: Any, admin_user: Any, post: dict[str, str], field: str, message: str
 ) -> None:
     client.force_login(admin_user)
-    response = client.post(
-        reverse("alerts:rule_create"), {"name": "R", "due_in_days": "3", **post}
-    )
+    response = client.post(reverse("alerts:rule_create"), {"name": "R", "due_in_days": "3", **post})
     assert response.status_code == 200
     errors = response.context["form"].errors
     assert field in errors and message in html.unescape(" ".join(errors[field]))

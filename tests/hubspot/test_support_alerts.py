@@ -61,7 +61,7 @@ def test_detractor_survey_opens_an_alert_for_the_owner_and_a_hinted_note_a_24_ho
     django_capture_on_commit_callbacks: Any,
 ) -> None:
     owner = UserFactory.create(email="owner@example.com")
-    rule = AlertRule.objects.create(name="Detractor", kind=RuleKind.DETRACTOR, days=30)
+    rule = AlertRule.objects.get(kind=RuleKind.DETRACTOR)  # the install's default rule
     ExpansionHint.objects.create(ticket_categories="UPGRADE_REQUEST", keywords="more seats")
     ids = portfolio(
         sync_sandbox,
@@ -97,7 +97,12 @@ def test_detractor_survey_opens_an_alert_for_the_owner_and_a_hinted_note_a_24_ho
                 }
             ],
             "associations": [
-                {"from": "feedback_submissions", "fromKey": "nps", "to": "contacts", "toId": contact},
+                {
+                    "from": "feedback_submissions",
+                    "fromKey": "nps",
+                    "to": "contacts",
+                    "toId": contact,
+                },
                 {"from": "notes", "fromKey": "note", "to": "companies", "toId": company},
             ],
         },
@@ -109,7 +114,12 @@ def test_detractor_survey_opens_an_alert_for_the_owner_and_a_hinted_note_a_24_ho
     assert account.owner == owner
     answer = FeedbackSubmission.objects.get(hubspot_id=seeded["feedback_submissions"]["nps"])
     alert = Alert.objects.get()
-    assert (alert.account, alert.owner, alert.rule, alert.feedback) == (account, owner, rule, answer)
+    assert (alert.account, alert.owner, alert.rule, alert.feedback) == (
+        account,
+        owner,
+        rule,
+        answer,
+    )
     assert "answered the NPS survey with 2 out of 10" in alert.message
     assert "Nobody follows up on our outage" in alert.message
     assert Notification.objects.filter(recipient=owner, kind="alert").count() == 1
@@ -128,8 +138,11 @@ def test_detractor_survey_opens_an_alert_for_the_owner_and_a_hinted_note_a_24_ho
     catch_up(clock_of(sync_sandbox))
     ticket = store.create(
         "tickets",
-        {"subject": "Quote for the Enterprise plan", "hs_pipeline_stage": "1",
-         "hs_ticket_category": "UPGRADE_REQUEST"},
+        {
+            "subject": "Quote for the Enterprise plan",
+            "hs_pipeline_stage": "1",
+            "hs_ticket_category": "UPGRADE_REQUEST",
+        },
     )
     store.associate("tickets", ticket.id, "companies", company, [26])
     store.update(
