@@ -142,10 +142,7 @@ def seat_expansion(rule: AlertRule, today: date) -> Matches:
     return out
 
 
-SCALES = {
-    FeedbackSubmission.SurveyType.NPS: " out of 10",
-    FeedbackSubmission.SurveyType.CES: " out of 7",
-}
+SCALES: dict[str, str] = {"NPS": " out of 10", "CES": " out of 7"}
 
 
 def _score(value: Decimal | None) -> str:
