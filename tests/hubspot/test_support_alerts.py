@@ -61,7 +61,10 @@ def test_detractor_survey_opens_an_alert_for_the_owner_and_a_hinted_note_a_24_ho
     django_capture_on_commit_callbacks: Any,
 ) -> None:
     owner = UserFactory.create(email="owner@example.com")
-    rule = AlertRule.objects.get(kind=RuleKind.DETRACTOR)  # the install's default rule
+    # The install's default rule (a flushed test database has none: made again).
+    rule = AlertRule.objects.filter(kind=RuleKind.DETRACTOR).first() or (
+        AlertRule.objects.create(name="Detractor", kind=RuleKind.DETRACTOR, days=30)
+    )
     ExpansionHint.objects.create(ticket_categories="UPGRADE_REQUEST", keywords="more seats")
     ids = portfolio(
         sync_sandbox,
