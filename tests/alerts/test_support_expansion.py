@@ -173,3 +173,24 @@ def test_admin_sets_the_hints_with_clear_messages(client: Any, admin_user: Any, 
     client.force_login(csm)
     assert client.get(url).status_code == 403
     assert Engagement.objects.count() == 0
+
+
+def test_demo_has_one_active_rule_of_each_support_kind_and_a_support_signal() -> None:
+    from success.alerts import demo
+    from success.alerts.models import AlertRule, RuleKind
+    from tests.factories import UserFactory
+
+    csm1 = UserFactory.create(username="csm1")
+    account = AccountFactory.create(owner=csm1)
+    TicketFactory.create(account=account)
+    message = demo.build(seed=1, today=timezone.localdate())
+    kinds = set(AlertRule.objects.filter(is_active=True).values_list("kind", flat=True))
+    assert {
+        RuleKind.DETRACTOR,
+        RuleKind.ESCALATED_TICKET,
+        RuleKind.TICKETS_UP,
+        RuleKind.NO_TOUCH,
+    } <= kinds
+    support = ExpansionSignal.objects.filter(source="support", account=account)
+    assert {bool(s.ticket_id) for s in support} == {True, False}  # a ticket and a note
+    assert "4 support rules" in message and "2 support signals" in message
