@@ -59,11 +59,15 @@ def _live(qs_account_field: str) -> Q:
 
 @transaction.atomic
 def support_expansion_raise(
-    *, account_ids: Collection[int] | None = None, now: datetime | None = None
+    *,
+    account_ids: Collection[int] | None = None,
+    now: datetime | None = None,
+    read: Collection[str] = ("tickets", "notes"),
 ) -> list[ExpansionSignal]:
     """Raise a support expansion signal for each ticket and note with a hint that has
-    none yet (of `account_ids`, else the portfolio): two reads and two inserts for
-    any number of records."""
+    none yet (of `account_ids`, else the portfolio; `read` narrows to the tickets or
+    the notes a sync page brought): two reads and two inserts for any number of
+    records."""
     hint = expansion_hint()
     if hint is None:
         return []
@@ -76,11 +80,13 @@ def support_expansion_raise(
     ticket_hint = Q(category__in=hint.category_list) if hint.category_list else Q(pk__in=[])
     if pattern:
         ticket_hint |= Q(subject__iregex=pattern)
-    tickets = Ticket.objects.filter(
-        _live("account"), ticket_hint, archived_at__isnull=True, opened_at__gte=since
-    ).exclude(Exists(ExpansionSignal.objects.filter(ticket=OuterRef("pk"))))
+    tickets = Ticket.objects.none()
+    if "tickets" in read:
+        tickets = Ticket.objects.filter(
+            _live("account"), ticket_hint, archived_at__isnull=True, opened_at__gte=since
+        ).exclude(Exists(ExpansionSignal.objects.filter(ticket=OuterRef("pk"))))
     notes = Engagement.objects.none()
-    if pattern:
+    if pattern and "notes" in read:
         notes = Engagement.objects.filter(
             _live("account"),
             Q(subject__iregex=pattern) | Q(text__iregex=pattern),
@@ -156,4 +162,4 @@ def support_synced(object_type: str, account_ids: Sequence[int]) -> None:
             today=timezone.localdate(), account_ids=account_ids, kinds=[RuleKind.DETRACTOR]
         )
     elif object_type in ("tickets", "notes"):
-        support_expansion_raise(account_ids=account_ids)
+        support_expansion_raise(account_ids=account_ids, read=[object_type])
