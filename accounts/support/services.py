@@ -140,3 +140,14 @@ def crm_tasks_synced_notify(*, account_ids: Iterable[int]) -> None:
     ids = sorted(set(account_ids))
     for path in settings.CRM_TASKS_SYNCED_HOOKS if ids else ():
         transaction.on_commit(partial(import_string(path), ids), robust=True)
+
+
+def support_synced_notify(*, object_type: str, account_ids: Iterable[int]) -> int:
+    """Once committed, tell the apps that act on support records (SUPPORT_SYNCED_HOOKS:
+    alerts, for detractor answers and expansion hints) that sync wrote records of
+    `object_type` (tickets, feedback_submissions, notes, ...) of these accounts. Dotted
+    paths: accounts imports no app above it."""
+    ids = sorted(set(account_ids))
+    for path in settings.SUPPORT_SYNCED_HOOKS if ids else ():
+        transaction.on_commit(partial(import_string(path), object_type, ids), robust=True)
+    return len(ids)

@@ -14,10 +14,22 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Account, User
-from success.alerts.models import Alert, ExpansionSignal
+from success.alerts.models import Alert, AlertRule, ExpansionSignal, RuleKind
 
 from . import selectors
-from .models import Channel, Delivery, Kind, Notification, Preference, Profile, SlackWebhook
+from .models import (
+    Channel,
+    Delivery,
+    Kind,
+    Notification,
+    Preference,
+    Profile,
+    RuleSetting,
+    SlackWebhook,
+)
+
+# Alert kinds that notify the owner at once unless an admin set the rule otherwise.
+IMMEDIATE_KINDS = {RuleKind.DETRACTOR}
 
 
 @dataclass
@@ -171,6 +183,14 @@ def alerts_notify(*, alerts: Iterable[Alert]) -> list[Delivery]:
     for the digest). Constant queries for any number of alerts."""
     alerts = [a for a in alerts if a.pk]
     settings_by_rule = selectors.rule_settings(a.rule_id for a in alerts)
+    rule_field = Alert._meta.get_field("rule")
+    kinds = {a.rule_id: a.rule.kind for a in alerts if rule_field.is_cached(a)}
+    if missing := {a.rule_id for a in alerts} - set(kinds):
+        kinds |= dict(AlertRule.objects.filter(pk__in=missing).values_list("pk", "kind"))
+    # A rule the admin never set notifies at once when its kind cannot wait (a
+    # detractor's answer), else only in the digest.
+    default = {pk: RuleSetting(rule_id=pk, immediate=kinds[pk] in IMMEDIATE_KINDS) for pk in kinds}
+    settings_by_rule = {**default, **settings_by_rule}
     urgent = [
         a for a in alerts if a.rule_id in settings_by_rule and settings_by_rule[a.rule_id].immediate
     ]

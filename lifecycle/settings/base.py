@@ -326,6 +326,10 @@ HEALTH_REPORT_HOOKS = ["accounts.hubspot.selectors.health_report"]
 # CRM_TASKS_CHANGED_HOOKS and playbooks open no CRM tasks.
 CRM_TASKS_CHANGED_HOOKS = ["accounts.hubspot.tasks.push_soon"]
 CRM_TASKS_SYNCED_HOOKS = ["success.playbooks.services.run_steps_follow_crm"]
+# Called with (object type, account ids) once sync committed support records (tickets,
+# feedback_submissions, notes, calls, ...): detractor answers open alerts and expansion
+# hints in tickets and notes raise signals within seconds (success.alerts.support).
+SUPPORT_SYNCED_HOOKS = ["success.alerts.support.support_synced"]
 
 # The API: OpenAPI schema at /api/schema/, docs served from our own static files.
 API_USAGE_INGEST_MAX_ROWS = 5000

@@ -12,6 +12,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import Account
+from accounts.support.models import Engagement, FeedbackSubmission, Ticket
 
 
 class RuleKind(models.TextChoices):
@@ -20,6 +21,10 @@ class RuleKind(models.TextChoices):
     RENEWAL_WITHOUT_REVIEW = "renewal_without_review", "Renewal near, no recent business review"
     ONBOARDING_LATE = "onboarding_late", "Onboarding milestone overdue"
     SEAT_EXPANSION = "seat_expansion", "Seat usage high with advanced features (expansion)"
+    DETRACTOR = "detractor", "Detractor survey response"
+    ESCALATED_TICKET = "escalated_ticket", "Escalated ticket open too long"
+    TICKETS_UP = "tickets_up", "Support tickets rising"
+    NO_TOUCH = "no_touch", "No touch on a large account"
 
 
 # What each rule's numbers mean, shown next to the form fields.
@@ -35,15 +40,33 @@ RULE_PARAMS: dict[str, dict[str, str]] = {
         "threshold": "seats used at least (% of purchased)",
         "minimum": "core features adopted at least",
     },
+    RuleKind.DETRACTOR: {"days": "answered in the last (days)"},
+    RuleKind.ESCALATED_TICKET: {"days": "open longer than (days)"},
+    RuleKind.TICKETS_UP: {
+        "threshold": "opened in 30 days up by at least (% on the 30 before)",
+        "minimum": "and at least (tickets in the last 30 days)",
+    },
+    RuleKind.NO_TOUCH: {
+        "days": "no touch and no login for (days)",
+        "arr_threshold": "on accounts with ARR at least",
+    },
 }
 EXPANSION_KINDS = {RuleKind.SEAT_EXPANSION}
+# Rules whose alerts are about one record (a survey answer, a ticket), not the account:
+# one alert per record, each linking to it.
+RECORD_KINDS = {RuleKind.DETRACTOR, RuleKind.ESCALATED_TICKET}
+# Rules about something that happened once (a survey answer): its alert never reopens
+# and stays with its owner until a person closes it.
+EVENT_KINDS = {RuleKind.DETRACTOR}
+# Kinds whose threshold is a share (at most 100%).
+PERCENT_KINDS = {RuleKind.HEALTH_DROP, RuleKind.SEAT_EXPANSION}
 
 
 class AlertRule(models.Model):
     name = models.CharField(max_length=120)
     kind = models.CharField(max_length=30, choices=RuleKind.choices)
     threshold = models.PositiveSmallIntegerField(
-        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(100)]
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(1000)]
     )
     days = models.PositiveSmallIntegerField(
         null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(730)]
@@ -52,6 +75,14 @@ class AlertRule(models.Model):
         null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(730)]
     )
     minimum = models.PositiveSmallIntegerField(null=True, blank=True)
+    arr_threshold = models.DecimalField(
+        "ARR at least",
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+    )
     due_in_days = models.PositiveSmallIntegerField(
         default=3, help_text="The owner should act within this many days."
     )
@@ -83,6 +114,12 @@ class AlertRule(models.Model):
             for field, label in needed.items()
             if getattr(self, field) in (None, "")
         }
+        if self.kind in PERCENT_KINDS and self.threshold is not None and self.threshold > 100:
+            errors["threshold"] = "A share of 100% at most."
+        if self.kind == RuleKind.TICKETS_UP and self.minimum is not None and self.minimum < 2:
+            errors["minimum"] = (
+                "At least 2 tickets, so one ticket more than none or one is not a rise."
+            )
         if errors:
             raise ValidationError(errors)
 
@@ -107,6 +144,15 @@ class Alert(models.Model):
 
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="alerts")
     rule = models.ForeignKey(AlertRule, on_delete=models.PROTECT, related_name="alerts")
+    # What the alert is about within the account: "" for the account itself, else the
+    # record ("feedback:12", "ticket:7"), linked below. One alert per rule and key.
+    key = models.CharField(max_length=40, blank=True, default="")
+    ticket = models.ForeignKey(
+        Ticket, null=True, blank=True, on_delete=models.SET_NULL, related_name="alerts"
+    )
+    feedback = models.ForeignKey(
+        FeedbackSubmission, null=True, blank=True, on_delete=models.SET_NULL, related_name="alerts"
+    )
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -133,14 +179,14 @@ class Alert(models.Model):
         ordering = ["due_on", "-opened_at"]
         constraints = [
             models.UniqueConstraint(
-                fields=["account", "rule"],
+                fields=["account", "rule", "key"],
                 condition=Q(status__in=["open", "acknowledged"]),
-                name="one_live_alert_per_account_rule",
+                name="one_live_alert_per_account_rule_key",
             ),
             models.UniqueConstraint(
-                fields=["rule", "account"],
+                fields=["rule", "account", "key"],
                 condition=Q(condition_cleared_at__isnull=True),
-                name="one_holding_alert_per_rule_account",
+                name="one_holding_alert_per_rule_account_key",
             ),
         ]
         indexes = [models.Index(fields=["owner", "status", "due_on"])]
@@ -151,6 +197,11 @@ class Alert(models.Model):
     @property
     def is_live(self) -> bool:
         return self.status in (self.Status.OPEN, self.Status.ACKNOWLEDGED)
+
+    @property
+    def record(self) -> Ticket | FeedbackSubmission | None:
+        """The ticket or survey answer the alert is about (select_related them)."""
+        return self.ticket or self.feedback
 
     @property
     def is_snoozed(self) -> bool:
@@ -191,9 +242,27 @@ class ExpansionSignal(models.Model):
     alert = models.ForeignKey(
         Alert, null=True, blank=True, on_delete=models.SET_NULL, related_name="signals"
     )
+    # The ticket or note whose expansion hint raised this signal (support signals from
+    # sync): one signal per record, however often it syncs.
+    ticket = models.ForeignKey(
+        Ticket, null=True, blank=True, on_delete=models.SET_NULL, related_name="signals"
+    )
+    engagement = models.ForeignKey(
+        Engagement, null=True, blank=True, on_delete=models.SET_NULL, related_name="signals"
+    )
 
     class Meta:
         ordering = ["follow_up_by"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["ticket"], condition=Q(ticket__isnull=False), name="one_signal_per_ticket"
+            ),
+            models.UniqueConstraint(
+                fields=["engagement"],
+                condition=Q(engagement__isnull=False),
+                name="one_signal_per_engagement",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.account}: {self.note[:40]}"
@@ -201,3 +270,45 @@ class ExpansionSignal(models.Model):
     @property
     def overdue(self) -> bool:
         return self.followed_up_at is None and self.follow_up_by < timezone.now()
+
+    @property
+    def in_time(self) -> bool:
+        """Followed up (a person recorded the outcome) by the due time."""
+        return self.followed_up_at is not None and self.followed_up_at <= self.follow_up_by
+
+    @property
+    def record(self) -> Ticket | Engagement | None:
+        return self.ticket or self.engagement
+
+
+class ExpansionHint(models.Model):
+    """What in a support record points to expansion (one row, admins edit it): ticket
+    categories (HubSpot's internal values, e.g. UPGRADE_REQUEST) and keywords matched,
+    as whole words and ignoring case, on ticket subjects and on notes' subjects and text
+    as synced (email bodies are never synced)."""
+
+    ticket_categories = models.CharField(
+        max_length=500,
+        blank=True,
+        help_text="Ticket categories (internal values, comma-separated), e.g. UPGRADE_REQUEST.",
+    )
+    keywords = models.TextField(
+        blank=True,
+        help_text="One keyword or phrase per line, e.g. “more seats”, “upgrade”.",
+    )
+    is_active = models.BooleanField(default=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return "Expansion hints"
+
+    @property
+    def category_list(self) -> list[str]:
+        return [c.strip().upper() for c in self.ticket_categories.split(",") if c.strip()]
+
+    @property
+    def keyword_list(self) -> list[str]:
+        return [k.strip() for k in self.keywords.splitlines() if k.strip()]

@@ -1,19 +1,21 @@
 from __future__ import annotations
 
-from django.db.models import Case, IntegerField, QuerySet, Value, When
+from dataclasses import dataclass, field
+
+from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from accounts.models import User
 from accounts.roles import Role, role_of
 
-from .models import Alert, AlertRule, ExpansionSignal
+from .models import Alert, AlertRule, ExpansionHint, ExpansionSignal
 
 # The inbox filter for dismissed alerts that come back on a date the CSM picked.
 SNOOZED = "snoozed"
 
 
 def alerts_for(*, user: User, status: str = "live", rule_id: int | None = None) -> QuerySet[Alert]:
-    qs = Alert.objects.select_related("account__owner", "rule", "owner")
+    qs = Alert.objects.select_related("account__owner", "rule", "owner", "ticket", "feedback")
     if role_of(user) == Role.CSM:  # a CSM's inbox is their book; others read everything
         qs = qs.filter(account__owner=user)
     if status == "live":
@@ -31,10 +33,17 @@ def alerts_for(*, user: User, status: str = "live", rule_id: int | None = None) 
     return qs.order_by("due_on", "-opened_at")
 
 
-def signals_for(*, user: User) -> QuerySet[ExpansionSignal]:
-    qs = ExpansionSignal.objects.select_related("account__owner", "raised_by", "followed_up_by")
+def _signals_seen_by(user: User) -> QuerySet[ExpansionSignal]:
+    qs = ExpansionSignal.objects.all()
     if role_of(user) == Role.CSM:
         qs = qs.filter(account__owner=user)
+    return qs
+
+
+def signals_for(*, user: User) -> QuerySet[ExpansionSignal]:
+    qs = _signals_seen_by(user).select_related(
+        "account__owner", "raised_by", "followed_up_by", "ticket", "engagement"
+    )
     open_first = Case(
         When(followed_up_at__isnull=True, then=Value(0)),
         default=Value(1),
@@ -51,3 +60,78 @@ def account_live_alerts(*, account_id: int) -> QuerySet[Alert]:
     return Alert.objects.filter(
         account_id=account_id, status__in=[Alert.Status.OPEN, Alert.Status.ACKNOWLEDGED]
     ).select_related("rule")
+
+
+# A signal is followed up in time when a person recorded its follow-up (what came of
+# it: `followed_up_at`) no later than its due time (`follow_up_by`, 24 hours after it
+# was raised). Late: followed up after the due time, or not followed up and past it.
+IN_TIME = Q(followed_up_at__isnull=False, followed_up_at__lte=F("follow_up_by"))
+LATE_DONE = Q(followed_up_at__isnull=False, followed_up_at__gt=F("follow_up_by"))
+
+
+@dataclass
+class FollowUpFigures:
+    source: str
+    label: str
+    total: int = 0
+    in_time: int = 0
+    late: int = 0  # followed up after the due time
+    overdue: int = 0  # not followed up, due time passed
+    waiting: int = 0  # not followed up, still in time
+
+    @property
+    def due(self) -> int:
+        """Signals whose due time passed or that were followed up: the ones judged."""
+        return self.in_time + self.late + self.overdue
+
+    @property
+    def in_time_pct(self) -> int | None:
+        return round(self.in_time * 100 / self.due) if self.due else None
+
+
+@dataclass
+class FollowUpReport:
+    rows: list[FollowUpFigures] = field(default_factory=list)
+    late: list[ExpansionSignal] = field(default_factory=list)
+    late_total: int = 0
+
+
+def signal_follow_ups(*, user: User, late_limit: int = 20) -> FollowUpReport:
+    """Per source (CSM, support, rule): how many signals were followed up in time,
+    late, are overdue or still waiting; and the late ones (followed up late or
+    overdue), latest due first. Two queries whatever the count."""
+    now = timezone.now()
+    qs = _signals_seen_by(user)
+    overdue = Q(followed_up_at__isnull=True, follow_up_by__lt=now)
+    counts: dict[str, dict[str, int]] = {}
+    rows = (
+        qs.order_by()
+        .values("source")
+        .annotate(
+            n_total=Count("pk"),
+            n_in_time=Count("pk", filter=IN_TIME),
+            n_late=Count("pk", filter=LATE_DONE),
+            n_overdue=Count("pk", filter=overdue),
+            n_waiting=Count("pk", filter=Q(followed_up_at__isnull=True, follow_up_by__gte=now)),
+        )
+    )
+    for row in rows:
+        counts[str(row["source"])] = {
+            name.removeprefix("n_"): int(str(value))
+            for name, value in row.items()
+            if name.startswith("n_")
+        }
+    report = FollowUpReport()
+    for source, label in ExpansionSignal.Source.choices:
+        report.rows.append(FollowUpFigures(source=source, label=label, **counts.get(source, {})))
+    report.late_total = sum(r.late + r.overdue for r in report.rows)
+    report.late = list(
+        qs.filter(LATE_DONE | overdue)
+        .select_related("account", "followed_up_by")
+        .order_by("-follow_up_by", "-pk")[:late_limit]
+    )
+    return report
+
+
+def expansion_hint_current() -> ExpansionHint | None:
+    return ExpansionHint.objects.order_by("pk").first()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -14,8 +15,8 @@ from accounts.models import Account, Event, User
 from accounts.services import event_record
 
 from .hooks import hooks_run
-from .matchers import MATCHERS
-from .models import Alert, AlertRule, ExpansionSignal
+from .matchers import hits_for
+from .models import EVENT_KINDS, Alert, AlertRule, ExpansionSignal
 
 LIVE = [Alert.Status.OPEN, Alert.Status.ACKNOWLEDGED]
 
@@ -48,51 +49,67 @@ def _reopen_line(*, alert: Alert, rule: AlertRule, today: date) -> str | None:
 
 
 @transaction.atomic
-def alerts_evaluate(*, today: date) -> EvaluationRun:
+def alerts_evaluate(
+    *, today: date, account_ids: Collection[int] | None = None, kinds: Collection[str] = ()
+) -> EvaluationRun:
     """Run every active rule over the portfolio, in bulk (the same few queries
-    per rule for any portfolio size).
+    per rule for any portfolio size). `account_ids` and `kinds` narrow the run (a
+    sync that brought survey answers runs the detractor rules over its accounts):
+    alerts of other accounts are left as they are.
 
-    An alert holds its rule for its account until the condition clears
+    An alert holds its rule for its account (and record, for rules about a ticket
+    or a survey answer: one alert each) until the condition clears
     (`condition_cleared_at`): while held, no second alert opens, whatever the
     alert's status. So a dismissed alert stays quiet while the condition holds
     and a new one opens only once it cleared and came back, or when the
     dismissal's snooze date is reached (the same alert reopens). A resolved
     alert whose condition still holds `reopen_after_days` later reopens with a
-    line saying so. Live alerts whose condition cleared resolve themselves.
+    line saying so. Live alerts whose condition cleared resolve themselves,
+    except those about something that happened (a detractor answer): they stay
+    until a person closes them and never reopen.
     Expansion rules raise one expansion signal each time their alert fires
     (opens, or reopens after a snooze), never one per run."""
     run = EvaluationRun()
     now = timezone.now()
-    for rule in AlertRule.objects.filter(is_active=True):
-        matches = MATCHERS[rule.kind](rule, today)
-        held = {
-            a.account_id: a
-            for a in Alert.objects.filter(rule=rule, condition_cleared_at__isnull=True)
-        }
+    scope = set(account_ids) if account_ids is not None else None
+    rules = AlertRule.objects.filter(is_active=True)
+    if kinds:
+        rules = rules.filter(kind__in=list(kinds))
+    for rule in rules:
+        matches = hits_for(rule, today)
+        held_qs = Alert.objects.filter(rule=rule, condition_cleared_at__isnull=True)
+        if scope is not None:
+            matches = {k: v for k, v in matches.items() if k[0] in scope}
+            held_qs = held_qs.filter(account_id__in=scope)
+        held = {(a.account_id, a.key): a for a in held_qs}
         owners = dict(
-            Account.objects.filter(pk__in=[pk for pk in matches if pk not in held]).values_list(
-                "pk", "owner_id"
-            )
+            Account.objects.filter(
+                pk__in={pk for pk, key in matches if (pk, key) not in held}
+            ).values_list("pk", "owner_id")
         )
         due_on = today + timedelta(days=rule.due_in_days)
         fresh = [
             Alert(
                 account_id=pk,
                 rule=rule,
+                key=key,
+                ticket_id=hit.ticket_id,
+                feedback_id=hit.feedback_id,
                 owner_id=owners.get(pk),
-                message=matches[pk][:300],
+                message=hit.message[:300],
                 due_on=due_on,
                 opened_at=now,
             )
-            for pk in matches
-            if pk not in held
+            for (pk, key), hit in matches.items()
+            if (pk, key) not in held
         ]
         Alert.objects.bulk_create(fresh, batch_size=2000)
         reopened, snooze_ended = [], []
-        for account_id, alert in held.items():
+        is_event = rule.kind in EVENT_KINDS
+        for where, alert in held.items():
             line = (
                 None
-                if account_id not in matches or alert.is_live
+                if where not in matches or alert.is_live or is_event
                 else _reopen_line(alert=alert, rule=rule, today=today)
             )
             if line is None:
@@ -101,7 +118,7 @@ def alerts_evaluate(*, today: date) -> EvaluationRun:
                 snooze_ended.append(alert)
             alert.status, alert.message, alert.due_on = (
                 Alert.Status.OPEN,
-                matches[account_id][:300],
+                matches[where].message[:300],
                 due_on,
             )
             alert.closed_at = alert.closed_by = alert.snoozed_until = None
@@ -162,8 +179,9 @@ def alerts_evaluate(*, today: date) -> EvaluationRun:
             )
             hooks_run("EXPANSION_SIGNALS_RAISED_HOOKS", signals=signals)
             run.signals += len(firing)
-        gone = [a for account_id, a in held.items() if account_id not in matches]
-        cleared = [a.pk for a in gone if a.is_live]
+        gone = [a for where, a in held.items() if where not in matches]
+        # An event's live alert waits for a person; only closed ones let go.
+        cleared = [] if is_event else [a.pk for a in gone if a.is_live]
         Alert.objects.filter(pk__in=cleared).update(
             status=Alert.Status.RESOLVED,
             closed_at=now,

@@ -12,6 +12,7 @@ urlpatterns = [
     path("alerts/rules/<int:pk>/", views.rule_edit, name="rule_edit"),
     path("alerts/rules/run/", views.rules_run, name="rules_run"),
     path("expansion/", views.signal_list, name="signals"),
+    path("expansion/hints/", views.expansion_hint_edit, name="hints"),
     path("expansion/<int:pk>/follow-up/", views.signal_follow_up, name="signal_follow_up"),
     path("accounts/<int:pk>/expansion/new/", views.signal_raise, name="signal_raise"),
 ]

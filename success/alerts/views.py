@@ -15,8 +15,9 @@ from accounts.models import Account
 from accounts.roles import admin_required, require_account_edit
 
 from . import selectors, services
-from .forms import AlertCloseForm, AlertRuleForm, FollowUpForm, SignalForm
-from .models import RULE_PARAMS, Alert, AlertRule, ExpansionSignal
+from .forms import AlertCloseForm, AlertRuleForm, ExpansionHintForm, FollowUpForm, SignalForm
+from .models import RULE_PARAMS, Alert, AlertRule, ExpansionHint, ExpansionSignal
+from .support import support_expansion_raise
 
 
 @require_GET
@@ -104,11 +105,12 @@ def rule_edit(request: AuthedRequest, pk: int | None = None) -> HttpResponse:
 @admin_required
 def rules_run(request: AuthedRequest) -> HttpResponse:
     run = services.alerts_evaluate(today=timezone.localdate())
+    hinted = support_expansion_raise()
     messages.success(
         request,
         f"Opened {sum(run.opened.values())} alert(s), reopened {sum(run.reopened.values())}, "
         f"cleared {sum(run.cleared.values())}, "
-        f"raised {run.signals} expansion signal(s).",
+        f"raised {run.signals + len(hinted)} expansion signal(s).",
     )
     return redirect("alerts:rules")
 
@@ -116,7 +118,35 @@ def rules_run(request: AuthedRequest) -> HttpResponse:
 @require_GET
 def signal_list(request: AuthedRequest) -> HttpResponse:
     page = Paginator(selectors.signals_for(user=request.user), 50).get_page(request.GET.get("page"))
-    return render(request, "alerts/signal_list.html", {"page": page})
+    return render(
+        request,
+        "alerts/signal_list.html",
+        {"page": page, "follow_ups": selectors.signal_follow_ups(user=request.user)},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@admin_required
+def expansion_hint_edit(request: AuthedRequest) -> HttpResponse:
+    """The admin's expansion hints: ticket categories and keywords."""
+    hint = selectors.expansion_hint_current()
+    form = ExpansionHintForm(request.POST or None, instance=hint)
+
+    def save() -> ExpansionHint:
+        saved = form.save(commit=False)
+        saved.updated_by = request.user
+        saved.save()
+        return saved
+
+    if done := form_post(
+        request,
+        form,
+        save,
+        success="Saved the expansion hints; tickets and notes are read for them as they sync.",
+        then="alerts:signals",
+    ):
+        return done
+    return render(request, "alerts/hint_form.html", {"form": form})
 
 
 @require_http_methods(["GET", "POST"])

@@ -153,12 +153,14 @@ def test_a_fresh_install_has_the_standard_plays(django_db_setup: Any) -> None:
 
     # The autouse fixture emptied the table; re-run the data migration's function.
     executor = MigrationExecutor(connection)
-    state = executor.loader.project_state(("alerts", "0002_default_rules"))
-    migration = executor.loader.get_migration("alerts", "0002_default_rules")
-    run_python = migration.operations[0]
-    assert isinstance(run_python, RunPython)
-    with connection.schema_editor() as editor:
-        run_python.code(state.apps, editor)
+    # The first plays, then issue 18's support plays.
+    for name in ("0002_default_rules", "0005_default_support_rules"):
+        state = executor.loader.project_state(("alerts", name))
+        migration = executor.loader.get_migration("alerts", name)
+        run_python = migration.operations[0]
+        assert isinstance(run_python, RunPython)
+        with connection.schema_editor() as editor:
+            run_python.code(state.apps, editor)
     assert set(AlertRule.objects.values_list("kind", flat=True)) == set(RuleKind.values)
 
 

@@ -193,6 +193,7 @@ EXPECTED: dict[str, list[tuple[str, Callable[[Objects], dict[str, Any]], dict[st
     "alerts:rule_edit": [("", lambda o: {"pk": o["alert"].rule_id}, ADMIN_ONLY)],
     "alerts:rules_run": [("", lambda o: {}, statuses(302, 405, 405, 405, 405))],
     "alerts:signals": [("", lambda o: {}, READ)],
+    "alerts:hints": [("", lambda o: {}, ADMIN_ONLY)],
     "alerts:signal_follow_up": [
         ("", lambda o: {"pk": o["signal"].pk}, statuses(302, 405, 405, 405, 405))
     ],

@@ -18,7 +18,11 @@ from accounts.hubspot.rules.support_mapping import (
     engagement_fields,
 )
 from accounts.support.models import Engagement
-from accounts.support.services import accounts_last_touch_bump, crm_tasks_synced_notify
+from accounts.support.services import (
+    accounts_last_touch_bump,
+    crm_tasks_synced_notify,
+    support_synced_notify,
+)
 
 ENGAGEMENT_FIELDS = (
     "account_id",
@@ -49,7 +53,10 @@ def _map(
     )
 
 
-def _bump(account_ids: set[int]) -> int:
+def _bump(object_type: str, account_ids: set[int]) -> int:
+    """Touches move the accounts' last activity up; the apps acting on support
+    records (expansion hints in notes) hear of them once committed."""
+    support_synced_notify(object_type=object_type, account_ids=account_ids)
     return accounts_last_touch_bump(account_ids=account_ids)
 
 
@@ -69,7 +76,7 @@ ENGAGEMENTS = {
         mapper=partial(_map, object_type),
         title_field="subject",
         kind={"kind": ENGAGEMENT_KIND[object_type]},
-        after=_tasks_synced if object_type == "tasks" else _bump,
+        after=_tasks_synced if object_type == "tasks" else partial(_bump, object_type),
     )
     for object_type in ENGAGEMENT_TYPES
 }

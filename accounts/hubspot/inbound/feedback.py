@@ -11,6 +11,7 @@ from accounts.hubspot.inbound.support_pages import SupportSpec, support_page_wri
 from accounts.hubspot.rules.mapping import Record
 from accounts.hubspot.rules.support_mapping import ContactRef, feedback_fields
 from accounts.support.models import FeedbackSubmission
+from accounts.support.services import support_synced_notify
 
 FEEDBACK_FIELDS = (
     "account_id",
@@ -40,6 +41,8 @@ FEEDBACK = SupportSpec(
     fields=FEEDBACK_FIELDS,
     mapper=_map,
     title_field="survey_type",
+    # Detractor answers open alerts soon after they arrive, not only at the daily run.
+    after=lambda ids: support_synced_notify(object_type="feedback_submissions", account_ids=ids),
 )
 
 

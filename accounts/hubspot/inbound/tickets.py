@@ -19,6 +19,7 @@ from accounts.hubspot.rules.support_mapping import (
 )
 from accounts.hubspot.transport.client import HubSpotClient
 from accounts.support.models import Ticket, TicketPipeline, TicketStage
+from accounts.support.services import support_synced_notify
 
 TICKET_FIELDS = (
     "account_id",
@@ -97,6 +98,8 @@ TICKETS = SupportSpec(
     fields=TICKET_FIELDS,
     mapper=_map,
     title_field="subject",
+    # Expansion hints in tickets raise signals soon after they arrive.
+    after=lambda ids: support_synced_notify(object_type="tickets", account_ids=ids),
 )
 
 
