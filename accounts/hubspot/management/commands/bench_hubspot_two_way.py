@@ -17,6 +17,7 @@ The sandbox runs in its own process, as HubSpot runs on its own machines.
 
 from __future__ import annotations
 
+import cProfile
 import json
 import os
 import platform
@@ -90,17 +91,22 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--companies", type=int, default=20_000)
-        parser.add_argument("--samples", type=int, default=30)
+        parser.add_argument(
+            "--samples", type=int, default=30, help="Latency samples (0: push throughput only)."
+        )
+        parser.add_argument(
+            "--profile", default="", help="Write a cProfile of the measured push pass here."
+        )
         parser.add_argument("--output", default="bench/results/hubspot_two_way.json")
 
     def handle(self, *args: Any, **options: Any) -> None:
         bench_in_throwaway_db(
             self,
-            lambda db: self._run(options["companies"], options["samples"], db),
+            lambda db: self._run(options["companies"], options["samples"], db, options["profile"]),
             options["output"],
         )
 
-    def _run(self, n: int, samples: int, bench_db: str) -> dict[str, Any]:
+    def _run(self, n: int, samples: int, bench_db: str, profile: str) -> dict[str, Any]:
         sandbox = Sandbox(tier="off", access_token=TOKEN)
         seed(sandbox, {**_portfolio(n), "deals": [], "associations": []})
         server = _RemoteSandbox(sandbox)
@@ -109,8 +115,8 @@ class Command(BaseCommand):
             twoway.provision(client)
             import_run(run_start(SyncRun.Kind.IMPORT), client=client)
             twoway.push_pass(client)  # the first push: every account's CS fields
-            throughput = self._throughput(server)
-            latency = self._latency(server, samples, bench_db)
+            throughput = self._throughput(server, profile)
+            latency = self._latency(server, samples, bench_db) if samples else {}
         finally:
             server.stop()
         return {
@@ -121,7 +127,7 @@ class Command(BaseCommand):
             **latency,
         }
 
-    def _throughput(self, server: _RemoteSandbox) -> dict[str, Any]:
+    def _throughput(self, server: _RemoteSandbox, profile: str) -> dict[str, Any]:
         """Every account's health changes (the daily job), then one push pass."""
         accounts = list(Account.objects.values_list("pk", "health_score"))
         account_cs_fields_bulk_update(
@@ -133,9 +139,16 @@ class Command(BaseCommand):
             base_url=server.url,
             budget=DatabaseRateBudget(tier="professional"),
         )
-        started = time.perf_counter()
+        profiler = cProfile.Profile() if profile else None
+        cpu_started, started = time.process_time(), time.perf_counter()
+        if profiler is not None:
+            profiler.enable()
         outcome = twoway.push_pass(client)
+        if profiler is not None:
+            profiler.disable()
+            profiler.dump_stats(profile)
         seconds = time.perf_counter() - started
+        cpu = time.process_time() - cpu_started
         server.set_tier("off")
         rate = outcome.pushed / seconds
         usage = usage_on(timezone.now())
@@ -152,12 +165,17 @@ class Command(BaseCommand):
             "fraction_of_bound_counting_reads": round(rate / bound, 3) if bound else 0,
             "calls": outcome.calls,
             "rate_limited_429": usage["rate_limited"],
+            # The push process's own CPU (all its threads): on a loaded machine the wall
+            # time also holds the time other processes had the cores.
+            "cpu_seconds": round(cpu, 2),
+            "cpu_ms_per_company": round(1000 * cpu / outcome.pushed, 3) if outcome.pushed else 0,
         }
         self.stdout.write(
             f"(a) push, professional tier: {outcome.pushed:,} companies in {seconds:.1f}s = "
             f"{rate:,.0f}/s = {rate / TIER_CEILING:.0%} of {TIER_CEILING:,}/s, "
             f"{rate / bound if bound else 0:.0%} of {bound:,.0f}/s counting the reads "
-            f"({outcome.calls} calls, {usage['rate_limited']} answered 429)"
+            f"({outcome.calls} calls, {usage['rate_limited']} answered 429); "
+            f"CPU {cpu:.1f}s of the push process"
         )
         return result
 
