@@ -20,7 +20,7 @@ from typing import Any
 from django.db import models
 
 
-@dataclass
+@dataclass(slots=True)
 class Written:
     """Our last write of a field: the value, when HubSpot recorded it (its clock; when
     unknown, when we sent it), when the sides last agreed before it, and when our edit
@@ -35,15 +35,16 @@ class Written:
     def from_json(cls, raw: Any) -> Written:
         if isinstance(raw, list | tuple):  # the four-item lists of older rows
             return cls(str(raw[0]), int(raw[1]), int(raw[2]), int(raw[3]))
+        get = raw.get
         return cls(
-            value=str(raw["value"]),
-            written_ms=int(raw.get("written_ms") or 0),
-            agreed_before_ms=int(raw.get("agreed_before_ms") or 0),
-            ours_ms=int(raw.get("ours_ms") or 0),
+            str(raw["value"]),
+            int(get("written_ms") or 0),
+            int(get("agreed_before_ms") or 0),
+            int(get("ours_ms") or 0),
         )
 
 
-@dataclass
+@dataclass(slots=True)
 class FieldSync:
     """Both sides of one synced field of one linked account."""
 
@@ -57,15 +58,17 @@ class FieldSync:
 
     @classmethod
     def from_json(cls, raw: dict[str, Any]) -> FieldSync:
-        written = raw.get("written")
+        # Positional, one lookup per key: a push decodes a dozen per account.
+        get = raw.get
+        written = get("written")
         return cls(
-            prop=str(raw.get("prop") or ""),
-            base=raw.get("base"),
-            base_ms=int(raw.get("base_ms") or 0),
-            remote=raw.get("remote"),
-            remote_ms=int(raw.get("remote_ms") or 0),
-            remote_by=str(raw.get("remote_by") or ""),
-            written=Written.from_json(written) if written else None,
+            str(get("prop") or ""),
+            get("base"),
+            int(get("base_ms") or 0),
+            get("remote"),
+            int(get("remote_ms") or 0),
+            str(get("remote_by") or ""),
+            Written.from_json(written) if written else None,
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -118,10 +121,16 @@ class FieldStatesEncoder(json.JSONEncoder):
 def states_from_json(raw: Any) -> FieldStates:
     if not isinstance(raw, dict):
         return {}
-    return {
-        key: value if isinstance(value, FieldSync) else FieldSync.from_json(value)
-        for key, value in raw.items()
-    }
+    decode = FieldSync.from_json
+    return {key: value if type(value) is FieldSync else decode(value) for key, value in raw.items()}
+
+
+def states_to_json(states: Any) -> Any:
+    """{key: FieldSync} as plain JSON objects (json.dumps then never calls back into
+    Python for an entry)."""
+    if not isinstance(states, dict):
+        return states
+    return {k: v.to_json() if type(v) is FieldSync else v for k, v in states.items()}
 
 
 class FieldStatesField(models.JSONField):
@@ -143,6 +152,4 @@ class FieldStatesField(models.JSONField):
         return states_from_json(super().to_python(value))
 
     def get_prep_value(self, value: Any) -> Any:
-        if isinstance(value, dict):
-            value = {k: v.to_json() if isinstance(v, FieldSync) else v for k, v in value.items()}
-        return super().get_prep_value(value)
+        return super().get_prep_value(states_to_json(value))

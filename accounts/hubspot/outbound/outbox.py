@@ -1,6 +1,7 @@
 """The outbox of the push pass: every write to HubSpot is journaled (`SyncChange`, status
 SENT, "sent, unconfirmed") and committed before its batch is sent, and marked CONFIRMED
-or FAILED once HubSpot answers. A worker killed between the two leaves rows that say
+or FAILED by HubSpot's answer in the transaction that journals the next batch (right
+after the answer, for the last). A worker killed between the two leaves rows that say
 "sent, unconfirmed", never none; a later pass that reads our value back in HubSpot
 confirms them (`outbox_confirm_seen`)."""
 
@@ -11,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Case, Value, When
 
 from accounts import bulk
 from accounts.hubspot.models import SyncChange, SyncChangeStatus, SyncSource
@@ -41,26 +43,41 @@ def outbox_send(
     CONFIRMED or FAILED after it."""
     sent = Sent()
     items = list(inputs.items())
+    answered: tuple[Sequence[tuple[Any, ...]], dict[str, int]] | None = None
     for start in range(0, len(items), BATCH):
         batch = dict(items[start : start + BATCH])
         with transaction.atomic():
+            # The previous batch's answer is noted in the transaction that journals
+            # this one (one commit a batch): either commits before this batch is sent.
+            if answered is not None:
+                _mark(*answered)
             rows = [dict(row, status=SyncChangeStatus.SENT) for h in batch for row in journal[h]]
             ids = bulk.insert(SyncChange, rows, returning=["id", "hubspot_id"])
         confirmed, errors, calls = _send(client, batch)
         sent.confirmed.update(confirmed)
         sent.errors.update(errors)
         sent.calls += calls
-        _mark(ids, confirmed)
+        answered = (ids, confirmed)
+    if answered is not None:
+        _mark(*answered)
     return sent
 
 
 def _mark(ids: Sequence[tuple[Any, ...]], confirmed: dict[str, int]) -> None:
+    """CONFIRMED or FAILED, by HubSpot's answer, in one statement."""
     done = [pk for pk, hid in ids if hid in confirmed]
-    refused = [pk for pk, hid in ids if hid not in confirmed]
-    if done:
-        SyncChange.objects.filter(pk__in=done).update(status=SyncChangeStatus.CONFIRMED)
-    if refused:
-        SyncChange.objects.filter(pk__in=refused).update(status=SyncChangeStatus.FAILED)
+    rows = SyncChange.objects.filter(pk__in=[pk for pk, _ in ids])
+    if len(done) == len(ids):
+        status: Any = SyncChangeStatus.CONFIRMED
+    elif not done:
+        status = SyncChangeStatus.FAILED
+    else:
+        status = Case(
+            When(pk__in=done, then=Value(SyncChangeStatus.CONFIRMED)),
+            default=Value(SyncChangeStatus.FAILED),
+        )
+    if ids:
+        rows.update(status=status)
 
 
 def outbox_confirm_seen(seen: Iterable[tuple[int, str, str]]) -> int:

@@ -153,11 +153,14 @@ def _push_chunk(
             "account_id", "field"
         )
     )
-    to_read = _to_read(live, states, rules, waiting)
-    outcome.calls += push_read.current_read(client, to_read, states, rules)
+    # Our value of each field, canonical, once per account (read, history and plan all
+    # compare it; a pull below changes only its own field's).
+    ours = {a.pk: {r.key: ours_value(r, a) for r in rules} for a in live}
+    to_read = _to_read(live, states, rules, waiting, ours)
+    outcome.calls += push_read.current_read(client, to_read, states, rules, ours=ours)
     plan = _Plan(now=now)
     for account in live:
-        plan.account(account, states[account.pk], rules)
+        plan.account(account, states[account.pk], rules, ours[account.pk])
     outbox_confirm_seen(plan.agreed)
     sent = outbox_send(client, plan.inputs, plan.journal)
     outcome.calls += sent.calls
@@ -189,6 +192,7 @@ def _to_read(
     states: dict[int, SyncState],
     rules: Sequence[Rule],
     waiting: set[tuple[int, str]],
+    ours: dict[int, dict[str, str]],
 ) -> list[Account]:
     """Accounts with a field the push pass may write or must time: Lifecycle changed a
     field it may push since the base, or both sides changed a latest-wins field (not
@@ -196,14 +200,15 @@ def _to_read(
     wanted = []
     for account in accounts:
         state = states[account.pk]
+        values = ours[account.pk]
         for rule in rules:
             if (account.pk, rule.key) in waiting:
                 continue
-            ours = ours_value(rule, account)
+            value = values[rule.key]
             base = sync_state.base_of(state, rule.key)
             theirs = sync_state.remote_of(state, rule)
-            if (rule.pushes and ours != base) or _latest_undecided(
-                rule, ours=ours, theirs=theirs, base=base
+            if (rule.pushes and value != base) or _latest_undecided(
+                rule, ours=value, theirs=theirs, base=base
             ):
                 wanted.append(account)
                 break
@@ -224,10 +229,12 @@ class _Plan:
     conflicts: list[SyncConflict] = field(default_factory=list)
     agreed: list[tuple[int, str, str]] = field(default_factory=list)
 
-    def account(self, account: Account, state: SyncState, rules: Sequence[Rule]) -> None:
+    def account(
+        self, account: Account, state: SyncState, rules: Sequence[Rule], values: dict[str, str]
+    ) -> None:
         for rule in rules:
             entry = sync_state.field_of(state, rule)
-            ours = ours_value(rule, account)
+            ours = values[rule.key]
             timed = _timed(rule)
             decision = decide(
                 rule,

@@ -30,10 +30,13 @@ def current_read(
     accounts: Sequence[Account],
     states: dict[int, SyncState],
     rules: Sequence[Rule],
+    *,
+    ours: dict[int, dict[str, str]] | None = None,
 ) -> int:
     """HubSpot's current values of the rules' properties for `accounts`, into their
     states, then the history of the values that changed since the base. Returns the
-    calls made. When HubSpot cannot answer, the last-seen values stand (the write that
+    calls made (`ours`: our canonical values by account and rule key, when already
+    computed). When HubSpot cannot answer, the last-seen values stand (the write that
     follows then meets the same failure and is retried)."""
     if not accounts:
         return 0
@@ -59,7 +62,7 @@ def current_read(
             theirs, _ = _theirs(rule, record)
             if theirs is not None:
                 sync_state.field_of(state, rule).seen(rule.property, theirs)
-    return calls + _history_read(client, accounts, states, rules)
+    return calls + _history_read(client, accounts, states, rules, ours)
 
 
 def _unexplained(rule: Rule, entry: FieldSync, ours: str) -> bool:
@@ -79,6 +82,7 @@ def _history_read(
     accounts: Sequence[Account],
     states: dict[int, SyncState],
     rules: Sequence[Rule],
+    ours: dict[int, dict[str, str]] | None,
 ) -> int:
     """Who set, and when, each value that changed since the base (into `remote_by` and
     `remote_ms`). A value our app wrote (an earlier write of ours, its answer lost to a
@@ -86,9 +90,11 @@ def _history_read(
     wanted: dict[str, set[str]] = {}
     for account in accounts:
         state = states[account.pk]
+        values = ours[account.pk] if ours is not None else None
         for rule in rules:
             entry = sync_state.field_of(state, rule)
-            if _unexplained(rule, entry, ours_value(rule, account)):
+            value = values[rule.key] if values is not None else ours_value(rule, account)
+            if _unexplained(rule, entry, value):
                 wanted.setdefault(account.hubspot_id or "", set()).add(rule.property)
     if not wanted:
         return 0

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from accounts import bulk
-from accounts.hubspot.field_state import FieldSync, Written
+from accounts.hubspot.field_state import FieldSync, Written, states_to_json
 from accounts.hubspot.models import SyncState
 from accounts.hubspot.rules import fields as fieldspecs
 from accounts.hubspot.rules.field_rules import epoch_ms
@@ -76,7 +76,14 @@ STATE_FIELDS = ("fields", "remote_ms", "pushed_at", "push_failures", "checked_at
 def states_save(states: Iterable[SyncState]) -> None:
     """Insert or update the states in one set-based statement."""
     rows = [
-        {"account_id": s.account_id, **{name: getattr(s, name) for name in STATE_FIELDS}}
+        {
+            "account_id": s.account_id,
+            "fields": states_to_json(s.fields),
+            "remote_ms": s.remote_ms,
+            "pushed_at": s.pushed_at,
+            "push_failures": s.push_failures,
+            "checked_at": s.checked_at,
+        }
         for s in states
     ]
     bulk.upsert(SyncState, rows, unique=["account"], update=STATE_FIELDS)

@@ -81,6 +81,12 @@ class DatabaseRateBudget:
             now = self._now()
             second = now.replace(microsecond=0)
             day = second.replace(hour=0, minute=0, second=0)
+            if not search and connection.vendor == "postgresql":
+                wait = self._acquire_call(now, day)
+                if wait is None:
+                    return
+                self._sleep(max(wait, 0.05))
+                continue
             if self._bump(Bucket.DAILY, day) > self.daily_cap:
                 self._bump(Bucket.DAILY, day, delta=-1)
                 raise HubSpotError(
@@ -113,6 +119,60 @@ class DatabaseRateBudget:
                 wait = (frees_at - now).total_seconds()
             self._bump(Bucket.DAILY, day, delta=-1)
             self._sleep(max(wait, 0.05))
+
+    def _acquire_call(self, now: datetime, day: datetime) -> float | None:
+        """One call against the daily and ten-second limits in one statement (one round
+        trip and one commit instead of three; the push makes a call per 100 records):
+        count it in both, then undo both and say how long to wait if either is over.
+        The sum reads the other ticks as the statement found them, plus this tick as
+        the statement left it. None: the call may go."""
+        table = HubSpotRateWindow._meta.db_table
+        tick = now.replace(microsecond=now.microsecond // TICK_US * TICK_US)
+        adapt = connection.ops.adapt_datetimefield_value
+        bump = (
+            f"INSERT INTO {table} AS w (bucket, window_start, calls, rate_limited, retries) "
+            f"VALUES (%s, %s, 1, 0, 0) ON CONFLICT (bucket, window_start) "
+            f"DO UPDATE SET calls = w.calls + 1 RETURNING calls"
+        )
+        sql = (
+            f"WITH daily AS ({bump}), tick AS ({bump}) "
+            f"SELECT (SELECT calls FROM daily), (SELECT calls FROM tick) + COALESCE("
+            f"(SELECT SUM(calls) FROM {table} WHERE bucket = %s AND window_start > %s "
+            f"AND window_start <> %s), 0)"
+        )
+        params = (
+            Bucket.DAILY.value,
+            adapt(day),
+            Bucket.TEN_SECONDS.value,
+            adapt(tick),
+            Bucket.TEN_SECONDS.value,
+            adapt(tick - timedelta(seconds=10)),
+            adapt(tick),
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            daily, used = (int(v) for v in cursor.fetchone())
+        if daily == 1:
+            self._prune(day)
+        if daily <= self.daily_cap and used <= self.ten_second_cap:
+            return None
+        self._bump(Bucket.TEN_SECONDS, tick, delta=-1)
+        self._bump(Bucket.DAILY, day, delta=-1)
+        if daily > self.daily_cap:
+            raise HubSpotError(
+                status=429,
+                message=f"Lifecycle's daily HubSpot budget ({self.daily_cap}) is spent.",
+                category="DAILY_BUDGET",
+                policy_name="DAILY",
+            )
+        windows = HubSpotRateWindow.objects.filter(
+            bucket=Bucket.TEN_SECONDS, window_start__gt=tick - timedelta(seconds=10)
+        )
+        oldest = windows.filter(calls__gt=0).order_by("window_start").first()
+        frees_at = (oldest.window_start if oldest else tick) + timedelta(
+            seconds=10, microseconds=TICK_US
+        )
+        return (frees_at - now).total_seconds()
 
     def record(self, *, rate_limited: bool = False, retried: bool = False) -> None:
         day = self._now().replace(hour=0, minute=0, second=0, microsecond=0)

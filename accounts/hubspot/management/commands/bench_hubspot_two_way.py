@@ -5,7 +5,11 @@
     tier's bound (190 calls / 10 s x 100 companies per batch update = 1,900/s), and of
     the bound counting the reads before the writes (the push reads what HubSpot holds
     now, 100 companies per call, before writing them: at most 950/s when every call
-    ran at the limit).
+    ran at the limit): calls made / (seconds x 19 calls/s). Also the push process's CPU
+    seconds (the machine may be shared: wall time then holds other processes' turns),
+    and a baseline in the same run: the same number of calls made alone (batch reads
+    and updates of 100 companies, same client and budget), what this machine and the
+    sandbox allow whatever our code does.
 (b) Latency with one worker, as a user sees it, through real processes: a web server
     (runserver) receiving the sandbox's webhooks and a django-q2 cluster with one
     worker. HubSpot -> Lifecycle: a company renamed in the sandbox until the account
@@ -17,6 +21,7 @@ The sandbox runs in its own process, as HubSpot runs on its own machines.
 
 from __future__ import annotations
 
+import cProfile
 import json
 import os
 import platform
@@ -90,17 +95,22 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--companies", type=int, default=20_000)
-        parser.add_argument("--samples", type=int, default=30)
+        parser.add_argument(
+            "--samples", type=int, default=30, help="Latency samples (0: push throughput only)."
+        )
+        parser.add_argument(
+            "--profile", default="", help="Write a cProfile of the measured push pass here."
+        )
         parser.add_argument("--output", default="bench/results/hubspot_two_way.json")
 
     def handle(self, *args: Any, **options: Any) -> None:
         bench_in_throwaway_db(
             self,
-            lambda db: self._run(options["companies"], options["samples"], db),
+            lambda db: self._run(options["companies"], options["samples"], db, options["profile"]),
             options["output"],
         )
 
-    def _run(self, n: int, samples: int, bench_db: str) -> dict[str, Any]:
+    def _run(self, n: int, samples: int, bench_db: str, profile: str) -> dict[str, Any]:
         sandbox = Sandbox(tier="off", access_token=TOKEN)
         seed(sandbox, {**_portfolio(n), "deals": [], "associations": []})
         server = _RemoteSandbox(sandbox)
@@ -109,8 +119,8 @@ class Command(BaseCommand):
             twoway.provision(client)
             import_run(run_start(SyncRun.Kind.IMPORT), client=client)
             twoway.push_pass(client)  # the first push: every account's CS fields
-            throughput = self._throughput(server)
-            latency = self._latency(server, samples, bench_db)
+            throughput = self._throughput(server, profile)
+            latency = self._latency(server, samples, bench_db) if samples else {}
         finally:
             server.stop()
         return {
@@ -121,7 +131,7 @@ class Command(BaseCommand):
             **latency,
         }
 
-    def _throughput(self, server: _RemoteSandbox) -> dict[str, Any]:
+    def _throughput(self, server: _RemoteSandbox, profile: str) -> dict[str, Any]:
         """Every account's health changes (the daily job), then one push pass."""
         accounts = list(Account.objects.values_list("pk", "health_score"))
         account_cs_fields_bulk_update(
@@ -133,14 +143,23 @@ class Command(BaseCommand):
             base_url=server.url,
             budget=DatabaseRateBudget(tier="professional"),
         )
-        started = time.perf_counter()
+        profiler = cProfile.Profile() if profile else None
+        cpu_started, started = time.process_time(), time.perf_counter()
+        if profiler is not None:
+            profiler.enable()
         outcome = twoway.push_pass(client)
+        if profiler is not None:
+            profiler.disable()
+            profiler.dump_stats(profile)
         seconds = time.perf_counter() - started
+        cpu = time.process_time() - cpu_started
+        usage = usage_on(timezone.now())
+        alone = self._calls_alone(server, outcome.calls)
         server.set_tier("off")
         rate = outcome.pushed / seconds
-        usage = usage_on(timezone.now())
         # The same calls at the tier's limit (19 calls/s): the bound counting the reads.
-        bound = outcome.pushed / (outcome.calls / (TIER_CEILING / 100)) if outcome.calls else 0
+        bound_s = outcome.calls / (TIER_CEILING / 100)
+        bound = outcome.pushed / bound_s if outcome.calls else 0
         result = {
             "companies_pushed": outcome.pushed,
             "failed": outcome.failed,
@@ -152,14 +171,61 @@ class Command(BaseCommand):
             "fraction_of_bound_counting_reads": round(rate / bound, 3) if bound else 0,
             "calls": outcome.calls,
             "rate_limited_429": usage["rate_limited"],
+            # The push process's own CPU (all its threads): on a loaded machine the wall
+            # time also holds the time other processes had the cores.
+            "cpu_seconds": round(cpu, 2),
+            "cpu_ms_per_company": round(1000 * cpu / outcome.pushed, 3) if outcome.pushed else 0,
+            # Baseline, same run: the same number of calls with nothing else done.
+            "calls_alone_seconds": round(alone, 2),
+            "calls_alone_fraction_of_bound": round(bound_s / alone, 3) if alone else 0,
+            "push_seconds_over_calls_alone": round(seconds / alone, 2) if alone else 0,
         }
         self.stdout.write(
             f"(a) push, professional tier: {outcome.pushed:,} companies in {seconds:.1f}s = "
             f"{rate:,.0f}/s = {rate / TIER_CEILING:.0%} of {TIER_CEILING:,}/s, "
             f"{rate / bound if bound else 0:.0%} of {bound:,.0f}/s counting the reads "
-            f"({outcome.calls} calls, {usage['rate_limited']} answered 429)"
+            f"({outcome.calls} calls, {usage['rate_limited']} answered 429); "
+            f"CPU {cpu:.1f}s of the push process"
+        )
+        self.stdout.write(
+            f"    baseline, the same {outcome.calls} calls alone: {alone:.1f}s = "
+            f"{bound_s / alone if alone else 0:.0%} of the bound; the push took "
+            f"{seconds / alone if alone else 0:.1f}x that"
         )
         return result
+
+    def _calls_alone(self, server: _RemoteSandbox, calls: int) -> float:
+        """The push's number of calls with none of its own work: per 100 companies, the
+        batch read of the rules' properties and a batch update writing back the health
+        score the push wrote, through the same client and budget, once the ten-second
+        window the push used has passed. What the machine and the sandbox allow."""
+        time.sleep(10.5)
+        client = HubSpotClient(
+            access_token=TOKEN,
+            base_url=server.url,
+            budget=DatabaseRateBudget(tier="professional"),
+        )
+        props = [r.property for r in twoway.rules_load()]
+        rows = list(
+            Account.objects.filter(hubspot_id__isnull=False)
+            .order_by("pk")
+            .values_list("hubspot_id", "health_score")
+        )
+        batches = [rows[i : i + 100] for i in range(0, len(rows), 100)] or [[]]
+        started = time.perf_counter()
+        for made in range(calls):
+            batch = batches[(made // 2) % len(batches)]
+            if made % 2 == 0:
+                client.batch_read("companies", [h or "" for h, _ in batch], properties=props)
+            else:
+                client.batch_update(
+                    "companies",
+                    [
+                        {"id": h, "properties": {"lifecycle_health_score": str(score or "")}}
+                        for h, score in batch
+                    ],
+                )
+        return time.perf_counter() - started
 
     def _latency(self, server: _RemoteSandbox, samples: int, bench_db: str) -> dict[str, Any]:
         web_port = _free_port()
