@@ -46,9 +46,7 @@ def _fields(scenario: Scenario, company: CompanyShadow, problems: list[str]) -> 
     account = Account.objects.get(pk=company.account_pk)
     record = scenario.company(company.company_id)
     rules = {r.key: r for r in twoway.rules_load()}  # the owner directory as it is now
-    conflicts = {
-        c.field: c for c in SyncConflict.objects.filter(account=account, status="open")
-    }
+    conflicts = {c.field: c for c in SyncConflict.objects.filter(account=account, status="open")}
     where = f"account {account.pk} / company {company.company_id}"
     for key, rule in sorted(rules.items()):
         ours = rule.spec.canonical_local(getattr(account, rule.spec.attribute))
@@ -60,7 +58,9 @@ def _fields(scenario: Scenario, company: CompanyShadow, problems: list[str]) -> 
                 problems.append(f"{where} {key}: Lifecycle {ours!r} != HubSpot {theirs!r}")
             continue
         expected = shadow.expected(rule.owner, rule.policy)
+        scenario.counts["checked: edited fields"] += bool(shadow.edits)
         if conflict is not None:
+            scenario.counts["checked: open conflicts"] += 1
             held = (conflict.ours, conflict.theirs)
             if expected.conflict is None or held != expected.conflict:
                 problems.append(
@@ -97,6 +97,7 @@ def _fields(scenario: Scenario, company: CompanyShadow, problems: list[str]) -> 
             # Inbound rows name values as the account holds them (ARR "31313.00", an
             # owner as the user's pk), push rows as HubSpot does ("31313", owner "502").
             names = {edit.value, display(local_value(rule, edit.value))}
+            scenario.counts[f"checked: {side} edits overwritten, journaled"] += 1
             if not any(names & set(pair) for pair in journaled):
                 problems.append(
                     f"{where} {key}: the {side} edit {edit.value!r} (step {edit.step}) was "
@@ -138,8 +139,8 @@ def _companies(scenario: Scenario, problems: list[str]) -> None:
     # No duplicates: one live company per active linked account, and back.
     live = {r.id for r in store.ordered("companies")}
     active = Account.objects.filter(status=Account.Status.ACTIVE)
-    linked = list(active.values_list("hubspot_id", flat=True))
-    if sorted(live) != sorted(str(i) for i in linked if i):
+    linked = sorted(str(i) for i in active.values_list("hubspot_id", flat=True))
+    if sorted(live) != linked:
         problems.append(f"live companies {sorted(live)} != active accounts' {sorted(linked)}")
     if active.count() != len(scenario.shadow.live()):
         problems.append(
@@ -166,9 +167,9 @@ def _companies(scenario: Scenario, problems: list[str]) -> None:
     if missing:
         problems.append(f"Lifecycle deals never made in HubSpot: {sorted(missing)}")
     remote_ids = {r.id for r in remote}
-    stray = set(ours.exclude(hubspot_id="").values_list("hubspot_id", flat=True)) - remote_ids
+    stray = set(ours.filter(hubspot_id__gt="").values_list("hubspot_id", flat=True)) - remote_ids
     if stray:
-        problems.append(f"deals linked to no live HubSpot deal: {sorted(stray)}")
+        problems.append(f"deals linked to no live HubSpot deal: {sorted(map(str, stray))}")
     unlinked = {r.id for r in remote} - set(Deal.objects.values_list("hubspot_id", flat=True))
     if unlinked:
         problems.append(f"HubSpot deals with no deal here: {sorted(unlinked)}")
@@ -180,7 +181,9 @@ def _recovery(problems: list[str]) -> None:
             f"open sync issue {issue.object_type} {issue.hubspot_id}: {issue.reason} "
             f"(source {issue.source}, {issue.attempts} attempts)"
         )
-    failing = list(SyncState.objects.filter(push_failures__gt=0).values_list("account_id", flat=True))
+    failing = list(
+        SyncState.objects.filter(push_failures__gt=0).values_list("account_id", flat=True)
+    )
     if failing:
         problems.append(f"accounts still backing off after transient failures: {failing}")
     sent = SyncChange.objects.filter(status=SyncChangeStatus.SENT)

@@ -43,7 +43,7 @@ WEBHOOK_URI = f"http://testserver{WEBHOOK_PATH}"  # what the view rebuilds from 
 WRITES = ("/batch/update", "/batch/create", "/batch/upsert", "/merge")
 
 
-class WorkerKilled(BaseException):  # noqa: N818 -- named for what it stands for
+class WorkerKilled(BaseException):
     """The worker running a pass died: nothing in the code catches this."""
 
 
@@ -156,7 +156,7 @@ def webhook_channel(
 
 
 def scenario_client(
-    server: SandboxServer, *, token: str, rng: random.Random, wait: Callable[[float], None]
+    server: SandboxServer, *, token: str, seed: int, wait: Callable[[float], None]
 ) -> tuple[HubSpotClient, KillingCaller]:
     """The real client, whose waits between retries move the shared clock on, and whose
     caller can be told to die after its Nth call."""
@@ -164,7 +164,8 @@ def scenario_client(
         access_token=token,
         base_url=server.url,
         timeout=(2.0, 0.5),  # a slow answer (fault "slow:0.8") is a read timeout
-        policy=RetryPolicy(max_attempts=3, backoff_base=0.5, jitter=rng.random),
+        # Its own draws: how many retries a pass makes must not shift the scenario's.
+        policy=RetryPolicy(max_attempts=3, backoff_base=0.5, jitter=random.Random(seed).random),
         sleep=wait,
     )
     caller = client._call
