@@ -188,11 +188,18 @@ def _recovery(scenario: Scenario, problems: list[str]) -> None:
             f"open sync issue {issue.object_type} {issue.hubspot_id}: {issue.reason} "
             f"(source {issue.source}, {issue.attempts} attempts)"
         )
-    failing = list(
-        SyncState.objects.filter(push_failures__gt=0).values_list("account_id", flat=True)
-    )
-    if failing:
-        problems.append(f"accounts still backing off after transient failures: {failing}")
+    # An archived account (its company deleted or merged away) is not pushed at all; it
+    # is held to this once it is active again.
+    backing_off = SyncState.objects.filter(
+        push_failures__gt=0, account__status=Account.Status.ACTIVE
+    ).select_related("account")
+    for state in backing_off:
+        problems.append(
+            f"account {state.account_id} still backing off after transient failures: "
+            f"{state.push_failures} in a row, last attempt {state.pushed_at}, checked "
+            f"{state.checked_at}, account {state.account.status} updated "
+            f"{state.account.updated_at}"
+        )
     sent = SyncChange.objects.filter(status=SyncChangeStatus.SENT)
     if sent.exists():
         problems.append(
