@@ -65,3 +65,15 @@ def default_health_model(db: Any) -> None:
     score accounts ask for it: a transactional test elsewhere in the same
     worker flushes the tables, migration data included."""
     ensure_default_model(HealthModel, HealthMeasure)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """`--scenario-seed N` (repeatable) replays HubSpot's randomised scenario test
+    (tests/hubspot/test_scenario.py) with those seeds instead of its CI seeds."""
+    parser.addoption(
+        "--scenario-seed",
+        action="append",
+        type=int,
+        default=[],
+        help="seed of tests/hubspot/test_scenario.py to run (repeatable)",
+    )

@@ -157,10 +157,17 @@ def _push_chunk(
     # compare it; a pull below changes only its own field's).
     ours = {a.pk: {r.key: ours_value(r, a) for r in rules} for a in live}
     to_read = _to_read(live, states, rules, waiting, ours)
-    outcome.calls += push_read.current_read(client, to_read, states, rules, ours=ours)
+    merged_away: set[int] = set()
+    outcome.calls += push_read.current_read(
+        client, to_read, states, rules, ours=ours, merged_away=merged_away
+    )
+    # Linked to a company HubSpot merged into another: left to the merge (poll or
+    # webhook), which archives them; due until then, never written onto the survivor.
+    waiting_ids |= merged_away
     plan = _Plan(now=now)
     for account in live:
-        plan.account(account, states[account.pk], rules, ours[account.pk])
+        if account.pk not in merged_away:
+            plan.account(account, states[account.pk], rules, ours[account.pk])
     outbox_confirm_seen(plan.agreed)
     sent = outbox_send(client, plan.inputs, plan.journal)
     outcome.calls += sent.calls
@@ -173,6 +180,10 @@ def _push_chunk(
             failed_now = hid in plan.inputs and hid not in sent.confirmed and hid not in refused
             # Checked: until the account changes again, unless it must be retried.
             state.checked_at = None if failed_now or account.pk in waiting_ids else checked
+            if account.pk not in waiting_ids and hid not in plan.inputs:
+                # Nothing left to retry: HubSpot holds what we would write (a write that
+                # landed though its answer was lost), so no backoff stays behind.
+                state.push_failures = 0
         if plan.changed_accounts:
             fields = sorted({r["field"] for r in plan.pulled})
             Account.objects.bulk_update(plan.changed_accounts, [*fields, "updated_at"])

@@ -11,6 +11,7 @@ import logging
 from collections.abc import Sequence
 
 from accounts.hubspot.field_state import FieldSync
+from accounts.hubspot.inbound.objects import MERGED_PROPERTY
 from accounts.hubspot.models import SyncState
 from accounts.hubspot.rules import provenance, sync_state
 from accounts.hubspot.rules.field_rules import _theirs, ours_value
@@ -32,24 +33,33 @@ def current_read(
     rules: Sequence[Rule],
     *,
     ours: dict[int, dict[str, str]] | None = None,
+    merged_away: set[int] | None = None,
 ) -> int:
     """HubSpot's current values of the rules' properties for `accounts`, into their
     states, then the history of the values that changed since the base. Returns the
     calls made (`ours`: our canonical values by account and rule key, when already
     computed). When HubSpot cannot answer, the last-seen values stand (the write that
-    follows then meets the same failure and is retried)."""
+    follows then meets the same failure and is retried).
+
+    A company merged into another still answers by its old id, with the survivor's id
+    and values: the accounts linked to such an old id (the merge not yet applied here)
+    go into `merged_away`, so the push does not write their values onto the survivor."""
     if not accounts:
         return 0
     by_hid = {a.hubspot_id or "": a for a in accounts}
     calls = -(-len(by_hid) // READ_BATCH)
     try:
         result = client.batch_read(
-            "companies", sorted(by_hid), properties=[r.property for r in rules]
+            "companies", sorted(by_hid), properties=[*(r.property for r in rules), MERGED_PROPERTY]
         )
     except HubSpotError as exc:
         logger.warning("HubSpot's current values could not be read: %s", exc)
         return calls
     for record in result.results:
+        merged = str((record.get("properties") or {}).get(MERGED_PROPERTY) or "").split(";")
+        for old_id in merged:
+            if merged_away is not None and old_id in by_hid and old_id != str(record.get("id")):
+                merged_away.add(by_hid[old_id].pk)
         account = by_hid.get(str(record.get("id")))
         if account is None:
             continue
