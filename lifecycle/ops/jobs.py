@@ -36,6 +36,7 @@ from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.utils import timezone
 from django.utils.module_loading import import_string
+from django_q.conf import Conf
 from django_q.tasks import async_task
 
 from lifecycle.ops import queues
@@ -197,10 +198,11 @@ def work_recover() -> None:
 
 def worker_started(**kwargs: Any) -> None:
     """django-q2's post_spawn, in a new worker process: a worker is available again, so
-    dead work resumes now. Never stops the worker from starting."""
+    dead work resumes now. Never stops the worker from starting. Not when tasks run
+    inline (sync mode: django-q2 sends the signal for every task, in the caller)."""
+    if Conf.SYNC:
+        return
     try:
         work_recover()
     except Exception:
         logger.exception("resuming the work of dead workers failed at worker start")
-    finally:
-        connections.close_all()

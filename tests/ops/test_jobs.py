@@ -124,12 +124,18 @@ def test_a_job_queued_again_long_ago_and_never_started_is_queued_once_more(
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_starting_worker_resumes_dead_work_at_once(default_health_model: None) -> None:
-    ids = _accounts()
-    _dead(SCORE_ACCOUNTS, [ids])
-    worker_started(proc_name="Process-1")  # django-q2's post_spawn; tasks run inline here
-    assert not Job.objects.exists()
-    assert HealthScore.objects.count() == len(ids)
+def test_a_starting_worker_resumes_dead_work_at_once(queued: None) -> None:
+    _dead(SCORE_ACCOUNTS, [[1]])
+    worker_started(proc_name="Process-1")  # django-q2's post_spawn in a new worker process
+    assert SignedPackage.loads(OrmQ.objects.get().payload)["func"] == SCORE_ACCOUNTS
+
+
+@pytest.mark.django_db(transaction=True)
+def test_tasks_run_inline_do_not_look_for_dead_work() -> None:
+    # Sync mode (tests, Conf.SYNC): django-q2 sends post_spawn for every inline task.
+    _dead(SCORE_ACCOUNTS, [[1]])
+    worker_started(proc_name="MainProcess")
+    assert Job.objects.get().requeued_at is None
 
 
 @pytest.mark.django_db
@@ -140,3 +146,13 @@ def test_the_retired_watchdog_schedule_is_removed() -> None:
     schedules_sync()
     assert not Schedule.objects.filter(name__in=RETIRED).exists()
     assert Schedule.objects.filter(func="lifecycle.ops.jobs.work_recover", minutes=1).exists()
+
+
+def test_every_cluster_redelivers_a_task_only_after_its_timeout() -> None:
+    """django-q2 re-delivers a task after `retry`: below `timeout`, a slow task that still
+    runs would be delivered twice. (Resuming dead work does not wait for it.)"""
+    from lifecycle.settings.base import q_cluster_from_env
+
+    conf = q_cluster_from_env()
+    clusters = [conf, *({**conf, **alt} for alt in conf["ALT_CLUSTERS"].values())]
+    assert all(c["timeout"] < c["retry"] for c in clusters)
