@@ -32,6 +32,15 @@ class Recurring:
 
 SCHEDULES: list[Recurring] = [
     Recurring(
+        # Jobs and HubSpot runs whose worker died (their lock is free) resume within a
+        # minute, not after django-q2's re-delivery (`retry`); a starting worker also
+        # runs it at once (lifecycle/ops/jobs.py).
+        name="ops: resume work of dead workers",
+        func="lifecycle.ops.jobs.work_recover",
+        schedule_type=Schedule.MINUTES,
+        minutes=1,
+    ),
+    Recurring(
         name="onboarding: refresh plan statuses",
         func="onboarding.tasks.onboarding_statuses_refresh",
         queue=queues.SCORING,
@@ -48,15 +57,6 @@ SCHEDULES: list[Recurring] = [
     Recurring(
         name="hubspot: push changes",
         func="accounts.hubspot.tasks.hubspot_push",
-        app="accounts.hubspot",
-        schedule_type=Schedule.MINUTES,
-        minutes=1,
-    ),
-    Recurring(
-        # Runs whose worker died (their lock is free while they say RUNNING) resume
-        # within a minute, not after django-q2's re-delivery (`retry`).
-        name="hubspot: resume runs of dead workers",
-        func="accounts.hubspot.tasks.hubspot_runs_recover",
         app="accounts.hubspot",
         schedule_type=Schedule.MINUTES,
         minutes=1,
@@ -132,9 +132,16 @@ SCHEDULES: list[Recurring] = [
 ]
 
 
+# Schedules once declared, now gone (replaced or merged): removed by schedules_sync.
+RETIRED = ["hubspot: resume runs of dead workers"]
+
+
 def schedules_sync() -> list[str]:
-    """Create missing schedules and update changed ones; idempotent."""
+    """Create missing schedules and update changed ones, remove retired ones; idempotent."""
     out = []
+    for name in RETIRED:
+        if Schedule.objects.filter(name=name).delete()[0]:
+            out.append(f"removed schedule {name} (retired)")
     for spec in SCHEDULES:
         if spec.app and not apps.is_installed(spec.app):
             if Schedule.objects.filter(name=spec.name).delete()[0]:

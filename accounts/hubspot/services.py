@@ -54,10 +54,15 @@ def runs_recover_queue() -> list[SyncRun]:
     recovered = runs_recover(resumable=set(TASKS))
     for run in recovered:
         if run.status == SyncRun.Status.QUEUED:
-            with transaction.atomic():  # see push_soon: the ORM broker outside one
-                async_task(
-                    TASKS[SyncRun.Kind(run.kind)], run.pk, task_name=f"hubspot-{run.kind}-{run.pk}"
-                )
+            # On the sync queue, as the page queues it: a resumed import never holds
+            # the workers that apply webhooks. Outside a transaction: the ORM broker of
+            # another cluster closes the connection (`recovered` is a list, not a cursor).
+            enqueue(
+                TASKS[SyncRun.Kind(run.kind)],
+                run.pk,
+                queue_name=SYNC,
+                task_name=f"hubspot-{run.kind}-{run.pk}",
+            )
     return recovered
 
 

@@ -85,7 +85,8 @@ def hubspot_events_apply() -> None:
 
 
 def hubspot_runs_recover() -> None:
-    """The watchdog (every minute): resume runs whose worker died mid-run."""
+    """The watchdog (WORK_RECOVER_HOOKS: every minute and when a worker starts, see
+    lifecycle/ops/jobs.py): resume runs whose worker died mid-run."""
     for run in services.runs_recover_queue():
         logger.warning("HubSpot %s resumed after its worker died", run)
 

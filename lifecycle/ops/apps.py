@@ -20,3 +20,9 @@ class OpsConfig(AppConfig):
 
     def ready(self) -> None:
         pre_migrate.connect(_cache_table, sender=self, dispatch_uid="ops-cache-table")
+        from django_q.signals import post_spawn
+
+        from lifecycle.ops.jobs import worker_started
+
+        # A worker process started: the work of dead workers resumes now (ops/jobs.py).
+        post_spawn.connect(worker_started, dispatch_uid="ops-work-recover")

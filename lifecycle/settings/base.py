@@ -320,6 +320,9 @@ OPEN_CONFLICTS_HOOKS = ["accounts.hubspot.selectors.open_conflicts_count"]
 # What /healthz reports besides its checks, each a dict merged into the answer (the
 # push's circuit breaker: {"hubspot": {"push": "closed" | "open" | "half_open", ...}}).
 HEALTH_REPORT_HOOKS = ["accounts.hubspot.selectors.health_report"]
+# Called by the watchdog (every minute, and when a worker process starts) to resume the
+# work of dead workers (lifecycle/ops/jobs.py): HubSpot resumes its sync runs.
+WORK_RECOVER_HOOKS = ["accounts.hubspot.tasks.hubspot_runs_recover"]
 # CRM tasks (a playbook's steps as HubSpot tasks, docs/hubspot.md): called with account
 # ids once tasks Lifecycle opened or changed are committed (HubSpot pushes them soon), and
 # once sync wrote tasks HubSpot changed (playbooks complete the steps done there). Empty

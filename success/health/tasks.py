@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.utils import timezone
 from django_q.conf import Conf
 
+from lifecycle.ops.jobs import resumable
 from lifecycle.ops.queues import SCORING, enqueue
 
 from .inputs import scorable_accounts
@@ -14,6 +15,7 @@ from .services import health_scores_compute
 SCORE_CHUNK = 5000
 
 
+@resumable(SCORING)  # killed mid-job, it runs again within a minute (idempotent for a day)
 def score_portfolio(chunk: int = SCORE_CHUNK) -> str:
     """Daily: score every active account with the active model. A portfolio larger than
     one chunk is split into score_accounts tasks on the scoring queue, so every scoring
@@ -49,6 +51,7 @@ def enqueue_rescore(account_ids: list[int]) -> None:
         enqueue("success.health.tasks.score_accounts", list(account_ids), queue_name=SCORING)
 
 
+@resumable(SCORING)
 def score_accounts(account_ids: list[int]) -> str:
     """Rescore these accounts today (ids of deleted accounts are skipped by the
     scorer, which only reads accounts that exist)."""

@@ -19,6 +19,7 @@ import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.conf import settings
@@ -30,6 +31,7 @@ from accounts.hubspot.models import SyncRun
 from accounts.hubspot.runs import INTERRUPTED, RUN_LOCKS, advisory_lock, run_alive
 from accounts.hubspot.sandbox import Sandbox, SandboxServer
 from accounts.models import Account, Deal
+from lifecycle.ops.queues import SYNC
 
 from .sync_support import (  # noqa: F401
     TOKEN,
@@ -202,8 +204,27 @@ def test_the_scheduled_poll_is_skipped_while_an_import_is_alive(hubspot_settings
     assert not SyncRun.objects.filter(kind=SyncRun.Kind.POLL).exists()
 
 
-def test_the_watchdog_is_scheduled_every_minute() -> None:
+def test_the_watchdog_is_scheduled_every_minute_and_resumes_hubspot_runs() -> None:
     from lifecycle.schedules import SCHEDULES
 
-    watchdog = [s for s in SCHEDULES if s.func == "accounts.hubspot.tasks.hubspot_runs_recover"]
+    watchdog = [s for s in SCHEDULES if s.func == "lifecycle.ops.jobs.work_recover"]
     assert len(watchdog) == 1 and watchdog[0].minutes == 1
+    assert "accounts.hubspot.tasks.hubspot_runs_recover" in settings.WORK_RECOVER_HOOKS
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_resumed_import_goes_back_on_the_sync_queue(
+    killed_import: tuple[SyncRun, float], settings: Any
+) -> None:
+    from django_q.conf import Conf
+    from django_q.models import OrmQ
+
+    run, _ = killed_import
+    settings.Q_SEPARATE_QUEUES = True
+    saved, Conf.SYNC = Conf.SYNC, False  # queued in the broker, as in production
+    try:
+        assert [r.pk for r in services.runs_recover_queue()] == [run.pk]
+    finally:
+        Conf.SYNC = saved
+    # Not on the default cluster, whose workers apply webhooks.
+    assert list(OrmQ.objects.values_list("key", flat=True)) == [SYNC]
