@@ -15,6 +15,17 @@ from tests.factories import UserFactory
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> None:
+    """Each test starts with an empty cache. The test settings' cache lives in the
+    worker process, and keys such as the HubSpot "provisioned" mark are per portal URL:
+    a sandbox started on a port an earlier test's sandbox had used looked provisioned
+    already, and its first push failed on properties that were never made."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def admin_user(db: Any) -> Any:
     return UserFactory.create(username="admin", role=Role.ADMIN)

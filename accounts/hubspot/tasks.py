@@ -186,6 +186,10 @@ def _push_locked(client: HubSpotClient) -> Outcome | None:
         cache.delete(PUSH_WANTED_KEY)
         outcome = twoway.push_pass(client)
         pushed_tasks = tasks_push(client)  # playbook tasks as HubSpot tasks
+    if outcome.failed:
+        # A refusal may be a property someone deleted in HubSpot since it was provisioned:
+        # the next pass provisions again rather than trusting the hour-long mark.
+        cache.delete(provisioned)
     if pushed_tasks.created or pushed_tasks.updated or pushed_tasks.failed:
         logger.info(
             "HubSpot tasks: %s created, %s found, %s updated, %s failed, %s calls",
