@@ -40,8 +40,13 @@ def expansion_hint() -> ExpansionHint | None:
 
 
 def keyword_pattern(keywords: Sequence[str]) -> str:
-    """A PostgreSQL regular expression matching any keyword as whole words."""
-    return r"\m(" + "|".join(re.escape(k) for k in keywords) + r")\M"
+    r"""A regular expression matching any keyword as whole words, in the database's own
+    dialect: PostgreSQL's word bounds are `\m`/`\M`; SQLite (trying the app) runs
+    Python's `re`, whose are `\b`."""
+    alternatives = "|".join(re.escape(k) for k in keywords)
+    if connection.vendor == "postgresql":
+        return rf"\m({alternatives})\M"
+    return rf"\b({alternatives})\b"
 
 
 def _matched(keywords: Sequence[str], *texts: str) -> str:
@@ -75,8 +80,11 @@ def support_expansion_raise(
     since = now - timedelta(days=HINT_WINDOW_DAYS)
     keywords = hint.keyword_list
     pattern = keyword_pattern(keywords) if keywords else ""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK])
+    if connection.vendor == "postgresql":
+        # Two sync pages at once would both find a record without its signal; SQLite
+        # (trying the app) lets one writer at a time in anyway.
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK])
     ticket_hint = Q(category__in=hint.category_list) if hint.category_list else Q(pk__in=[])
     if pattern:
         ticket_hint |= Q(subject__iregex=pattern)
