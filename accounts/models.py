@@ -93,10 +93,13 @@ def domain_clean(value: str) -> str:
 
     domain = normalise_domain(value)
     if (value or "").strip() and not _DOMAIN.match(domain):
+        # The typed value travels as a parameter, never inside the message: DRF formats
+        # every filter error's message with `%`, and a value holding "%s" answered 500.
         raise ValidationError(
-            f"{(value or '').strip()[:80]!r} is not a domain: type one such as acme.com "
+            "%(value)s is not a domain: type one such as acme.com "
             "(a web address such as https://www.acme.com/ is fine too).",
             code="invalid_domain",
+            params={"value": repr((value or "").strip()[:80])},
         )
     return domain
 
