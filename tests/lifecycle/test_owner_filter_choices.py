@@ -19,7 +19,7 @@ from tests.factories import AccountFactory
 
 pytestmark = pytest.mark.django_db
 
-FILTERSETS = [PortfolioFilter, RenewalFilter, PlanFilter]
+FILTERSETS: list[Any] = [PortfolioFilter, RenewalFilter, PlanFilter]
 
 
 @pytest.fixture
@@ -45,11 +45,12 @@ def test_my_accounts_still_filters_after_the_class_field_was_built(csm: Any) -> 
 
 @pytest.mark.usefixtures("fields_read_on_the_class")
 def test_each_owner_select_offers_me_and_the_current_owners(csm: Any, other_csm: Any) -> None:
-    for filterset, kwargs in [
+    cases: list[tuple[Any, dict[str, bool]]] = [
         (PortfolioFilter, {}),
         (RenewalFilter, {}),
         (PlanFilter, {"owners": True}),
-    ]:
+    ]
+    for filterset, kwargs in cases:
         built: Any = filterset({"owner": "me"}, queryset=None, user=csm, **kwargs)
         values = [value for value, _label in built.form.fields["owner"].choices]
         assert "me" in values, filterset.__name__

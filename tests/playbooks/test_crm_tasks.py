@@ -112,6 +112,7 @@ def _done_in_crm(runs: list[PlaybookRun], *, every_step: bool) -> list[int]:
     for run in runs:
         steps = list(run.steps.filter(engagement__isnull=False).order_by("pk"))
         for step in steps if every_step else steps[:1]:
+            assert step.engagement_id is not None
             Engagement.objects.filter(pk=step.engagement_id).update(status="COMPLETED")
     return [run.account_id for run in runs]
 
