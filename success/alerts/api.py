@@ -42,11 +42,22 @@ class AlertRuleRefSerializer(serializers.Serializer[Any]):
     kind = serializers.ChoiceField(choices=RuleKind.choices)
 
 
+class SupportRecordRefSerializer(serializers.Serializer[Any]):
+    """The ticket or survey answer a support alert is about, with its HubSpot id and,
+    when the portal is known (HUBSPOT_PORTAL_ID), its address in HubSpot."""
+
+    id = serializers.IntegerField(read_only=True)
+    hubspot_id = serializers.CharField(read_only=True, allow_null=True)
+    hubspot_url = serializers.CharField(read_only=True)
+
+
 class AlertSerializer(serializers.ModelSerializer[Alert]):
     account = AccountRefSerializer(read_only=True)
     rule = AlertRuleRefSerializer(read_only=True)
     owner = OwnerSerializer(read_only=True, allow_null=True)
     is_live = serializers.BooleanField(read_only=True)
+    ticket = SupportRecordRefSerializer(read_only=True, allow_null=True)
+    feedback = SupportRecordRefSerializer(read_only=True, allow_null=True)
 
     class Meta:
         model = Alert
@@ -65,6 +76,8 @@ class AlertSerializer(serializers.ModelSerializer[Alert]):
             "snoozed_until",
             "reopened_at",
             "reopen_note",
+            "ticket",
+            "feedback",
         ]
         read_only_fields = fields
 

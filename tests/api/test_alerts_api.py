@@ -13,6 +13,7 @@ from accounts.models import Event
 from success.alerts.models import Alert, AlertRule, ExpansionSignal
 from tests.api.permissions import AccountWriter
 from tests.factories import AccountFactory
+from tests.support.factories import FeedbackSubmissionFactory, TicketFactory
 
 ALERTS = "/api/v1/alerts/"
 SIGNALS = "/api/v1/expansion-signals/"
@@ -220,3 +221,42 @@ def test_anonymous_gets_401(db: Any) -> None:
     assert APIClient().get(SIGNALS).status_code == 401
     response = APIClient().post(SIGNALS, {"account": account.pk, "note": "x"}, format="json")
     assert response.status_code == 401
+
+
+def test_a_support_alert_names_its_ticket_or_survey_answer(
+    leader: Any, csm: Any, api_as: Any, settings: Any
+) -> None:
+    settings.HUBSPOT_PORTAL_ID = "4242"
+    plain = _alert(owner=csm)
+    ticket = TicketFactory.create(account=plain.account, hubspot_id="901")
+    answer = FeedbackSubmissionFactory.create(account=plain.account, hubspot_id="77")
+    rule = AlertRule.objects.create(name="Escalated", kind="escalated_ticket", days=3)
+    on_ticket = Alert.objects.create(
+        account=plain.account,
+        rule=rule,
+        owner=csm,
+        message="Urgent ticket open 5 days",
+        due_on=date.today(),
+        key=f"ticket:{ticket.pk}",
+        ticket=ticket,
+    )
+    detractor = AlertRule.objects.create(name="Detractor", kind="detractor", days=30)
+    on_answer = Alert.objects.create(
+        account=plain.account,
+        rule=detractor,
+        owner=csm,
+        message="NPS 3",
+        due_on=date.today(),
+        key=f"feedback:{answer.pk}",
+        feedback=answer,
+    )
+    rows = {r["id"]: r for r in api_as(leader).get(ALERTS).json()["results"]}
+    assert (rows[plain.pk]["ticket"], rows[plain.pk]["feedback"]) == (None, None)
+    assert rows[on_ticket.pk]["ticket"] == {
+        "id": ticket.pk,
+        "hubspot_id": "901",
+        "hubspot_url": ticket.hubspot_url,
+    }
+    assert "4242" in rows[on_ticket.pk]["ticket"]["hubspot_url"]
+    assert rows[on_answer.pk]["feedback"]["id"] == answer.pk
+    assert rows[on_answer.pk]["ticket"] is None
