@@ -113,22 +113,7 @@ def records_archive(object_type: str, hubspot_ids: Sequence[str], ctx: SyncConte
             .exclude(status=Account.Status.ARCHIVED)
             .only("pk", "hubspot_id", "status")
         )
-        for account in accounts:
-            journal.add(
-                object_type="account",
-                object_id=account.pk,
-                hubspot_id=account.hubspot_id or "",
-                account_id=account.pk,
-                field="status",
-                old=account.status,
-                new=Account.Status.ARCHIVED,
-            )
-        with transaction.atomic():
-            Account.objects.filter(pk__in=[a.pk for a in accounts]).update(
-                status=Account.Status.ARCHIVED, updated_at=timezone.now()
-            )
-            journal.save()
-        return len(accounts)
+        return _accounts_status_set(accounts, Account.Status.ARCHIVED, journal)
     model: type[Deal] | type[Contact] = Deal if object_type == "deals" else Contact
     rows = list(
         model.objects.filter(hubspot_id__in=ids, archived_at__isnull=True).values_list(
@@ -165,7 +150,11 @@ def accounts_restore(hubspot_ids: Sequence[str], ctx: SyncContext) -> int:
     )
     if not accounts:
         return 0
-    journal = PageJournal(ctx)
+    return _accounts_status_set(accounts, Account.Status.ACTIVE, PageJournal(ctx))
+
+
+def _accounts_status_set(accounts: list[Account], status: str, journal: PageJournal) -> int:
+    """Archive or restore accounts in one update, each change journalled."""
     for account in accounts:
         journal.add(
             object_type="account",
@@ -174,11 +163,11 @@ def accounts_restore(hubspot_ids: Sequence[str], ctx: SyncContext) -> int:
             account_id=account.pk,
             field="status",
             old=account.status,
-            new=Account.Status.ACTIVE,
+            new=status,
         )
     with transaction.atomic():
         Account.objects.filter(pk__in=[a.pk for a in accounts]).update(
-            status=Account.Status.ACTIVE, updated_at=timezone.now()
+            status=status, updated_at=timezone.now()
         )
         journal.save()
     return len(accounts)

@@ -48,6 +48,7 @@ from accounts.hubspot.transport.budget import DatabaseRateBudget
 from accounts.hubspot.transport.client import HubSpotClient
 from accounts.models import Account, OwnerLink
 from accounts.support.models import Engagement
+from lifecycle.ops.statements import StatementCounter
 from success.alerts.services import alerts_evaluate
 from success.health.services import health_scores_compute
 from success.models import SuccessTask
@@ -58,19 +59,8 @@ from success.playbooks.services import playbooks_evaluate
 BOUND_TASKS_PER_S = 190 / 10 * 100
 
 
-class _Counter:
-    """Counts statements without keeping them (a pass runs tens of thousands)."""
-
-    def __init__(self) -> None:
-        self.count = 0
-
-    def __call__(self, execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
-        self.count += 1
-        return execute(sql, params, many, context)
-
-
 def _timed(step: Callable[[], Any]) -> tuple[Any, dict[str, Any]]:
-    counter = _Counter()
+    counter = StatementCounter()
     cpu = time.process_time()
     with connection.execute_wrapper(counter):
         started = time.perf_counter()

@@ -19,22 +19,12 @@ from django.utils import timezone
 
 from accounts import demo as accounts_demo
 from accounts.models import Account
+from lifecycle.ops.statements import StatementCounter
 from success.alerts.models import Alert, AlertRule
 from success.models import SuccessTask
 
 from ...models import Playbook, PlaybookRun
 from ...services import playbooks_evaluate
-
-
-class _Counter:
-    """Counts statements without keeping them (a pass may run tens of thousands)."""
-
-    def __init__(self) -> None:
-        self.count = 0
-
-    def __call__(self, execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
-        self.count += 1
-        return execute(sql, params, many, context)
 
 
 class Command(BaseCommand):
@@ -90,7 +80,7 @@ class Command(BaseCommand):
             cursor.execute("ANALYZE")
         passes = {}
         for name in ("first", "steady"):
-            counter = _Counter()
+            counter = StatementCounter()
             with connection.execute_wrapper(counter):
                 t0 = time.perf_counter()
                 result = playbooks_evaluate(today=today)
