@@ -3,10 +3,33 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.core.exceptions import ValidationError
 
 from .dates import model_form_dates
 from .models import Account, Contact, Deal, PipelineStage, Stage, User, domain_clean
 from .selectors import assignable_owners
+
+BIGINT = range(-(2**63), 2**63)
+
+
+class ModelIdsField(forms.ModelMultipleChoiceField):
+    """A multiple choice of records by integer id that refuses an id no database column
+    can hold as an invalid choice before querying: SQLite raises OverflowError (a 500)
+    on `id IN (99999999999999999999)`."""
+
+    def _check_values(self, value: Any) -> Any:
+        for pk in value:
+            try:
+                number = int(pk)
+            except (TypeError, ValueError):
+                continue  # not a number: Django's own check says so
+            if number not in BIGINT:
+                raise ValidationError(
+                    self.error_messages["invalid_choice"],
+                    code="invalid_choice",
+                    params={"value": pk},
+                )
+        return super()._check_values(value)
 
 
 class AccountForm(forms.ModelForm):

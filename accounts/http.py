@@ -128,7 +128,9 @@ def redirect_next(request: HttpRequest, default: str, *args: object) -> HttpResp
     `next` goes through here, so an attacker's link can never send a signed-in user
     to another site (open redirect)."""
     target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(
+    # A path on this site only: a bare word ("1e309") is no address, and would be
+    # taken for a URL name by `redirect`.
+    if target.startswith("/") and url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return HttpResponseRedirect(target)

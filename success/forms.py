@@ -9,6 +9,7 @@ from django.db.models import Q, QuerySet
 
 from accounts.dates import DateField, model_form_dates
 from accounts.filters import choices_set
+from accounts.forms import ModelIdsField
 from accounts.models import Account, Contact, ForecastCategory, Segment, User
 from accounts.selectors import assignable_owners
 
@@ -102,7 +103,11 @@ class ReviewScheduleForm(forms.ModelForm):
     class Meta:
         model = BusinessReview
         fields = ["kind", "scheduled_for", "owner", "attendee_users", "attendee_contacts", "agenda"]
-        field_classes = model_form_dates("scheduled_for")
+        field_classes = {
+            **model_form_dates("scheduled_for"),
+            "attendee_users": ModelIdsField,
+            "attendee_contacts": ModelIdsField,
+        }
         widgets = {
             "scheduled_for": DATE,
             "attendee_users": forms.CheckboxSelectMultiple,

@@ -65,6 +65,19 @@ def test_next_pointing_off_site_falls_back_to_the_default(
     assert response["Location"] == default
 
 
+@pytest.mark.parametrize("target", ["1e309", "-1", "alerts:list", "accounts"])
+@pytest.mark.parametrize("view", ["alert_close", "task_done"])
+def test_next_that_is_no_path_falls_back_to_the_default(
+    client: Client, csm: Any, view: str, target: str
+) -> None:
+    """A `next` that is not a path on this site ("1e309" typed into the field) was taken
+    for a URL name and answered 500; it is ignored like an off-site one."""
+    url, data, default = VIEWS[view](client, csm)
+    response = client.post(url, {**data, "next": target})
+    assert response.status_code == 302
+    assert response["Location"] == default
+
+
 @pytest.mark.parametrize("view", VIEWS)
 def test_next_on_this_site_is_followed(client: Client, csm: Any, view: str) -> None:
     url, data, _ = VIEWS[view](client, csm)

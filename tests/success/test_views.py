@@ -337,3 +337,28 @@ def test_customer_link_is_shown_only_to_those_who_can_edit_the_account(
     for editor in (csm, leader):
         client.force_login(editor)
         assert link in client.get(page).content.decode()
+
+
+@pytest.mark.parametrize("field", ["attendee_users", "attendee_contacts"])
+def test_an_attendee_id_beyond_any_integer_column_is_refused_on_the_form(
+    client: Any, csm: Any, field: str, django_assert_num_queries: Any
+) -> None:
+    """Found by posting every form with odd values: on SQLite (`make run`), an attendee
+    id of 20 digits reached the database and answered 500 (OverflowError). It is an
+    invalid choice, refused before any query, and nothing is scheduled."""
+    from accounts.forms import ModelIdsField
+    from success.forms import ReviewScheduleForm
+
+    account = AccountFactory.create(owner=csm)
+    form_field = ReviewScheduleForm(account=account).fields[field]
+    assert isinstance(form_field, ModelIdsField)
+    with django_assert_num_queries(0), pytest.raises(Exception, match="valid choice"):
+        form_field.clean(["99999999999999999999"])
+    client.force_login(csm)
+    response = client.post(
+        reverse("success:review_create", args=[account.pk]),
+        {"kind": "qbr", "scheduled_for": "2027-01-10", field: ["99999999999999999999"]},
+    )
+    assert response.status_code == 200
+    assert "Select a valid choice" in response.content.decode()
+    assert not BusinessReview.objects.filter(account=account).exists()
