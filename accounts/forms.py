@@ -17,8 +17,8 @@ class ModelIdsField(forms.ModelMultipleChoiceField):
     can hold as an invalid choice before querying: SQLite raises OverflowError (a 500)
     on `id IN (99999999999999999999)`."""
 
-    def _check_values(self, value: Any) -> Any:
-        for pk in value:
+    def clean(self, value: Any) -> Any:
+        for pk in value if isinstance(value, list | tuple) else ():
             try:
                 number = int(pk)
             except (TypeError, ValueError):
@@ -29,7 +29,7 @@ class ModelIdsField(forms.ModelMultipleChoiceField):
                     code="invalid_choice",
                     params={"value": pk},
                 )
-        return super()._check_values(value)
+        return super().clean(value)
 
 
 class AccountForm(forms.ModelForm):
