@@ -60,6 +60,19 @@ class ForecastCategory(models.TextChoices):
     CHURN = "churn", "Churn"
 
 
+MAX_ID = 2**63 - 1  # the largest id a database column holds (bigint)
+
+
+def id_or_none(text: str) -> int | None:
+    """A record id typed or sent as text ("42"), or None when it is not one: not
+    digits, 0, or beyond any id column (SQLite raises OverflowError on such a value
+    in a query, where PostgreSQL just finds nothing)."""
+    if not (text.isascii() and text.isdigit()) or len(text) > 19:
+        return None
+    value = int(text)
+    return value if 0 < value <= MAX_ID else None
+
+
 def normalise_domain(value: str) -> str:
     """A domain as HubSpot matches it: `https://www.Acme.com/path` -> `acme.com`.
 

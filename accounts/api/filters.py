@@ -15,9 +15,15 @@ from rest_framework.filters import OrderingFilter
 from rest_framework.request import Request
 
 from ..dates import DateFilter, validate_date_in_range
-from ..models import Account, Segment, Stage, UsageSnapshot, domain_clean, normalise_domain
-
-MAX_ID = 2**63 - 1
+from ..models import (
+    MAX_ID,
+    Account,
+    Segment,
+    Stage,
+    UsageSnapshot,
+    domain_clean,
+    normalise_domain,
+)
 
 
 class IdFilter(django_filters.Filter):

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.formats import date_display
 from accounts.http import AuthedRequest, action_post, form_post, redirect_next
-from accounts.models import Account
+from accounts.models import Account, id_or_none
 from accounts.roles import admin_required, require_account_edit
 
 from . import selectors, services
@@ -26,9 +26,7 @@ def alert_list(request: AuthedRequest) -> HttpResponse:
     if status not in {"live", "", selectors.SNOOZED, *Alert.Status.values}:
         status = "live"
     rule = request.GET.get("rule", "")
-    alerts = selectors.alerts_for(
-        user=request.user, status=status, rule_id=int(rule) if rule.isdigit() else None
-    )
+    alerts = selectors.alerts_for(user=request.user, status=status, rule_id=id_or_none(rule))
     page = Paginator(alerts, 50).get_page(request.GET.get("page"))
     return render(
         request,

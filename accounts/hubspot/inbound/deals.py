@@ -30,6 +30,7 @@ from accounts.hubspot.rules.mapping import Record, Unmappable
 from accounts.models import (
     Account,
     Deal,
+    id_or_none,
 )
 
 
@@ -58,7 +59,7 @@ def _lifecycle_deals_link(
     ours = {
         str(r["id"]): mapping.prop(r, DEAL_ID_PROPERTY)
         for r in records
-        if mapping.prop(r, DEAL_ID_PROPERTY).isdigit()
+        if id_or_none(mapping.prop(r, DEAL_ID_PROPERTY))
     }
     if not ours:
         return _OurDeals(list(records))

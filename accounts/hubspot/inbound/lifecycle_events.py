@@ -32,7 +32,7 @@ from accounts.hubspot.rules import mapping
 from accounts.hubspot.rules.fields import ACCOUNT_ID_PROPERTY
 from accounts.hubspot.rules.mapping import Record
 from accounts.merges import account_merge
-from accounts.models import Account, Contact, Deal
+from accounts.models import Account, Contact, Deal, id_or_none
 
 # The support objects: deleted ones archived through their spec, restored by being
 # written again (support_pages.py); only tickets among them merge.
@@ -87,7 +87,7 @@ def page_states_apply(object_type: str, records: Sequence[Record], ctx: SyncCont
                 survivor_id=hid,
                 merged_ids=merges[hid],
                 ctx=ctx,
-                keeper_pk=int(ours) if ours.isdigit() else None,
+                keeper_pk=id_or_none(ours),
             )
     if object_type == "companies":
         page_ids = [str(r["id"]) for r in records]
