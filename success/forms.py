@@ -166,7 +166,9 @@ class ActionItemForm(forms.Form):
         )
 
 
-ActionItemFormSet = forms.formset_factory(ActionItemForm, extra=3, max_num=20)
+ActionItemFormSet = forms.formset_factory(
+    ActionItemForm, extra=3, max_num=20, absolute_max=20, validate_max=True
+)
 
 
 class ForecastForm(forms.Form):

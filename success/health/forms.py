@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from accounts.dates import DateField
 
-from .models import HealthMeasure, HealthModel
+from .models import HealthMeasure, HealthModel, Input
 
 
 class HealthModelForm(forms.ModelForm):
@@ -98,8 +98,17 @@ class BaseMeasureFormSet(forms.BaseModelFormSet):
             )
 
 
+# Each input is measured once, so a model has at most one row per input; a posted form
+# count beyond it is refused ("Please submit at most N forms."), never built.
 MeasureFormSet = forms.modelformset_factory(
-    HealthMeasure, form=MeasureForm, formset=BaseMeasureFormSet, extra=2, can_delete=True
+    HealthMeasure,
+    form=MeasureForm,
+    formset=BaseMeasureFormSet,
+    extra=2,
+    can_delete=True,
+    max_num=len(Input),
+    absolute_max=len(Input),
+    validate_max=True,
 )
 
 

@@ -69,13 +69,15 @@ class StepForm(forms.ModelForm):
             "action_value": "Stage, forecast category, review kind (qbr/ebr) or template id.",
         }
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user_choices: list[Any] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         assignee_user = self.fields["assignee_user"]
         assert isinstance(assignee_user, forms.ModelChoiceField)
         assignee_user.queryset = User.objects.filter(
             is_active=True, groups__name__in=[Role.ADMIN, Role.LEADER, Role.CSM]
         ).distinct()
+        if user_choices is not None:  # read once for every row (the formset's)
+            assignee_user.choices = user_choices
 
     def has_changed(self) -> bool:
         # An untouched extra row posts the defaults back: only a title makes it a step.
@@ -83,6 +85,17 @@ class StepForm(forms.ModelForm):
 
 
 class BaseStepFormSet(forms.BaseModelFormSet):
+    _user_choices: list[Any] | None = None
+
+    def get_form_kwargs(self, index: int | None) -> dict[str, Any]:
+        # The user select's options are read once per page, not once per step row; a
+        # posted user is still checked against the query.
+        if self._user_choices is None:
+            users = StepForm().fields["assignee_user"]
+            assert isinstance(users, forms.ModelChoiceField)
+            self._user_choices = list(users.choices)
+        return {**super().get_form_kwargs(index), "user_choices": self._user_choices}
+
     def clean(self) -> None:
         super().clean()
         if any(self.errors):
@@ -96,8 +109,19 @@ class BaseStepFormSet(forms.BaseModelFormSet):
             raise forms.ValidationError("A playbook needs at least one step.")
 
 
+MAX_STEPS = 50
+# A posted form count beyond MAX_STEPS is refused ("Please submit at most 50 forms."),
+# never built: Django's default cap (2,000 rows, each with its own user select query)
+# made one crafted post a six-megabyte page and a minute of a worker.
 StepFormSet = forms.modelformset_factory(
-    PlaybookStep, form=StepForm, formset=BaseStepFormSet, extra=3, can_delete=True
+    PlaybookStep,
+    form=StepForm,
+    formset=BaseStepFormSet,
+    extra=3,
+    can_delete=True,
+    max_num=MAX_STEPS,
+    absolute_max=MAX_STEPS,
+    validate_max=True,
 )
 
 

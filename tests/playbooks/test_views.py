@@ -159,3 +159,20 @@ def test_the_effectiveness_page_says_when_the_sample_is_too_small(
 ) -> None:
     page = _client(leader).get(f"/playbooks/{reengage.pk}/").content.decode()
     assert "Too few decided cases to tell" in page
+
+
+@pytest.mark.parametrize("total", ["99999999999999999999", "51"])
+def test_a_post_claiming_more_steps_than_a_playbook_holds_is_refused_not_built(
+    admin_user: Any, total: str, django_assert_max_num_queries: Any
+) -> None:
+    """Found by posting forms with odd values: a step count of 20 digits made Django
+    build its default cap of 2,000 step forms, each querying the user select (a
+    six-megabyte page, and a request past 30 s under load). Now the cap is the product's
+    (50 steps): the form re-renders with the limit, nothing is saved."""
+    data = _form(None, *[f"Step {i}" for i in range(51)]) | {"s-TOTAL_FORMS": total}
+    with django_assert_max_num_queries(40):
+        response = _client(admin_user).post("/playbooks/new/", data)
+    assert response.status_code == 200
+    assert "Please submit at most 50 forms." in response.content.decode()
+    assert len(response.content) < 400_000
+    assert not Playbook.objects.exists()
