@@ -93,7 +93,7 @@ class BaseStepFormSet(forms.BaseModelFormSet):
         if self._user_choices is None:
             users = StepForm().fields["assignee_user"]
             assert isinstance(users, forms.ModelChoiceField)
-            self._user_choices = list(users.choices)
+            self._user_choices = list(users.iterator(users))  # what `.choices` iterates
         return {**super().get_form_kwargs(index), "user_choices": self._user_choices}
 
     def clean(self) -> None:
