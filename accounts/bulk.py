@@ -10,7 +10,7 @@ fall back to the ORM's bulk methods, with the same effect.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from django.apps import apps
@@ -184,6 +184,47 @@ def insert(
             if returning:
                 found.extend(cursor.fetchall())
     return found
+
+
+def copy_insert(
+    model: type[models.Model],
+    rows: Iterable[Sequence[Any]],
+    *,
+    columns: Sequence[str],
+) -> int:
+    """COPY rows (tuples in the order of `columns`, field names or attnames) into the
+    model's table, PostgreSQL only: the fastest way in for hundreds of thousands of new
+    rows (no statement text, no parameter arrays). Fields left out take their model
+    default, evaluated once for the whole call (auto_now fields the current time); JSON
+    values are given already encoded (a str). Returns the number of rows written."""
+    if connection.vendor != "postgresql":
+        raise NotImplementedError("copy_insert is PostgreSQL only")
+    fields = [_column(model, name) for name in columns]
+    given = {f.attname for f in fields}
+    now = timezone.now()
+    defaults: list[tuple[models.Field[Any, Any], Any]] = []
+    for f in model._meta.concrete_fields:
+        if f.attname in given or f.primary_key:
+            continue
+        if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
+            value: Any = now
+        else:
+            value = f.get_default()
+        if isinstance(f, models.JSONField):
+            value = None if value is None else json.dumps(value, cls=f.encoder)
+        elif value is not None and type(value) not in _PLAIN:
+            value = f.get_db_prep_save(value, connection)
+        defaults.append((f, value))
+    names = ", ".join(_quoted(f) for f in [*fields, *(f for f, _ in defaults)])
+    constants = tuple(v for _, v in defaults)
+    sql = f"COPY {connection.ops.quote_name(model._meta.db_table)} ({names}) FROM STDIN"
+    written = 0
+    connection.ensure_connection()
+    with connection.connection.cursor() as cursor, cursor.copy(sql) as copy:
+        for row in rows:
+            copy.write_row((*row, *constants))
+            written += 1
+    return written
 
 
 def upsert(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -128,6 +129,13 @@ class ScoringRun:
     accounts_written: int = 0
     flagged: list[int] = field(default_factory=list)
     bands: Counter[str] = field(default_factory=Counter)
+    # Where the time went, for benchmarks and logs: {phase: seconds}.
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def lap(self, phase: str, since: float) -> float:
+        now = time.perf_counter()
+        self.seconds[phase] = round(self.seconds.get(phase, 0.0) + now - since, 3)
+        return now
 
 
 def active_overrides(account_ids: Iterable[int] | None, today: date) -> dict[int, HealthOverride]:
@@ -141,6 +149,7 @@ def health_scores_compute(*, today: date, account_ids: Iterable[int] | None = No
     """Score accounts with the active model and store today's score per account
     with its breakdown; write the effective score (an unexpired override wins)
     and band onto the account for HubSpot. Idempotent for a day."""
+    started = time.perf_counter()
     model = active_model()
     run = ScoringRun()
     if model is None:
@@ -148,6 +157,7 @@ def health_scores_compute(*, today: date, account_ids: Iterable[int] | None = No
     ids = None if account_ids is None else list(account_ids)
     results = _score_all(model, ids, today)
     overrides = active_overrides(ids, today)
+    started = run.lap("gather_and_compute", started)
     now = timezone.now()
     rows: list[dict[str, Any]] = []
     account_values: dict[int, dict[str, Any]] = {}
@@ -176,6 +186,7 @@ def health_scores_compute(*, today: date, account_ids: Iterable[int] | None = No
             if abs(BAND_ORDER[band] - BAND_ORDER[result.band]) > 1:
                 run.flagged.append(pk)
         account_values[pk] = {"health_score": effective, "health_band": band}
+    started = run.lap("rows", started)
     with transaction.atomic():
         bulk.upsert(
             HealthScore,
@@ -183,7 +194,10 @@ def health_scores_compute(*, today: date, account_ids: Iterable[int] | None = No
             unique=["account", "date"],
             update=["model", "score", "band", "breakdown", "missing", "computed_at"],
         )
+        started = run.lap("write_scores", started)
         run.accounts_written = account_cs_fields_bulk_update(values=account_values)
+        started = run.lap("write_accounts", started)
+    run.lap("commit", started)
     return run
 
 
