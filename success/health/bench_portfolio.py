@@ -203,7 +203,15 @@ def _surveys(rng: random.Random, pk: int, pattern: str, today: date) -> Iterator
             score = rng.randint(8, 10)
         group = "PROMOTER" if score >= 9 else "PASSIVE" if score >= 7 else "DETRACTOR"
         submitted = _at(today, days_ago, rng.randint(0, 480))
-        yield (pk, "NPS", "Quarterly NPS", Decimal(score), group, rng.choice(COMMENTS[group]), submitted)
+        yield (
+            pk,
+            "NPS",
+            "Quarterly NPS",
+            Decimal(score),
+            group,
+            rng.choice(COMMENTS[group]),
+            submitted,
+        )
         csat = Decimal(max(1, min(5, round(score / 2))))
         yield (pk, "CSAT", "Ticket CSAT", csat, "", "", submitted + timedelta(days=3))
 
@@ -296,8 +304,10 @@ def build(
             ),
             columns=TOUCH_COLUMNS,
         )
-    log(f"{usage:,} usage snapshots, {tickets:,} tickets, {surveys:,} survey answers, "
-        f"{touches:,} touches")
+    log(
+        f"{usage:,} usage snapshots, {tickets:,} tickets, {surveys:,} survey answers, "
+        f"{touches:,} touches"
+    )
     _vacuum()
     if history_weeks and model is not None:
         _history(model, today, history_weeks, log)
@@ -329,4 +339,3 @@ def _vacuum() -> None:
     """What autovacuum would do on a live database: fresh statistics, a visibility map."""
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE")
-

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
@@ -21,7 +22,7 @@ from accounts.services import account_cs_fields_bulk_update, event_record
 
 from . import inputs as health_inputs
 from .models import HealthMeasure, HealthModel, HealthOverride, HealthScore
-from .scoring import Bands, Measure, Result, compute
+from .scoring import Bands, Measure, Result, breakdown_json, compute
 
 BAND_ORDER = {"red": 0, "yellow": 1, "green": 2}
 
@@ -159,7 +160,7 @@ def health_scores_compute(*, today: date, account_ids: Iterable[int] | None = No
     overrides = active_overrides(ids, today)
     started = run.lap("gather_and_compute", started)
     now = timezone.now()
-    rows: list[dict[str, Any]] = []
+    scored: list[tuple[int, Result]] = []
     account_values: dict[int, dict[str, Any]] = {}
     for pk, result in results.items():
         if result.score is None:
@@ -167,7 +168,61 @@ def health_scores_compute(*, today: date, account_ids: Iterable[int] | None = No
             continue
         run.scored += 1
         run.bands[result.band] += 1
-        rows.append(
+        scored.append((pk, result))
+        effective, band = result.score, result.band
+        override = overrides.get(pk)
+        if override:
+            effective, band = override.score, model.bands.band(override.score)
+            if abs(BAND_ORDER[band] - BAND_ORDER[result.band]) > 1:
+                run.flagged.append(pk)
+        account_values[pk] = {"health_score": effective, "health_band": band}
+    started = run.lap("rows", started)
+    with transaction.atomic():
+        _scores_write(model, today, now, scored)
+        started = run.lap("write_scores", started)
+        run.accounts_written = account_cs_fields_bulk_update(values=account_values)
+        started = run.lap("write_accounts", started)
+    run.lap("commit", started)
+    return run
+
+
+SCORE_UPDATE = ["model", "score", "band", "breakdown", "missing", "computed_at"]
+
+
+def _scores_write(
+    model: HealthModel, today: date, now: datetime, scored: list[tuple[int, Result]]
+) -> None:
+    """Store the day's scores, replacing any the accounts already have for the day.
+
+    On PostgreSQL the rows are COPYed (the breakdown encoded straight to JSON text,
+    `scoring.breakdown_json`) into a temporary table and upserted from it in one
+    statement: at 100,000 accounts the parameter arrays and the per-row dicts of
+    `bulk.upsert` cost most of the job. Elsewhere (SQLite for trying the app), the
+    ORM's bulk upsert."""
+    if not scored:
+        return
+    if connection.vendor == "postgresql":
+        bulk.copy_upsert(
+            HealthScore,
+            (
+                (
+                    pk,
+                    result.score,
+                    result.band,
+                    breakdown_json(result.contributions),
+                    json.dumps(result.missing),
+                )
+                for pk, result in scored
+            ),
+            columns=["account_id", "score", "band", "breakdown", "missing"],
+            constants={"date": today, "model_id": model.pk, "computed_at": now},
+            unique=["account", "date"],
+            update=SCORE_UPDATE,
+        )
+        return
+    bulk.upsert(
+        HealthScore,
+        [
             {
                 "account_id": pk,
                 "date": today,
@@ -178,27 +233,11 @@ def health_scores_compute(*, today: date, account_ids: Iterable[int] | None = No
                 "missing": result.missing,
                 "computed_at": now,
             }
-        )
-        effective, band = result.score, result.band
-        override = overrides.get(pk)
-        if override:
-            effective, band = override.score, model.bands.band(override.score)
-            if abs(BAND_ORDER[band] - BAND_ORDER[result.band]) > 1:
-                run.flagged.append(pk)
-        account_values[pk] = {"health_score": effective, "health_band": band}
-    started = run.lap("rows", started)
-    with transaction.atomic():
-        bulk.upsert(
-            HealthScore,
-            rows,
-            unique=["account", "date"],
-            update=["model", "score", "band", "breakdown", "missing", "computed_at"],
-        )
-        started = run.lap("write_scores", started)
-        run.accounts_written = account_cs_fields_bulk_update(values=account_values)
-        started = run.lap("write_accounts", started)
-    run.lap("commit", started)
-    return run
+            for pk, result in scored
+        ],
+        unique=["account", "date"],
+        update=SCORE_UPDATE,
+    )
 
 
 @dataclass

@@ -41,8 +41,27 @@ from success.health.models import HealthScore
 from success.health.scoring import compute
 
 
+class StatementTimer(StatementCounter):
+    """Counts statements and keeps the slowest (their first words and seconds): what
+    the database took, as the job waited for it (COPY goes around it)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.timings: list[tuple[float, str]] = []
+
+    def __call__(self, execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return super().__call__(execute, sql, params, many, context)
+        finally:
+            self.timings.append((time.perf_counter() - started, " ".join(sql.split())[:90]))
+
+    def slowest(self, n: int = 8) -> list[str]:
+        return [f"{s:.2f} s {sql}" for s, sql in sorted(self.timings, reverse=True)[:n]]
+
+
 def _timed(step: Callable[[], Any], profile: str = "") -> tuple[Any, dict[str, Any]]:
-    counter = StatementCounter()
+    counter = StatementTimer()
     profiler = cProfile.Profile() if profile else None
     cpu = time.process_time()
     with connection.execute_wrapper(counter):
@@ -59,6 +78,8 @@ def _timed(step: Callable[[], Any], profile: str = "") -> tuple[Any, dict[str, A
         "seconds": round(seconds, 2),
         "cpu_seconds": round(time.process_time() - cpu, 2),
         "statements": counter.count,
+        "statements_s": round(sum(s for s, _ in counter.timings), 2),
+        "slowest_statements": counter.slowest(),
     }
 
 
@@ -129,9 +150,7 @@ class Command(BaseCommand):
         creation = connection.creation
         connection.settings_dict.setdefault("TEST", {})["NAME"] = name
         creation.create_test_db(verbosity=0, autoclobber=True, serialize=False, keepdb=True)
-        if Account.objects.count() == n and (
-            HealthScore.objects.exists() or not weeks
-        ):
+        if Account.objects.count() == n and (HealthScore.objects.exists() or not weeks):
             self.stdout.write(f"{name}: reusing {n:,} accounts")
             connection.close()
             return {"reused": True}
@@ -205,9 +224,12 @@ class Command(BaseCommand):
             "full_job_cpu_s": first_figures["cpu_seconds"],
             "full_job_statements": first_figures["statements"],
             "full_job_phases_s": first.seconds,
+            "full_job_statements_s": first_figures["statements_s"],
+            "full_job_slowest_statements": first_figures["slowest_statements"],
             "rerun_same_day_s": rerun_figures["seconds"],
             "rerun_same_day_cpu_s": rerun_figures["cpu_seconds"],
             "rerun_same_day_phases_s": rerun.seconds,
+            "rerun_same_day_slowest_statements": rerun_figures["slowest_statements"],
             "accounts_per_s": round(accounts / full_s) if full_s else None,
             "one_account_at_a_time_s_per_account": round(per_account_s, 4),
             "one_account_at_a_time_estimate_s": round(loop_estimate, 1),
@@ -217,8 +239,10 @@ class Command(BaseCommand):
     def _report(self, result: dict[str, Any], options: dict[str, Any]) -> None:
         for key, value in result.items():
             self.stdout.write(f"{key:>40}: {value}")
-        out = Path(options["output"]) if options["output"] else (
-            Path(settings.BASE_DIR) / "bench" / "results" / "health_scoring.json"
+        out = (
+            Path(options["output"])
+            if options["output"]
+            else (Path(settings.BASE_DIR) / "bench" / "results" / "health_scoring.json")
         )
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(result, indent=2) + "\n")
