@@ -34,9 +34,8 @@ from django.db import connection
 from django.utils import timezone
 
 from lifecycle.ops.statements import StatementCounter
-from success.health import bench_portfolio
+from success.health import bench_portfolio, services
 from success.health import inputs as health_inputs
-from success.health import services
 from success.health.models import HealthScore
 from success.health.scoring import compute
 
