@@ -234,7 +234,12 @@ def copy_insert(
     sql = f"COPY {connection.ops.quote_name(model._meta.db_table)} ({names}) FROM STDIN"
     written = 0
     connection.ensure_connection()
-    with connection.connection.cursor() as cursor, cursor.copy(sql) as copy:
+    # Errors as Django's (IntegrityError for a unique violation), as from its cursors.
+    with (
+        connection.wrap_database_errors,
+        connection.connection.cursor() as cursor,
+        cursor.copy(sql) as copy,
+    ):
         for row in rows:
             copy.write_row((*row, *constants))
             written += 1
@@ -282,6 +287,7 @@ def copy_upsert(
             f"SELECT {names} FROM {table} WITH NO DATA"
         )
         with (
+            connection.wrap_database_errors,
             connection.connection.cursor() as raw,
             raw.copy(f"COPY {load} ({names}) FROM STDIN") as copy,
         ):

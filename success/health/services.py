@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 import time
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
@@ -213,28 +213,49 @@ def _scores_write(
 ) -> None:
     """Store the day's scores, replacing any the accounts already have for the day.
 
-    On PostgreSQL the rows are COPYed (the breakdown encoded straight to JSON text,
-    `scoring.breakdown_json`) into a temporary table and upserted from it in one
-    statement: at 100,000 accounts the parameter arrays and the per-row dicts of
-    `bulk.upsert` cost most of the job. Elsewhere (SQLite for trying the app), the
-    ORM's bulk upsert."""
+    On PostgreSQL the rows are COPYed, the breakdown encoded straight to JSON text
+    (`scoring.breakdown_json`): at 100,000 accounts the per-row dicts and parameter
+    arrays of `bulk.upsert` cost most of the job. The day's first run (no score yet
+    for the day among these accounts, one indexed probe) COPYs straight into the table;
+    a rerun, or a first run that meets a score written meanwhile (the unique constraint
+    stops the COPY, its savepoint is rolled back), COPYs into a temporary table and
+    upserts from it. Elsewhere (SQLite for trying the app), the ORM's bulk upsert."""
     if not scored:
         return
     if connection.vendor == "postgresql":
-        bulk.copy_upsert(
-            HealthScore,
-            (
-                (
+
+        def encoded() -> Iterator[tuple[Any, ...]]:
+            for pk, result in scored:
+                yield (
                     pk,
                     result.score,
                     result.band,
                     breakdown_json(result.contributions),
                     json.dumps(result.missing),
                 )
-                for pk, result in scored
-            ),
-            columns=["account_id", "score", "band", "breakdown", "missing"],
-            constants={"date": today, "model_id": model.pk, "computed_at": now},
+
+        columns = ["account_id", "score", "band", "breakdown", "missing"]
+        constants = {"date": today, "model_id": model.pk, "computed_at": now}
+        existing = HealthScore.objects.filter(date=today)
+        if len(scored) <= 10_000:
+            existing = existing.filter(account_id__in=[pk for pk, _ in scored])
+        if not existing.exists():
+            fixed = tuple(constants.values())
+            try:
+                with transaction.atomic():
+                    bulk.copy_insert(
+                        HealthScore,
+                        (row + fixed for row in encoded()),
+                        columns=[*columns, *constants],
+                    )
+                return
+            except IntegrityError:
+                pass  # scored meanwhile by another run: upsert instead
+        bulk.copy_upsert(
+            HealthScore,
+            encoded(),
+            columns=columns,
+            constants=constants,
             unique=["account", "date"],
             update=SCORE_UPDATE,
         )

@@ -70,6 +70,32 @@ def test_running_the_job_twice_a_day_changes_nothing_the_second_time(model: Heal
     assert second.accounts_written == 0
 
 
+def test_a_rerun_and_a_run_meeting_todays_scores_store_what_a_first_run_does(
+    model: HealthModel,
+) -> None:
+    """The day's first run COPYs new rows; a rerun, or a portfolio run after one account
+    was rescored today, upserts: the stored scores and breakdowns are the same."""
+    accounts = [_account_with_usage(active=a) for a in (30, 50, 90)]
+
+    def stored() -> list[tuple[Any, ...]]:
+        return list(
+            HealthScore.objects.filter(date=TODAY)
+            .order_by("account_id")
+            .values_list("account_id", "score", "band", "breakdown", "missing", "model_id")
+        )
+
+    services.health_scores_compute(today=TODAY)
+    first = stored()
+    assert [score for _, score, *_ in first] == [17, 50, 100]
+    services.health_scores_compute(today=TODAY)
+    assert stored() == first
+    HealthScore.objects.all().delete()
+    services.health_scores_compute(today=TODAY, account_ids=[accounts[1].pk])
+    services.health_scores_compute(today=TODAY)
+    assert stored() == first
+    assert HealthScore.objects.count() == 3
+
+
 def test_accounts_without_any_input_get_no_score(model: HealthModel) -> None:
     account = AccountFactory.create()
     run = services.health_scores_compute(today=TODAY)
