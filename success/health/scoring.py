@@ -259,25 +259,30 @@ def compute(
     input's value came from; the contributions keep it."""
     present = []
     missing = []
+    weights = []
     for m in measures:
         given = inputs.get(m.input)
         if given is None:
             missing.append(m.name)
         else:
             present.append((m, given))
-    total_weight = sum(m.weight for m, _ in present)
+            weights.append(m.weight)
+    total_weight = sum(weights)
     if not present or total_weight <= 0:
         return Result(score=None, band="", missing=missing)
     sources = sources or {}
     contributions = []
+    parts = []
     for m, given in present:
         value = float(given)
         score = m.rule.score(value)
         weight = m.weight / total_weight
+        part = score * weight
+        parts.append(part)
         contributions.append(
-            Contribution(m.name, value, score, weight, score * weight, sources.get(m.input, ""))
+            Contribution(m.name, value, score, weight, part, sources.get(m.input, ""))
         )
-    total = round(sum(c.contribution for c in contributions))
+    total = round(sum(parts))
     return Result(score=total, band=bands.band(total), contributions=contributions, missing=missing)
 
 
