@@ -152,11 +152,11 @@ def _usage_ends(
     oldest: dict[int, tuple[Any, ...]] = {}
     latest: dict[int, tuple[Any, ...]] = {}
     if connection.vendor == "postgresql":
-        first = {"partition_by": [F("account_id")], "order_by": F("date").asc()}
+        by_date = {"partition_by": [F("account_id")], "order_by": F("date").asc()}
         ends = (
             window.annotate(
-                first_date=Window(FirstValue("date"), **first),
-                first_logins=Window(FirstValue("logins_30d"), **first),
+                first_date=Window(FirstValue("date"), **by_date),  # type: ignore[arg-type]
+                first_logins=Window(FirstValue("logins_30d"), **by_date),  # type: ignore[arg-type]
             )
             .order_by("account_id", "-date")
             .distinct("account_id")
