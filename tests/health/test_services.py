@@ -116,10 +116,10 @@ def test_scoring_costs_the_same_queries_for_5_or_50_accounts(
         _account_with_usage(active=i % 100)
     # active model, measures, account fields, usage window, last review dates,
     # review sentiments, objectives, support tickets, survey answers, touches,
-    # overrides; then a savepoint, the scores (a temporary table, COPY into it, which
-    # is not counted, one upsert from it, the table dropped), a nested savepoint, one
-    # UPDATE of the changed accounts, and two releases: the same 19 for any number of
-    # accounts
+    # overrides; then a savepoint, the scores (the day's first run: a probe for scores
+    # of the day, a savepoint, the COPY, which is not counted, its release), a nested
+    # savepoint, one UPDATE of the changed accounts, and two releases: the same 19 for
+    # any number of accounts
     with django_assert_num_queries(19):
         services.health_scores_compute(today=TODAY)
 
