@@ -177,32 +177,13 @@ def health_scores_compute(*, today: date, account_ids: Iterable[int] | None = No
                 run.flagged.append(pk)
         account_values[pk] = {"health_score": effective, "health_band": band}
     started = run.lap("rows", started)
-    own_transaction = not connection.in_atomic_block
     with transaction.atomic():
-        if own_transaction and len(scored) >= ASYNC_COMMIT_MIN_ROWS:
-            _commit_without_waiting_for_disk()
         _scores_write(model, today, now, scored)
         started = run.lap("write_scores", started)
         run.accounts_written = account_cs_fields_bulk_update(values=account_values)
         started = run.lap("write_accounts", started)
     run.lap("commit", started)
     return run
-
-
-# A run scoring at least this many accounts commits without waiting for its WAL to
-# reach the disk (see _commit_without_waiting_for_disk).
-ASYNC_COMMIT_MIN_ROWS = 1000
-
-
-def _commit_without_waiting_for_disk() -> None:
-    """PostgreSQL's `synchronous_commit = off` for this transaction only: the commit
-    returns once the WAL is written to the OS, not flushed (the WAL writer flushes it
-    within a fraction of a second). A crash in that window can lose the run, never
-    corrupt anything, and the job is idempotent for a day and reruns within a minute
-    (`tasks.score_portfolio` is resumable); for 100,000 scores the flush is seconds."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL synchronous_commit TO OFF")
 
 
 SCORE_UPDATE = ["model", "score", "band", "breakdown", "missing", "computed_at"]
