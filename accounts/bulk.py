@@ -10,7 +10,7 @@ fall back to the ORM's bulk methods, with the same effect.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from django.apps import apps
@@ -121,6 +121,20 @@ def _prep(f: models.Field[Any, Any], value: Any, db: Any) -> Any:
 _PLAIN = (str, int, bool, float)
 
 
+def _save_value(f: models.Field[Any, Any], value: Any, db: Any) -> Any:
+    """`f.get_db_prep_save(value, db)`, without the call for what it would return as
+    is: a str for a text column, an int for an integer one (200,000 calls for the
+    health job's account update, through the connection proxy each time)."""
+    if value is None:
+        return None
+    kind = type(value)
+    if kind is int and isinstance(f, models.IntegerField):
+        return value
+    if kind is str and isinstance(f, (models.CharField, models.TextField)):
+        return value
+    return f.get_db_prep_save(value, db)
+
+
 def insert(
     model: type[models.Model],
     rows: Sequence[Mapping[str, Any]],
@@ -184,6 +198,109 @@ def insert(
             if returning:
                 found.extend(cursor.fetchall())
     return found
+
+
+def copy_insert(
+    model: type[models.Model],
+    rows: Iterable[Sequence[Any]],
+    *,
+    columns: Sequence[str],
+) -> int:
+    """COPY rows (tuples in the order of `columns`, field names or attnames) into the
+    model's table, PostgreSQL only: the fastest way in for hundreds of thousands of new
+    rows (no statement text, no parameter arrays). Fields left out take their model
+    default, evaluated once for the whole call (auto_now fields the current time); JSON
+    values are given already encoded (a str). Returns the number of rows written."""
+    if connection.vendor != "postgresql":
+        raise NotImplementedError("copy_insert is PostgreSQL only")
+    fields = [_column(model, name) for name in columns]
+    given = {f.attname for f in fields}
+    now = timezone.now()
+    defaults: list[tuple[models.Field[Any, Any], Any]] = []
+    for f in model._meta.concrete_fields:
+        if f.attname in given or f.primary_key:
+            continue
+        if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
+            value: Any = now
+        else:
+            value = f.get_default()
+        if isinstance(f, models.JSONField):
+            value = None if value is None else json.dumps(value, cls=f.encoder)
+        elif value is not None and type(value) not in _PLAIN:
+            value = f.get_db_prep_save(value, connection)
+        defaults.append((f, value))
+    names = ", ".join(_quoted(f) for f in [*fields, *(f for f, _ in defaults)])
+    constants = tuple(v for _, v in defaults)
+    sql = f"COPY {connection.ops.quote_name(model._meta.db_table)} ({names}) FROM STDIN"
+    written = 0
+    connection.ensure_connection()
+    # Errors as Django's (IntegrityError for a unique violation), as from its cursors.
+    with (
+        connection.wrap_database_errors,
+        connection.connection.cursor() as cursor,
+        cursor.copy(sql) as copy,
+    ):
+        for row in rows:
+            copy.write_row((*row, *constants))
+            written += 1
+    return written
+
+
+def copy_upsert(
+    model: type[models.Model],
+    rows: Iterable[Sequence[Any]],
+    *,
+    columns: Sequence[str],
+    unique: Sequence[str],
+    update: Sequence[str],
+    constants: Mapping[str, Any] | None = None,
+) -> int:
+    """`upsert` for hundreds of thousands of rows, PostgreSQL only: COPY the rows (tuples
+    in the order of `columns`; JSON values already encoded, as str) into a temporary
+    table, then one INSERT ... SELECT ... ON CONFLICT (`unique`) DO UPDATE (`update`).
+    `constants` ({field: value}) are the same on every row and travel once, as
+    parameters of the INSERT. Needs a transaction (the temporary table lives until
+    its commit). Returns the number of rows."""
+    if connection.vendor != "postgresql":
+        raise NotImplementedError("copy_upsert is PostgreSQL only")
+    if not connection.in_atomic_block:
+        raise RuntimeError("copy_upsert needs a transaction (transaction.atomic)")
+    qn = connection.ops.quote_name
+    table = qn(model._meta.db_table)
+    loaded = [_column(model, name) for name in columns]
+    fixed = [(_column(model, name), value) for name, value in (constants or {}).items()]
+    load = qn(f"_load_{model._meta.db_table}")
+    names = ", ".join(_quoted(f) for f in loaded)
+    conflict = ", ".join(_quoted(_column(model, n)) for n in unique)
+    updates = ", ".join(
+        f"{_quoted(_column(model, n))} = EXCLUDED.{_quoted(_column(model, n))}" for n in update
+    )
+    target = ", ".join(_quoted(f) for f in [*loaded, *(f for f, _ in fixed)])
+    selected = ", ".join(
+        [_quoted(f) for f in loaded] + [f"%s::{f.cast_db_type(connection)}" for f, _ in fixed]
+    )
+    written = 0
+    connection.ensure_connection()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE {load} ON COMMIT DROP AS "
+            f"SELECT {names} FROM {table} WITH NO DATA"
+        )
+        with (
+            connection.wrap_database_errors,
+            connection.connection.cursor() as raw,
+            raw.copy(f"COPY {load} ({names}) FROM STDIN") as copy,
+        ):
+            for row in rows:
+                copy.write_row(row)
+                written += 1
+        cursor.execute(
+            f"INSERT INTO {table} ({target}) SELECT {selected} FROM {load} "
+            f"ON CONFLICT ({conflict}) DO UPDATE SET {updates}",
+            [f.get_db_prep_save(value, connection) for f, value in fixed],
+        )
+        cursor.execute(f"DROP TABLE {load}")  # now: a second call may come in this transaction
+    return written
 
 
 def upsert(
@@ -290,12 +407,13 @@ def update_changed(
     )
     changed = 0
     items = list(rows.items())
+    db = connections[connection.alias]  # the connection itself, not the per-thread proxy
     with _cursor() as cursor:
         for start in range(0, len(items), CHUNK):
             chunk = items[start : start + CHUNK]
-            constants = [_column(model, n).get_db_prep_save(v, connection) for n, v in also.items()]
+            constants = [_column(model, n).get_db_prep_save(v, db) for n, v in also.items()]
             columns = [[pk for pk, _ in chunk]] + [
-                [f.get_db_prep_save(values[name], connection) for _, values in chunk]
+                [_save_value(f, values[name], db) for _, values in chunk]
                 for name, f in zip(names, fields, strict=True)
             ]
             # SET's constants come before the unnest arrays in the statement.

@@ -18,7 +18,9 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db import connection
+from django.db.models import F, QuerySet, Window
+from django.db.models.functions import FirstValue
 from django.utils.module_loading import import_string
 
 from accounts.models import Account, Stage, UsageSnapshot
@@ -74,31 +76,7 @@ def gather_with_sources(accounts: QuerySet[Account], today: date) -> Gathered:
             Input.ONBOARDING_LATE: (1.0 if status == "late" else 0.0) if status else None,
         }
 
-    rows = (
-        UsageSnapshot.objects.filter(
-            account__in=accounts,
-            date__gt=today - timedelta(days=USAGE_WINDOW_DAYS),
-            date__lte=today,
-        )
-        .order_by("account_id", "date")
-        .values_list(
-            "account_id",
-            "date",
-            "active_users",
-            "seats_purchased",
-            "seats_used",
-            "logins_30d",
-            "core_features_adopted",
-            "open_tickets",
-            "csat",
-            "nps",
-        )
-    )
-    oldest: dict[int, tuple[Any, ...]] = {}
-    latest: dict[int, tuple[Any, ...]] = {}
-    for row in rows.iterator(chunk_size=20_000):
-        oldest.setdefault(row[0], row)
-        latest[row[0]] = row
+    oldest, latest = _usage_ends(accounts, today)
     for pk, row in latest.items():
         _pk, when, active, seats, used, logins, features, tickets, csat, nps = row
         inputs = result.setdefault(pk, {})
@@ -115,7 +93,7 @@ def gather_with_sources(accounts: QuerySet[Account], today: date) -> Gathered:
         sources[pk] = {
             name: USAGE_SNAPSHOT
             for name, value in inputs.items()
-            if value is not None and INPUT_SOURCES[Input(name)][-1] == USAGE_SNAPSHOT
+            if value is not None and name in _USAGE_FALLBACK
         }
 
     for pk, inputs in result.items():
@@ -134,8 +112,66 @@ def gather_with_sources(accounts: QuerySet[Account], today: date) -> Gathered:
     return Gathered(result, sources)
 
 
+# Looked up once per input per account (a million times a day at 100,000 accounts), so
+# by name in plain dicts rather than through the Input enum's constructor.
+_USAGE_FALLBACK = frozenset(
+    i.value for i, found in INPUT_SOURCES.items() if found[-1] == USAGE_SNAPSHOT
+)
+_FIRST_SOURCE = {i.value: found[0] for i, found in INPUT_SOURCES.items()}
+
+
+USAGE_COLUMNS = (
+    "account_id",
+    "date",
+    "active_users",
+    "seats_purchased",
+    "seats_used",
+    "logins_30d",
+    "core_features_adopted",
+    "open_tickets",
+    "csat",
+    "nps",
+)
+
+
+def _usage_ends(
+    accounts: QuerySet[Account], today: date
+) -> tuple[dict[int, tuple[Any, ...]], dict[int, tuple[Any, ...]]]:
+    """Each account's oldest and latest usage snapshot in the window, as rows of
+    USAGE_COLUMNS (of the oldest, only the date and logins are used).
+
+    On PostgreSQL the database picks them: one row per account (DISTINCT ON the
+    latest, the oldest's date and logins by window functions) instead of every
+    snapshot in the window, about 4 per account, each fetched and converted by the ORM
+    (367,000 rows at 100,000 accounts). Elsewhere, every row, in order."""
+    window = UsageSnapshot.objects.filter(
+        account__in=accounts,
+        date__gt=today - timedelta(days=USAGE_WINDOW_DAYS),
+        date__lte=today,
+    )
+    oldest: dict[int, tuple[Any, ...]] = {}
+    latest: dict[int, tuple[Any, ...]] = {}
+    if connection.vendor == "postgresql":
+        by_date = {"partition_by": [F("account_id")], "order_by": F("date").asc()}
+        ends = (
+            window.annotate(
+                first_date=Window(FirstValue("date"), **by_date),  # type: ignore[arg-type]
+                first_logins=Window(FirstValue("logins_30d"), **by_date),  # type: ignore[arg-type]
+            )
+            .order_by("account_id", "-date")
+            .distinct("account_id")
+            .values_list(*USAGE_COLUMNS, "first_date", "first_logins")
+        )
+        for row in ends.iterator(chunk_size=20_000):
+            latest[row[0]] = row[:-2]
+            oldest[row[0]] = (row[0], row[-2], None, None, None, row[-1])
+        return oldest, latest
+    rows = window.order_by("account_id", "date").values_list(*USAGE_COLUMNS)
+    for row in rows.iterator(chunk_size=20_000):
+        oldest.setdefault(row[0], row)
+        latest[row[0]] = row
+    return oldest, latest
+
+
 def _provided_source(name: str) -> str:
-    try:
-        return INPUT_SOURCES.get(Input(name), ("",))[0]
-    except ValueError:
-        return ""
+    return _FIRST_SOURCE.get(name, "")

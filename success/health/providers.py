@@ -68,6 +68,7 @@ def support_inputs(accounts: QuerySet[Account], today: date) -> dict[int, dict[s
     answers in the last 90 days; days since the last touch for accounts touched at
     least once. What is given here wins over the usage snapshot's number."""
     out: dict[int, dict[str, float]] = {}
+    zone = timezone.get_current_timezone()  # once, not once per account (a context lookup)
     for pk, f in support_health_figures(accounts=accounts, now=_end_of(today)).items():
         values = out.setdefault(pk, {})
         if f.has_tickets:
@@ -82,6 +83,6 @@ def support_inputs(accounts: QuerySet[Account], today: date) -> dict[int, dict[s
         if f.nps is not None:
             values[Input.NPS] = float(f.nps)
         if f.last_touch_at is not None:
-            touched = timezone.localtime(f.last_touch_at).date()
+            touched = f.last_touch_at.astimezone(zone).date()
             values[Input.DAYS_SINCE_TOUCH] = float(max(0, (today - touched).days))
     return out

@@ -179,3 +179,44 @@ def test_demo_accounts_leave_their_tables_analysed(
         before[0] + 1,
         before[1] + 1,
     )
+
+
+def test_copy_insert_fills_defaults_and_stops_at_a_unique_violation() -> None:
+    from django.db import IntegrityError, transaction
+
+    account = AccountFactory.create()
+    rows = [(account.pk, date(2026, 1, 1) + timedelta(days=d), d) for d in range(3)]
+    columns = ["account", "date", "active_users"]
+    with transaction.atomic():
+        assert bulk.copy_insert(UsageSnapshot, rows, columns=columns) == 3
+    found = UsageSnapshot.objects.order_by("date")
+    assert [s.active_users for s in found] == [0, 1, 2]
+    assert all(s.csat is None and s.created_at and s.updated_at for s in found)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        bulk.copy_insert(UsageSnapshot, rows[:1], columns=columns)
+    assert UsageSnapshot.objects.count() == 3
+
+
+def test_copy_upsert_inserts_and_updates_only_the_named_fields() -> None:
+    from django.db import transaction
+
+    account = AccountFactory.create()
+    first = timezone.now()
+    UsageSnapshot.objects.create(
+        account=account, date=date(2026, 1, 1), active_users=1, open_tickets=5
+    )
+    rows = [(account.pk, date(2026, 1, d), 7, Decimal("4.5")) for d in (1, 2)]
+    with transaction.atomic():
+        written = bulk.copy_upsert(
+            UsageSnapshot,
+            rows,
+            columns=["account_id", "date", "active_users", "csat"],
+            constants={"created_at": first, "updated_at": first},
+            unique=["account", "date"],
+            update=["active_users"],
+        )
+    assert written == 2
+    kept, new = UsageSnapshot.objects.order_by("date")
+    # The conflicting row took only active_users; the new row everything given.
+    assert (kept.active_users, kept.csat, kept.open_tickets) == (7, None, 5)
+    assert (new.active_users, new.csat, new.created_at) == (7, Decimal("4.5"), first)

@@ -98,3 +98,30 @@ def test_explanation_names_the_measure_that_costs_most() -> None:
     assert sentence.startswith("Active users / seats purchased (%) pulls the score down most")
     assert "costing 75 points" in sentence
     assert "No data for: CSAT." in sentence
+
+
+def test_breakdown_json_reads_back_as_the_contributions_dicts() -> None:
+    """The daily job writes `breakdown_json`; pages and the API read what `as_dict`
+    gave: the same floats, to the same rounding, for any value (halves, negatives,
+    tiny and large numbers, a source needing JSON escapes)."""
+    import json
+    import random
+
+    from success.health.scoring import Contribution, breakdown_json
+
+    rng = random.Random(22)
+    specials = [0.0, -0.0, 0.005, 0.015, 0.125, 2.675, -1.005, 1e-9, 123456.785, 99.95]
+    values = specials + [rng.uniform(-1000, 1000) for _ in range(3000)]
+    contributions = [
+        Contribution(
+            "csat",
+            value,
+            rng.choice(values) % 100,
+            rng.random(),
+            rng.uniform(0, 40),
+            rng.choice(["", "HubSpot surveys", 'quoted "source" \\ é']),
+        )
+        for value in values
+    ]
+    assert json.loads(breakdown_json(contributions)) == [c.as_dict() for c in contributions]
+    assert breakdown_json([]) == "[]"

@@ -70,6 +70,32 @@ def test_running_the_job_twice_a_day_changes_nothing_the_second_time(model: Heal
     assert second.accounts_written == 0
 
 
+def test_a_rerun_and_a_run_meeting_todays_scores_store_what_a_first_run_does(
+    model: HealthModel,
+) -> None:
+    """The day's first run COPYs new rows; a rerun, or a portfolio run after one account
+    was rescored today, upserts: the stored scores and breakdowns are the same."""
+    accounts = [_account_with_usage(active=a) for a in (30, 50, 90)]
+
+    def stored() -> list[tuple[Any, ...]]:
+        return list(
+            HealthScore.objects.filter(date=TODAY)
+            .order_by("account_id")
+            .values_list("account_id", "score", "band", "breakdown", "missing", "model_id")
+        )
+
+    services.health_scores_compute(today=TODAY)
+    first = stored()
+    assert [score for _, score, *_ in first] == [17, 50, 100]
+    services.health_scores_compute(today=TODAY)
+    assert stored() == first
+    HealthScore.objects.all().delete()
+    services.health_scores_compute(today=TODAY, account_ids=[accounts[1].pk])
+    services.health_scores_compute(today=TODAY)
+    assert stored() == first
+    assert HealthScore.objects.count() == 3
+
+
 def test_accounts_without_any_input_get_no_score(model: HealthModel) -> None:
     account = AccountFactory.create()
     run = services.health_scores_compute(today=TODAY)
@@ -90,10 +116,11 @@ def test_scoring_costs_the_same_queries_for_5_or_50_accounts(
         _account_with_usage(active=i % 100)
     # active model, measures, account fields, usage window, last review dates,
     # review sentiments, objectives, support tickets, survey answers, touches,
-    # overrides; then a savepoint, one upsert of all scores, a nested savepoint,
-    # one UPDATE of the changed accounts, and two releases: the same 17 for any
-    # number of accounts
-    with django_assert_num_queries(17):
+    # overrides; then a savepoint, the scores (the day's first run: a probe for scores
+    # of the day, a savepoint, the COPY, which is not counted, its release), a nested
+    # savepoint, one UPDATE of the changed accounts, and two releases: the same 19 for
+    # any number of accounts
+    with django_assert_num_queries(19):
         services.health_scores_compute(today=TODAY)
 
 
