@@ -30,6 +30,8 @@ from accounts.hubspot.rules.field_rules import (
     ours_value,
 )
 from accounts.hubspot.rules.mapping import Unmappable
+from accounts.hubspot.rules.open_conflicts import OpenConflicts
+from accounts.hubspot.rules.outbox_seen import outbox_confirm_seen
 from accounts.hubspot.rules.provenance import EventValue
 from accounts.hubspot.rules.sync_state import FieldSync
 from accounts.hubspot.rules.threeway import Action, Rule, decide
@@ -78,7 +80,10 @@ def inbound_compare(
         s.account_id: s for s in SyncState.objects.filter(account_id__in=[a.pk for a, _ in pairs])
     }
     conflicts: list[SyncConflict] = []
+    agreed: list[tuple[int, str, str]] = []
     behind: list[int] = []  # accounts whose HubSpot values our decisions left behind
+    # Fields waiting in an open conflict: not decided, but the conflict follows HubSpot.
+    held = OpenConflicts.load((a.pk for a, _ in pairs), timezone.now())
     for account, record in pairs:
         state = states.get(account.pk) or SyncState(account=account)
         states[account.pk] = state
@@ -89,6 +94,7 @@ def inbound_compare(
             events=(event_values or {}).get(hid, []),
             record_ms=modified_ms.get(hid, 0),
             defer_latest=defer_latest,
+            held=held,
         )
         problem = compare.record(record, rules)
         if problem:
@@ -96,12 +102,17 @@ def inbound_compare(
         outcome.pulled += compare.pulled
         outcome.agreed += compare.agreed
         journal.extend(compare.journal)
+        agreed.extend(compare.agreed_values)
         conflicts.extend(compare.conflicts)
         if compare.needs_push:
             behind.append(account.pk)
         if compare.changed:
             outcome.changed_accounts.append(account)
     sync_state.states_save(states.values())
+    held.save()
+    # Both sides hold a value we wrote: a write whose worker died before noting
+    # HubSpot's answer landed.
+    outbox_confirm_seen(agreed)
     # Pushed within seconds (once committed), as a Lifecycle edit is, not at the next
     # scheduled pass.
     accounts_changed_notify(account_ids=behind)
@@ -120,6 +131,7 @@ class _AccountCompare:
     events: Sequence[EventValue]
     record_ms: int
     defer_latest: bool
+    held: OpenConflicts
     now: datetime = dc_field(default_factory=timezone.now)
     pulled: int = 0
     agreed: int = 0
@@ -127,6 +139,7 @@ class _AccountCompare:
     needs_push: bool = False
     journal: list[Pull] = dc_field(default_factory=list)
     conflicts: list[SyncConflict] = dc_field(default_factory=list)
+    agreed_values: list[tuple[int, str, str]] = dc_field(default_factory=list)
 
     def record(self, record: dict[str, Any], rules: Sequence[Rule]) -> str:
         """Compare every rule's field; why a value could not be read ("" when all could)."""
@@ -147,7 +160,16 @@ class _AccountCompare:
         said = _event_change(rule, theirs, self.events)
         if said is not None:
             entry.remote_ms, entry.remote_by = said.occurred_ms, said.by
+            if not said.ours and theirs == entry.base and said.occurred_ms > entry.base_ms:
+                # A person set the agreed value again after the agreement (A -> C -> A):
+                # an edit like any other, judged by its time.
+                entry.reset_ms = said.occurred_ms
         ours = ours_value(rule, self.account)
+        if self.held.holds(self.account, rule):
+            self.held.follow(
+                self.account, rule, entry, ours=ours, theirs_ms=entry.remote_ms or self.record_ms
+            )
+            return
         overwritten = _overwritten(rule, entry, theirs, self.events)
         if overwritten is not None and self._overwritten_judged(rule, entry, ours, overwritten):
             return
@@ -169,6 +191,7 @@ class _AccountCompare:
             base=entry.base,
             ours_ms=ours_ms(rule, self.account),
             theirs_ms=theirs_ms,
+            theirs_reset=entry.reset_ms > 0,
         )
         if decision.action == Action.PULL:
             note = decision.reason if entry.base is not None and ours != entry.base else ""
@@ -177,6 +200,7 @@ class _AccountCompare:
         elif decision.action == Action.AGREE:
             sync_state.agree(self.state, rule, theirs, self.now)
             self.agreed += 1
+            self.agreed_values.append((self.account.pk, rule.spec.attribute, theirs))
         elif decision.action == Action.PUSH:
             self.needs_push = True
         elif decision.action == Action.CONFLICT:
