@@ -12,9 +12,10 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from accounts.hubspot.models import SyncConflict, SyncState
+from accounts.hubspot.models import SyncChange, SyncChangeStatus, SyncConflict, SyncState
 from accounts.hubspot.rules import fields as fieldspecs
 from accounts.hubspot.rules import sync_state
 from accounts.hubspot.rules.field_rules import (
@@ -76,14 +77,30 @@ def inbound_compare(
         return outcome, unreadable, journal
     if defer_latest is None:
         defer_latest = bool(getattr(settings, "HUBSPOT_PUSH_ENABLED", True))
+    # With each state, whether its account has an open conflict or a write journaled
+    # "sent, unconfirmed" (in the same statement: either is read only when there is one).
     states = {
-        s.account_id: s for s in SyncState.objects.filter(account_id__in=[a.pk for a, _ in pairs])
+        s.account_id: s
+        for s in SyncState.objects.filter(account_id__in=[a.pk for a, _ in pairs]).annotate(
+            conflicted=Exists(
+                SyncConflict.objects.filter(
+                    account_id=OuterRef("account_id"), status=SyncConflict.Status.OPEN
+                )
+            ),
+            unconfirmed=Exists(
+                SyncChange.objects.filter(
+                    account_id=OuterRef("account_id"), status=SyncChangeStatus.SENT
+                )
+            ),
+        )
     }
     conflicts: list[SyncConflict] = []
     agreed: list[tuple[int, str, str]] = []
     behind: list[int] = []  # accounts whose HubSpot values our decisions left behind
     # Fields waiting in an open conflict: not decided, but the conflict follows HubSpot.
-    held = OpenConflicts.load((a.pk for a, _ in pairs), timezone.now())
+    held = OpenConflicts.load(
+        (pk for pk, s in states.items() if getattr(s, "conflicted", False)), timezone.now()
+    )
     for account, record in pairs:
         state = states.get(account.pk) or SyncState(account=account)
         states[account.pk] = state
@@ -102,7 +119,8 @@ def inbound_compare(
         outcome.pulled += compare.pulled
         outcome.agreed += compare.agreed
         journal.extend(compare.journal)
-        agreed.extend(compare.agreed_values)
+        if getattr(state, "unconfirmed", False):
+            agreed.extend(compare.agreed_values)
         conflicts.extend(compare.conflicts)
         if compare.needs_push:
             behind.append(account.pk)

@@ -42,9 +42,10 @@ class OpenConflicts:
 
     @classmethod
     def load(cls, account_ids: Iterable[int], now: datetime) -> OpenConflicts:
-        rows = SyncConflict.objects.filter(
-            account_id__in=list(account_ids), status=SyncConflict.Status.OPEN
-        )
+        ids = list(account_ids)
+        if not ids:
+            return cls(now=now)
+        rows = SyncConflict.objects.filter(account_id__in=ids, status=SyncConflict.Status.OPEN)
         return cls(now=now, by_field={(c.account_id, c.field): c for c in rows})
 
     def keys(self) -> set[tuple[int, str]]:
