@@ -245,6 +245,34 @@ def test_a_push_with_no_hubspot_edit_since_ours_reads_no_property_history(
     assert _company(sync_sandbox, account) == "at_risk"
 
 
+def test_a_lifecycle_edit_back_to_the_agreed_value_after_hubspot_s_is_the_later_edit(
+    client: HubSpotClient, sync_sandbox: Sandbox, linked: list[Account]
+) -> None:
+    """The mirror case, on our side: agreed "likely"; Lifecycle sets "at_risk", a person in
+    HubSpot sets "commit", then Lifecycle sets "likely" again before any pass. Ours equals
+    the base, but its stamp (`field_changed_at`) says it was set after the agreement and
+    after HubSpot's edit: the poll leaves it, and the push writes it over "commit"
+    (before, the poll read "only HubSpot changed" and pulled the older "commit")."""
+    _forecast_rule("latest")
+    account = _agreed_forecast(client, sync_sandbox, linked[0])
+    account_cs_fields_update(account=account, renewal_forecast_category="at_risk")
+    _hubspot_edit(sync_sandbox, account, after_ms=0, **{FORECAST: "commit"})
+    time.sleep(0.1)
+    account_cs_fields_update(
+        account=Account.objects.get(pk=account.pk), renewal_forecast_category="likely"
+    )
+
+    poll(client, sync_sandbox)
+    assert Account.objects.get(pk=account.pk).renewal_forecast_category == "likely"
+    assert twoway.push_pass(client).pushed == 1
+
+    assert _company(sync_sandbox, account) == "likely"
+    change = SyncChange.objects.filter(account=account, source=SyncSource.PUSH).latest("pk")
+    assert (change.old_value, change.new_value) == ("commit", "likely")
+    assert change.note == "changed on both sides; Lifecycle's edit is later"
+    assert twoway.push_pass(client).calls == 0
+
+
 def _webhooks_to(sandbox: Sandbox, capture: dict[str, Any]) -> None:
     hooks = sandbox.webhooks.settings
     hooks.target_url = f"http://127.0.0.1:{capture['port']}{URL}"

@@ -28,6 +28,7 @@ from accounts.hubspot.rules.field_rules import (
     epoch_ms,
     local_value,
     ours_ms,
+    ours_reset,
     ours_value,
 )
 from accounts.hubspot.rules.mapping import Unmappable
@@ -194,7 +195,13 @@ class _AccountCompare:
         if (
             self.defer_latest
             and not entry.remote_ms
-            and _latest_undecided(rule, ours=ours, theirs=theirs, base=entry.base)
+            and _latest_undecided(
+                rule,
+                ours=ours,
+                theirs=theirs,
+                base=entry.base,
+                ours_reset=ours_reset(rule, self.account, entry, ours),
+            )
         ):
             self.needs_push = True  # the push pass reads HubSpot's history, then decides
             return
@@ -210,6 +217,7 @@ class _AccountCompare:
             ours_ms=ours_ms(rule, self.account),
             theirs_ms=theirs_ms,
             theirs_reset=entry.reset_ms > 0,
+            ours_reset=ours_reset(rule, self.account, entry, ours),
         )
         if decision.action == Action.PULL:
             note = decision.reason if entry.base is not None and ours != entry.base else ""

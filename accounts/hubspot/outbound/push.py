@@ -38,6 +38,7 @@ from accounts.hubspot.rules.field_rules import (
     journal_row,
     local_value,
     ours_ms,
+    ours_reset,
     ours_value,
     rules_load,
 )
@@ -219,8 +220,9 @@ def _to_read(
             value = values[rule.key]
             base = sync_state.base_of(state, rule.key)
             theirs = sync_state.remote_of(state, rule)
-            if (rule.pushes and value != base) or _latest_undecided(
-                rule, ours=value, theirs=theirs, base=base
+            reset = ours_reset(rule, account, state.fields.get(rule.key), value)
+            if (rule.pushes and (value != base or reset)) or _latest_undecided(
+                rule, ours=value, theirs=theirs, base=base, ours_reset=reset
             ):
                 wanted.append(account)
                 break
@@ -261,6 +263,7 @@ class _Plan:
                 ours_ms=ours_ms(rule, account) if timed else 0,
                 theirs_ms=_theirs_ms(state, rule) if timed else 0,
                 theirs_reset=entry.reset_ms > 0,
+                ours_reset=ours_reset(rule, account, entry, ours),
             )
             if decision.action == Action.PUSH:
                 self._write(account, rule, entry, decision)
