@@ -80,7 +80,7 @@ def inbound_compare(
         defer_latest = bool(getattr(settings, "HUBSPOT_PUSH_ENABLED", True))
     # With each state, whether its account has an open conflict or a write journaled
     # "sent, unconfirmed" (in the same statement: either is read only when there is one).
-    states = {
+    states: dict[int, SyncState] = {
         s.account_id: s
         for s in SyncState.objects.filter(account_id__in=[a.pk for a, _ in pairs]).annotate(
             conflicted=Exists(
