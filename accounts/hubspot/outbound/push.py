@@ -43,7 +43,7 @@ from accounts.hubspot.rules.field_rules import (
     rules_load,
 )
 from accounts.hubspot.rules.open_conflicts import OpenConflicts
-from accounts.hubspot.rules.outbox_seen import outbox_confirm_seen
+from accounts.hubspot.rules.outbox_seen import outbox_confirm_seen, unconfirmed_accounts
 from accounts.hubspot.rules.threeway import Action, Decision, Rule, decide
 from accounts.hubspot.transport.client import HubSpotClient
 from accounts.models import Account
@@ -165,7 +165,7 @@ def _push_chunk(
     # Linked to a company HubSpot merged into another: left to the merge (poll or
     # webhook), which archives them; due until then, never written onto the survivor.
     waiting_ids |= merged_away
-    plan = _Plan(now=now, held=held)
+    plan = _Plan(now=now, held=held, unconfirmed=unconfirmed_accounts(a.pk for a in live))
     for account in live:
         if account.pk not in merged_away:
             plan.account(account, states[account.pk], rules, ours[account.pk])
@@ -242,7 +242,9 @@ class _Plan:
     pulled: list[dict[str, Any]] = field(default_factory=list)
     changed_accounts: list[Account] = field(default_factory=list)
     conflicts: list[SyncConflict] = field(default_factory=list)
-    # (account, field, value) HubSpot holds as we do: confirms unconfirmed writes of it.
+    # Accounts with writes "sent, unconfirmed", and (account, field, value) of theirs
+    # HubSpot holds as we do: confirms those writes.
+    unconfirmed: set[int] = field(default_factory=set)
     seen: list[tuple[int, str, str]] = field(default_factory=list)
 
     def account(
@@ -269,11 +271,6 @@ class _Plan:
                 self._write(account, rule, entry, decision)
             elif decision.action == Action.AGREE:
                 entry.agree(decision.value, epoch_ms(self.now))
-                self.seen.append((account.pk, rule.spec.attribute, decision.value))
-            elif decision.action == Action.NOTHING and entry.remote == ours:
-                # Also when it is the base already: a write that put the base back over
-                # another author's edit, whose worker died, and that inbound then agreed.
-                self.seen.append((account.pk, rule.spec.attribute, ours))
             elif decision.action == Action.PULL:
                 self._pull(account, rule, entry, ours, decision)
             elif decision.action == Action.CONFLICT and entry.remote is not None:
@@ -287,6 +284,10 @@ class _Plan:
                         theirs_ms=_theirs_ms(state, rule),
                     )
                 )
+            if entry.remote == ours and account.pk in self.unconfirmed:
+                # Also when it is the base already: a write that put the base back over
+                # another author's edit, whose worker died, and that inbound then agreed.
+                self.seen.append((account.pk, rule.spec.attribute, ours))
         hid = account.hubspot_id or ""
         if hid in self.inputs and not sync_state.id_written(state):
             # Our id rides along with the first write, for upserts and for people

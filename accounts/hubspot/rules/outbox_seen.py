@@ -12,6 +12,15 @@ from collections.abc import Iterable
 from accounts.hubspot.models import SyncChange, SyncChangeStatus, SyncSource
 
 
+def unconfirmed_accounts(account_ids: Iterable[int]) -> set[int]:
+    """The accounts among `account_ids` with a write still "sent, unconfirmed"."""
+    return set(
+        SyncChange.objects.filter(
+            status=SyncChangeStatus.SENT, source=SyncSource.PUSH, account_id__in=list(account_ids)
+        ).values_list("account_id", flat=True)
+    )
+
+
 def outbox_confirm_seen(seen: Iterable[tuple[int, str, str]]) -> int:
     """Confirm unconfirmed writes ({(account id, field, value)}) a pass found in HubSpot:
     the write of a worker that died before HubSpot answered it did land."""
