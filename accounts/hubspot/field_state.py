@@ -7,7 +7,11 @@ written only through these types, never by position.
     prop                the HubSpot property it was last seen and written under
     remote, remote_ms   HubSpot's value as last seen, and when HubSpot set it (exactly,
                         from property history or a webhook's occurredAt; 0: unknown)
-    remote_by           who set HubSpot's value ("CRM_UI userId:9", "INTEGRATION 4242")
+    remote_by           who set HubSpot's value ("CRM_UI userId:9", "INTEGRATION 4242";
+                        our own confirmed write names our app)
+    reset_ms            HubSpot's value is the base, but someone other than us set it
+                        again after the sides agreed (A -> C -> A), at this instant: a
+                        HubSpot edit like any other (0: none known)
     written             what we last wrote (value, written at, agreed before, ours at)
 """
 
@@ -55,6 +59,7 @@ class FieldSync:
     remote_ms: int = 0
     remote_by: str = ""
     written: Written | None = None
+    reset_ms: int = 0
 
     @classmethod
     def from_json(cls, raw: dict[str, Any]) -> FieldSync:
@@ -69,6 +74,7 @@ class FieldSync:
             int(get("remote_ms") or 0),
             str(get("remote_by") or ""),
             Written.from_json(written) if written else None,
+            int(get("reset_ms") or 0),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -93,18 +99,26 @@ class FieldSync:
                 "agreed_before_ms": w.agreed_before_ms,
                 "ours_ms": w.ours_ms,
             }
+        if self.reset_ms:
+            raw["reset_ms"] = self.reset_ms
         return raw
 
     def agree(self, value: str, at_ms: int) -> None:
         """`value` is now what both sides hold."""
         self.base = value
         self.base_ms = at_ms
+        self.reset_ms = 0
+
+    def changed_remotely(self) -> bool:
+        """HubSpot's value changed since the sides agreed: another value, or the agreed
+        one set again by someone else afterwards."""
+        return self.remote is not None and (self.remote != self.base or self.reset_ms > 0)
 
     def seen(self, prop: str, value: str) -> None:
         """HubSpot holds `value` under `prop`; a new value's time and author are not
         known until history or a webhook tells."""
         if self.remote != value or self.prop != prop:
-            self.remote_ms, self.remote_by = 0, ""
+            self.remote_ms, self.remote_by, self.reset_ms = 0, "", 0
         self.prop, self.remote = prop, value
 
 

@@ -12,9 +12,10 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from accounts.hubspot.models import SyncConflict, SyncState
+from accounts.hubspot.models import SyncChange, SyncChangeStatus, SyncConflict, SyncState
 from accounts.hubspot.rules import fields as fieldspecs
 from accounts.hubspot.rules import sync_state
 from accounts.hubspot.rules.field_rules import (
@@ -27,9 +28,12 @@ from accounts.hubspot.rules.field_rules import (
     epoch_ms,
     local_value,
     ours_ms,
+    ours_reset,
     ours_value,
 )
 from accounts.hubspot.rules.mapping import Unmappable
+from accounts.hubspot.rules.open_conflicts import OpenConflicts
+from accounts.hubspot.rules.outbox_seen import outbox_confirm_seen
 from accounts.hubspot.rules.provenance import EventValue
 from accounts.hubspot.rules.sync_state import FieldSync
 from accounts.hubspot.rules.threeway import Action, Rule, decide
@@ -74,11 +78,30 @@ def inbound_compare(
         return outcome, unreadable, journal
     if defer_latest is None:
         defer_latest = bool(getattr(settings, "HUBSPOT_PUSH_ENABLED", True))
-    states = {
-        s.account_id: s for s in SyncState.objects.filter(account_id__in=[a.pk for a, _ in pairs])
+    # With each state, whether its account has an open conflict or a write journaled
+    # "sent, unconfirmed" (in the same statement: either is read only when there is one).
+    states: dict[int, SyncState] = {
+        s.account_id: s
+        for s in SyncState.objects.filter(account_id__in=[a.pk for a, _ in pairs]).annotate(
+            conflicted=Exists(
+                SyncConflict.objects.filter(
+                    account_id=OuterRef("account_id"), status=SyncConflict.Status.OPEN
+                )
+            ),
+            unconfirmed=Exists(
+                SyncChange.objects.filter(
+                    account_id=OuterRef("account_id"), status=SyncChangeStatus.SENT
+                )
+            ),
+        )
     }
     conflicts: list[SyncConflict] = []
+    agreed: list[tuple[int, str, str]] = []
     behind: list[int] = []  # accounts whose HubSpot values our decisions left behind
+    # Fields waiting in an open conflict: not decided, but the conflict follows HubSpot.
+    held = OpenConflicts.load(
+        (pk for pk, s in states.items() if getattr(s, "conflicted", False)), timezone.now()
+    )
     for account, record in pairs:
         state = states.get(account.pk) or SyncState(account=account)
         states[account.pk] = state
@@ -89,6 +112,7 @@ def inbound_compare(
             events=(event_values or {}).get(hid, []),
             record_ms=modified_ms.get(hid, 0),
             defer_latest=defer_latest,
+            held=held,
         )
         problem = compare.record(record, rules)
         if problem:
@@ -96,12 +120,18 @@ def inbound_compare(
         outcome.pulled += compare.pulled
         outcome.agreed += compare.agreed
         journal.extend(compare.journal)
+        if getattr(state, "unconfirmed", False):
+            agreed.extend(compare.agreed_values)
         conflicts.extend(compare.conflicts)
         if compare.needs_push:
             behind.append(account.pk)
         if compare.changed:
             outcome.changed_accounts.append(account)
     sync_state.states_save(states.values())
+    held.save()
+    # Both sides hold a value we wrote: a write whose worker died before noting
+    # HubSpot's answer landed.
+    outbox_confirm_seen(agreed)
     # Pushed within seconds (once committed), as a Lifecycle edit is, not at the next
     # scheduled pass.
     accounts_changed_notify(account_ids=behind)
@@ -120,6 +150,7 @@ class _AccountCompare:
     events: Sequence[EventValue]
     record_ms: int
     defer_latest: bool
+    held: OpenConflicts
     now: datetime = dc_field(default_factory=timezone.now)
     pulled: int = 0
     agreed: int = 0
@@ -127,6 +158,7 @@ class _AccountCompare:
     needs_push: bool = False
     journal: list[Pull] = dc_field(default_factory=list)
     conflicts: list[SyncConflict] = dc_field(default_factory=list)
+    agreed_values: list[tuple[int, str, str]] = dc_field(default_factory=list)
 
     def record(self, record: dict[str, Any], rules: Sequence[Rule]) -> str:
         """Compare every rule's field; why a value could not be read ("" when all could)."""
@@ -147,14 +179,29 @@ class _AccountCompare:
         said = _event_change(rule, theirs, self.events)
         if said is not None:
             entry.remote_ms, entry.remote_by = said.occurred_ms, said.by
+            if not said.ours and theirs == entry.base and said.occurred_ms > entry.base_ms:
+                # A person set the agreed value again after the agreement (A -> C -> A):
+                # an edit like any other, judged by its time.
+                entry.reset_ms = said.occurred_ms
         ours = ours_value(rule, self.account)
+        if self.held.holds(self.account, rule):
+            self.held.follow(
+                self.account, rule, entry, ours=ours, theirs_ms=entry.remote_ms or self.record_ms
+            )
+            return
         overwritten = _overwritten(rule, entry, theirs, self.events)
         if overwritten is not None and self._overwritten_judged(rule, entry, ours, overwritten):
             return
         if (
             self.defer_latest
             and not entry.remote_ms
-            and _latest_undecided(rule, ours=ours, theirs=theirs, base=entry.base)
+            and _latest_undecided(
+                rule,
+                ours=ours,
+                theirs=theirs,
+                base=entry.base,
+                ours_reset=ours_reset(rule, self.account, entry, ours),
+            )
         ):
             self.needs_push = True  # the push pass reads HubSpot's history, then decides
             return
@@ -169,6 +216,8 @@ class _AccountCompare:
             base=entry.base,
             ours_ms=ours_ms(rule, self.account),
             theirs_ms=theirs_ms,
+            theirs_reset=entry.reset_ms > 0,
+            ours_reset=ours_reset(rule, self.account, entry, ours),
         )
         if decision.action == Action.PULL:
             note = decision.reason if entry.base is not None and ours != entry.base else ""
@@ -177,6 +226,7 @@ class _AccountCompare:
         elif decision.action == Action.AGREE:
             sync_state.agree(self.state, rule, theirs, self.now)
             self.agreed += 1
+            self.agreed_values.append((self.account.pk, rule.spec.attribute, theirs))
         elif decision.action == Action.PUSH:
             self.needs_push = True
         elif decision.action == Action.CONFLICT:

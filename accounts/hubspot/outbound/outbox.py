@@ -3,11 +3,11 @@ SENT, "sent, unconfirmed") and committed before its batch is sent, and marked CO
 or FAILED by HubSpot's answer in the transaction that journals the next batch (right
 after the answer, for the last). A worker killed between the two leaves rows that say
 "sent, unconfirmed", never none; a later pass that reads our value back in HubSpot
-confirms them (`outbox_confirm_seen`)."""
+confirms them (rules/outbox_seen.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,7 +15,7 @@ from django.db import transaction
 from django.db.models import Case, Value, When
 
 from accounts import bulk
-from accounts.hubspot.models import SyncChange, SyncChangeStatus, SyncSource
+from accounts.hubspot.models import SyncChange, SyncChangeStatus
 from accounts.hubspot.outbound import failures
 from accounts.hubspot.rules.mapping import parse_ms
 from accounts.hubspot.transport.client import HubSpotClient
@@ -78,23 +78,6 @@ def _mark(ids: Sequence[tuple[Any, ...]], confirmed: dict[str, int]) -> None:
         )
     if ids:
         rows.update(status=status)
-
-
-def outbox_confirm_seen(seen: Iterable[tuple[int, str, str]]) -> int:
-    """Confirm unconfirmed writes ({(account id, field, value)}) a pass found in HubSpot:
-    the write of a worker that died before HubSpot answered it did land."""
-    wanted = set(seen)
-    if not wanted:
-        return 0
-    rows = SyncChange.objects.filter(
-        status=SyncChangeStatus.SENT,
-        source=SyncSource.PUSH,
-        account_id__in={a for a, _, _ in wanted},
-    ).values_list("pk", "account_id", "field", "new_value")
-    found = [pk for pk, a, f, v in rows if (a, f, v) in wanted]
-    if found:
-        SyncChange.objects.filter(pk__in=found).update(status=SyncChangeStatus.CONFIRMED)
-    return len(found)
 
 
 def _send(

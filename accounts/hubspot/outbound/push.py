@@ -24,9 +24,9 @@ from accounts.hubspot.field_state import FieldSync, Written
 from accounts.hubspot.models import SyncChange, SyncConflict, SyncIssue, SyncSource, SyncState
 from accounts.hubspot.outbound import failures, push_read
 from accounts.hubspot.outbound.deal_push import deals_push_pass
-from accounts.hubspot.outbound.outbox import Sent, outbox_confirm_seen, outbox_send
+from accounts.hubspot.outbound.outbox import Sent, outbox_send
 from accounts.hubspot.rules import fields as fieldspecs
-from accounts.hubspot.rules import sync_state
+from accounts.hubspot.rules import provenance, sync_state
 from accounts.hubspot.rules.field_rules import (
     CHECK_MARGIN,
     Outcome,
@@ -38,9 +38,12 @@ from accounts.hubspot.rules.field_rules import (
     journal_row,
     local_value,
     ours_ms,
+    ours_reset,
     ours_value,
     rules_load,
 )
+from accounts.hubspot.rules.open_conflicts import OpenConflicts
+from accounts.hubspot.rules.outbox_seen import outbox_confirm_seen, unconfirmed_accounts
 from accounts.hubspot.rules.threeway import Action, Decision, Rule, decide
 from accounts.hubspot.transport.client import HubSpotClient
 from accounts.models import Account
@@ -148,11 +151,9 @@ def _push_chunk(
         for a in accounts
         if a.pk not in waiting_ids and not failures.held(refusals, a.hubspot_id or "", a.updated_at)
     ]
-    waiting = set(
-        SyncConflict.objects.filter(account__in=live, status=SyncConflict.Status.OPEN).values_list(
-            "account_id", "field"
-        )
-    )
+    # Fields waiting in an open conflict: not written, but the conflict follows our value.
+    held = OpenConflicts.load((a.pk for a in live), now)
+    waiting = held.keys()
     # Our value of each field, canonical, once per account (read, history and plan all
     # compare it; a pull below changes only its own field's).
     ours = {a.pk: {r.key: ours_value(r, a) for r in rules} for a in live}
@@ -164,11 +165,11 @@ def _push_chunk(
     # Linked to a company HubSpot merged into another: left to the merge (poll or
     # webhook), which archives them; due until then, never written onto the survivor.
     waiting_ids |= merged_away
-    plan = _Plan(now=now)
+    plan = _Plan(now=now, held=held, unconfirmed=unconfirmed_accounts(a.pk for a in live))
     for account in live:
         if account.pk not in merged_away:
             plan.account(account, states[account.pk], rules, ours[account.pk])
-    outbox_confirm_seen(plan.agreed)
+    outbox_confirm_seen(plan.seen)
     sent = outbox_send(client, plan.inputs, plan.journal)
     outcome.calls += sent.calls
     issues = _results(plan, sent, states, accounts, outcome)
@@ -194,6 +195,7 @@ def _push_chunk(
             made = SyncConflict.objects.bulk_create(plan.conflicts, ignore_conflicts=True)
             outcome.conflicts += len(made)
         _issues_save(issues)
+        held.save()
     outcome.pulled += len(plan.pulled)
     return outcome
 
@@ -218,8 +220,9 @@ def _to_read(
             value = values[rule.key]
             base = sync_state.base_of(state, rule.key)
             theirs = sync_state.remote_of(state, rule)
-            if (rule.pushes and value != base) or _latest_undecided(
-                rule, ours=value, theirs=theirs, base=base
+            reset = ours_reset(rule, account, state.fields.get(rule.key), value)
+            if (rule.pushes and (value != base or reset)) or _latest_undecided(
+                rule, ours=value, theirs=theirs, base=base, ours_reset=reset
             ):
                 wanted.append(account)
                 break
@@ -232,13 +235,17 @@ class _Plan:
     the outbox), what to pull, which conflicts to open."""
 
     now: datetime
+    held: OpenConflicts
     inputs: dict[str, dict[str, str]] = field(default_factory=dict)
     journal: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     writes: dict[str, list[tuple[Rule, str]]] = field(default_factory=dict)
     pulled: list[dict[str, Any]] = field(default_factory=list)
     changed_accounts: list[Account] = field(default_factory=list)
     conflicts: list[SyncConflict] = field(default_factory=list)
-    agreed: list[tuple[int, str, str]] = field(default_factory=list)
+    # Accounts with writes "sent, unconfirmed", and (account, field, value) of theirs
+    # HubSpot holds as we do: confirms those writes.
+    unconfirmed: set[int] = field(default_factory=set)
+    seen: list[tuple[int, str, str]] = field(default_factory=list)
 
     def account(
         self, account: Account, state: SyncState, rules: Sequence[Rule], values: dict[str, str]
@@ -246,6 +253,9 @@ class _Plan:
         for rule in rules:
             entry = sync_state.field_of(state, rule)
             ours = values[rule.key]
+            if self.held.holds(account, rule):
+                self.held.follow(account, rule, entry, ours=ours, theirs_ms=_theirs_ms(state, rule))
+                continue
             timed = _timed(rule)
             decision = decide(
                 rule,
@@ -254,12 +264,13 @@ class _Plan:
                 base=entry.base,
                 ours_ms=ours_ms(rule, account) if timed else 0,
                 theirs_ms=_theirs_ms(state, rule) if timed else 0,
+                theirs_reset=entry.reset_ms > 0,
+                ours_reset=ours_reset(rule, account, entry, ours),
             )
             if decision.action == Action.PUSH:
                 self._write(account, rule, entry, decision)
             elif decision.action == Action.AGREE:
                 entry.agree(decision.value, epoch_ms(self.now))
-                self.agreed.append((account.pk, rule.spec.attribute, decision.value))
             elif decision.action == Action.PULL:
                 self._pull(account, rule, entry, ours, decision)
             elif decision.action == Action.CONFLICT and entry.remote is not None:
@@ -273,6 +284,10 @@ class _Plan:
                         theirs_ms=_theirs_ms(state, rule),
                     )
                 )
+            if entry.remote == ours and account.pk in self.unconfirmed:
+                # Also when it is the base already: a write that put the base back over
+                # another author's edit, whose worker died, and that inbound then agreed.
+                self.seen.append((account.pk, rule.spec.attribute, ours))
         hid = account.hubspot_id or ""
         if hid in self.inputs and not sync_state.id_written(state):
             # Our id rides along with the first write, for upserts and for people
@@ -283,7 +298,7 @@ class _Plan:
         hid = account.hubspot_id or ""
         theirs = entry.remote or ""
         # Whose value this write replaces, when it is another author's edit.
-        overwritten = entry.remote is not None and entry.remote != entry.base
+        overwritten = entry.changed_remotely()
         self.inputs.setdefault(hid, {})[rule.property] = decision.value
         self.writes.setdefault(hid, []).append((rule, decision.value))
         self.journal.setdefault(hid, []).append(
@@ -345,7 +360,8 @@ def _results(
                 # written_ms: edits in between are ones our write replaced.
                 agreed_before = entry.remote_ms or state.remote_ms
                 entry.agree(value, written_ms)
-                entry.remote, entry.remote_ms, entry.remote_by = value, written_ms, ""
+                entry.remote, entry.remote_ms = value, written_ms
+                entry.remote_by = provenance.our_author()
                 entry.written = Written(value, written_ms, agreed_before, ours_ms(rule, account))
             if fieldspecs.ACCOUNT_ID_PROPERTY in properties:
                 sync_state.id_write(state, account.pk, written_ms)

@@ -3,7 +3,12 @@ now for the fields it is about to decide on (100 companies per call), and, for v
 that changed since the sides last agreed, their property history (50 per call): who set
 each value and when. The decision then runs on HubSpot's current values, so a value that
 appeared since the base is never overwritten unseen, and our own earlier writes are
-recognised by provenance (our app wrote them), not by timing."""
+recognised by provenance (our app wrote them), not by timing.
+
+A value equal to the base may still be a HubSpot edit: a person changed it and then
+changed it back (A -> C -> A) after our own edit. Its history is read too when the
+company was modified after our edit of a two-way field, which the common push (nothing
+touched the company in HubSpot since our edit) never is: it makes no history call."""
 
 from __future__ import annotations
 
@@ -13,8 +18,9 @@ from collections.abc import Sequence
 from accounts.hubspot.field_state import FieldSync
 from accounts.hubspot.inbound.objects import MERGED_PROPERTY
 from accounts.hubspot.models import SyncState
+from accounts.hubspot.rules import fields as fieldspecs
 from accounts.hubspot.rules import provenance, sync_state
-from accounts.hubspot.rules.field_rules import _theirs, ours_value
+from accounts.hubspot.rules.field_rules import _theirs, ours_ms, ours_value
 from accounts.hubspot.rules.mapping import parse_ms
 from accounts.hubspot.rules.threeway import Rule
 from accounts.hubspot.transport.client import HubSpotClient
@@ -87,6 +93,20 @@ def _unexplained(rule: Rule, entry: FieldSync, ours: str) -> bool:
     )
 
 
+def _maybe_reset(rule: Rule, entry: FieldSync, ours: str, ours_at: int, record_ms: int) -> bool:
+    """HubSpot's value of a two-way field is the base and ours is not, but the company
+    was modified after both the agreement and our edit: a person may have changed the
+    field and changed it back since (A -> C -> A), an edit later than ours."""
+    return (
+        rule.owner == fieldspecs.TWO_WAY
+        and entry.base is not None
+        and entry.remote == entry.base
+        and ours != entry.base
+        and not entry.reset_ms
+        and record_ms > max(entry.base_ms, ours_at)
+    )
+
+
 def _history_read(
     client: HubSpotClient,
     accounts: Sequence[Account],
@@ -104,7 +124,9 @@ def _history_read(
         for rule in rules:
             entry = sync_state.field_of(state, rule)
             value = values[rule.key] if values is not None else ours_value(rule, account)
-            if _unexplained(rule, entry, value):
+            if _unexplained(rule, entry, value) or _maybe_reset(
+                rule, entry, value, ours_ms(rule, account), state.remote_ms
+            ):
                 wanted.setdefault(account.hubspot_id or "", set()).add(rule.property)
     if not wanted:
         return 0
@@ -138,3 +160,6 @@ def _explain(rule: Rule, entry: FieldSync, history: list[dict], state: SyncState
     entry.remote_ms, entry.remote_by = change.at_ms, change.by
     if change.ours:
         entry.agree(entry.remote, change.at_ms)
+    elif entry.remote == entry.base and change.at_ms > entry.base_ms:
+        # Someone set the agreed value again after the agreement: their edit.
+        entry.reset_ms = change.at_ms

@@ -107,12 +107,31 @@ def ours_value(rule: Rule, account: Account) -> str:
     return rule.spec.canonical_local(getattr(account, rule.spec.attribute))
 
 
-def ours_ms(rule: Rule, account: Account) -> int:
-    """When our value of the field last changed: its own stamp, else the account's."""
+def _stamp(rule: Rule, account: Account) -> int:
+    """When a person last changed our value of the field (its `field_changed_at` stamp;
+    sync's own pulls do not stamp), 0 when never."""
     stamps = account.field_changed_at if isinstance(account.field_changed_at, dict) else {}
     # A foreign key is stamped by its field's name ("owner"), read by its column.
     stamp = stamps.get(rule.spec.attribute) or stamps.get(rule.spec.attribute.removesuffix("_id"))
-    return int(stamp or 0) or epoch_ms(account.updated_at)
+    return int(stamp or 0)
+
+
+def ours_ms(rule: Rule, account: Account) -> int:
+    """When our value of the field last changed: its own stamp, else the account's."""
+    return _stamp(rule, account) or epoch_ms(account.updated_at)
+
+
+def ours_reset(rule: Rule, account: Account, entry: Any, ours: str) -> bool:
+    """Our value is the agreed one, but a person in Lifecycle set it again after the
+    sides agreed (A -> B -> A), and no write of ours carried that edit: Lifecycle
+    changed the field too, as HubSpot's `FieldSync.reset_ms` says of HubSpot's side."""
+    if entry is None or entry.base is None or ours != entry.base:
+        return False
+    stamp = _stamp(rule, account)
+    if stamp <= entry.base_ms:
+        return False
+    written = entry.written
+    return not (written is not None and written.value == ours and written.ours_ms >= stamp)
 
 
 def _theirs_ms(state: SyncState, rule: Rule) -> int:
@@ -128,14 +147,16 @@ def _timed(rule: Rule) -> bool:
     return rule.owner == fieldspecs.TWO_WAY and rule.policy == fieldspecs.LATEST
 
 
-def _latest_undecided(rule: Rule, *, ours: str, theirs: str | None, base: str | None) -> bool:
+def _latest_undecided(
+    rule: Rule, *, ours: str, theirs: str | None, base: str | None, ours_reset: bool = False
+) -> bool:
     """Both sides changed a latest-wins field to different values: the decision needs
-    when HubSpot's value was set."""
+    when HubSpot's value was set (`ours_reset`: ours is the base set again since)."""
     return (
         _timed(rule)
         and theirs is not None
         and ours != theirs
-        and (base is None or (ours != base and theirs != base))
+        and (base is None or ((ours != base or ours_reset) and theirs != base))
     )
 
 

@@ -33,6 +33,17 @@ def ours(source_type: str, source_id: Any) -> bool:
     return not mine or str(source_id or "") == mine
 
 
+def our_author() -> str:
+    """How the bookkeeping names our app as the author of a value we wrote."""
+    return author(INTEGRATION, app_id())
+
+
+def by_us(who: str) -> bool:
+    """An author as `author` names it ("INTEGRATION 4242") is our app."""
+    source_type, _, rest = (who or "").partition(" ")
+    return ours(source_type, rest.split(" ")[0] if rest else "")
+
+
 def author(source_type: Any, source_id: Any, user_id: Any = None) -> str:
     """Who, as the journal names them: "CRM_UI userId:9001", "INTEGRATION 4242"."""
     who = " ".join(str(p) for p in (source_type, source_id) if p)

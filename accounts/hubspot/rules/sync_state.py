@@ -36,7 +36,7 @@ def field_of(state: SyncState, rule: Rule) -> FieldSync:
         entry = state.fields[rule.key] = FieldSync(prop=rule.property)
     elif entry.prop and entry.prop != rule.property:
         entry.prop, entry.remote, entry.remote_ms, entry.remote_by = rule.property, None, 0, ""
-        entry.written = None
+        entry.written, entry.reset_ms = None, 0
     return entry
 
 

@@ -10,6 +10,11 @@ and the base, the last value both sides agreed on. Values are canonical strings
     both, to different values     -> by the field's owner and policy: HubSpot-owned
                                      pulls, Lifecycle-owned pushes, two-way takes the
                                      latest change or asks a person (conflict)
+
+A side that changed its value and then changed it back to the base (A -> C -> A) has
+changed it: its value then equals the base but `theirs_reset` (HubSpot's side) or
+`ours_reset` (ours) says a person set it again after the sides agreed, and its time is
+judged like any other edit's.
 """
 
 from __future__ import annotations
@@ -66,15 +71,19 @@ def decide(
     base: str | None,
     ours_ms: int = 0,
     theirs_ms: int = 0,
+    theirs_reset: bool = False,
+    ours_reset: bool = False,
 ) -> Decision:
     """What to do with one field. `theirs` is None when HubSpot's value is unknown
-    (never read); `base` is None when the sides never agreed (first sync)."""
+    (never read); `base` is None when the sides never agreed (first sync);
+    `theirs_reset`: HubSpot's value is the base, set again by someone else since the
+    sides agreed (so HubSpot changed it too); `ours_reset` the same of ours."""
     if theirs is None:
         if rule.pushes and ours != base:
             return Decision(Action.PUSH, ours, "changed in Lifecycle")
         return Decision(Action.NOTHING)
     if ours == theirs:
-        if ours == base:
+        if ours == base and not (ours_reset or theirs_reset):
             return Decision(Action.NOTHING)
         return Decision(Action.AGREE, ours, "both sides hold the same value")
     if rule.owner == HUBSPOT:
@@ -82,9 +91,9 @@ def decide(
     if rule.owner == LIFECYCLE:
         return Decision(Action.PUSH, ours, "Lifecycle owns this field")
     # Two-way.
-    if base is not None and ours == base:
+    if base is not None and ours == base and not ours_reset:
         return Decision(Action.PULL, theirs, "changed in HubSpot")
-    if base is not None and theirs == base:
+    if base is not None and theirs == base and not theirs_reset:
         return Decision(Action.PUSH, ours, "changed in Lifecycle")
     if rule.policy == ASK:
         return Decision(Action.CONFLICT, "", "changed on both sides")
