@@ -154,7 +154,8 @@ def my_work(*, user: User, today: date) -> list[WorkItem]:
                 due=due,
                 url=review_url(review_id) if review_id is not None else f"{url}#success-plan",
                 detail=(
-                    f"Action item from {_REVIEW_KINDS.get(review_kind, review_kind)} {held_on or ''}"
+                    f"Action item from {_REVIEW_KINDS.get(review_kind, review_kind)} "
+                    f"{held_on or ''}"
                     if review_id is not None
                     else f"Objective: {objective_title}"
                     if objective_id is not None
