@@ -10,7 +10,6 @@ from datetime import date
 from html import escape
 
 from django.http import HttpRequest
-from django.middleware.csrf import get_token
 from django.template.defaultfilters import date as date_filter
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.timezone import localtime
@@ -31,6 +30,7 @@ def alert_rows(
     alerts: Iterable[Alert],
     *,
     request: HttpRequest,
+    csrf_token: str,
     today: date,
     can_write: bool,
     snooze_choices: Iterable[tuple[object, object]],
@@ -38,9 +38,10 @@ def alert_rows(
     account_url = url_for_ids("account")
     close_url = url_for_ids("alerts:close")
     # One token and one `next` for the page, as the template's lazy `csrf_token`
-    # and `request.get_full_path` gave every row the same ones.
+    # and `request.get_full_path` gave every row the same ones (the view puts the
+    # same token in the page's context).
     hidden = (
-        f'<input type="hidden" name="csrfmiddlewaretoken" value="{_e(get_token(request))}">'
+        f'<input type="hidden" name="csrfmiddlewaretoken" value="{_e(csrf_token)}">'
         f'<input type="hidden" name="next" value="{_e(request.get_full_path())}">'
     )
     options = "".join(

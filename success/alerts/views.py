@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -32,9 +33,11 @@ def alert_list(request: AuthedRequest) -> HttpResponse:
     )
     page = Paginator(alerts, 50).get_page(request.GET.get("page"))
     today = timezone.localdate()
+    token = get_token(request)  # the page's one token: its forms and the rows'
     rows = alert_rows(
         page.object_list,
         request=request,
+        csrf_token=token,
         today=today,
         can_write=role_of(request.user) in (Role.ADMIN, Role.LEADER, Role.CSM),
         snooze_choices=AlertCloseForm.base_fields["snooze_days"].choices,  # type: ignore[attr-defined]
@@ -45,6 +48,7 @@ def alert_list(request: AuthedRequest) -> HttpResponse:
         {
             "page": page,
             "rows": rows,
+            "csrf_token": token,
             "status": status,
             "rule": rule,
             "rules": selectors.rules(),

@@ -64,12 +64,14 @@ def my_work(request: AuthedRequest) -> HttpResponse:
     items = overview.my_work(user=request.user, today=today)
     conflicts = account_selectors.open_conflicts_count(owner_id=request.user.pk)
     # What {% csrf_token %} and the hidden `next` wrote in each row's form: one token
-    # for the page, as the template's lazy `csrf_token` gave every row the same one.
+    # for the page, as the template's lazy `csrf_token` gave every form the same one
+    # (the same token goes in the context for the page's other forms).
+    token = get_token(request)
     done_form_tail = format_html(
         '<input type="hidden" name="csrfmiddlewaretoken" value="{}">'
         '<input type="hidden" name="next" value="{}">'
         '<button class="btn btn-small" type="submit">Done</button></form>',
-        get_token(request),
+        token,
         request.path,
     )
     done_url = url_for_ids("success:task_done")
@@ -82,6 +84,7 @@ def my_work(request: AuthedRequest) -> HttpResponse:
         {
             "items": items,
             "rows": rows,
+            "csrf_token": token,
             "today": today,
             "overdue": sum(1 for i in items if i.overdue),
             "sync_conflicts": conflicts,

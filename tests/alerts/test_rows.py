@@ -71,7 +71,12 @@ def test_rows_are_the_row_templates_markup(settings: Any, can_write: bool) -> No
     alerts = _alerts()
     choices = AlertCloseForm.base_fields["snooze_days"].choices  # type: ignore[attr-defined]
     rows = alert_rows(
-        alerts, request=request, today=TODAY, can_write=can_write, snooze_choices=choices
+        alerts,
+        request=request,
+        csrf_token="the-token",
+        today=TODAY,
+        can_write=can_write,
+        snooze_choices=choices,
     )
     token = re.search(r'csrfmiddlewaretoken" value="([^"]+)"', "".join(rows))
     expected = (
