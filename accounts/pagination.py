@@ -27,4 +27,4 @@ class DeferredJoinPaginator(Paginator):
         if top + self.orphans >= self.count:
             top = self.count
         ids = self.object_list.values("pk")[bottom:top]
-        return self._get_page(self.object_list.filter(pk__in=ids), number, self)
+        return Page(self.object_list.filter(pk__in=ids), number, self)

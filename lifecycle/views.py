@@ -17,8 +17,8 @@ from accounts import selectors
 from accounts.csv_stream import csv_download
 from accounts.filters import OWNER_ALL, OWNER_ME, PortfolioFilter
 from accounts.http import AuthedRequest, is_htmx
-from accounts.pagination import DeferredJoinPaginator
 from accounts.models import Account
+from accounts.pagination import DeferredJoinPaginator
 from accounts.roles import Role, admin_required, can_edit_account, role_of, sees_all_writes
 from accounts.support import selectors as support_selectors
 from onboarding import selectors as onboarding_selectors
