@@ -41,7 +41,7 @@ def drop_trigram_indexes(apps: Any, schema_editor: Any) -> None:
 
 class Migration(migrations.Migration):
     """Indexes read without the account rows (docs/performance.md): live accounts by
-    name (the portfolio's count and deep pages), accounts by owner with their status
+    name (the portfolio's count and deep pages), accounts by owner and status
     (a person's accounts in alerts, My work and renewals; the owner sort), and
     trigram indexes for the portfolio search on PostgreSQL."""
 
@@ -60,7 +60,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name="account",
-            index=models.Index(fields=["owner", "id"], include=["status"], name="account_owner_id"),
+            index=models.Index(fields=["owner", "id", "status"], name="account_owner_id"),
         ),
         migrations.RunPython(trigram_indexes, drop_trigram_indexes, elidable=False),
     ]
