@@ -197,6 +197,19 @@ class Account(models.Model):
             models.Index(fields=["renewal_date", "id"], name="account_renewal_id"),
             models.Index(fields=["health_score", "id"], name="account_health_id"),
             models.Index(fields=["last_activity_at", "id"], name="account_activity_id"),
+            # Read from the index alone, without the wide account rows
+            # (docs/performance.md): the portfolio (never archived accounts) counts
+            # the book and finds a deep page's ids in name order on the first; a
+            # person's accounts (alerts, My work, renewals: account__owner) and the
+            # owner sort's ids come from the second, status a key column for the
+            # portfolio's filter (not INCLUDE: SQLite has no non-key columns).
+            # Migration 0017 also adds trigram indexes for the search on PostgreSQL.
+            models.Index(
+                fields=["name", "id"],
+                name="account_live_name_id",
+                condition=~models.Q(status="archived"),
+            ),
+            models.Index(fields=["owner", "id", "status"], name="account_owner_id"),
         ]
 
     def __str__(self) -> str:

@@ -7,7 +7,6 @@ from typing import Any
 
 from django.apps import apps
 from django.conf import settings
-from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
@@ -19,6 +18,7 @@ from accounts.csv_stream import csv_download
 from accounts.filters import OWNER_ALL, OWNER_ME, PortfolioFilter
 from accounts.http import AuthedRequest, is_htmx
 from accounts.models import Account
+from accounts.pagination import DeferredJoinPaginator
 from accounts.roles import Role, admin_required, can_edit_account, role_of, sees_all_writes
 from accounts.support import selectors as support_selectors
 from onboarding import selectors as onboarding_selectors
@@ -77,7 +77,7 @@ def _sort_links(params: QueryDict) -> dict[str, dict[str, Any]]:
 @require_GET
 def portfolio(request: AuthedRequest) -> HttpResponse:
     filterset = _portfolio_filter(request, selectors.portfolio_list_accounts())
-    paginator = Paginator(filterset.qs, settings.PORTFOLIO_PAGE_SIZE)
+    paginator = DeferredJoinPaginator(filterset.qs, settings.PORTFOLIO_PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
     query = filterset.data.copy()
     query.pop("page", None)

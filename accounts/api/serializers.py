@@ -6,8 +6,11 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
+from django.db.models.query_utils import DeferredAttribute
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.fields import SkipField
+from rest_framework.relations import PKOnlyObject
 
 from ..dates import ApiDateField
 from ..models import Account, ForecastCategory, HealthBand, Stage, UsageSnapshot, User
@@ -16,7 +19,44 @@ PG_INT_MAX = 2**31 - 1
 PG_SMALLINT_MAX = 2**15 - 1
 
 
-class OwnerSerializer(serializers.ModelSerializer[User]):
+class PlainFieldsFirst:
+    """`to_representation` as DRF's Serializer does it, with the per-row detour cut
+    for fields that are a model column read as is (no dotted source, no method):
+    those are read with getattr and converted by the field itself, which is all
+    `Field.get_attribute` ends up doing for them. Every other field goes through
+    DRF unchanged. A 100-row page of accounts spent a third of its serializing in
+    get_attribute (docs/performance.md); the output is the same (tests/api)."""
+
+    def _plain_plan(self) -> list[tuple[str, str | None, Any]]:
+        plan = self.__dict__.get("_plain_fields_plan")
+        if plan is None:
+            model = self.Meta.model  # type: ignore[attr-defined]
+            plan = []
+            for field in self._readable_fields:  # type: ignore[attr-defined]
+                attrs = field.source_attrs
+                plain = len(attrs) == 1 and isinstance(
+                    getattr(model, attrs[0], None), DeferredAttribute
+                )
+                plan.append((field.field_name, attrs[0] if plain else None, field))
+            self.__dict__["_plain_fields_plan"] = plan
+        return plan
+
+    def to_representation(self, instance: Any) -> dict[str, Any]:
+        ret: dict[str, Any] = {}
+        for name, attr, field in self._plain_plan():
+            if attr is None:
+                try:
+                    attribute = field.get_attribute(instance)
+                except SkipField:
+                    continue
+                check = attribute.pk if isinstance(attribute, PKOnlyObject) else attribute
+            else:
+                attribute = check = getattr(instance, attr)
+            ret[name] = None if check is None else field.to_representation(attribute)
+        return ret
+
+
+class OwnerSerializer(PlainFieldsFirst, serializers.ModelSerializer[User]):
     name = serializers.CharField(source="get_full_name", read_only=True)
 
     class Meta:
@@ -25,7 +65,7 @@ class OwnerSerializer(serializers.ModelSerializer[User]):
         read_only_fields = fields
 
 
-class AccountRefSerializer(serializers.ModelSerializer[Account]):
+class AccountRefSerializer(PlainFieldsFirst, serializers.ModelSerializer[Account]):
     """The account a row belongs to, as other apps' endpoints show it."""
 
     owner = OwnerSerializer(read_only=True, allow_null=True)
@@ -41,7 +81,7 @@ def optional_choice(choices: Any) -> serializers.ChoiceField:
     return serializers.ChoiceField(choices=choices, allow_blank=True, read_only=True)
 
 
-class AccountSerializer(serializers.ModelSerializer[Account]):
+class AccountSerializer(PlainFieldsFirst, serializers.ModelSerializer[Account]):
     owner = OwnerSerializer(read_only=True, allow_null=True)
     health_band = optional_choice(HealthBand.choices)
     renewal_forecast_category = optional_choice(ForecastCategory.choices)

@@ -33,6 +33,44 @@ def alerts_for(*, user: User, status: str = "live", rule_id: int | None = None) 
     return qs.order_by("due_on", "-opened_at")
 
 
+# What the alerts page's rows show (success/alerts/rows.py): not the accounts' and
+# owners' other columns (an account's JSON of field change times, a password hash).
+ALERT_ROW_COLUMNS = (
+    "account_id",
+    "rule_id",
+    "ticket_id",
+    "feedback_id",
+    "owner_id",
+    "message",
+    "status",
+    "opened_at",
+    "due_on",
+    "note",
+    "snoozed_until",
+    "condition_cleared_at",
+    "reopen_note",
+    "account__name",
+    "rule__name",
+    "owner__first_name",
+    "owner__last_name",
+    "owner__username",
+    "ticket__hubspot_id",
+    "feedback__hubspot_id",
+)
+
+
+def alert_list_rows(
+    *, user: User, status: str = "live", rule_id: int | None = None
+) -> QuerySet[Alert]:
+    """`alerts_for`, reading only the columns the alerts page shows."""
+    return (
+        alerts_for(user=user, status=status, rule_id=rule_id)
+        .select_related(None)
+        .select_related("account", "rule", "owner", "ticket", "feedback")
+        .only(*ALERT_ROW_COLUMNS)
+    )
+
+
 def _signals_seen_by(user: User) -> QuerySet[ExpansionSignal]:
     qs = ExpansionSignal.objects.all()
     if role_of(user) == Role.CSM:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -12,11 +13,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.formats import date_display
 from accounts.http import AuthedRequest, action_post, form_post, redirect_next
 from accounts.models import Account, id_or_none
-from accounts.roles import admin_required, require_account_edit
+from accounts.roles import Role, admin_required, require_account_edit, role_of
 
 from . import selectors, services
 from .forms import AlertCloseForm, AlertRuleForm, ExpansionHintForm, FollowUpForm, SignalForm
 from .models import RULE_PARAMS, Alert, AlertRule, ExpansionHint, ExpansionSignal
+from .rows import alert_rows
 from .support import support_expansion_raise
 
 
@@ -26,19 +28,30 @@ def alert_list(request: AuthedRequest) -> HttpResponse:
     if status not in {"live", "", selectors.SNOOZED, *Alert.Status.values}:
         status = "live"
     rule = request.GET.get("rule", "")
-    alerts = selectors.alerts_for(user=request.user, status=status, rule_id=id_or_none(rule))
+    alerts = selectors.alert_list_rows(user=request.user, status=status, rule_id=id_or_none(rule))
     page = Paginator(alerts, 50).get_page(request.GET.get("page"))
+    today = timezone.localdate()
+    token = get_token(request)  # the page's one token: its forms and the rows'
+    rows = alert_rows(
+        page.object_list,
+        request=request,
+        csrf_token=token,
+        today=today,
+        can_write=role_of(request.user) in (Role.ADMIN, Role.LEADER, Role.CSM),
+        snooze_choices=AlertCloseForm.base_fields["snooze_days"].choices,  # type: ignore[attr-defined]
+    )
     return render(
         request,
         "alerts/alert_list.html",
         {
             "page": page,
+            "rows": rows,
+            "csrf_token": token,
             "status": status,
             "rule": rule,
             "rules": selectors.rules(),
             "statuses": Alert.Status.choices,
-            "snooze_choices": AlertCloseForm.base_fields["snooze_days"].choices,  # type: ignore[attr-defined]
-            "today": timezone.localdate(),
+            "today": today,
         },
     )
 

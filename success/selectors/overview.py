@@ -6,12 +6,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from django.urls import reverse
-
 from accounts.formats import money_display
-from accounts.models import Account, User
+from accounts.links import url_for_ids
+from accounts.models import Account, ForecastCategory, User
 
-from ..models import BusinessReview, Renewal, SuccessPlan, SuccessTask
+from ..models import (
+    BusinessReview,
+    Renewal,
+    ReviewKind,
+    SuccessPlan,
+    SuccessTask,
+)
 from .plans import open_tasks
 from .renewals import open_renewal
 from .reviews import reviews_for
@@ -44,11 +49,13 @@ def account_success(*, account: Account) -> AccountSuccess:
     )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class WorkItem:
     kind: str
     title: str
-    account: Account
+    account_id: int
+    account_name: str
+    account_url: str
     due: date | None
     url: str
     detail: str
@@ -68,93 +75,140 @@ WORK_KINDS = {
     "playbook": "Playbook step",
 }
 
+_REVIEW_KINDS = dict(ReviewKind.choices)
+_FORECASTS = dict(ForecastCategory.choices)
+
 
 def my_work(*, user: User, today: date) -> list[WorkItem]:
     """Everything due for one person, overdue first, then by date (undated last).
     Tasks and action items assigned to them, reviews they prepare, and open
-    renewals on the accounts they own. Four queries whatever the count."""
+    renewals on the accounts they own. Three queries whatever the count; rows are
+    read as values, not models (a CSM's book is a thousand rows and more: building
+    a model per joined row cost more than the page's SQL, docs/performance.md)."""
     items: list[WorkItem] = []
+    account_url = url_for_ids("account")
+    review_url = url_for_ids("success:review")
+    run_url = url_for_ids("playbooks:run")
+    renewal_url = url_for_ids("success:renewal")
     tasks = (
         SuccessTask.objects.filter(assignee_user=user, done_at__isnull=True)
-        .select_related(
-            "account",
-            "objective",
-            "review",
-            "playbook_step__step",
-            "playbook_step__run__playbook",
-        )
         .order_by("due_date", "pk")
+        .values_list(
+            "pk",
+            "title",
+            "due_date",
+            "account_id",
+            "account__name",
+            "review_id",
+            "review__kind",
+            "review__held_on",
+            "objective_id",
+            "objective__title",
+            "playbook_step__run_id",
+            "playbook_step__step__title",
+            "playbook_step__step__guidance",
+            "playbook_step__run__playbook__name",
+        )
     )
-    for t in tasks:
-        is_action = t.review_id is not None
-        play = getattr(t, "playbook_step", None)
-        if play is not None:
+    for (
+        pk,
+        title,
+        due,
+        account_id,
+        account_name,
+        review_id,
+        review_kind,
+        held_on,
+        objective_id,
+        objective_title,
+        run_id,
+        step_title,
+        guidance,
+        playbook_name,
+    ) in tasks:
+        url = account_url(account_id)
+        overdue = bool(due and due < today)
+        if run_id is not None:
             items.append(
                 WorkItem(
                     kind="playbook",
-                    title=play.step.title,
-                    account=t.account,
-                    due=t.due_date,
-                    url=reverse("playbooks:run", args=[play.run_id]),
-                    detail=f"Playbook: {play.run.playbook.name}"
-                    + (f" — {play.step.guidance}" if play.step.guidance else ""),
-                    overdue=bool(t.due_date and t.due_date < today),
-                    task_id=t.pk,
+                    title=step_title,
+                    account_id=account_id,
+                    account_name=account_name,
+                    account_url=url,
+                    due=due,
+                    url=run_url(run_id),
+                    detail=f"Playbook: {playbook_name}" + (f" — {guidance}" if guidance else ""),
+                    overdue=overdue,
+                    task_id=pk,
                 )
             )
             continue
         items.append(
             WorkItem(
-                kind="action" if is_action else "task",
-                title=t.title,
-                account=t.account,
-                due=t.due_date,
-                url=t.review.get_absolute_url()
-                if t.review
-                else f"{t.account.get_absolute_url()}#success-plan",
+                kind="action" if review_id is not None else "task",
+                title=title,
+                account_id=account_id,
+                account_name=account_name,
+                account_url=url,
+                due=due,
+                url=review_url(review_id) if review_id is not None else f"{url}#success-plan",
                 detail=(
-                    f"Action item from {t.review.get_kind_display()} {t.review.held_on or ''}"
-                    if t.review
-                    else f"Objective: {t.objective.title}"
-                    if t.objective
+                    f"Action item from {_REVIEW_KINDS.get(review_kind, review_kind)} "
+                    f"{held_on or ''}"
+                    if review_id is not None
+                    else f"Objective: {objective_title}"
+                    if objective_id is not None
                     else "Task"
                 ),
-                overdue=bool(t.due_date and t.due_date < today),
-                task_id=t.pk,
+                overdue=overdue,
+                task_id=pk,
             )
         )
     reviews = BusinessReview.objects.filter(
         owner=user, status=BusinessReview.Status.SCHEDULED
-    ).select_related("account")
-    for r in reviews:
+    ).values_list("pk", "kind", "scheduled_for", "account_id", "account__name")
+    for pk, kind, scheduled_for, account_id, account_name in reviews:
         items.append(
             WorkItem(
                 kind="review",
-                title=f"Prepare the {r.get_kind_display()}",
-                account=r.account,
-                due=r.scheduled_for,
-                url=r.get_absolute_url(),
+                title=f"Prepare the {_REVIEW_KINDS.get(kind, kind)}",
+                account_id=account_id,
+                account_name=account_name,
+                account_url=account_url(account_id),
+                due=scheduled_for,
+                url=review_url(pk),
                 detail="Review pack and agenda",
-                overdue=r.scheduled_for < today,
+                overdue=scheduled_for < today,
             )
         )
     renewals = (
         Renewal.objects.filter(account__owner=user, status=Renewal.Status.OPEN)
         .exclude(account__status=Account.Status.ARCHIVED)
-        .select_related("account")
+        .values_list(
+            "pk",
+            "forecast_category",
+            "renewal_date",
+            "current_arr",
+            "account_id",
+            "account__name",
+            "account__currency",
+        )
     )
-    for n in renewals:
+    for pk, forecast, renewal_date, arr, account_id, account_name, currency in renewals:
         items.append(
             WorkItem(
                 kind="renewal",
                 title="Forecast the renewal"
-                if not n.forecast_category
-                else f"Renewal: {n.get_forecast_category_display()}",
-                account=n.account,
-                due=n.renewal_date,
-                url=n.get_absolute_url(),
-                detail=f"{money_display(n.current_arr, n.account.currency)} up for renewal",
-                overdue=n.renewal_date < today,
+                if not forecast
+                else f"Renewal: {_FORECASTS.get(forecast, forecast)}",
+                account_id=account_id,
+                account_name=account_name,
+                account_url=account_url(account_id),
+                due=renewal_date,
+                url=renewal_url(pk),
+                detail=f"{money_display(arr, currency)} up for renewal",
+                overdue=renewal_date < today,
             )
         )
     items.sort(key=lambda i: (not i.overdue, i.due is None, i.due or date.max, i.kind))
