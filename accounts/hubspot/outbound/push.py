@@ -3,13 +3,21 @@ accounts whose synced fields changed since the base, reads what HubSpot holds no
 them (push_read.py: current values, and property history where a value changed since
 the base), decides per field (threeway) on that, and writes in batches of 100 companies
 through the outbox (outbox.py: journaled before the send, confirmed after). A crash
-loses nothing: the next pass sees the same differences, and the journal what was sent."""
+loses nothing: the next pass sees the same differences, and the journal what was sent.
+
+The accounts are pushed in PUSH_PARTITIONS partitions (account id modulo), each under an
+advisory lock of its own taken without waiting: a pass skips a partition another
+process holds (and says so in `Outcome.deferred`, so a pass is queued again), which
+lets helper tasks (`accounts_push`, queued by a large pass through `fan_out`) push other
+partitions of the same work on other workers at the same time. An account is only ever
+pushed by the one process holding its partition; creates, deals and provisioning stay
+with the pass holding the pass lock."""
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -66,6 +74,9 @@ def dirty_accounts() -> Any:
 
 
 PUSH_LOCK = 0x4C434850  # "LCHP": the advisory lock of the push pass
+# Due accounts are pushed in this many partitions (id modulo), each under the advisory
+# lock (PUSH_LOCK, partition): two processes never push the same account at once.
+PUSH_PARTITIONS = 8
 
 
 @contextmanager
@@ -94,9 +105,35 @@ def push_lock(wait_seconds: float = 60.0) -> Iterator[bool]:
             cursor.execute("SELECT pg_advisory_unlock(%s)", [PUSH_LOCK])
 
 
-def push_pass(client: HubSpotClient, *, rules: Sequence[Rule] | None = None) -> Outcome:
+@contextmanager
+def partition_lock(partition: int) -> Iterator[bool]:
+    """The lock of one partition of the due accounts, taken without waiting: False when
+    another process holds it (it is pushing those accounts now)."""
+    if connection.vendor != "postgresql":
+        yield True
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [PUSH_LOCK, partition])
+        if not cursor.fetchone()[0]:
+            yield False
+            return
+    try:
+        yield True
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [PUSH_LOCK, partition])
+
+
+def push_pass(
+    client: HubSpotClient,
+    *,
+    rules: Sequence[Rule] | None = None,
+    fan_out: Callable[[int], None] | None = None,
+    on_deferred: Callable[[], None] | None = None,
+) -> Outcome:
     """Write to HubSpot what only Lifecycle changed, 100 companies per call, after
-    making the companies of accounts that have none (creates.py).
+    making the companies of accounts that have none (creates.py). `fan_out` and
+    `on_deferred`: see accounts_push.
 
     HubSpot's value is the one it holds when the pass runs (read before write), never
     only the one inbound sync last saw. A 207 partial failure retries only the failed
@@ -110,25 +147,77 @@ def push_pass(client: HubSpotClient, *, rules: Sequence[Rule] | None = None) -> 
     outcome.calls += made.calls
     outcome.pushed += made.created
     outcome.failed += made.failed
+    outcome.add(accounts_push(client, rules=rules, fan_out=fan_out, on_deferred=on_deferred))
+    outcome.add(deals_push_pass(client))
+    return outcome
+
+
+def accounts_push(
+    client: HubSpotClient,
+    *,
+    rules: Sequence[Rule] | None = None,
+    fan_out: Callable[[int], None] | None = None,
+    on_deferred: Callable[[], None] | None = None,
+) -> Outcome:
+    """Push the due accounts partition by partition, skipping the partitions another
+    process holds. `fan_out(n)` is called with the number of due accounts before any is
+    pushed (the task queues helpers for a large pass). When partitions were skipped and
+    `on_deferred` is given, it is called (the task notes that a pass is wanted, which
+    the holder queues when it ends), then the skipped partitions are tried once more: a
+    holder that finished in between is not counted on to see the note. What is still
+    held is counted in `deferred`. Helper tasks call this alone, without on_deferred:
+    a partition another process holds is that process's work."""
+    rules = list(rules if rules is not None else rules_load())
+    outcome = Outcome()
     # Checked as of a little before the read: an edit whose transaction commits after
     # our read stamped updated_at before it, and must stay "dirty". The dirty ids are
     # read once (one scan), their accounts a chunk at a time by primary key.
     checked = timezone.now() - CHECK_MARGIN
     ids = list(dirty_accounts().values_list("pk", flat=True))
-    for start in range(0, len(ids), CHUNK):
-        chunk = list(
-            Account.objects.filter(
-                pk__in=ids[start : start + CHUNK],
-                hubspot_id__isnull=False,
-                status=Account.Status.ACTIVE,
-            )
-            .select_related("hubspot_state")
-            .order_by("pk")
-        )
-        if chunk:
-            outcome.add(_push_chunk(client, chunk, rules, checked=checked))
-    outcome.add(deals_push_pass(client))
+    if fan_out is not None and ids:
+        fan_out(len(ids))
+    partitions: dict[int, list[int]] = {}
+    for pk in ids:
+        partitions.setdefault(pk % PUSH_PARTITIONS, []).append(pk)
+    held = [
+        partition
+        for partition, part_ids in sorted(partitions.items())
+        if not _partition_push(client, partition, part_ids, rules, checked, outcome)
+    ]
+    if held and on_deferred is not None:
+        on_deferred()
+        held = [
+            partition
+            for partition in held
+            if not _partition_push(client, partition, partitions[partition], rules, checked, outcome)
+        ]
+    outcome.deferred += len(held)
     return outcome
+
+
+def _partition_push(
+    client: HubSpotClient,
+    partition: int,
+    ids: list[int],
+    rules: Sequence[Rule],
+    checked: datetime,
+    outcome: Outcome,
+) -> bool:
+    """Push these due accounts of one partition under its lock; False when another
+    process holds it."""
+    with partition_lock(partition) as locked:
+        if not locked:
+            return False
+        for start in range(0, len(ids), CHUNK):
+            # Still due: another process may have pushed some since the ids were read.
+            chunk = list(
+                dirty_accounts()
+                .filter(pk__in=ids[start : start + CHUNK])
+                .select_related("hubspot_state")
+            )
+            if chunk:
+                outcome.add(_push_chunk(client, chunk, rules, checked=checked))
+    return True
 
 
 def _push_chunk(

@@ -251,6 +251,9 @@ class Command(BaseCommand):
         )
         assert all(t.success for t in tasks), [t.result for t in tasks if not t.success]
         assert HealthScore.objects.filter(date=timezone.localdate()).exists()
+        t0 = min(t.started for t in tasks)
+        for t in sorted(tasks, key=lambda t: t.started):
+            self.stdout.write(f"  DIAG {t.name} {t.cluster} {(t.started-t0).total_seconds():.2f}-{(t.stopped-t0).total_seconds():.2f} {t.result}")
         return round(_span(tasks), 2)
 
     def _push(self, processes: _Processes, workers: int) -> float:
@@ -274,6 +277,9 @@ class Command(BaseCommand):
         _wait(lambda: Task.objects.filter(name__in=names).count() == len(names), "the pushes")
         tasks = list(Task.objects.filter(name__in=names))
         assert all(t.success for t in tasks), [t.result for t in tasks if not t.success]
+        t0 = min(t.started for t in tasks)
+        for t in sorted(tasks, key=lambda t: t.started):
+            self.stdout.write(f"  DIAG {t.name} {t.cluster} {(t.started-t0).total_seconds():.2f}-{(t.stopped-t0).total_seconds():.2f} {t.result}")
         return round(_span(tasks), 2)
 
     def _latency(self, processes: _Processes, server: _RemoteSandbox, samples: int) -> Any:
