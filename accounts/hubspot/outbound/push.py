@@ -5,20 +5,21 @@ the base), decides per field (threeway) on that, and writes in batches of 100 co
 through the outbox (outbox.py: journaled before the send, confirmed after). A crash
 loses nothing: the next pass sees the same differences, and the journal what was sent.
 
-The accounts are pushed in PUSH_PARTITIONS partitions (account id modulo), each under an
-advisory lock of its own taken without waiting: a pass skips a partition another
-process holds (and says so in `Outcome.deferred`, so a pass is queued again), which
-lets helper tasks (`accounts_push`, queued by a large pass through `fan_out`) push other
-partitions of the same work on other workers at the same time. An account is only ever
-pushed by the one process holding its partition; creates, deals and provisioning stay
-with the pass holding the pass lock."""
+The accounts are pushed in PUSH_PARTITIONS partitions (account id modulo), each under
+an advisory lock of its own taken without waiting, a group of partitions at a time
+(enough to fill a chunk, so batches stay full). A pass skips a partition another process
+holds (and says so in `Outcome.deferred`, so a pass is queued again), which lets helper
+tasks (`accounts_push`, queued by a large pass through `fan_out`) push other partitions
+of the same work on other workers at the same time. An account is only ever pushed by
+the one process holding its partition; creates, deals and provisioning stay with the
+pass holding the pass lock."""
 
 from __future__ import annotations
 
 import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -76,7 +77,7 @@ def dirty_accounts() -> Any:
 PUSH_LOCK = 0x4C434850  # "LCHP": the advisory lock of the push pass
 # Due accounts are pushed in this many partitions (id modulo), each under the advisory
 # lock (PUSH_LOCK, partition): two processes never push the same account at once.
-PUSH_PARTITIONS = 8
+PUSH_PARTITIONS = 16
 
 
 @contextmanager
@@ -179,45 +180,47 @@ def accounts_push(
     partitions: dict[int, list[int]] = {}
     for pk in ids:
         partitions.setdefault(pk % PUSH_PARTITIONS, []).append(pk)
-    held = [
-        partition
-        for partition, part_ids in sorted(partitions.items())
-        if not _partition_push(client, partition, part_ids, rules, checked, outcome)
-    ]
+    held = _partitions_push(client, partitions, rules, checked, outcome)
     if held and on_deferred is not None:
         on_deferred()
-        held = [
-            partition
-            for partition in held
-            if not _partition_push(client, partition, partitions[partition], rules, checked, outcome)
-        ]
+        held = _partitions_push(client, {n: partitions[n] for n in held}, rules, checked, outcome)
     outcome.deferred += len(held)
     return outcome
 
 
-def _partition_push(
+def _partitions_push(
     client: HubSpotClient,
-    partition: int,
-    ids: list[int],
+    partitions: dict[int, list[int]],
     rules: Sequence[Rule],
     checked: datetime,
     outcome: Outcome,
-) -> bool:
-    """Push these due accounts of one partition under its lock; False when another
-    process holds it."""
-    with partition_lock(partition) as locked:
-        if not locked:
-            return False
-        for start in range(0, len(ids), CHUNK):
-            # Still due: another process may have pushed some since the ids were read.
-            chunk = list(
-                dirty_accounts()
-                .filter(pk__in=ids[start : start + CHUNK])
-                .select_related("hubspot_state")
-            )
-            if chunk:
-                outcome.add(_push_chunk(client, chunk, rules, checked=checked))
-    return True
+) -> list[int]:
+    """Push the due accounts of these partitions, a group of partitions at a time: as
+    many as it takes to fill a chunk (CHUNK accounts), so a small pass makes the same
+    100-company batches as one without partitions, and a large one leaves groups for its
+    helpers. Returns the partitions another process held (skipped)."""
+    held: list[int] = []
+    pending = sorted(partitions)
+    while pending:
+        with ExitStack() as locks:
+            group: list[int] = []
+            while pending and len(group) < CHUNK:
+                partition = pending.pop(0)
+                if locks.enter_context(partition_lock(partition)):
+                    group += partitions[partition]
+                else:
+                    held.append(partition)
+            group.sort()
+            for start in range(0, len(group), CHUNK):
+                # Still due: another process may have pushed some since the ids were read.
+                chunk = list(
+                    dirty_accounts()
+                    .filter(pk__in=group[start : start + CHUNK])
+                    .select_related("hubspot_state")
+                )
+                if chunk:
+                    outcome.add(_push_chunk(client, chunk, rules, checked=checked))
+    return held
 
 
 def _push_chunk(
