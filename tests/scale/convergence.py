@@ -186,8 +186,10 @@ def scenario_run(
 ) -> dict[str, Any]:
     """Play the script on these accounts, let sync settle, check it settled right and
     return its end state by account index (comparable with another set's)."""
+    started = time.perf_counter()
     companies = len(world.sandbox.store.ordered("companies"))
     writes_before = world.writes()
+    calls_before = sum(world.server.calls.values())
     world.faults(True)
     try:
         for edits in plan.rounds:
@@ -243,8 +245,10 @@ def scenario_run(
         "state": state,
         "stats": Counter(
             {
-                "HubSpot writes": world.writes() - writes_before,
                 "edits": sum(len(r) for r in plan.rounds),
+                "HubSpot writes": world.writes() - writes_before,
+                "HubSpot calls": sum(world.server.calls.values()) - calls_before,
+                "seconds": round(time.perf_counter() - started),
             }
         ),
     }

@@ -43,6 +43,7 @@ from accounts.hubspot.inbound.importer import import_run, run_start
 from accounts.hubspot.models import SyncRun
 from accounts.hubspot.outbound.push import PUSH_LOCK
 from accounts.hubspot.sandbox import Sandbox, SandboxServer
+from accounts.hubspot.sandbox.faults import Fault
 from accounts.hubspot.sandbox.http import Request, Response
 from accounts.hubspot.sandbox.webhooks import WebhookDispatcher, WebhookSettings
 from accounts.hubspot.tasks import PUSH_QUEUED_KEY
@@ -85,6 +86,7 @@ class SpreadWebhooks(WebhookDispatcher):
 
     targets: list[str]
     turn: int
+    sent: Counter[str]  # deliveries by web host
     local: threading.local
 
     @property
@@ -98,6 +100,7 @@ class SpreadWebhooks(WebhookDispatcher):
     def _deliver(self, batch: list[dict[str, Any]]) -> None:
         with self._cond:
             target, self.turn = self.targets[self.turn % len(self.targets)], self.turn + 1
+            self.sent[target] += 1
         self.local.settings = dataclasses.replace(self.__dict__["settings"], target_url=target)
         try:
             super()._deliver(batch)
@@ -110,7 +113,7 @@ def _webhooks_to(recording: Sandbox, hosts: Hosts, properties: list[str]) -> Non
     webhooks.__class__ = SpreadWebhooks
     assert isinstance(webhooks, SpreadWebhooks)
     webhooks.targets = [f"{url}/hubspot/webhooks/" for url in hosts.web_urls]
-    webhooks.turn, webhooks.local = 0, threading.local()
+    webhooks.turn, webhooks.local, webhooks.sent = 0, threading.local(), Counter()
     webhooks.settings.client_secret = SECRET
     webhooks.settings.target_url = webhooks.targets[0]
     webhooks.settings.duplicate_rate, webhooks.settings.reorder = 0.2, True
@@ -130,6 +133,7 @@ class RecordingSandbox(Sandbox):
         self.batches: list[dict[str, str]] = []  # company id -> lifecycle_stage
         self.hold_next = 0.0
         self.holding = threading.Event()
+        self.faults_served: Counter[str] = Counter()
 
     def handle(self, request: Request) -> Response:
         if request.method == "POST" and request.path == BATCH_UPDATE:
@@ -143,6 +147,13 @@ class RecordingSandbox(Sandbox):
                 self.holding.set()
                 time.sleep(hold)
         return super().handle(request)
+
+    def fault_for(self, request: Request) -> Fault | None:
+        fault = super().fault_for(request)
+        if fault is not None:
+            with self.lock:
+                self.faults_served[fault.kind] += 1
+        return fault
 
     def batches_since(self, start: int) -> list[dict[str, str]]:
         with self.lock:
@@ -405,6 +416,16 @@ def test_scale_out(
     assert len([p for p in hosts.workers if p.alive()]) == 1
     one = scenario_run(world, on_one, plan, rules)
     assert one["state"] == two["state"], "the same result on one worker as on two"
-    print(f"scenario: two workers {dict(two['stats'])}, one worker {dict(one['stats'])}")
+    assert isinstance(recording.webhooks, SpreadWebhooks)
+    # Both web hosts took webhook deliveries, and HubSpot failed some calls.
+    assert len(recording.webhooks.sent) == 2 and recording.faults_served, (
+        recording.webhooks.sent,
+        recording.faults_served,
+    )
+    print(
+        f"scenario: two workers {dict(two['stats'])}; one worker {dict(one['stats'])}; "
+        f"webhook deliveries by host {sorted(recording.webhooks.sent.values())}; "
+        f"HubSpot faults {dict(recording.faults_served)}"
+    )
 
     _database_restart_costs_no_error(hosts, tokens[10])
