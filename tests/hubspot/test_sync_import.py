@@ -175,10 +175,11 @@ def test_a_page_of_companies_costs_the_same_queries_whatever_its_size(
     records.append(_page(client, "companies", 1, after=str(int(records[-1]["id"]) + 1))[0])
     ctx = SyncContext(source=SyncSource.IMPORT).load()
     # 1 read of the page's twins; same-name candidates of the new ones; SAVEPOINT;
-    # insert accounts, their sync states, stage changes, events; read and upsert the
-    # linked accounts' sync states; update changed accounts; insert journal; upsert
-    # issues; resolve issues; RELEASE.
-    with django_assert_num_queries(14):
+    # lock and read again the linked accounts' synced fields; insert accounts, their
+    # sync states, stage changes, events; read and upsert the linked accounts' sync
+    # states; update changed accounts; insert journal; upsert issues; resolve issues;
+    # RELEASE.
+    with django_assert_num_queries(15):
         result = companies_page_write(records, ctx)
     assert (result.created, result.updated, result.quarantined) == (
         size - size // 10 - 1,

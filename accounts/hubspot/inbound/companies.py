@@ -29,6 +29,7 @@ from accounts.hubspot.models import SyncState
 from accounts.hubspot.rules import fields as fieldspecs
 from accounts.hubspot.rules import mapping
 from accounts.hubspot.rules.mapping import Record, Unmappable
+from accounts.hubspot.rules.threeway import Rule
 from accounts.models import (
     Account,
     Event,
@@ -77,6 +78,7 @@ def companies_page_write(records: Sequence[Record], ctx: SyncContext) -> PageRes
         for hid, r in originals.items()
     }
     with transaction.atomic():
+        _accounts_lock(match.pairs, ctx.rules)
         if new:
             _accounts_create(new, originals, modified, ctx, journal, now)
         _, unreadable, pulls = inbound_compare.inbound_compare(
@@ -96,6 +98,27 @@ def companies_page_write(records: Sequence[Record], ctx: SyncContext) -> PageRes
     result.updated += len(changed)
     result.quarantined += len(failed)
     return result
+
+
+def _accounts_lock(pairs: Sequence[tuple[Account, Any]], rules: Sequence[Rule]) -> None:
+    """Lock the linked accounts until the page commits and read their synced fields
+    again: a person's edit saved since they were loaded is compared, not overwritten by
+    a pull, and one saved from now on waits and lands after the page, newer and due."""
+    pks = [account.pk for account, _ in pairs if account.pk]
+    if not pks:
+        return
+    names = {rule.spec.attribute for rule in rules}
+    names |= {"field_changed_at", "updated_at"}
+    rows = (
+        Account.objects.select_for_update(of=("self",))
+        .filter(pk__in=pks)
+        .order_by("pk")
+        .values("pk", *sorted(names))
+    )
+    fresh = {row["pk"]: row for row in rows}
+    for account, _ in pairs:
+        for name, value in fresh.get(account.pk, {}).items():
+            setattr(account, name, value)
 
 
 def _page_map(

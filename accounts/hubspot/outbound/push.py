@@ -266,6 +266,11 @@ def _push_chunk(
     issues = _results(plan, sent, states, accounts, outcome)
     refused = {issue.hubspot_id for issue in issues}
     with transaction.atomic():
+        # Someone changed a field this chunk would pull since it read the account (a
+        # person's edit while HubSpot was read): that account's pulls are dropped, its
+        # base left as it was, and it stays due, so the next pass decides on the edit.
+        raced = _pulls_raced(plan)
+        waiting_ids |= raced
         for account in accounts:
             state = states[account.pk]
             hid = account.hubspot_id or ""
@@ -331,6 +336,8 @@ class _Plan:
     changed_accounts: list[Account] = field(default_factory=list)
     conflicts: list[SyncConflict] = field(default_factory=list)
     agreed: list[tuple[int, str, str]] = field(default_factory=list)
+    # Each pull: the account, its rule, our value as read, and the base before it.
+    pulls: list[tuple[Account, Rule, str, FieldSync, str | None, int]] = field(default_factory=list)
 
     def account(
         self, account: Account, state: SyncState, rules: Sequence[Rule], values: dict[str, str]
@@ -408,9 +415,34 @@ class _Plan:
                 change_source=entry.remote_by,
             )
         )
+        self.pulls.append((account, rule, ours, entry, entry.base, entry.base_ms))
         entry.agree(value, epoch_ms(self.now))
         if account not in self.changed_accounts:
             self.changed_accounts.append(account)
+
+
+def _pulls_raced(plan: _Plan) -> set[int]:
+    """The accounts whose pulled fields no longer hold the value the plan read, locked
+    until the chunk commits (an edit from now on waits, then lands after the pull, newer
+    and due); their pulls are taken out of the plan and their bases put back."""
+    if not plan.pulls:
+        return set()
+    pks = {account.pk for account, *_ in plan.pulls}
+    locked = Account.objects.select_for_update(of=("self",)).filter(pk__in=pks).order_by("pk")
+    fresh = {a.pk: a for a in locked}
+    raced = {
+        account.pk
+        for account, rule, ours, *_ in plan.pulls
+        if account.pk not in fresh or ours_value(rule, fresh[account.pk]) != ours
+    }
+    if raced:
+        for account, _rule, _ours, entry, base, base_ms in plan.pulls:
+            if account.pk in raced:
+                entry.base, entry.base_ms = base, base_ms
+        plan.pulled = [row for row in plan.pulled if row["account_id"] not in raced]
+        plan.changed_accounts = [a for a in plan.changed_accounts if a.pk not in raced]
+        logger.info("HubSpot push: %s accounts edited while read, left due", len(raced))
+    return raced
 
 
 def _results(
