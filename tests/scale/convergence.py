@@ -191,6 +191,8 @@ def scenario_run(
     writes_before = world.writes()
     calls_before = sum(world.server.calls.values())
     world.faults(True)
+    # Besides the random ones, a 502 and a dropped connection on the first calls.
+    world.sandbox.faults.queue(502, "pass", "drop")
     try:
         for edits in plan.rounds:
             for side in ("hubspot-before", "lifecycle", "hubspot-after"):
