@@ -58,9 +58,7 @@ def test_an_edit_saved_while_the_push_reads_hubspot_is_not_overwritten_by_its_pu
     client: HubSpotClient, sync_sandbox: Sandbox
 ) -> None:
     portfolio(sync_sandbox, companies=1, deals_per_company=0)
-    twoway.rule_save(
-        key="next_business_review", owner="two_way", policy="latest", prop="", by=None
-    )
+    twoway.rule_save(key="next_business_review", owner="two_way", policy="latest", prop="", by=None)
     rule = next(r for r in twoway.rules_load() if r.key == "next_business_review")
     twoway.provision(client)
     import_run(run_start(SyncRun.Kind.IMPORT), client=client)
