@@ -22,7 +22,7 @@ from accounts.hubspot.rules.mapping import mapping_config
 from accounts.hubspot.runs import RunTaken, kind_busy
 from accounts.hubspot.transport.client import HubSpotClient, client_from_settings
 from accounts.hubspot.transport.errors import HubSpotError
-from lifecycle.ops.queues import enqueue_in
+from lifecycle.ops.queues import enqueue, enqueue_in
 
 logger = logging.getLogger(__name__)
 
@@ -139,7 +139,9 @@ def hubspot_push(delay: float = 0.0) -> None:
     by push_soon when its window closes, and scheduled every minute to catch bulk writes
     (the daily health job) and pushes that failed. When another pass holds the push
     lock this one hands its turn back at once: a new window is queued, which reads
-    whatever that pass did not. (`delay` is ignored: tasks queued before 2026-11 pass it.)"""
+    whatever that pass did not. A pass with many accounts due queues helpers that push
+    some of its partitions on other workers (push_fan_out). (`delay` is ignored: tasks
+    queued before 2026-11 pass it.)"""
     cache.delete(PUSH_QUEUED_KEY)
     guard = PushBreaker()
     if guard.paused():
@@ -158,11 +160,55 @@ def hubspot_push(delay: float = 0.0) -> None:
         client.guard = None
     if outcome is None:
         return
-    if cache.get(PUSH_WANTED_KEY):  # a push was turned away while this pass ran
+    # A pass turned away while this one ran, or one of ours that found a partition held
+    # (then the holder queues the next pass when it ends), wants another.
+    if not outcome.deferred and cache.get(PUSH_WANTED_KEY):
         push_soon()
     if outcome.pushed or outcome.failed:
         logger.info(
             "HubSpot push: %s companies written, %s failed, %s calls",
+            outcome.pushed,
+            outcome.failed,
+            outcome.calls,
+        )
+
+
+def _push_wanted() -> None:
+    cache.set(PUSH_WANTED_KEY, True, timeout=PUSH_WANTED_SECONDS)
+
+
+def push_fan_out(due: int) -> None:
+    """A pass with HUBSPOT_PUSH_FAN_OUT_MIN accounts due or more queues helpers: each
+    idle worker that takes one pushes the partitions nobody holds yet (inline in sync
+    mode, where it pushes them all before the pass goes on)."""
+    if due < settings.HUBSPOT_PUSH_FAN_OUT_MIN:
+        return
+    for _ in range(settings.HUBSPOT_PUSH_HELPERS):
+        with transaction.atomic():  # the ORM broker: see push_soon
+            enqueue(
+                "accounts.hubspot.tasks.hubspot_push_helper",
+                task_name="hubspot-push-helper",
+                group="hubspot",
+            )
+
+
+def hubspot_push_helper() -> None:
+    """Queued by a large push pass: push the due accounts of the partitions no other
+    process holds (only accounts: creates, deals and tasks stay with the pass)."""
+    guard = PushBreaker()
+    if guard.paused():
+        return
+    client = client_from_settings()
+    client.guard = guard
+    try:
+        outcome = twoway.accounts_push(client)
+    finally:
+        client.guard = None
+    if cache.get(PUSH_WANTED_KEY):  # a pass found a partition this helper held
+        push_soon()
+    if outcome.pushed or outcome.failed:
+        logger.info(
+            "HubSpot push helper: %s companies written, %s failed, %s calls",
             outcome.pushed,
             outcome.failed,
             outcome.calls,
@@ -180,11 +226,11 @@ def _push_locked(client: HubSpotClient) -> Outcome | None:
         if not locked:
             # The running pass queues one more window when it ends, which reads what it
             # did not (and the minute's pass would anyway).
-            cache.set(PUSH_WANTED_KEY, True, timeout=PUSH_WANTED_SECONDS)
+            _push_wanted()
             logger.info("HubSpot push deferred: another pass holds the lock")
             return None
         cache.delete(PUSH_WANTED_KEY)
-        outcome = twoway.push_pass(client)
+        outcome = twoway.push_pass(client, fan_out=push_fan_out, on_deferred=_push_wanted)
         pushed_tasks = tasks_push(client)  # playbook tasks as HubSpot tasks
     if outcome.failed:
         # A refusal may be a property someone deleted in HubSpot since it was provisioned:

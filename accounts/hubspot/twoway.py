@@ -22,7 +22,7 @@ from accounts.hubspot.outbound.deal_push import (
     deals_push_pass,
 )
 from accounts.hubspot.outbound.provisioning import _created, provision
-from accounts.hubspot.outbound.push import push_lock, push_pass
+from accounts.hubspot.outbound.push import accounts_push, push_lock, push_pass
 from accounts.hubspot.rules.deal_properties import deal_fingerprint
 from accounts.hubspot.rules.field_rules import (
     CHECK_MARGIN,
@@ -44,6 +44,7 @@ __all__ = [
     "STATE_FIELDS",
     "Rule",
     "_created",
+    "accounts_push",
     "conflict_resolve",
     "deal_fingerprint",
     "deals_push_pass",

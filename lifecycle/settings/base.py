@@ -291,6 +291,11 @@ HUBSPOT_SUPPORT_OBJECTS = [
 # one write; a scheduled pass every minute catches bulk writes and failed pushes.
 HUBSPOT_PUSH_ENABLED = os.environ.get("HUBSPOT_PUSH_ENABLED", "1") == "1"
 HUBSPOT_PUSH_DELAY_SECONDS = float(os.environ.get("HUBSPOT_PUSH_DELAY_SECONDS", "1"))
+# A pass with at least HUBSPOT_PUSH_FAN_OUT_MIN accounts due (the daily health job's
+# writes) queues HUBSPOT_PUSH_HELPERS helper tasks, so idle workers on any host push a
+# share of its accounts (outbound/push.py: partitions, each under its own lock).
+HUBSPOT_PUSH_HELPERS = int(os.environ.get("HUBSPOT_PUSH_HELPERS", "1"))
+HUBSPOT_PUSH_FAN_OUT_MIN = int(os.environ.get("HUBSPOT_PUSH_FAN_OUT_MIN", "1000"))
 # Recovery without a person (docs/hubspot.md, "Recovery"): a push that failed for a
 # transient reason (429, 5xx, timeout) is retried after this many seconds, doubling per
 # failure in a row up to the maximum; HubSpot refusing a record quarantines it at once.

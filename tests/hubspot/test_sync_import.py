@@ -174,10 +174,10 @@ def test_a_page_of_companies_costs_the_same_queries_whatever_its_size(
     AccountFactory.create(hubspot_id=None, domain=f"co{size - 1}.example")
     records.append(_page(client, "companies", 1, after=str(int(records[-1]["id"]) + 1))[0])
     ctx = SyncContext(source=SyncSource.IMPORT).load()
-    # 1 read of the page's twins; same-name candidates of the new ones; SAVEPOINT;
-    # insert accounts, their sync states, stage changes, events; read and upsert the
-    # linked accounts' sync states; update changed accounts; insert journal; upsert
-    # issues; resolve issues; RELEASE.
+    # SAVEPOINT; 1 read of the page's twins (locked until the page commits); same-name
+    # candidates of the new ones; insert accounts, their sync states, stage changes,
+    # events; read and upsert the linked accounts' sync states; update changed accounts;
+    # insert journal; upsert issues; resolve issues; RELEASE.
     with django_assert_num_queries(14):
         result = companies_page_write(records, ctx)
     assert (result.created, result.updated, result.quarantined) == (

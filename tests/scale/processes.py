@@ -41,7 +41,7 @@ def database_url(application_name: str) -> str:
 @dataclass
 class Process:
     name: str
-    popen: subprocess.Popen[bytes]
+    popen: subprocess.Popen[Any]
     log: Path
     killed: bool = False
 

@@ -8,13 +8,20 @@ One test, in phases that share the processes (starting them is most of its time)
    times it;
 2. a burst of 100 account edits spread over both web hosts reaches HubSpot as a few
    coalesced batches, each account pushed once;
-3. a worker cluster killed (SIGKILL, its whole process group) while HubSpot holds its
+3. the convergence scenario (convergence.py: edits on both sides, webhooks duplicated
+   and reordered to both web hosts, HubSpot's 5xx and dropped connections) settles on
+   both worker clusters with every field equal on both sides, the latest edit's value,
+   no duplicate and no write once settled;
+4. a worker cluster killed (SIGKILL, its whole process group) while HubSpot holds its
    push loses nothing and duplicates nothing: the other cluster finishes the work;
-4. after pg_terminate_backend of every web and worker connection (a database
+5. the same scenario on other accounts, now on the one worker left, ends the same way
+   as on two;
+6. after pg_terminate_backend of every web and worker connection (a database
    restart), no request answers 500 and a queued import runs (issue 23, item 5)."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import subprocess
 import sys
@@ -34,8 +41,11 @@ from django.db import connection
 from accounts.hubspot import twoway
 from accounts.hubspot.inbound.importer import import_run, run_start
 from accounts.hubspot.models import SyncRun
+from accounts.hubspot.outbound.push import PUSH_LOCK
 from accounts.hubspot.sandbox import Sandbox, SandboxServer
+from accounts.hubspot.sandbox.faults import Fault
 from accounts.hubspot.sandbox.http import Request, Response
+from accounts.hubspot.sandbox.webhooks import WebhookDispatcher, WebhookSettings
 from accounts.hubspot.tasks import PUSH_QUEUED_KEY
 from accounts.hubspot.transport.client import HubSpotClient
 from accounts.models import Account, Stage
@@ -44,6 +54,7 @@ from accounts.services import api_token_create
 from tests.factories import UserFactory
 from tests.hubspot.sync_support import portfolio
 
+from .convergence import Console, World, scenario_run, script, two_way_rules
 from .processes import (
     Hosts,
     database_url,
@@ -58,6 +69,8 @@ from .processes import (
 TOKEN = "scale-test-token"
 SECRET = "scale-test-secret"
 ACCOUNTS = 100
+SCENARIO_ACCOUNTS = 12  # in each of the scenario's two sets
+SCENARIO_SEED = 21
 RATE = 30  # API requests per token per minute, for every web worker together
 BATCH_UPDATE = "/crm/v3/objects/companies/batch/update"
 HOLD_SECONDS = 3.0
@@ -65,6 +78,47 @@ HOLD_SECONDS = 3.0
 pytestmark = pytest.mark.skipif(
     not Path("/usr/bin/redis-server").exists(), reason="needs Debian's redis-server"
 )
+
+
+class SpreadWebhooks(WebhookDispatcher):
+    """HubSpot's deliveries, each batch to the next web host in turn (a load balancer in
+    front of them would do the same), signed for the address it goes to."""
+
+    targets: list[str]
+    turn: int
+    sent: Counter[str]  # deliveries by web host
+    local: threading.local
+
+    @property
+    def settings(self) -> WebhookSettings:
+        return getattr(self.local, "settings", None) or self.__dict__["settings"]
+
+    @settings.setter
+    def settings(self, value: WebhookSettings) -> None:
+        self.__dict__["settings"] = value
+
+    def _deliver(self, batch: list[dict[str, Any]]) -> None:
+        with self._cond:
+            target, self.turn = self.targets[self.turn % len(self.targets)], self.turn + 1
+            self.sent[target] += 1
+        self.local.settings = dataclasses.replace(self.__dict__["settings"], target_url=target)
+        try:
+            super()._deliver(batch)
+        finally:
+            self.local.settings = None
+
+
+def _webhooks_to(recording: Sandbox, hosts: Hosts, properties: list[str]) -> None:
+    webhooks = recording.webhooks
+    webhooks.__class__ = SpreadWebhooks
+    assert isinstance(webhooks, SpreadWebhooks)
+    webhooks.targets = [f"{url}/hubspot/webhooks/" for url in hosts.web_urls]
+    webhooks.turn, webhooks.local, webhooks.sent = 0, threading.local(), Counter()
+    webhooks.settings.client_secret = SECRET
+    webhooks.settings.target_url = webhooks.targets[0]
+    webhooks.settings.duplicate_rate, webhooks.settings.reorder = 0.2, True
+    for prop in properties:
+        webhooks.subscribe("company.propertyChange", prop)
 
 
 class RecordingSandbox(Sandbox):
@@ -79,6 +133,7 @@ class RecordingSandbox(Sandbox):
         self.batches: list[dict[str, str]] = []  # company id -> lifecycle_stage
         self.hold_next = 0.0
         self.holding = threading.Event()
+        self.faults_served: Counter[str] = Counter()
 
     def handle(self, request: Request) -> Response:
         if request.method == "POST" and request.path == BATCH_UPDATE:
@@ -92,6 +147,13 @@ class RecordingSandbox(Sandbox):
                 self.holding.set()
                 time.sleep(hold)
         return super().handle(request)
+
+    def fault_for(self, request: Request) -> Fault | None:
+        fault = super().fault_for(request)
+        if fault is not None:
+            with self.lock:
+                self.faults_served[fault.kind] += 1
+        return fault
 
     def batches_since(self, start: int) -> list[dict[str, str]]:
         with self.lock:
@@ -124,6 +186,10 @@ def hosts(
             "HUBSPOT_CLIENT_SECRET": SECRET,
             "HUBSPOT_TIER": "professional",
             "HUBSPOT_PUSH_DELAY_SECONDS": "1",
+            # A push HubSpot failed (the scenario's 5xx) is retried within seconds.
+            "HUBSPOT_PUSH_RETRY_SECONDS": "1",
+            "HUBSPOT_PUSH_RETRY_MAX_SECONDS": "2",
+            "HUBSPOT_BREAKER_COOLDOWN_SECONDS": "1",
             "API_RATE": f"{RATE}/min",
             # Every task on the default cluster: the two clusters share one queue.
             "Q_SEPARATE_QUEUES": "0",
@@ -152,8 +218,9 @@ def hosts(
 
 
 def _linked_accounts(server: SandboxServer, recording: RecordingSandbox) -> list[Account]:
-    """ACCOUNTS companies imported and pushed once, as a portal looks after connecting."""
-    portfolio(recording, companies=ACCOUNTS, deals_per_company=0)
+    """Companies imported and pushed once, as a portal looks after connecting: ACCOUNTS
+    for the burst and the kill, then the scenario's two sets."""
+    portfolio(recording, companies=ACCOUNTS + 2 * SCENARIO_ACCOUNTS, deals_per_company=0)
     client = HubSpotClient(access_token=TOKEN, base_url=server.url)
     twoway.provision(client)
     import_run(run_start(SyncRun.Kind.IMPORT), client=client)
@@ -227,10 +294,13 @@ def _lock_holder() -> str:
     deadline = time.monotonic() + HOLD_SECONDS
     while time.monotonic() < deadline:
         with connection.cursor() as cursor:
+            # The pass lock (one bigint key) or a partition's (PUSH_LOCK, n).
             cursor.execute(
-                "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a "
+                "SELECT DISTINCT a.application_name FROM pg_locks l JOIN pg_stat_activity a "
                 "ON a.pid = l.pid WHERE l.locktype = 'advisory' AND l.granted "
-                "AND a.application_name LIKE 'worker-%'"
+                "AND a.application_name LIKE 'worker-%%' AND ((l.objsubid = 1 AND "
+                "l.objid = %s) OR (l.objsubid = 2 AND l.classid = %s))",
+                [PUSH_LOCK, PUSH_LOCK],
             )
             rows = [r[0] for r in cursor.fetchall()]
             if len(rows) == 1:
@@ -325,12 +395,37 @@ def test_scale_out(
     hosts: Hosts, sandbox: tuple[RecordingSandbox, SandboxServer], transactional_db: Any
 ) -> None:
     recording, server = sandbox
-    accounts = _linked_accounts(server, recording)
+    linked = _linked_accounts(server, recording)
+    accounts = linked[:ACCOUNTS]
+    on_two, on_one = linked[ACCOUNTS::2], linked[ACCOUNTS + 1 :: 2]
     leader = UserFactory.create(username="scale-leader", role=Role.LEADER)
     # One token per phase, and enough for 100 edits to stay under each one's limit.
     tokens = _tokens(leader, 11)
 
     _throttling_holds_across_web_workers(hosts, tokens[0])
     _burst_is_pushed_coalesced(hosts, recording, accounts, tokens[1:5])
+
+    rules = two_way_rules()
+    _webhooks_to(recording, hosts, [r.property for r in rules.values()])
+    world = World(hosts, recording, server, Console(hosts))
+    plan = script(SCENARIO_SEED, SCENARIO_ACCOUNTS)
+    two = scenario_run(world, on_two, plan, rules)
+
     _killed_worker_loses_and_duplicates_nothing(hosts, recording, accounts, tokens[5:10])
+
+    assert len([p for p in hosts.workers if p.alive()]) == 1
+    one = scenario_run(world, on_one, plan, rules)
+    assert one["state"] == two["state"], "the same result on one worker as on two"
+    assert isinstance(recording.webhooks, SpreadWebhooks)
+    # Both web hosts took webhook deliveries, and HubSpot failed some calls.
+    assert len(recording.webhooks.sent) == 2 and recording.faults_served, (
+        recording.webhooks.sent,
+        recording.faults_served,
+    )
+    print(
+        f"scenario: two workers {dict(two['stats'])}; one worker {dict(one['stats'])}; "
+        f"webhook deliveries by host {sorted(recording.webhooks.sent.values())}; "
+        f"HubSpot faults {dict(recording.faults_served)}"
+    )
+
     _database_restart_costs_no_error(hosts, tokens[10])

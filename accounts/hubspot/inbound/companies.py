@@ -46,37 +46,40 @@ def companies_page_write(records: Sequence[Record], ctx: SyncContext) -> PageRes
     mapped, failed, ours_ids = _page_map(records, ctx)
     originals = {str(r["id"]): r for r in records}
     domains = {hid: mapping.company_domains(originals[hid]) for hid in mapped}
-    match = _Match(
-        ctx=ctx,
-        result=result,
-        failed=failed,
-        journal=PageJournal(ctx),
-        now=timezone.now(),
-        originals=originals,
-        ours_ids=ours_ids,
-        domains=domains,
-    ).load(_accounts_known(mapped, ours_ids, domains, ctx))
-    for hid, values in mapped.items():
-        match.place(hid, values)
-    new, changed, journal, now = match.new, match.changed, match.journal, match.now
-    # A new company whose name an unlinked account has (and no domain tells them
-    # apart) may be that account: a person decides, nothing is guessed.
-    candidates = _name_candidates(new, ctx)
-    for hid, found in candidates.items():
-        del new[hid]
-        names = ", ".join(c["name"] for c in found)
-        failed[hid] = (
-            f"may be account {names} (same name, no domain to tell them apart): "
-            "link it to one, or create a new account",
-            {},
-        )
-    # Records whose failure was found after mapping keep the original payload.
-    failed = {hid: (reason, originals[hid]) for hid, (reason, _) in failed.items()}
-    modified = {
-        hid: mapping.parse_ms(mapping.prop(r, "hs_lastmodifieddate"))
-        for hid, r in originals.items()
-    }
+    # One transaction from reading the page's accounts (locked, FOR UPDATE, in id order)
+    # to writing them: a Lifecycle edit saved meanwhile waits and lands after the page,
+    # newer and due, instead of being overwritten by a pull read before it.
     with transaction.atomic():
+        match = _Match(
+            ctx=ctx,
+            result=result,
+            failed=failed,
+            journal=PageJournal(ctx),
+            now=timezone.now(),
+            originals=originals,
+            ours_ids=ours_ids,
+            domains=domains,
+        ).load(_accounts_known(mapped, ours_ids, domains, ctx))
+        for hid, values in mapped.items():
+            match.place(hid, values)
+        new, changed, journal, now = match.new, match.changed, match.journal, match.now
+        # A new company whose name an unlinked account has (and no domain tells them
+        # apart) may be that account: a person decides, nothing is guessed.
+        candidates = _name_candidates(new, ctx)
+        for hid, found in candidates.items():
+            del new[hid]
+            names = ", ".join(c["name"] for c in found)
+            failed[hid] = (
+                f"may be account {names} (same name, no domain to tell them apart): "
+                "link it to one, or create a new account",
+                {},
+            )
+        # Records whose failure was found after mapping keep the original payload.
+        failed = {hid: (reason, originals[hid]) for hid, (reason, _) in failed.items()}
+        modified = {
+            hid: mapping.parse_ms(mapping.prop(r, "hs_lastmodifieddate"))
+            for hid, r in originals.items()
+        }
         if new:
             _accounts_create(new, originals, modified, ctx, journal, now)
         _, unreadable, pulls = inbound_compare.inbound_compare(
@@ -127,14 +130,17 @@ def _accounts_known(
     domains: dict[str, list[str]],
     ctx: SyncContext,
 ) -> list[Account]:
-    """The page's accounts, in one query: by HubSpot id, by any of the companies'
-    domains, or by our id."""
+    """The page's accounts, in one query, locked until the page commits: by HubSpot id,
+    by any of the companies' domains, or by our id."""
     return list(
-        Account.objects.filter(
+        Account.objects.select_for_update(of=("self",))
+        .filter(
             Q(hubspot_id__in=list(mapped))
             | Q(domain__in={d for found in domains.values() for d in found})
             | Q(pk__in=list(ours_ids.values()), hubspot_id__isnull=True)
-        ).only(
+        )
+        .order_by("pk")
+        .only(
             "pk",
             "hubspot_id",
             "status",

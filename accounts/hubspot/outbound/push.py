@@ -3,14 +3,23 @@ accounts whose synced fields changed since the base, reads what HubSpot holds no
 them (push_read.py: current values, and property history where a value changed since
 the base), decides per field (threeway) on that, and writes in batches of 100 companies
 through the outbox (outbox.py: journaled before the send, confirmed after). A crash
-loses nothing: the next pass sees the same differences, and the journal what was sent."""
+loses nothing: the next pass sees the same differences, and the journal what was sent.
+
+The accounts are pushed in PUSH_PARTITIONS partitions (account id modulo), each under
+an advisory lock of its own taken without waiting, a group of partitions at a time
+(enough to fill a chunk, so batches stay full). A pass skips a partition another process
+holds (and says so in `Outcome.deferred`, so a pass is queued again), which lets helper
+tasks (`accounts_push`, queued by a large pass through `fan_out`) push other partitions
+of the same work on other workers at the same time. An account is only ever pushed by
+the one process holding its partition; creates, deals and provisioning stay with the
+pass holding the pass lock."""
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -69,6 +78,9 @@ def dirty_accounts() -> Any:
 
 
 PUSH_LOCK = 0x4C434850  # "LCHP": the advisory lock of the push pass
+# Due accounts are pushed in this many partitions (id modulo), each under the advisory
+# lock (PUSH_LOCK, partition): two processes never push the same account at once.
+PUSH_PARTITIONS = 16
 
 
 @contextmanager
@@ -97,9 +109,35 @@ def push_lock(wait_seconds: float = 60.0) -> Iterator[bool]:
             cursor.execute("SELECT pg_advisory_unlock(%s)", [PUSH_LOCK])
 
 
-def push_pass(client: HubSpotClient, *, rules: Sequence[Rule] | None = None) -> Outcome:
+@contextmanager
+def partition_lock(partition: int) -> Iterator[bool]:
+    """The lock of one partition of the due accounts, taken without waiting: False when
+    another process holds it (it is pushing those accounts now)."""
+    if connection.vendor != "postgresql":
+        yield True
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [PUSH_LOCK, partition])
+        if not cursor.fetchone()[0]:
+            yield False
+            return
+    try:
+        yield True
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [PUSH_LOCK, partition])
+
+
+def push_pass(
+    client: HubSpotClient,
+    *,
+    rules: Sequence[Rule] | None = None,
+    fan_out: Callable[[int], None] | None = None,
+    on_deferred: Callable[[], None] | None = None,
+) -> Outcome:
     """Write to HubSpot what only Lifecycle changed, 100 companies per call, after
-    making the companies of accounts that have none (creates.py).
+    making the companies of accounts that have none (creates.py). `fan_out` and
+    `on_deferred`: see accounts_push.
 
     HubSpot's value is the one it holds when the pass runs (read before write), never
     only the one inbound sync last saw. A 207 partial failure retries only the failed
@@ -113,25 +151,79 @@ def push_pass(client: HubSpotClient, *, rules: Sequence[Rule] | None = None) -> 
     outcome.calls += made.calls
     outcome.pushed += made.created
     outcome.failed += made.failed
+    outcome.add(accounts_push(client, rules=rules, fan_out=fan_out, on_deferred=on_deferred))
+    outcome.add(deals_push_pass(client))
+    return outcome
+
+
+def accounts_push(
+    client: HubSpotClient,
+    *,
+    rules: Sequence[Rule] | None = None,
+    fan_out: Callable[[int], None] | None = None,
+    on_deferred: Callable[[], None] | None = None,
+) -> Outcome:
+    """Push the due accounts partition by partition, skipping the partitions another
+    process holds. `fan_out(n)` is called with the number of due accounts before any is
+    pushed (the task queues helpers for a large pass). When partitions were skipped and
+    `on_deferred` is given, it is called (the task notes that a pass is wanted, which
+    the holder queues when it ends), then the skipped partitions are tried once more: a
+    holder that finished in between is not counted on to see the note. What is still
+    held is counted in `deferred`. Helper tasks call this alone, without on_deferred:
+    a partition another process holds is that process's work."""
+    rules = list(rules if rules is not None else rules_load())
+    outcome = Outcome()
     # Checked as of a little before the read: an edit whose transaction commits after
     # our read stamped updated_at before it, and must stay "dirty". The dirty ids are
     # read once (one scan), their accounts a chunk at a time by primary key.
     checked = timezone.now() - CHECK_MARGIN
     ids = list(dirty_accounts().values_list("pk", flat=True))
-    for start in range(0, len(ids), CHUNK):
-        chunk = list(
-            Account.objects.filter(
-                pk__in=ids[start : start + CHUNK],
-                hubspot_id__isnull=False,
-                status=Account.Status.ACTIVE,
-            )
-            .select_related("hubspot_state")
-            .order_by("pk")
-        )
-        if chunk:
-            outcome.add(_push_chunk(client, chunk, rules, checked=checked))
-    outcome.add(deals_push_pass(client))
+    if fan_out is not None and ids:
+        fan_out(len(ids))
+    partitions: dict[int, list[int]] = {}
+    for pk in ids:
+        partitions.setdefault(pk % PUSH_PARTITIONS, []).append(pk)
+    held = _partitions_push(client, partitions, rules, checked, outcome)
+    if held and on_deferred is not None:
+        on_deferred()
+        held = _partitions_push(client, {n: partitions[n] for n in held}, rules, checked, outcome)
+    outcome.deferred += len(held)
     return outcome
+
+
+def _partitions_push(
+    client: HubSpotClient,
+    partitions: dict[int, list[int]],
+    rules: Sequence[Rule],
+    checked: datetime,
+    outcome: Outcome,
+) -> list[int]:
+    """Push the due accounts of these partitions, a group of partitions at a time: as
+    many as it takes to fill a chunk (CHUNK accounts), so a small pass makes the same
+    100-company batches as one without partitions, and a large one leaves groups for its
+    helpers. Returns the partitions another process held (skipped)."""
+    held: list[int] = []
+    pending = sorted(partitions)
+    while pending:
+        with ExitStack() as locks:
+            group: list[int] = []
+            while pending and len(group) < CHUNK:
+                partition = pending.pop(0)
+                if locks.enter_context(partition_lock(partition)):
+                    group += partitions[partition]
+                else:
+                    held.append(partition)
+            group.sort()
+            for start in range(0, len(group), CHUNK):
+                # Still due: another process may have pushed some since the ids were read.
+                chunk = list(
+                    dirty_accounts()
+                    .filter(pk__in=group[start : start + CHUNK])
+                    .select_related("hubspot_state")
+                )
+                if chunk:
+                    outcome.add(_push_chunk(client, chunk, rules, checked=checked))
+    return held
 
 
 def _push_chunk(
@@ -175,6 +267,11 @@ def _push_chunk(
     issues = _results(plan, sent, states, accounts, outcome)
     refused = {issue.hubspot_id for issue in issues}
     with transaction.atomic():
+        # Someone changed a field this chunk would pull since it read the account (a
+        # person's edit while HubSpot was read): that account's pulls are dropped, its
+        # base left as it was, and it stays due, so the next pass decides on the edit.
+        raced = _pulls_raced(plan)
+        waiting_ids |= raced
         for account in accounts:
             state = states[account.pk]
             hid = account.hubspot_id or ""
@@ -246,6 +343,8 @@ class _Plan:
     # HubSpot holds as we do: confirms those writes.
     unconfirmed: set[int] = field(default_factory=set)
     seen: list[tuple[int, str, str]] = field(default_factory=list)
+    # Each pull: the account, its rule, our value as read, and the base before it.
+    pulls: list[tuple[Account, Rule, str, FieldSync, str | None, int]] = field(default_factory=list)
 
     def account(
         self, account: Account, state: SyncState, rules: Sequence[Rule], values: dict[str, str]
@@ -331,9 +430,34 @@ class _Plan:
                 change_source=entry.remote_by,
             )
         )
+        self.pulls.append((account, rule, ours, entry, entry.base, entry.base_ms))
         entry.agree(value, epoch_ms(self.now))
         if account not in self.changed_accounts:
             self.changed_accounts.append(account)
+
+
+def _pulls_raced(plan: _Plan) -> set[int]:
+    """The accounts whose pulled fields no longer hold the value the plan read, locked
+    until the chunk commits (an edit from now on waits, then lands after the pull, newer
+    and due); their pulls are taken out of the plan and their bases put back."""
+    if not plan.pulls:
+        return set()
+    pks = {account.pk for account, *_ in plan.pulls}
+    locked = Account.objects.select_for_update(of=("self",)).filter(pk__in=pks).order_by("pk")
+    fresh = {a.pk: a for a in locked}
+    raced = {
+        account.pk
+        for account, rule, ours, *_ in plan.pulls
+        if account.pk not in fresh or ours_value(rule, fresh[account.pk]) != ours
+    }
+    if raced:
+        for account, _rule, _ours, entry, base, base_ms in plan.pulls:
+            if account.pk in raced:
+                entry.base, entry.base_ms = base, base_ms
+        plan.pulled = [row for row in plan.pulled if row["account_id"] not in raced]
+        plan.changed_accounts = [a for a in plan.changed_accounts if a.pk not in raced]
+        logger.info("HubSpot push: %s accounts edited while read, left due", len(raced))
+    return raced
 
 
 def _results(

@@ -214,10 +214,13 @@ class Outcome:
     failed: int = 0
     quarantined: int = 0
     calls: int = 0
+    # Partitions of due accounts left to the pass holding them (outbound/push.py).
+    deferred: int = 0
     changed_accounts: list[Account] = field(default_factory=list)
 
     def add(self, other: Outcome) -> None:
-        for name in ("pulled", "pushed", "agreed", "conflicts", "failed", "quarantined", "calls"):
+        names = ("pulled", "pushed", "agreed", "conflicts", "failed", "quarantined", "calls")
+        for name in (*names, "deferred"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
 
