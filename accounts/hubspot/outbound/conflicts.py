@@ -10,7 +10,13 @@ from django.utils import timezone
 
 from accounts.hubspot.models import SyncChange, SyncConflict, SyncSource, SyncState
 from accounts.hubspot.rules import sync_state
-from accounts.hubspot.rules.field_rules import journal_row, local_value, ours_value, rules_load
+from accounts.hubspot.rules.field_rules import (
+    epoch_ms,
+    journal_row,
+    local_value,
+    ours_value,
+    rules_load,
+)
 from accounts.hubspot.rules.mapping import Unmappable
 from accounts.models import Account, User
 
@@ -42,7 +48,12 @@ def conflict_resolve(conflict: SyncConflict, *, value: str, by: User) -> SyncCon
         account.save(update_fields=[rule.spec.attribute, "updated_at"])
         theirs = sync_state.remote_of(state, rule)
         if theirs is not None:
-            sync_state.agree(state, rule, theirs, now)
+            # The person answered having seen HubSpot's value (and the company as last
+            # read): the agreement covers them whatever HubSpot's clock said. Ahead of
+            # ours, that edit would otherwise look later than the answer, be read as a
+            # new HubSpot edit back to the base, and reopen the conflict.
+            entry = sync_state.field_of(state, rule)
+            entry.agree(theirs, max(epoch_ms(now), entry.remote_ms, state.remote_ms))
         state.checked_at = None
         state.save()
         conflict.status = SyncConflict.Status.RESOLVED
