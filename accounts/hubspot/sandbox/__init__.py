@@ -56,6 +56,7 @@ Acting as HubSpot and its users (no auth, no limits; see control_api.py):
                                          duplicateRate, reorder, maxBatch, maxInFlight,
                                          timeoutSeconds, timestampOffsetSeconds
     POST /_sandbox/owners                add an owner
+    GET/DELETE /_sandbox/calls           CRM requests per endpoint and status / reset
     POST /_sandbox/daily-usage           {"count": n} spend part of today's limit
     POST /_sandbox/clock/advance         {"seconds": s} (ManualClock only)
     POST /_sandbox/objects/{type}        create as a user ("userId"), fires webhooks

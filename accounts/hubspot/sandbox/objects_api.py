@@ -50,6 +50,7 @@ def _render(store: Store, req: Request, record: Record) -> dict[str, Any]:
         properties=csv(req.query.get("properties")) or None,
         with_history=csv(req.query.get("propertiesWithHistory")) or None,
         associations=csv(req.query.get("associations")) or None,
+        base_url=req.base_url,
     )
 
 

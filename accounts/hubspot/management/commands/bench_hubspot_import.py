@@ -183,6 +183,16 @@ class _RemoteSandbox:
         with urllib.request.urlopen(request, timeout=10) as response:
             assert response.status == 200, response.status
 
+    def calls(self, *, reset: bool = False) -> dict[str, int]:
+        """CRM requests per endpoint and status since the last reset (then reset)."""
+        with urllib.request.urlopen(f"{self.url}/_sandbox/calls", timeout=10) as response:
+            calls: dict[str, int] = json.loads(response.read())
+        if reset:
+            request = urllib.request.Request(f"{self.url}/_sandbox/calls", method="DELETE")
+            with urllib.request.urlopen(request, timeout=10):
+                pass
+        return calls
+
     def stop(self) -> None:
         self.process.terminate()
         self.process.join(timeout=10)
@@ -305,6 +315,9 @@ class Command(BaseCommand):
                 f"{tiered['calls']} calls, {tiered['rate_limited']} answered 429, "
                 f"{tiered['retries']} retried)"
             )
+            self.stdout.write("    calls by endpoint (sandbox's count):")
+            for endpoint, count in sorted(tiered["calls_by_endpoint"].items()):
+                self.stdout.write(f"      {count:6,}  {endpoint}")
             for group, figures in tiered["by_group"].items():
                 self.stdout.write(
                     f"    {group}: {figures['records']:,} records in {figures['seconds']:.1f}s = "
@@ -345,6 +358,7 @@ class Command(BaseCommand):
 
     def _ours(self, server: _RemoteSandbox, records: int, *, budget: Any) -> dict[str, Any]:
         _wipe()
+        server.calls(reset=True)
         client = HubSpotClient(access_token=TOKEN, base_url=server.url, budget=budget)
         marks: list[tuple[float, str, int]] = []
 
@@ -365,6 +379,7 @@ class Command(BaseCommand):
             "created": run.created,
             "quarantined": run.quarantined,
             "by_group": _by_group(marks, started),
+            "calls_by_endpoint": server.calls(),
         }
 
     def _naive(self, server: _RemoteSandbox, records: int) -> dict[str, Any]:
