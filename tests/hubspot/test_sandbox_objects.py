@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
 from hubspot import HubSpot
@@ -21,6 +22,14 @@ from accounts.hubspot.sandbox import ManualClock, Sandbox, SandboxServer, seed
 from .conftest import error_body
 
 ISO_MS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
+
+
+def _get_json(url: str) -> Any:
+    import json
+    import urllib.request
+
+    req = urllib.request.Request(url, headers={"Authorization": "Bearer sandbox-test-token"})
+    return json.loads(urllib.request.urlopen(req).read())
 
 
 def _create(hubspot: HubSpot, object_type: str = "companies", **props: str) -> str:
@@ -285,6 +294,10 @@ def test_a_list_page_lists_100_links_of_a_type_inline_and_pages_the_rest(
     assert contacts.paging.next.link.endswith(
         f"/crm/v3/objects/0-46/{note.id}/associations/0-1?after={contacts.paging.next.after}"
     )
+    # The link leads to the rest, as HubSpot's does.
+    rest = _get_json(contacts.paging.next.link)
+    assert [r["id"] for r in rest["results"]] == [ids["contacts"][f"p{i}"] for i in range(100, 120)]
+    assert {r["type"] for r in rest["results"]} == {"note_to_contact"} and "paging" not in rest
     companies = note.associations["companies"]
     assert len(companies.results) == 1 and companies.paging is None
     deal = api.get_page("deals", associations=["companies"]).results[0]

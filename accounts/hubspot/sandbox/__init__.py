@@ -8,7 +8,10 @@ docs/hubspot-facts.md) for the parts Lifecycle uses. It knows nothing of Django 
 CRM API (bearer token checked when `access_token` is set; limits per tier, faults):
     GET/POST      /crm/v3/objects/{type}                    list (limit<=100, after, properties,
                                                             propertiesWithHistory, associations,
-                                                            archived) / create (201)
+                                                            archived) / create (201); links
+                                                            inline: 100 per type, then paging
+    GET           /crm/v3/objects/{type}/{id}/associations/{to}  the rest of a record's links
+                                                            (limit<=500, after), v3 rows
     GET/PATCH/DELETE /crm/v3/objects/{type}/{id}            get (idProperty, archived) / update /
                                                             archive (204)
     POST          /crm/v3/objects/{type}/batch/{read|create|update|upsert|archive}

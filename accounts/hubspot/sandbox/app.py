@@ -80,6 +80,11 @@ def _routes(app: Sandbox) -> list[Route]:
         r("GET", v3, lambda q, **k: objects_api.list_page(s, q, **k)),
         r("POST", v3, lambda q, **k: objects_api.create(s, q, **k)),
         r("GET", v3 + "/" + ID, lambda q, **k: objects_api.get_one(s, q, **k)),
+        r(
+            "GET",
+            v3 + "/" + ID + r"/associations/(?P<to_type>[a-z0-9_-]+)",
+            lambda q, **k: objects_api.list_links(s, q, **k),
+        ),
         r("PATCH", v3 + "/" + ID, lambda q, **k: objects_api.update(s, q, **k)),
         r("DELETE", v3 + "/" + ID, lambda q, **k: objects_api.archive(s, q, **k)),
         r(
