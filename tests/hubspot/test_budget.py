@@ -38,14 +38,28 @@ def _budget(fake: FakeTime, **options: Any) -> DatabaseRateBudget:
     return DatabaseRateBudget(now=fake, sleep=fake.sleep, **options)
 
 
-def test_search_budget_waits_for_the_next_second() -> None:
+def test_search_budget_waits_until_the_oldest_search_is_a_second_old() -> None:
     fake = FakeTime()
     budget = _budget(fake)  # 5/s with 5% headroom leaves 4
     for _ in range(4):
         budget.acquire(search=True)
     assert fake.waits == []
     budget.acquire(search=True)
-    assert fake.waits == [0.75]
+    # Counted per 100 ms: the tick of the first four (.2) leaves the window at 1.3.
+    assert fake.waits == [1.05]
+
+
+def test_search_budget_rolls_over_the_turn_of_a_second() -> None:
+    """HubSpot's search limit rolls: four searches at the end of one second and four at
+    the start of the next would be eight within a second (a 429)."""
+    fake = FakeTime()
+    fake.now = fake.now.replace(microsecond=950_000)
+    budget = _budget(fake)
+    for _ in range(4):
+        budget.acquire(search=True)
+    fake.now += timedelta(milliseconds=100)  # 9:00:01.05
+    budget.acquire(search=True)
+    assert fake.waits == [0.95]  # until 9:00:02.0, a second after the tick of .9
 
 
 def test_ten_second_budget_is_rolling_and_shared_between_processes() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
 from hubspot import HubSpot
@@ -21,6 +22,14 @@ from accounts.hubspot.sandbox import ManualClock, Sandbox, SandboxServer, seed
 from .conftest import error_body
 
 ISO_MS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
+
+
+def _get_json(url: str) -> Any:
+    import json
+    import urllib.request
+
+    req = urllib.request.Request(url, headers={"Authorization": "Bearer sandbox-test-token"})
+    return json.loads(urllib.request.urlopen(req).read())
 
 
 def _create(hubspot: HubSpot, object_type: str = "companies", **props: str) -> str:
@@ -242,3 +251,57 @@ def test_cleared_value_is_absent_and_empty_in_history(hubspot: HubSpot) -> None:
     history = got.properties_with_history["domain"]
     assert [h.value for h in history] == ["", "acme.com"]
     assert history[0].source_type == "INTEGRATION"
+
+
+def test_a_list_page_lists_100_links_of_a_type_inline_and_pages_the_rest(
+    hubspot: HubSpot, sandbox: Sandbox
+) -> None:
+    """HubSpot's v3 records carry at most 100 links per associated type and a per-record
+    `paging` to the rest; one link per v3 type name (a primary link is two)."""
+    people = [{"key": f"p{i}", "properties": {"email": f"p{i}@x.example"}} for i in range(120)]
+    ids = seed(
+        sandbox,
+        {
+            "companies": [{"key": "c", "properties": {"name": "Acme"}}],
+            "contacts": people,
+            "notes": [{"key": "big", "properties": {"hs_timestamp": "2026-05-04T10:00:00Z"}}],
+            "deals": [
+                {
+                    "key": "d",
+                    "properties": {
+                        "dealname": "D",
+                        "pipeline": "default",
+                        "dealstage": "closedwon",
+                    },
+                }
+            ],
+            "associations": [
+                *(
+                    {"from": "notes", "fromKey": "big", "to": "contacts", "toKey": p["key"]}
+                    for p in people
+                ),
+                {"from": "notes", "fromKey": "big", "to": "companies", "toKey": "c"},
+                {"from": "deals", "fromKey": "d", "to": "companies", "toKey": "c", "types": [5]},
+            ],
+        },
+    )
+    api = hubspot.crm.objects.basic_api
+    note = api.get_page("notes", associations=["contacts", "companies"]).results[0]
+    contacts = note.associations["contacts"]
+    assert len(contacts.results) == 100
+    assert [r.id for r in contacts.results] == [ids["contacts"][f"p{i}"] for i in range(100)]
+    assert contacts.paging.next.after
+    assert contacts.paging.next.link.endswith(
+        f"/crm/v3/objects/0-46/{note.id}/associations/0-1?after={contacts.paging.next.after}"
+    )
+    # The link leads to the rest, as HubSpot's does.
+    rest = _get_json(contacts.paging.next.link)
+    assert [r["id"] for r in rest["results"]] == [ids["contacts"][f"p{i}"] for i in range(100, 120)]
+    assert {r["type"] for r in rest["results"]} == {"note_to_contact"} and "paging" not in rest
+    companies = note.associations["companies"]
+    assert len(companies.results) == 1 and companies.paging is None
+    deal = api.get_page("deals", associations=["companies"]).results[0]
+    assert sorted(r.type for r in deal.associations["companies"].results) == [
+        "deal_to_company",
+        "deal_to_company_unlabeled",
+    ]

@@ -286,3 +286,21 @@ def test_import_takes_the_primary_company_by_v4_type_id_not_the_first_listed(
 
     assert Deal.objects.get(hubspot_id=deal).account.hubspot_id == second
     assert Contact.objects.get(email="pat@co1.example").account.hubspot_id == second
+
+
+def test_import_reads_deal_and_contact_companies_on_the_list_page(
+    client: HubSpotClient, sync_sandbox: Sandbox
+) -> None:
+    """One request per page: deals and contacts come with their companies inline (v3
+    `associations=companies`), and a page whose records each name one company needs no
+    associations v4 read (the call count a rate-limited import is bound by)."""
+    portfolio(sync_sandbox, companies=30, deals_per_company=2, contacts_per_company=1)
+    sync_sandbox.calls.clear()
+
+    _import(client, page_size=25)
+
+    calls = sync_sandbox.calls
+    assert (calls["GET /crm/v3/objects/deals"], calls["GET /crm/v3/objects/contacts"]) == (3, 2)
+    assert [k for k in calls if "/crm/v4/" in k] == []
+    assert Deal.objects.filter(account__isnull=False).count() == 60
+    assert Contact.objects.filter(account__isnull=False).count() == 30

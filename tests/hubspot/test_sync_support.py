@@ -377,3 +377,56 @@ def test_a_ticket_created_in_hubspot_shows_on_its_account_page_within_seconds(
     panel = page[page.index('id="support"') :]
     assert "Cannot log in" in panel and "1 escalated" in panel
     assert not SyncRun.objects.filter(kind=SyncRun.Kind.POLL).exists()
+
+
+def test_links_past_the_100_listed_inline_are_read_from_v4_for_that_record_only(
+    client: HubSpotClient, sync_sandbox: Sandbox
+) -> None:
+    """HubSpot lists 100 links of a type inline and pages the rest: a note on 111
+    contacts, of which we hold only the last, still lands on that contact's account; the
+    v4 read asks for that note alone."""
+    ids = portfolio(sync_sandbox, companies=1, deals_per_company=0)
+    strangers = [
+        {"key": f"s{i}", "properties": {"email": f"s{i}@else.example"}} for i in range(110)
+    ]
+    when = iso_from_ms(clock_of(sync_sandbox).now_ms())
+    seeded = seed(
+        sync_sandbox,
+        {
+            "contacts": [*strangers, {"key": "pat", "properties": {"email": "pat@co0.example"}}],
+            "notes": [
+                {"key": key, "properties": {"hs_timestamp": when, "hs_note_body": key}}
+                for key in ("webinar", "call notes")
+            ],
+            "associations": [
+                {
+                    "from": "contacts",
+                    "fromKey": "pat",
+                    "to": "companies",
+                    "toId": ids["companies"]["c0"],
+                },
+                *(
+                    {"from": "notes", "fromKey": "webinar", "to": "contacts", "toKey": c}
+                    for c in [*(s["key"] for s in strangers), "pat"]
+                ),
+                {"from": "notes", "fromKey": "call notes", "to": "contacts", "toKey": "pat"},
+            ],
+        },
+    )
+    sync_sandbox.exchanges = []
+
+    import_run(run_start(SyncRun.Kind.IMPORT), client=client)
+
+    pat = Contact.objects.get(email="pat@co0.example")
+    notes = {e.subject: e for e in Engagement.objects.select_related("contact")}
+    assert {k: (e.account_id, e.contact) for k, e in notes.items()} == {
+        "webinar": (pat.account_id, pat),
+        "call notes": (pat.account_id, pat),
+    }
+    reads = [x for x in sync_sandbox.exchanges if x.path.startswith("/crm/v4/")]
+    assert [(x.path, x.body) for x in reads] == [
+        (
+            "/crm/v4/associations/notes/contacts/batch/read",
+            {"inputs": [{"id": seeded["notes"]["webinar"]}]},
+        )
+    ]

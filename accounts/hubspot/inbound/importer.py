@@ -8,6 +8,7 @@ page in flight and `import_run` continues from the last committed page.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 
 from django.db import transaction
@@ -129,6 +130,31 @@ def estimate_total(client: HubSpotClient, object_type: str) -> int:
         return 0
 
 
+class _Estimate:
+    """The run's record count (for its progress), from one one-result search per type,
+    made between list pages rather than before them: search has its own limit (5 per
+    second), so searches spaced SPACING apart never wait and cost the list pages
+    nothing, where ten in a row held the import ~2 s for the search budget."""
+
+    SPACING = 0.3  # seconds: at most four searches in any 1.1 s (the budget's cap)
+
+    def __init__(self, run: SyncRun, client: HubSpotClient) -> None:
+        self.run, self.client = run, client
+        self.pending = [] if run.records_estimated else list(OBJECT_ORDER)
+        self.total = 0
+        self.last = -self.SPACING
+
+    def step(self, *, finish: bool = False) -> None:
+        """One search if its turn has come (all the rest when `finish`)."""
+        while self.pending and (finish or time.monotonic() - self.last >= self.SPACING):
+            self.total += estimate_total(self.client, self.pending.pop(0))
+            self.last = time.monotonic()
+            if not self.pending:
+                run_update(self.run, records_estimated=self.total)
+            if not finish:
+                return
+
+
 def run_start(kind: str) -> SyncRun:
     return SyncRun.objects.create(kind=kind, status=SyncRun.Status.QUEUED)
 
@@ -153,12 +179,12 @@ def import_run(
         pipelines_import(client)
         if "tickets" in OBJECT_ORDER:
             ticket_pipelines_import(client)
-        if not run.records_estimated:
-            estimate = sum(estimate_total(client, t) for t in OBJECT_ORDER)
-            run_update(run, records_estimated=estimate)
+        estimate = _Estimate(run, client)
+        estimate.step()
         ctx = SyncContext(source=SyncSource.IMPORT, run=run, config=config).load()
         for object_type in OBJECT_ORDER:
-            _object_import(run, object_type, client, ctx, page_size, on_page)
+            _object_import(run, object_type, client, ctx, page_size, on_page, estimate.step)
+        estimate.step(finish=True)
         assert run.started_at is not None
         cursors_start_at(int(run.started_at.timestamp() * 1000) - OVERLAP_MS)
     analyze("accounts", rows=run.records_done)  # fresh planner statistics, see bulk.analyze
@@ -173,6 +199,7 @@ def _object_import(
     ctx: SyncContext,
     page_size: int,
     on_page: ProgressCallback | None,
+    between_pages: Callable[[], None] = lambda: None,
 ) -> None:
     state = dict(run.cursors.get(object_type) or {})
     if state.get("done"):
@@ -213,6 +240,7 @@ def _object_import(
         run.refresh_from_db(fields=["records_done", "created", "updated", "quarantined", "skipped"])
         if on_page is not None:
             on_page(run, result)
+        between_pages()
         if not next_after:
             return
         after = next_after

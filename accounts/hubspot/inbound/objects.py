@@ -54,70 +54,59 @@ def with_associations(
     for to_type in to_types:
         links = client.read_associations(object_type, to_type, [str(r["id"]) for r in records])
         for record in records:
-            rows = [
-                {
-                    "id": str(link["toObjectId"]),
-                    "typeIds": [t.get("typeId") for t in link.get("associationTypes") or []],
-                }
-                for link in links.get(str(record["id"]), [])
-            ]
+            rows = _v4_rows(links.get(str(record["id"]), []))
             record.setdefault("associations", {})[to_type] = {"results": rows}
     return records
-    for to_type in to_types:
-        links = client.read_associations(object_type, to_type, [str(r["id"]) for r in records])
-        for record in records:
-            rows = [
-                {
-                    "id": str(link["toObjectId"]),
-                    "type": "primary"
-                    if any(
-                        t.get("label") == "Primary" or t.get("typeId") in (1, 5)
-                        for t in link.get("associationTypes") or []
-                    )
-                    else "unlabeled",
-                }
-                for link in links.get(str(record["id"]), [])
-            ]
-            record.setdefault("associations", {})[to_type] = {"results": rows}
-    return records
+
+
+def _v4_rows(links: list[Record]) -> list[Record]:
+    return [
+        {
+            "id": str(link["toObjectId"]),
+            "typeIds": [t.get("typeId") for t in link.get("associationTypes") or []],
+        }
+        for link in links
+    ]
 
 
 # Types whose list pages ask for their links inline (v3 `associations=`), so one request
-# reads a page and its links: their companies need no primary (an engagement's or a
-# survey answer's are all equal), except a ticket's when it has several, which alone
-# are read again from associations v4 (whose type ids tell the primary).
-LISTED_ASSOCIATIONS = {t: ("companies", "contacts") for t in SUPPORT_TYPES}
+# reads a page and its links (the full import). Inline links carry v3 type names, which
+# cannot tell the primary company (docs/hubspot-facts.md), so a record whose account
+# hangs on its primary company (PRIMARY_COMPANY) and that lists several companies is
+# read again from associations v4, whose type ids tell; so is any record with more
+# links of a type than HubSpot lists inline (100; it pages the rest). One
+# v4 batch call per page and type covers those few; a page without any makes none.
+LISTED_ASSOCIATIONS = {
+    "deals": ("companies",),
+    "contacts": ("companies",),
+    **{t: ("companies", "contacts") for t in SUPPORT_TYPES},
+}
+# An engagement's or a survey answer's companies are all equal; a ticket's are not.
+PRIMARY_COMPANY = frozenset({"deals", "contacts", "tickets"})
 
 
 def with_listed_associations(
     client: HubSpotClient, object_type: str, records: list[Record]
 ) -> list[Record]:
     """Records from a list page asked with LISTED_ASSOCIATIONS: their inline v3 links in
-    the v4-shaped rows the writers read; tickets linked to more than one company are
-    re-read from v4 (one call for the page's few)."""
-    ambiguous = []
+    the v4-shaped rows the writers read. Links v3 cannot give in full (several companies
+    where the primary matters; more than fit inline) are re-read from v4 for those
+    records only."""
+    reread: dict[str, list[Record]] = {}
     for record in records:
         inline = record.get("associations") or {}
+        rows: dict[str, Record] = {}
         for to_type in LISTED_ASSOCIATIONS[object_type]:
-            ids = dict.fromkeys(
-                str(r["id"]) for r in (inline.get(to_type) or {}).get("results") or []
-            )
-            inline[to_type] = {"results": [{"id": i, "typeIds": []} for i in ids]}
-        record["associations"] = inline
-        if object_type == "tickets" and len(inline["companies"]["results"]) > 1:
-            ambiguous.append(record)
-    if ambiguous:
-        links = client.read_associations(
-            object_type, "companies", [str(r["id"]) for r in ambiguous]
-        )
-        for record in ambiguous:
-            record["associations"]["companies"] = {
-                "results": [
-                    {
-                        "id": str(link["toObjectId"]),
-                        "typeIds": [t.get("typeId") for t in link.get("associationTypes") or []],
-                    }
-                    for link in links.get(str(record["id"]), [])
-                ]
-            }
+            listed = inline.get(to_type) or {}
+            ids = dict.fromkeys(str(r["id"]) for r in listed.get("results") or [])
+            rows[to_type] = {"results": [{"id": i, "typeIds": []} for i in ids]}
+            several = to_type == "companies" and object_type in PRIMARY_COMPANY and len(ids) > 1
+            if listed.get("paging") or several:
+                reread.setdefault(to_type, []).append(record)
+        record["associations"] = rows
+    for to_type, pending in reread.items():
+        links = client.read_associations(object_type, to_type, [str(r["id"]) for r in pending])
+        for record in pending:
+            found = _v4_rows(links.get(str(record["id"]), []))
+            record["associations"][to_type] = {"results": found}
     return records

@@ -8,7 +8,10 @@ docs/hubspot-facts.md) for the parts Lifecycle uses. It knows nothing of Django 
 CRM API (bearer token checked when `access_token` is set; limits per tier, faults):
     GET/POST      /crm/v3/objects/{type}                    list (limit<=100, after, properties,
                                                             propertiesWithHistory, associations,
-                                                            archived) / create (201)
+                                                            archived) / create (201); links
+                                                            inline: 100 per type, then paging
+    GET           /crm/v3/objects/{type}/{id}/associations/{to}  the rest of a record's links
+                                                            (limit<=500, after), v3 rows
     GET/PATCH/DELETE /crm/v3/objects/{type}/{id}            get (idProperty, archived) / update /
                                                             archive (204)
     POST          /crm/v3/objects/{type}/batch/{read|create|update|upsert|archive}
@@ -56,6 +59,7 @@ Acting as HubSpot and its users (no auth, no limits; see control_api.py):
                                          duplicateRate, reorder, maxBatch, maxInFlight,
                                          timeoutSeconds, timestampOffsetSeconds
     POST /_sandbox/owners                add an owner
+    GET/DELETE /_sandbox/calls           CRM requests per endpoint and status / reset
     POST /_sandbox/daily-usage           {"count": n} spend part of today's limit
     POST /_sandbox/clock/advance         {"seconds": s} (ManualClock only)
     POST /_sandbox/objects/{type}        create as a user ("userId"), fires webhooks

@@ -6,6 +6,8 @@ HubSpot behaviour lives here and in the handler modules."""
 from __future__ import annotations
 
 import re
+import threading
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -78,6 +80,11 @@ def _routes(app: Sandbox) -> list[Route]:
         r("GET", v3, lambda q, **k: objects_api.list_page(s, q, **k)),
         r("POST", v3, lambda q, **k: objects_api.create(s, q, **k)),
         r("GET", v3 + "/" + ID, lambda q, **k: objects_api.get_one(s, q, **k)),
+        r(
+            "GET",
+            v3 + "/" + ID + r"/associations/(?P<to_type>[a-z0-9_-]+)",
+            lambda q, **k: objects_api.list_links(s, q, **k),
+        ),
         r("PATCH", v3 + "/" + ID, lambda q, **k: objects_api.update(s, q, **k)),
         r("DELETE", v3 + "/" + ID, lambda q, **k: objects_api.archive(s, q, **k)),
         r(
@@ -126,6 +133,14 @@ def _routes(app: Sandbox) -> list[Route]:
     ]
 
 
+def call_key(method: str, path: str, status: int) -> str:
+    """One endpoint's key in `Sandbox.calls`: method, path with record ids as {id}, and
+    the status unless it is a success."""
+    parts = ["{id}" if part.isdigit() else part for part in path.rstrip("/").split("/")]
+    key = f"{method} {'/'.join(parts)}"
+    return key if status < 300 else f"{key} {status}"
+
+
 def _writes(request: Request, route: Route) -> bool:
     """A create, update, upsert, archive or merge (search and batch reads only read)."""
     if route.search or request.method in ("GET", "HEAD"):
@@ -160,6 +175,10 @@ class Sandbox:
         # Set to a list to record every CRM API exchange (tests validate them against
         # docs/hubspot-openapi.yaml); None records nothing.
         self.exchanges: list[Exchange] | None = None
+        # CRM API requests per endpoint ("GET /crm/v3/objects/deals", ids as {id}) and
+        # status, so a benchmark can see where its calls go (GET/DELETE /_sandbox/calls).
+        self.calls: Counter[str] = Counter()
+        self.calls_lock = threading.Lock()
 
     def fault_for(self, request: Request) -> Fault | None:
         """Faults apply to the CRM API only, never to the /_sandbox controls."""
@@ -170,6 +189,10 @@ class Sandbox:
 
     def handle(self, request: Request) -> Response:
         response = self._answer(request)
+        if not request.path.startswith("/_sandbox"):
+            key = call_key(request.method, request.path, response.status)
+            with self.calls_lock:
+                self.calls[key] += 1
         if self.exchanges is not None and not request.path.startswith("/_sandbox"):
             self.exchanges.append(
                 Exchange(

@@ -48,6 +48,13 @@ def handle(app: Sandbox, req: Request) -> Response:
             except ValueError as exc:
                 raise SandboxError(400, str(exc)) from exc
             return Response(200, {"tier": app.limiter.tier_name})
+        if req.method == "GET" and path == "/_sandbox/calls":
+            with app.calls_lock:
+                return Response(200, dict(sorted(app.calls.items())))
+        if req.method == "DELETE" and path == "/_sandbox/calls":
+            with app.calls_lock:
+                app.calls.clear()
+            return Response(204)
         if req.method == "POST" and path == "/_sandbox/daily-usage":
             app.limiter.use_daily(int(body.get("count", 0)))
             return Response(204)

@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 from .clock import iso_from_ms
 from .errors import SandboxError, item_error, not_found
 from .http import Request, Response, inputs, require
-from .operations import csv, merge, render
+from .operations import csv, link_cursor, link_offset, link_rows, merge, render
 from .store import Record, Store
 
 LIST_MAX = 100
@@ -50,6 +50,7 @@ def _render(store: Store, req: Request, record: Record) -> dict[str, Any]:
         properties=csv(req.query.get("properties")) or None,
         with_history=csv(req.query.get("propertiesWithHistory")) or None,
         associations=csv(req.query.get("associations")) or None,
+        base_url=req.base_url,
     )
 
 
@@ -61,6 +62,27 @@ def _lookup(store: Store, req: Request, object_type: str, object_id: str) -> Rec
             raise not_found(object_type, object_id)
         return record
     return store.find(object_type, object_id, archived=req.flag("archived"))
+
+
+LINKS_PAGE_MAX = 500
+
+
+def list_links(
+    store: Store, req: Request, object_type: str, object_id: str, to_type: str
+) -> Response:
+    """GET /crm/v3/objects/{type}/{id}/associations/{toType}: where a record's inline
+    `paging` link leads; pages of up to 500 rows (`limit`), by `after`."""
+    record = store.find(object_type, object_id)
+    limit_text = req.arg("limit", str(LINKS_PAGE_MAX))
+    limit = min(int(limit_text), LINKS_PAGE_MAX) if limit_text.isdigit() else LINKS_PAGE_MAX
+    start = link_offset(req.arg("after"))
+    rows = link_rows(store, record, to_type)
+    body: dict[str, Any] = {"results": rows[start : start + max(limit, 1)]}
+    if start + max(limit, 1) < len(rows):
+        after = link_cursor(to_type, start + max(limit, 1))
+        link = f"{req.base_url}{req.path}?after={after}"
+        body["paging"] = {"next": {"after": after, "link": link}}
+    return Response(200, body)
 
 
 def get_one(store: Store, req: Request, object_type: str, object_id: str) -> Response:

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import base64
 from typing import Any
+from urllib.parse import quote, unquote
 
 from .clock import iso_from_ms
-from .schema import CREATE_PROPERTY, DEFAULT_PROPERTIES, MODIFIED_PROPERTY, SINGULAR, TYPE_NAMES
+from .schema import (
+    CREATE_PROPERTY,
+    DEFAULT_PROPERTIES,
+    MODIFIED_PROPERTY,
+    OBJECT_TYPE_IDS,
+    SINGULAR,
+    TYPE_NAMES,
+)
 from .store import API, Record, Source, Store
 
 
@@ -109,8 +118,10 @@ def render(
     with_history: list[str] | None = None,
     associations: list[str] | None = None,
     values: dict[str, str] | None = None,
+    base_url: str = "",
 ) -> dict[str, Any]:
-    """A record as HubSpot's v3 objects API returns it."""
+    """A record as HubSpot's v3 objects API returns it (`base_url`: the host links in
+    it point at)."""
     values = record.properties if values is None else values
     names = properties or DEFAULT_PROPERTIES[record.object_type]
     always = [
@@ -137,17 +148,58 @@ def render(
     if associations:
         found = {}
         for to_type in associations:
-            linked = store.associated(record.object_type, record.id, to_type)
-            results = [
-                {"id": tid, "type": TYPE_NAMES.get(t, str(t))}
-                for tid, types in sorted(linked.items(), key=lambda kv: int(kv[0]))
-                for t in sorted(types)
-            ]
+            results = link_rows(store, record, to_type)
             if results:
-                found[to_type] = {"results": results}
+                found[to_type] = inline_links(record, to_type, results, base_url=base_url)
         if found:
             body["associations"] = found
     return body
+
+
+def link_rows(store: Store, record: Record, to_type: str) -> list[dict[str, str]]:
+    """A record's links to one type as v3 lists them: one row per type name, by id."""
+    linked = store.associated(record.object_type, record.id, to_type)
+    return [
+        {"id": tid, "type": TYPE_NAMES.get(t, str(t))}
+        for tid, types in sorted(linked.items(), key=lambda kv: int(kv[0]))
+        for t in sorted(types)
+    ]
+
+
+# HubSpot lists at most 100 links of one type inline on a v3 record (one per type name,
+# so a primary link counts twice: with and without its label) and pages the rest, per
+# record, with a link to that record's v3 associations (changelog, January 2021).
+INLINE_LINKS_MAX = 100
+
+
+def link_cursor(to_type: str, offset: int) -> str:
+    """An opaque `after` for a record's links (HubSpot's are URL-encoded base64)."""
+    token = base64.b64encode(f"{OBJECT_TYPE_IDS[to_type]}-{offset}".encode()).decode()
+    return quote(token, safe="")
+
+
+def link_offset(after: str) -> int:
+    """The row a `link_cursor` points at (0 when absent or not one of ours)."""
+    try:
+        text = base64.b64decode(unquote(after)).decode()
+        return max(int(text.rsplit("-", 1)[1]), 0)
+    except (ValueError, IndexError):
+        return 0
+
+
+def inline_links(
+    record: Record, to_type: str, results: list[dict[str, str]], *, base_url: str = ""
+) -> dict[str, Any]:
+    """One type's links on a v3 record: the first 100, and `paging` when there are more."""
+    shown: dict[str, Any] = {"results": results[:INLINE_LINKS_MAX]}
+    if len(results) > INLINE_LINKS_MAX:
+        after = link_cursor(to_type, INLINE_LINKS_MAX)
+        link = (
+            f"{base_url}/crm/v3/objects/{OBJECT_TYPE_IDS[record.object_type]}/{record.id}"
+            f"/associations/{OBJECT_TYPE_IDS[to_type]}?after={after}"
+        )
+        shown["paging"] = {"next": {"after": after, "link": link}}
+    return shown
 
 
 def csv(values: list[str] | None) -> list[str]:

@@ -96,10 +96,24 @@ class DatabaseRateBudget:
                     policy_name="DAILY",
                 )
             if search:
-                if self._bump(Bucket.SEARCH, second) <= self.search_cap:
+                # HubSpot's search limit rolls (a burst at the end of one second and the
+                # start of the next answers 429): count searches per tick over the last
+                # second and one tick more, so the sum never misses a search within it.
+                tick = now.replace(microsecond=now.microsecond // TICK_US * TICK_US)
+                self._bump(Bucket.SEARCH, tick)
+                windows = HubSpotRateWindow.objects.filter(
+                    bucket=Bucket.SEARCH,
+                    window_start__gt=tick - timedelta(seconds=1, microseconds=TICK_US),
+                )
+                used = windows.aggregate(total=Sum("calls"))["total"] or 0
+                if used <= self.search_cap:
                     return
-                self._bump(Bucket.SEARCH, second, delta=-1)
-                wait = (second + timedelta(seconds=1) - now).total_seconds()
+                self._bump(Bucket.SEARCH, tick, delta=-1)
+                oldest = windows.filter(calls__gt=0).order_by("window_start").first()
+                frees_at = (oldest.window_start if oldest else tick) + timedelta(
+                    seconds=1, microseconds=TICK_US
+                )
+                wait = (frees_at - now).total_seconds()
             else:
                 # Tenth-of-a-second windows: the sum over the last ten seconds misses at
                 # most one tick of calls, so the cap can sit close to HubSpot's limit.
