@@ -4,7 +4,7 @@ need the right to change the run's account."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import django_filters
@@ -180,6 +180,11 @@ class PlaybookRunViewSet(
         return Response(RunSerializer(run).data, status=status.HTTP_201_CREATED)
 
 
+STEP_NOT_OPEN = OpenApiResponse(
+    description="The step is not open any more (done, skipped, or its run ended)."
+)
+
+
 class PlaybookStepViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet[PlaybookRunStep]):
     """One step of a run: complete it, or skip it with a reason."""
 
@@ -203,29 +208,50 @@ class PlaybookStepViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet[Pla
     def account_of(self, obj: PlaybookRunStep) -> Account:
         return obj.run.account
 
-    @extend_schema(summary="Complete a step", request=None, responses={200: RunStepSerializer})
+    @extend_schema(
+        summary="Complete a step",
+        request=None,
+        responses={200: RunStepSerializer, 409: STEP_NOT_OPEN},
+    )
     @action(detail=True, methods=["post"])
     def complete(self, request: Request, pk: str | None = None) -> Response:
         run_step = self.get_object()
-        services.run_step_complete(run_step=run_step, by=request.user)  # type: ignore[arg-type]
-        run_step.refresh_from_db()
-        return Response(RunStepSerializer(run_step).data)
+        return _step_answer(
+            run_step,
+            lambda: services.run_step_complete(run_step=run_step, by=request.user),  # type: ignore[arg-type]
+        )
 
     @extend_schema(
-        summary="Skip a step", request=SkipSerializer, responses={200: RunStepSerializer}
+        summary="Skip a step",
+        request=SkipSerializer,
+        responses={200: RunStepSerializer, 409: STEP_NOT_OPEN},
     )
     @action(detail=True, methods=["post"])
     def skip(self, request: Request, pk: str | None = None) -> Response:
         run_step = self.get_object()
         serializer = SkipSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        services.run_step_skip(
-            run_step=run_step,
-            reason=serializer.validated_data["reason"],
-            by=request.user,  # type: ignore[arg-type]
+        return _step_answer(
+            run_step,
+            lambda: services.run_step_skip(
+                run_step=run_step,
+                reason=serializer.validated_data["reason"],
+                by=request.user,  # type: ignore[arg-type]
+            ),
         )
-        run_step.refresh_from_db()
-        return Response(RunStepSerializer(run_step).data)
+
+
+def _step_answer(run_step: PlaybookRunStep, act: Callable[[], object]) -> Response:
+    """The step after `act`, or 409 when it was not open: completing or skipping it
+    twice (two clients, a retried request) is a conflict with its state, not bad input."""
+    try:
+        act()
+    except DjangoValidationError as exc:
+        if exc.code != services.NOT_OPEN:
+            raise
+        return Response({"detail": exc.messages[0]}, status=status.HTTP_409_CONFLICT)
+    run_step.refresh_from_db()
+    return Response(RunStepSerializer(run_step).data)
 
 
 router = SimpleRouter()

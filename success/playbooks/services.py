@@ -58,6 +58,7 @@ LATE_DATA_DAYS = 30
 # The code of the refusal to start a run the playbook's or account's state forbids
 # (paused, already running): the API answers it with 409 Conflict.
 NOT_STARTABLE = "not_startable"
+NOT_OPEN = "not_open"  # a step already done, skipped or in an ended run: a state conflict
 VERSION_FIELDS = (
     "trigger_kind",
     "trigger_rule",
@@ -376,7 +377,7 @@ def _perform(step: PlaybookStep, run: PlaybookRun, today: date) -> str:
 def run_step_complete(*, run_step: PlaybookRunStep, by: User | None) -> PlaybookRunStep:
     """Complete a task step (its task is ticked off, so My work follows)."""
     if not run_step.run.is_live or not run_step.is_open:
-        raise ValidationError("This step is not open.")
+        raise ValidationError("This step is not open.", code=NOT_OPEN)
     # The step first: ticking its task off looks for open steps to follow (My work).
     run_step.status, run_step.finished_at = RunStepStatus.DONE, timezone.now()
     run_step.save(update_fields=["status", "finished_at"])
@@ -486,7 +487,7 @@ def run_step_skip(*, run_step: PlaybookRunStep, reason: str, by: User | None) ->
     if not reason.strip():
         raise ValidationError({"reason": "Say why the step is skipped."})
     if not run_step.run.is_live or not run_step.is_open:
-        raise ValidationError("This step is not open.")
+        raise ValidationError("This step is not open.", code=NOT_OPEN)
     run_step.status, run_step.note = RunStepStatus.SKIPPED, reason.strip()
     run_step.finished_at = timezone.now()
     run_step.save(update_fields=["status", "note", "finished_at"])

@@ -36,6 +36,13 @@ def test_start_list_complete_and_skip(reengage: Playbook, csm: Any, api_as: Any)
     assert api.post(f"{STEPS}{second}/skip/", {}, format="json").status_code == 400
     skipped = api.post(f"{STEPS}{second}/skip/", {"reason": "Spoke at the QBR"}, format="json")
     assert skipped.json()["status"] == RunStepStatus.SKIPPED
+    # Twice (a retried request, two clients): a conflict with the step's state, 409 as
+    # documented, not 400 (the schema fuzz found a well-formed repeat answered 400).
+    twice = api.post(f"{STEPS}{first}/complete/")
+    assert twice.status_code == 409
+    assert twice.json() == {"detail": "This step is not open."}
+    skipped_twice = api.post(f"{STEPS}{second}/skip/", {"reason": "Again"}, format="json")
+    assert skipped_twice.status_code == 409
 
     listed = api.get(RUNS, {"status": "completed"}).json()["results"]
     assert [r["id"] for r in listed] == [body["id"]]
