@@ -3,9 +3,10 @@ what is due, the digest pass queues the digests whose local hour came."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import time_machine
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
@@ -41,14 +42,15 @@ def test_the_sweep_sends_a_retry_once_it_is_due(smtp: SmtpServer, owned: Account
 def test_the_digest_pass_queues_those_whose_hour_came(
     csm: Any, other_csm: Any, django_capture_on_commit_callbacks: Any, smtp: SmtpServer
 ) -> None:
-    now = timezone.now()
-    local_hour = now.hour  # UTC: the project default zone in tests
-    Profile.objects.create(user=csm, digest_hour=local_hour)
-    Profile.objects.create(user=other_csm, digest_hour=min(local_hour + 1, 23))
-    book(csm, now, timezone.get_default_timezone())
-    book(other_csm, now, timezone.get_default_timezone())
-    with django_capture_on_commit_callbacks(execute=True):
-        result = tasks.digests_send()
-    expected = 2 if local_hour == 23 else 1
-    assert result == f"queued {expected} digests"
-    assert [m["To"] for m in smtp.messages][:1] == [csm.email]
+    # At a fixed hour (UTC, the project's default zone in tests): run at 23:00, the
+    # next hour was capped to 23 as well, both were due, and their order decided.
+    with time_machine.travel(datetime(2026, 11, 30, 10, 15, tzinfo=UTC), tick=False):
+        now = timezone.now()
+        Profile.objects.create(user=csm, digest_hour=10)
+        Profile.objects.create(user=other_csm, digest_hour=11)
+        book(csm, now, timezone.get_default_timezone())
+        book(other_csm, now, timezone.get_default_timezone())
+        with django_capture_on_commit_callbacks(execute=True):
+            result = tasks.digests_send()
+    assert result == "queued 1 digests"
+    assert [m["To"] for m in smtp.messages] == [csm.email]

@@ -10,7 +10,7 @@ import threading
 import time
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import SplitResult, parse_qs, urlsplit
 
 from .app import Sandbox
 from .errors import SandboxError, correlation_id
@@ -44,6 +44,14 @@ class _Handler(BaseHTTPRequestHandler):
         app = self.server.sandbox
         with self.server.calls_lock:
             self.server.calls[(self.command, parts.path)] += 1
+            self.server.in_flight += 1
+        try:
+            self._answer(parts, raw, request, app)
+        finally:
+            with self.server.calls_lock:
+                self.server.in_flight -= 1
+
+    def _answer(self, parts: SplitResult, raw: bytes, request: Request, app: Sandbox) -> None:
         try:
             request.body = json.loads(raw) if raw.strip() else None
         except ValueError:
@@ -99,6 +107,7 @@ class _Server(ThreadingHTTPServer):
     sandbox: Sandbox
     calls: Counter[tuple[str, str]]
     calls_lock: threading.Lock
+    in_flight: int
 
 
 class SandboxServer:
@@ -110,12 +119,23 @@ class SandboxServer:
         self._httpd.sandbox = sandbox
         self._httpd.calls = Counter()
         self._httpd.calls_lock = threading.Lock()
+        self._httpd.in_flight = 0
         self._thread: threading.Thread | None = None
 
     @property
     def calls(self) -> Counter[tuple[str, str]]:
         """Requests served, by (method, path): what tests count to see sync settle."""
         return self._httpd.calls
+
+    def idle(self, timeout: float = 10.0) -> bool:
+        """Wait until no request is being answered (a "slow" fault's request lands when
+        its sleep ends, whether or not its client still waits); False on `timeout`."""
+        deadline = time.monotonic() + timeout
+        while self._httpd.in_flight:
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.01)
+        return True
 
     @property
     def url(self) -> str:
