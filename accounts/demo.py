@@ -310,6 +310,25 @@ def _company_name(rng: random.Random, index: int, used: set[str], total_base: in
     return base
 
 
+def demo_stage(
+    rng: random.Random, pattern: str, contract_start: date, today: date
+) -> tuple[date, int, Stage]:
+    """An account's next renewal, age in days and stage as the demo's story has it (its
+    pattern: healthy, declining or churning)."""
+    years = (today - contract_start).days // 365 + 1
+    renewal = contract_start + timedelta(days=365 * years)
+    age = (today - contract_start).days
+    if pattern == "churning":
+        stage = rng.choice([Stage.AT_RISK, Stage.AT_RISK, Stage.CHURNED])
+    elif age < 90:
+        stage = Stage.ONBOARDING
+    elif (renewal - today).days < 90:
+        stage = Stage.RENEWAL
+    else:
+        stage = rng.choice([Stage.ADOPTION, Stage.VALUE_REALISED, Stage.EXPANSION])
+    return renewal, age, stage
+
+
 def _build_chunk(
     rng: random.Random,
     *,
@@ -333,17 +352,7 @@ def _build_chunk(
         contract_start = today - timedelta(days=rng.randint(20, 900))
         if i % NEW_EVERY == 5:
             contract_start = day_this_month(rng, today)
-        years = (today - contract_start).days // 365 + 1
-        renewal = contract_start + timedelta(days=365 * years)
-        age = (today - contract_start).days
-        if pattern == "churning":
-            stage = rng.choice([Stage.AT_RISK, Stage.AT_RISK, Stage.CHURNED])
-        elif age < 90:
-            stage = Stage.ONBOARDING
-        elif (renewal - today).days < 90:
-            stage = Stage.RENEWAL
-        else:
-            stage = rng.choice([Stage.ADOPTION, Stage.VALUE_REALISED, Stage.EXPANSION])
+        renewal, _, stage = demo_stage(rng, pattern, contract_start, today)
         name = _company_name(rng, i, used_names)
         slug = "".join(ch for ch in name.lower() if ch.isalnum())
         account = Account(

@@ -138,19 +138,28 @@ def _tickets(
     return rows
 
 
+NPS_DAYS_AGO = (170, 110, 50, 12)  # the quarterly NPS survey's answers, days back
+
+
+def nps_answer(rng: random.Random, pattern: str, days_ago: int) -> tuple[int, str]:
+    """An NPS score and its group as the demo's story has it: churning and declining
+    accounts answer lower in the last four months."""
+    late = days_ago < 120
+    if pattern == "churning" and late:
+        score = rng.randint(0, 6)
+    elif pattern == "declining" and late:
+        score = rng.randint(5, 8)
+    else:
+        score = rng.randint(8, 10)
+    return score, "PROMOTER" if score >= 9 else "PASSIVE" if score >= 7 else "DETRACTOR"
+
+
 def _surveys(
     rng: random.Random, account: Account, pattern: str, today: date, contact: Contact | None
 ) -> list[FeedbackSubmission]:
     rows = []
-    for days_ago in (170, 110, 50, 12):
-        late = days_ago < 120
-        if pattern == "churning" and late:
-            score = rng.randint(0, 6)
-        elif pattern == "declining" and late:
-            score = rng.randint(5, 8)
-        else:
-            score = rng.randint(8, 10)
-        group = "PROMOTER" if score >= 9 else "PASSIVE" if score >= 7 else "DETRACTOR"
+    for days_ago in NPS_DAYS_AGO:
+        score, group = nps_answer(rng, pattern, days_ago)
         submitted = _at(rng, today, days_ago)
         rows.append(
             FeedbackSubmission(

@@ -26,12 +26,19 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.bulk import copy_insert
-from accounts.demo import CSM_NAMES, SEGMENT_ARR, SEGMENT_SEATS, ensure_users
+from accounts.demo import CSM_NAMES, SEGMENT_ARR, SEGMENT_SEATS, demo_stage, ensure_users
 from accounts.models import Account, Segment, Stage, UsageSnapshot
-from accounts.support.demo import COMMENTS, SUBJECTS, support_pipeline
+from accounts.support.demo import (
+    COMMENTS,
+    NPS_DAYS_AGO,
+    SUBJECTS,
+    nps_answer,
+    support_pipeline,
+)
 from accounts.support.models import Engagement, FeedbackSubmission, Ticket
 
 from . import demo as health_demo
+from .inputs import USAGE_COLUMNS
 from .models import HealthModel, HealthScore
 
 SUPPORT_DAYS = 100
@@ -51,17 +58,7 @@ def _accounts(rng: random.Random, n: int, today: date, owners: list[int]) -> lis
         pattern = rng.choices(["healthy", "declining", "churning"], weights=[60, 25, 15])[0]
         low, high = SEGMENT_ARR[segment]
         contract_start = today - timedelta(days=rng.randint(20, 900))
-        years = (today - contract_start).days // 365 + 1
-        renewal = contract_start + timedelta(days=365 * years)
-        age = (today - contract_start).days
-        if pattern == "churning":
-            stage = rng.choice([Stage.AT_RISK, Stage.AT_RISK, Stage.CHURNED])
-        elif age < 90:
-            stage = Stage.ONBOARDING
-        elif (renewal - today).days < 90:
-            stage = Stage.RENEWAL
-        else:
-            stage = rng.choice([Stage.ADOPTION, Stage.VALUE_REALISED, Stage.EXPANSION])
+        renewal, age, stage = demo_stage(rng, pattern, contract_start, today)
         progress, status = None, ""
         if stage == Stage.ONBOARDING:
             progress = min(100, age + rng.randint(-20, 20)) if age > 20 else rng.randint(0, 30)
@@ -133,20 +130,6 @@ def _usage(
         )
 
 
-USAGE_COLUMNS = [
-    "account_id",
-    "date",
-    "active_users",
-    "seats_purchased",
-    "seats_used",
-    "logins_30d",
-    "core_features_adopted",
-    "open_tickets",
-    "csat",
-    "nps",
-]
-
-
 def _tickets(
     rng: random.Random, pk: int, pattern: str, today: date, pipeline: int, stages: dict[str, int]
 ) -> Iterator[tuple[Any, ...]]:
@@ -193,15 +176,8 @@ TICKET_COLUMNS = [
 
 def _surveys(rng: random.Random, pk: int, pattern: str, today: date) -> Iterator[tuple[Any, ...]]:
     """accounts.support.demo._surveys: quarterly NPS, each with a CSAT answer."""
-    for days_ago in (170, 110, 50, 12):
-        late = days_ago < 120
-        if pattern == "churning" and late:
-            score = rng.randint(0, 6)
-        elif pattern == "declining" and late:
-            score = rng.randint(5, 8)
-        else:
-            score = rng.randint(8, 10)
-        group = "PROMOTER" if score >= 9 else "PASSIVE" if score >= 7 else "DETRACTOR"
+    for days_ago in NPS_DAYS_AGO:
+        score, group = nps_answer(rng, pattern, days_ago)
         submitted = _at(today, days_ago, rng.randint(0, 480))
         yield (
             pk,

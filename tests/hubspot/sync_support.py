@@ -9,9 +9,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from django.test import override_settings
+from django.test import Client, override_settings
 from werkzeug import Request, Response
 
+from accounts.hubspot import twoway
 from accounts.hubspot.sandbox import ManualClock, Sandbox, SandboxServer, seed
 from accounts.hubspot.transport.client import HubSpotClient
 from accounts.hubspot.transport.http_retries import RetryPolicy
@@ -170,3 +171,32 @@ def capture() -> Iterator[dict[str, Any]]:
     with recording_server(answer, ports=range(PORTS.stop - 1, PORTS.start - 1, -1)) as server:
         state["port"] = server.port
         yield state
+
+
+WEBHOOK_URL = "/hubspot/webhooks/"
+
+
+def webhooks_to(sandbox: Sandbox, capture: dict[str, Any]) -> None:
+    """The sandbox delivers every synced property's changes to `capture`."""
+    hooks = sandbox.webhooks.settings
+    hooks.target_url = f"http://127.0.0.1:{capture['port']}{WEBHOOK_URL}"
+    hooks.client_secret = SECRET
+    hooks.batch_window_s = 0.01
+    for rule in twoway.rules_load():
+        sandbox.webhooks.subscribe("company.propertyChange", rule.property)
+
+
+def webhooks_deliver(sandbox: Sandbox, capture: dict[str, Any]) -> None:
+    """The deliveries the sandbox made, through our receiver (which applies them)."""
+    assert sandbox.webhooks.wait_idle()
+    pending, capture["requests"] = capture["requests"], []
+    for headers, raw in pending:
+        response = Client().post(
+            WEBHOOK_URL,
+            raw,
+            content_type="application/json",
+            headers={k: v for k, v in headers.items() if k.lower().startswith("x-hubspot")},
+            SERVER_NAME="127.0.0.1",
+            SERVER_PORT=str(capture["port"]),
+        )
+        assert response.status_code == 204, response.content

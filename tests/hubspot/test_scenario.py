@@ -40,7 +40,6 @@ CI_SEEDS = [1, 2]
 # defect is described in docs/known-issues.md). None at present: seeds 3 and 10 (an
 # edit back to the agreed value) and 11 (a stale "ask" conflict) were fixed.
 KNOWN_DEFECTS: dict[int, str] = {}
-NOT_STRICT: set[int] = set()  # seeds whose defect does not show in every run
 STEPS = int(os.environ.get("HUBSPOT_SCENARIO_STEPS", "60"))
 COMPANIES = int(os.environ.get("HUBSPOT_SCENARIO_COMPANIES", "6"))
 
@@ -63,9 +62,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize(
             "seed",
             [
-                pytest.param(
-                    s, marks=pytest.mark.xfail(strict=s not in NOT_STRICT, reason=known[s])
-                )
+                pytest.param(s, marks=pytest.mark.xfail(strict=True, reason=known[s]))
                 if s in known
                 else s
                 for s in chosen or CI_SEEDS

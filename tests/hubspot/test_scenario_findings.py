@@ -8,7 +8,7 @@ import time
 from typing import Any
 
 import pytest
-from django.test import Client, override_settings
+from django.test import override_settings
 
 from accounts.hubspot import twoway
 from accounts.hubspot.inbound.importer import import_run, run_start
@@ -42,12 +42,13 @@ from .sync_support import (  # noqa: F401
     sync_clock,
     sync_sandbox,
     sync_server,
+    webhooks_deliver,
+    webhooks_to,
 )
 
 pytestmark = pytest.mark.django_db
 PERSON = Source(source_type="CRM_UI", change_source="CRM_UI", user_id="9001")
 FORECAST = "lifecycle_renewal_forecast"
-URL = "/hubspot/webhooks/"
 
 
 @pytest.fixture
@@ -273,31 +274,6 @@ def test_a_lifecycle_edit_back_to_the_agreed_value_after_hubspot_s_is_the_later_
     assert twoway.push_pass(client).calls == 0
 
 
-def _webhooks_to(sandbox: Sandbox, capture: dict[str, Any]) -> None:
-    hooks = sandbox.webhooks.settings
-    hooks.target_url = f"http://127.0.0.1:{capture['port']}{URL}"
-    hooks.client_secret = SECRET
-    hooks.batch_window_s = 0.01
-    for rule in twoway.rules_load():
-        sandbox.webhooks.subscribe("company.propertyChange", rule.property)
-
-
-def _deliver(sandbox: Sandbox, capture: dict[str, Any]) -> None:
-    """The deliveries the sandbox made, through our receiver (which applies them)."""
-    assert sandbox.webhooks.wait_idle()
-    pending, capture["requests"] = capture["requests"], []
-    for headers, raw in pending:
-        response = Client().post(
-            URL,
-            raw,
-            content_type="application/json",
-            headers={k: v for k, v in headers.items() if k.lower().startswith("x-hubspot")},
-            SERVER_NAME="127.0.0.1",
-            SERVER_PORT=str(capture["port"]),
-        )
-        assert response.status_code == 204, response.content
-
-
 def test_seed10_webhooks_of_an_edit_back_to_the_agreed_value_after_ours_pull_it(
     client: HubSpotClient,
     sync_sandbox: Sandbox,
@@ -311,12 +287,12 @@ def test_seed10_webhooks_of_an_edit_back_to_the_agreed_value_after_ours_pull_it(
     changed" and the push then wrote the older value)."""
     _forecast_rule("latest")
     account = _agreed_forecast(client, sync_sandbox, linked[0])
-    _webhooks_to(sync_sandbox, capture)
+    webhooks_to(sync_sandbox, capture)
     account_cs_fields_update(account=account, renewal_forecast_category="at_risk")
     _hubspot_edit(sync_sandbox, account, after_ms=300, **{FORECAST: "commit"})
     _hubspot_edit(sync_sandbox, account, after_ms=600, **{FORECAST: "likely"})
 
-    _deliver(sync_sandbox, capture)
+    webhooks_deliver(sync_sandbox, capture)
 
     assert Account.objects.get(pk=account.pk).renewal_forecast_category == "likely"
     twoway.push_pass(client)

@@ -12,7 +12,6 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from django.test import Client
 
 from accounts.hubspot import twoway
 from accounts.hubspot.inbound.importer import import_run, run_start
@@ -36,10 +35,11 @@ from .sync_support import (  # noqa: F401
     sync_clock,
     sync_sandbox,
     sync_server,
+    webhooks_deliver,
+    webhooks_to,
 )
 
 pytestmark = pytest.mark.django_db
-URL = "/hubspot/webhooks/"
 HUBSPOT_USER = Source(source_type="CRM_UI", change_source="CRM_UI", user_id="9001")
 FORECAST = "lifecycle_renewal_forecast"
 
@@ -52,31 +52,6 @@ def linked(client: HubSpotClient, sync_sandbox: Sandbox) -> list[Account]:
     clock_of(sync_sandbox).advance(seconds=3600)  # to now, where the import left the cursor
     twoway.push_pass(client)
     return list(Account.objects.order_by("pk"))
-
-
-def _webhooks_to(sandbox: Sandbox, capture: dict[str, Any]) -> None:
-    settings = sandbox.webhooks.settings
-    settings.target_url = f"http://127.0.0.1:{capture['port']}{URL}"
-    settings.client_secret = SECRET
-    settings.batch_window_s = 0.01
-    for rule in twoway.rules_load():
-        sandbox.webhooks.subscribe("company.propertyChange", rule.property)
-
-
-def _deliver(sandbox: Sandbox, capture: dict[str, Any]) -> None:
-    """The deliveries the sandbox made, through our receiver (which applies them)."""
-    assert sandbox.webhooks.wait_idle()
-    pending, capture["requests"] = capture["requests"], []
-    for headers, raw in pending:
-        response = Client().post(
-            URL,
-            raw,
-            content_type="application/json",
-            headers={k: v for k, v in headers.items() if k.lower().startswith("x-hubspot")},
-            SERVER_NAME="127.0.0.1",
-            SERVER_PORT=str(capture["port"]),
-        )
-        assert response.status_code == 204, response.content
 
 
 def _hubspot_edit(sandbox: Sandbox, account: Account, *, after_ms: int, **values: str) -> None:
@@ -107,7 +82,7 @@ def test_defect1_a_429_before_our_write_does_not_make_a_newer_lifecycle_edit_van
     twoway.rule_save(
         key="renewal_forecast_category", owner="two_way", policy="latest", prop="", by=None
     )
-    _webhooks_to(sync_sandbox, capture)
+    webhooks_to(sync_sandbox, capture)
     # This test runs each pass itself (tasks run inline in tests: a push queued by an
     # edit would run inside the wait below, which no worker does).
     settings.ACCOUNT_CHANGED_HOOKS = []
@@ -138,9 +113,9 @@ def test_defect1_a_429_before_our_write_does_not_make_a_newer_lifecycle_edit_van
     catch_up(clock)
     twoway.push_pass(client)  # V2, the newer edit
     catch_up(clock)
-    _deliver(sync_sandbox, capture)  # V1's and V2's webhooks arrive after both writes
+    webhooks_deliver(sync_sandbox, capture)  # V1's and V2's webhooks arrive after both writes
     twoway.push_pass(client)
-    _deliver(sync_sandbox, capture)
+    webhooks_deliver(sync_sandbox, capture)
 
     account.refresh_from_db()
     assert account.renewal_forecast_category == "likely"
