@@ -310,6 +310,17 @@ def _company_name(rng: random.Random, index: int, used: set[str], total_base: in
     return base
 
 
+def usage_level(rng: random.Random, pattern: str, level: float, month: int) -> float:
+    """The share of seats in use one month on (`month` months back), as the demo's
+    story has it: steady when healthy, sliding when declining, falling away in the
+    last five months when churning."""
+    if pattern == "healthy":
+        return min(1.0, level + rng.uniform(-0.04, 0.04))
+    if pattern == "declining":
+        return max(0.1, level - rng.uniform(0.0, 0.06))
+    return max(0.02, level - (rng.uniform(0.08, 0.18) if month < 5 else 0.01))
+
+
 def demo_stage(
     rng: random.Random, pattern: str, contract_start: date, today: date
 ) -> tuple[date, int, Stage]:
@@ -470,12 +481,7 @@ def _usage_history(
         when = today - timedelta(days=30 * month)
         if account.contract_start and when < account.contract_start:
             continue
-        if pattern == "healthy":
-            level = min(1.0, level + rng.uniform(-0.04, 0.04))
-        elif pattern == "declining":
-            level = max(0.1, level - rng.uniform(0.0, 0.06))
-        else:
-            level = max(0.02, level - (rng.uniform(0.08, 0.18) if month < 5 else 0.01))
+        level = usage_level(rng, pattern, level, month)
         # Most customers buy seats with headroom; only the keenest fill them.
         active = max(0, round(seats * level * 0.85))
         snapshots.append(

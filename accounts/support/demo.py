@@ -105,13 +105,7 @@ def _tickets(
 ) -> list[Ticket]:
     rows = []
     for day in range(DAYS, 0, -1):
-        if pattern == "churning":
-            rate = 0.03 + 0.12 * (DAYS - day) / DAYS  # piles up from six months ago
-        elif pattern == "declining":
-            rate = 0.04 if day > 60 else 0.09
-        else:
-            rate = 0.04
-        if rng.random() >= rate:
+        if rng.random() >= ticket_rate(pattern, day):
             continue
         opened = _at(rng, today, day)
         trouble = pattern != "healthy" and rng.random() < 0.7
@@ -136,6 +130,15 @@ def _tickets(
             )
         )
     return rows
+
+
+def ticket_rate(pattern: str, day: int) -> float:
+    """The chance of a ticket on the day `day` days back, as the demo's story has it."""
+    if pattern == "churning":
+        return 0.03 + 0.12 * (DAYS - day) / DAYS  # piles up from six months ago
+    if pattern == "declining":
+        return 0.04 if day > 60 else 0.09
+    return 0.04
 
 
 NPS_DAYS_AGO = (170, 110, 50, 12)  # the quarterly NPS survey's answers, days back

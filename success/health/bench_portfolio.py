@@ -26,7 +26,14 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.bulk import copy_insert
-from accounts.demo import CSM_NAMES, SEGMENT_ARR, SEGMENT_SEATS, demo_stage, ensure_users
+from accounts.demo import (
+    CSM_NAMES,
+    SEGMENT_ARR,
+    SEGMENT_SEATS,
+    demo_stage,
+    ensure_users,
+    usage_level,
+)
 from accounts.models import Account, Segment, Stage, UsageSnapshot
 from accounts.support.demo import (
     COMMENTS,
@@ -34,6 +41,7 @@ from accounts.support.demo import (
     SUBJECTS,
     nps_answer,
     support_pipeline,
+    ticket_rate,
 )
 from accounts.support.models import Engagement, FeedbackSubmission, Ticket
 
@@ -109,12 +117,7 @@ def _usage(
         when = today - timedelta(days=30 * month)
         if when < start:
             continue
-        if pattern == "healthy":
-            level = min(1.0, level + rng.uniform(-0.04, 0.04))
-        elif pattern == "declining":
-            level = max(0.1, level - rng.uniform(0.0, 0.06))
-        else:
-            level = max(0.02, level - (rng.uniform(0.08, 0.18) if month < 5 else 0.01))
+        level = usage_level(rng, pattern, level, month)
         active = max(0, round(seats * level * 0.85))
         yield (
             pk,
@@ -136,13 +139,7 @@ def _tickets(
     """accounts.support.demo._tickets over the last SUPPORT_DAYS days."""
     now = timezone.now()
     for day in range(SUPPORT_DAYS, 0, -1):
-        if pattern == "churning":
-            rate = 0.03 + 0.12 * (200 - day) / 200
-        elif pattern == "declining":
-            rate = 0.04 if day > 60 else 0.09
-        else:
-            rate = 0.04
-        if rng.random() >= rate:
+        if rng.random() >= ticket_rate(pattern, day):
             continue
         opened = _at(today, day, rng.randint(0, 480))
         trouble = pattern != "healthy" and rng.random() < 0.7
