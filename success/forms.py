@@ -8,7 +8,7 @@ from django import forms
 from django.db.models import Q, QuerySet
 
 from accounts.dates import DateField, model_form_dates
-from accounts.filters import choices_set
+from accounts.filters import PlainSelect, choices_set
 from accounts.forms import ModelIdsField
 from accounts.models import Account, Contact, ForecastCategory, Segment, User
 from accounts.selectors import assignable_owners
@@ -213,15 +213,21 @@ OWNER_ME, OWNER_ALL = "me", "all"
 
 
 class RenewalFilter(django_filters.FilterSet):
-    owner = django_filters.ChoiceFilter(method="filter_owner", empty_label=None)
+    # PlainSelect: the same markup as Django's Select without two template
+    # includes per option (accounts.filters).
+    owner = django_filters.ChoiceFilter(method="filter_owner", empty_label=None, widget=PlainSelect)
     segment = django_filters.ChoiceFilter(
-        field_name="account__segment", choices=Segment.choices, empty_label="All segments"
+        field_name="account__segment",
+        choices=Segment.choices,
+        empty_label="All segments",
+        widget=PlainSelect,
     )
     category = django_filters.ChoiceFilter(
         field_name="forecast_category",
         choices=[("none", "Not forecast"), *ForecastCategory.choices],
         empty_label="All forecasts",
         method="filter_category",
+        widget=PlainSelect,
     )
 
     class Meta:
