@@ -8,7 +8,8 @@ from django import forms
 from django.db.models import Q, QuerySet
 
 from accounts.dates import DateField, model_form_dates
-from accounts.filters import PlainSelect, choices_set
+from accounts.filter_base import BuiltOnceFilterSet
+from accounts.filters import PlainSelect
 from accounts.forms import ModelIdsField
 from accounts.models import Account, Contact, ForecastCategory, Segment, User
 from accounts.selectors import assignable_owners
@@ -212,7 +213,7 @@ class RenewalCloseForm(forms.Form):
 OWNER_ME, OWNER_ALL = "me", "all"
 
 
-class RenewalFilter(django_filters.FilterSet):
+class RenewalFilter(BuiltOnceFilterSet):
     # PlainSelect: the same markup as Django's Select without two template
     # includes per option (accounts.filters).
     owner = django_filters.ChoiceFilter(method="filter_owner", empty_label=None, widget=PlainSelect)
@@ -238,7 +239,7 @@ class RenewalFilter(django_filters.FilterSet):
         super().__init__(*args, **kwargs)
         self.user = user
         owners = [(str(u.pk), str(u)) for u in assignable_owners()]
-        choices_set(self.filters["owner"], [(OWNER_ALL, "Everyone"), (OWNER_ME, "Me"), *owners])
+        self.choices_set("owner", [(OWNER_ALL, "Everyone"), (OWNER_ME, "Me"), *owners])
 
     def filter_owner(self, qs: QuerySet[Renewal], name: str, value: str) -> QuerySet[Renewal]:
         if value == OWNER_ME:
