@@ -79,6 +79,13 @@ def assignable_owners() -> QuerySet[User]:
     )
 
 
+def assignable_owner_choices() -> list[tuple[str, str]]:
+    """`assignable_owners()` as select choices, (pk, the name `str(user)` writes),
+    read as values: a list page's owner filter needs no user instances."""
+    rows = assignable_owners().values_list("pk", "first_name", "last_name", "username")
+    return [(str(pk), f"{first} {last}".strip() or name) for pk, first, last, name in rows]
+
+
 class AccountRef(NamedTuple):
     pk: int
     owner_id: int | None

@@ -11,7 +11,7 @@ from accounts.dates import DateField, model_form_dates
 from accounts.filter_base import BuiltOnceFilterSet
 from accounts.filters import PlainSelect
 from accounts.models import Segment, User
-from accounts.selectors import assignable_owners
+from accounts.selectors import assignable_owner_choices, assignable_owners
 
 from .models import (
     Milestone,
@@ -159,7 +159,7 @@ class PlanFilter(BuiltOnceFilterSet):
         self.user = user
         choices = [(OWNER_ME, "My accounts"), (OWNER_ALL, "All owners")]
         if owners:
-            choices += [(str(u.pk), str(u)) for u in assignable_owners()]
+            choices += assignable_owner_choices()
         self.choices_set("owner", choices)
         templates = OnboardingTemplate.objects.order_by("name").values_list("pk", "name")
         self.choices_set("template", [(str(pk), name) for pk, name in templates])

@@ -12,7 +12,7 @@ from accounts.filter_base import BuiltOnceFilterSet
 from accounts.filters import PlainSelect
 from accounts.forms import ModelIdsField
 from accounts.models import Account, Contact, ForecastCategory, Segment, User
-from accounts.selectors import assignable_owners
+from accounts.selectors import assignable_owner_choices, assignable_owners
 
 from .models import BusinessReview, ChurnReason, Objective, ObjectiveStatus, Renewal, Sentiment
 from .services.reviews import ActionItem
@@ -238,7 +238,7 @@ class RenewalFilter(BuiltOnceFilterSet):
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
-        owners = [(str(u.pk), str(u)) for u in assignable_owners()]
+        owners = assignable_owner_choices()
         self.choices_set("owner", [(OWNER_ALL, "Everyone"), (OWNER_ME, "Me"), *owners])
 
     def filter_owner(self, qs: QuerySet[Renewal], name: str, value: str) -> QuerySet[Renewal]:

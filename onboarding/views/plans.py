@@ -69,13 +69,14 @@ def my_onboarding(request: AuthedRequest) -> HttpResponse:
     paginator = Paginator(selectors.plan_list_rows(filterset.qs), settings.PORTFOLIO_PAGE_SIZE)
     paginator.count = filterset.qs.count()  # without the rows' joins and subqueries
     page = paginator.get_page(request.GET.get("page"))
+    page.object_list = [selectors.PlanRow._make(row) for row in page.object_list]
     query = params.copy()
     query.pop("page", None)
     today = timezone.localdate()
     context = {
         "filter": filterset,
         "page": page,
-        "rows": plan_rows(map(selectors.PlanRow._make, page.object_list), today=today),
+        "rows": plan_rows(page.object_list, today=today),
         "query": query.urlencode(),
         "today": today,
     }
