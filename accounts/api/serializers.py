@@ -45,6 +45,7 @@ def _is_timestamp(field: Any) -> bool:
 _CONTEXT_FREE = {
     cls.to_representation
     for cls in (
+        serializers.BigIntegerField,
         serializers.BooleanField,
         serializers.CharField,
         serializers.ChoiceField,

@@ -19,6 +19,7 @@ from accounts.api.serializers import (
     AccountRefSerializer,
     AccountSerializer,
     OwnerSerializer,
+    PlainFieldsFirst,
     optional_choice,
 )
 from accounts.models import Account, ForecastCategory, HealthBand, User
@@ -87,6 +88,8 @@ def test_fast_path_writes_what_drf_writes(zone: str) -> None:
             assert fast == DrfAccount(accounts, many=True).data
             ref: Any = AccountRefSerializer(accounts, many=True).data
             assert ref == DrfAccountRef(accounts, many=True).data
+    # every field of these serializers is context-free: one plan per class serves all
+    assert {AccountSerializer, OwnerSerializer} <= set(PlainFieldsFirst._shared_plans)
     assert len(fast) == 9 and fast[1]["owner"]["name"] == "Ana <Lopez>"
     assert fast[0]["owner"] is None and fast[2]["owner"]["name"] == ""
     offset = "Z" if zone == "UTC" else "-0"
