@@ -25,7 +25,7 @@ class BuiltOnceFilterSet(django_filters.FilterSet):
 
     def __init__(
         self,
-        data: QueryDict | dict[str, Any] | None = None,
+        data: Any = None,
         queryset: QuerySet[Any] | None = None,
         *,
         request: Any = None,

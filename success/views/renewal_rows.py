@@ -40,6 +40,8 @@ def renewal_rows(rows: Iterable[RenewalRow]) -> SafeString:
             full = f"{r.owner_first_name} {r.owner_last_name}".strip()
             owner = _e(full or r.owner_username)
         forecast_arr = money_display(r.forecast_arr) if r.forecast_arr is not None else ""
+        forecast: str
+        health: str
         if r.forecast_category:
             label = _e(_CATEGORIES.get(r.forecast_category, r.forecast_category))
             forecast = f'<span class="badge succ-forecast-{_e(r.forecast_category)}">{label}</span>'
