@@ -1,7 +1,8 @@
 """Throughput of the main pages against a bare view, served as in production.
 
 `python manage.py bench_pages` builds (or reuses) a demo portfolio of N accounts in
-its own PostgreSQL database next to the configured one (`<name>_<N>`), serves it
+its own PostgreSQL database next to the configured one (`<name>_<N>`; above 20,000
+accounts with COPY, `lifecycle.demo.build_large`, `--large` for 100,000), serves it
 with gunicorn (2 sync workers, `lifecycle.settings.bench`: the production settings
 with DEBUG off plus a bare `HttpResponse("ok")` view behind the same middleware),
 logs in through the login form, and drives each page with wrk (Debian package
