@@ -84,26 +84,27 @@ def build_large(
         log(f"{what} ({time.perf_counter() - clock:.0f} s)")
         clock = time.perf_counter()
 
+    bench_portfolio.build(
+        accounts=accounts,
+        today=today,
+        seed=seed,
+        history_weeks=12,
+        crm=True,
+        new_this_month=True,
+        log=log,
+    )
+    step("accounts, CRM rows, usage, support and past scores written")
+    run = health_scores_compute(today=today)
+    step(f"health: scored {run.scored:,} accounts today")
     with connection.cursor() as cursor:
         # Plan each foreign key check when it runs. PostgreSQL keeps the plan of a
         # check (a deferred one runs at commit) for the session: one made while a
         # table held a few rows scans it, and the playbooks builder, after its few
         # runs by hand, starts tens of thousands in one transaction, each step's
-        # check then scanning every run and task (minutes at 100,000 accounts).
+        # check then scanning every task (10+ minutes at 100,000 accounts). Not for
+        # the COPY above: planning each of its millions of checks cost minutes.
         cursor.execute("SET plan_cache_mode = force_custom_plan")
     try:
-        bench_portfolio.build(
-            accounts=accounts,
-            today=today,
-            seed=seed,
-            history_weeks=12,
-            crm=True,
-            new_this_month=True,
-            log=log,
-        )
-        step("accounts, CRM rows, usage, support and past scores written")
-        run = health_scores_compute(today=today)
-        step(f"health: scored {run.scored:,} accounts today")
         for dotted in APP_BUILDERS:
             message = import_string(dotted)(seed=seed, today=today)
             step(f"{dotted.removesuffix('.demo.build')}: {message}")
