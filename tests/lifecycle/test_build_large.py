@@ -55,7 +55,10 @@ def test_build_large_gives_every_benched_page_its_data(
     # The app builders: onboarding, renewals, the ARR ledger, alerts, playbooks.
     assert OnboardingPlan.objects.exists()
     assert Renewal.objects.exists()
-    assert ArrMovement.objects.filter(kind=ArrMovement.Kind.NEW).count() == N
+    # Every account has a ledger (the few the success builder renewed or churned
+    # start theirs there, as in build_all).
+    assert ArrMovement.objects.filter(kind=ArrMovement.Kind.NEW).count() > N * 0.9
+    assert not Account.objects.filter(arr_movements=None).exists()
     assert Alert.objects.filter(owner=csm1).exists()
     assert SuccessTask.objects.filter(assignee_user=csm1, done_at=None).exists()
     # Start-up work is dated in the past, as build_all leaves it.
