@@ -189,7 +189,17 @@ class Alert(models.Model):
                 name="one_holding_alert_per_rule_account_key",
             ),
         ]
-        indexes = [models.Index(fields=["owner", "status", "due_on"])]
+        indexes = [
+            models.Index(fields=["owner", "status", "due_on"]),
+            # The alerts page's order over live alerts: a page of 50 reads the first
+            # few hundred entries, keeping those of the person's accounts, instead of
+            # every live alert sorted (200 ms at 100,000 accounts, migration 0006).
+            models.Index(
+                fields=["due_on", "-opened_at"],
+                name="alert_live_due",
+                condition=Q(status__in=["open", "acknowledged"]),
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.message
