@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db.models import QuerySet
 from django.forms import ModelChoiceField
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
@@ -24,6 +25,8 @@ from accounts.roles import Role, admin_required, can_edit_account, role_of, sees
 from success.playbooks.forms import StartForm as PlaybookStartForm
 
 from .account_page import reads as account_page
+from .account_page.panels import account_content
+from .account_page.reads import AccountHead
 from .rows import portfolio_rows
 
 SORTABLE = ["name", "owner", "stage", "arr", "renewal", "health", "activity"]
@@ -133,22 +136,19 @@ def portfolio_export(request: AuthedRequest) -> StreamingHttpResponse:
     return csv_download(rows(), "portfolio.csv")
 
 
-@require_GET
-def account_overview(request: AuthedRequest, pk: int) -> HttpResponse:
-    """Every panel read with one plain statement or two (lifecycle.account_page:
-    the ORM's cost per query was most of the page's)."""
-    account = account_page.account_head(pk=pk)
-    if account is None:
-        raise Http404("No account with that id.")
+def account_overview_context(request: AuthedRequest, account: AccountHead) -> dict[str, Any]:
+    """What the account page shows, every panel read with one plain statement or two
+    (lifecycle.account_page: the ORM's cost per query was most of the page's)."""
+    pk = account.pk
     today = timezone.localdate()
     can_edit = can_edit_account(request.user, account)
     start_form = None
-    if can_edit:  # rendered (and its playbooks read) only where the template shows it
+    if can_edit:  # rendered (and its playbooks read) only where the page shows it
         start_form = PlaybookStartForm()
         choices = start_form.fields["playbook"]
         assert isinstance(choices, ModelChoiceField)
         choices.choices = [("", choices.empty_label), *account_page.startable_playbooks()]
-    context = {
+    return {
         "account": account,
         "today": today,
         "can_edit": can_edit,
@@ -168,8 +168,23 @@ def account_overview(request: AuthedRequest, pk: int) -> HttpResponse:
         "sync_conflicts": selectors.open_conflicts_count(account_id=pk)
         if account.hubspot_id
         else 0,
+        "csrf_token": get_token(request),
     }
-    return render(request, "lifecycle/account.html", context)
+
+
+@require_GET
+def account_overview(request: AuthedRequest, pk: int) -> HttpResponse:
+    account = account_page.account_head(pk=pk)
+    if account is None:
+        raise Http404("No account with that id.")
+    context = account_overview_context(request, account)
+    # The panels are written in Python (lifecycle/account_page/panels.py): as
+    # template partials they cost more than the page's SQL.
+    return render(
+        request,
+        "lifecycle/account.html",
+        {"account": account, "content": account_content(context)},
+    )
 
 
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
