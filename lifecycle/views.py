@@ -142,6 +142,7 @@ def account_overview_context(request: AuthedRequest, account: AccountHead) -> di
     pk = account.pk
     today = timezone.localdate()
     can_edit = can_edit_account(request.user, account)
+    engagements = account_page.engagements(account_id=pk)
     start_form = None
     if can_edit:  # rendered (and its playbooks read) only where the page shows it
         start_form = PlaybookStartForm()
@@ -155,8 +156,10 @@ def account_overview_context(request: AuthedRequest, account: AccountHead) -> di
         "can_reassign": sees_all_writes(request.user),
         "contacts": account_page.contacts(account_id=pk),
         "deals": account_page.deals(account_id=pk),
-        "timeline": account_page.timeline(account_id=pk),
-        "support": account_page.support_panel(account_id=pk, now=timezone.now()),
+        "timeline": account_page.timeline(account_id=pk, engagement_rows=engagements),
+        "support": account_page.support_panel(
+            account_id=pk, now=timezone.now(), engagement_rows=engagements
+        ),
         "usage": account_page.latest_usage(account_id=pk),
         "onboarding_plans": account_page.onboarding_plans(account=account),
         "success": account_page.account_success(account_id=pk),

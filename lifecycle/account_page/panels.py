@@ -25,8 +25,10 @@ from django.template.defaultfilters import (
 from django.template.defaultfilters import date as date_filter
 from django.urls import get_script_prefix, reverse
 from django.utils import formats
+from django.utils.dates import MONTHS_3, MONTHS_AP
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.timezone import template_localtime
+from django.utils.translation import gettext as _
 
 from accounts.formats import date_display
 from accounts.links import url_for_ids
@@ -391,12 +393,50 @@ def _playbooks(c: dict[str, Any]) -> str:
     return out + "\n</section>\n"
 
 
+class _Stamps:
+    """The timeline's two datetime formats per entry: `{{ when }}` (DATETIME_FORMAT)
+    and `|date:"M j, Y H:i"`. Django's formatter parses the format and looks up
+    translations per call (100 calls a page); for the format the project's language
+    uses ("N j, Y, P"), the same text is written from names translated once per
+    request. Any other format goes through Django."""
+
+    def __init__(self) -> None:
+        self.fast = formats.get_format("DATETIME_FORMAT") == "N j, Y, P"
+        self.short = [""] + [str(MONTHS_3[m]).title() for m in range(1, 13)]
+        if self.fast:
+            self.ap = [""] + [str(MONTHS_AP[m]) for m in range(1, 13)]
+            self.midnight, self.noon = str(_("midnight")), str(_("noon"))
+            self.am, self.pm = str(_("a.m.")), str(_("p.m."))
+
+    def title(self, local: datetime) -> str:
+        if not self.fast:
+            return str(formats.localize(local))
+        hour, minute = local.hour, local.minute
+        if minute == 0 and hour == 0:
+            clock = self.midnight
+        elif minute == 0 and hour == 12:
+            clock = self.noon
+        else:
+            twelve = hour % 12 or 12
+            clock = f"{twelve}:{minute:02d}" if minute else f"{twelve}"
+            clock += f" {self.pm if hour > 11 else self.am}"
+        return f"{self.ap[local.month]} {local.day}, {local.year}, {clock}"
+
+    def short_text(self, local: datetime) -> str:
+        """`M j, Y H:i`."""
+        return (
+            f"{self.short[local.month]} {local.day}, {local.year} "
+            f"{local.hour:02d}:{local.minute:02d}"
+        )
+
+
 def _timeline(entries: list[TimelineEntry]) -> str:
     out = '<section class="panel" id="timeline">\n      <h2>Timeline</h2>\n      '
     if not entries:
         return out + (
             '<p class="empty">Nothing has happened on this account yet.</p>\n    </section>\n'
         )
+    stamps = _Stamps()
     items = []
     for event in entries:
         local = template_localtime(event.occurred_at)
@@ -407,8 +447,7 @@ def _timeline(entries: list[TimelineEntry]) -> str:
         items.append(
             "\n        <li>\n"
             f'          <time datetime="{escape(local.isoformat())}" '
-            f'title="{escape(str(formats.localize(local)))}">'
-            f"{escape(date_filter(local, 'M j, Y H:i'))}</time>\n"
+            f'title="{escape(stamps.title(local))}">{escape(stamps.short_text(local))}</time>\n'
             f"          <div>{summary}\n"
             f'            <div class="actor">{_e(event.kind)}{actor}</div></div>\n'
             "        </li>\n        "

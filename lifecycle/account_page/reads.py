@@ -203,19 +203,39 @@ _EVENTS_SQL = (
 )
 _EVENT_FIELDS = (_f(Event, "occurred_at"), None, None, None, None, None, None)
 _ENGAGEMENTS_SQL = (
-    "SELECT g.occurred_at, g.kind, g.direction, g.subject, g.hubspot_id, c.name, "
+    "SELECT g.occurred_at, g.kind, g.direction, g.subject, g.hubspot_id, g.is_touch, c.name, "
     f"{_USER} FROM support_engagement g "
     "LEFT JOIN accounts_contact c ON c.id = g.contact_id "
     "LEFT JOIN accounts_user u ON u.id = g.owner_id "
     "WHERE g.account_id = %s AND g.archived_at IS NULL "
     "ORDER BY g.occurred_at DESC, g.id DESC LIMIT %s"
 )
-_ENGAGEMENT_FIELDS = (_f(Engagement, "occurred_at"),) + (None,) * 8
+_ENGAGEMENT_FIELDS = (
+    _f(Engagement, "occurred_at"),
+    None,
+    None,
+    None,
+    None,
+    _f(Engagement, "is_touch"),
+    None,
+    None,
+    None,
+    None,
+)
 
 
-def timeline(*, account_id: int, limit: int = 50) -> list[TimelineEntry]:
-    """The latest `limit` entries of Lifecycle's events and the CRM's engagements,
-    newest first (lifecycle.timeline.account_timeline_entries, two statements)."""
+def engagements(*, account_id: int, limit: int = 50) -> list[tuple[Any, ...]]:
+    """The latest `limit` engagements, newest first: the timeline's, and the support
+    panel's last touches when they are among them (`support_panel`)."""
+    return fetch(_ENGAGEMENTS_SQL, [account_id, limit], _ENGAGEMENT_FIELDS)
+
+
+def timeline(
+    *, account_id: int, engagement_rows: list[tuple[Any, ...]], limit: int = 50
+) -> list[TimelineEntry]:
+    """The latest `limit` entries of Lifecycle's events and the CRM's engagements
+    (`engagements`, read with the same limit), newest first
+    (lifecycle.timeline.account_timeline_entries)."""
     entries = [
         TimelineEntry(
             occurred_at,
@@ -228,9 +248,18 @@ def timeline(*, account_id: int, limit: int = 50) -> list[TimelineEntry]:
             _EVENTS_SQL, [account_id, limit], _EVENT_FIELDS
         )
     ]
-    for occurred_at, kind, direction, subject, hubspot_id, contact, first, last, user in fetch(
-        _ENGAGEMENTS_SQL, [account_id, limit], _ENGAGEMENT_FIELDS
-    ):
+    for (
+        occurred_at,
+        kind,
+        direction,
+        subject,
+        hubspot_id,
+        _touch,
+        contact,
+        first,
+        last,
+        user,
+    ) in engagement_rows:
         kind_label = str(_ENGAGEMENT_KINDS.get(kind, kind))
         way = f" ({str(_DIRECTIONS.get(direction, direction)).lower()})" if direction else ""
         summary = f"{kind_label}{way}: {subject or 'no subject'}"
@@ -432,10 +461,46 @@ def _survey_figures(figures: SupportFigures, answers: list[SurveyAnswer], now: d
         figures.csat = (sum(csat) / len(csat)).quantize(Decimal("0.01"))
 
 
+def _touches(
+    account_id: int, now: datetime, engagement_rows: list[tuple[Any, ...]], limit: int, read: int
+) -> list[Touch]:
+    """The latest `limit` touches up to now: the first ones among the latest engagements
+    already read (`read` asked for) when there are enough there, or when those were
+    all the account has; else one statement."""
+    rows = [
+        (kind, subject, hubspot_id, occurred, contact, first, last, username)
+        for occurred, kind, _way, subject, hubspot_id, touch, contact, first, last, username in (
+            engagement_rows
+        )
+        if touch and occurred <= now
+    ]
+    if len(rows) < limit and len(engagement_rows) >= read:
+        rows = fetch(_TOUCHES_SQL, [account_id, at(now), limit], _TOUCH_FIELDS)
+    return [
+        Touch(
+            kind,
+            subject,
+            hubspot_record_url(Engagement.TYPE_IDS.get(kind, ""), hubspot_id),
+            occurred,
+            _person(first, last, username),
+            None if contact is None else ContactName(contact),
+        )
+        for kind, subject, hubspot_id, occurred, contact, first, last, username in rows[:limit]
+    ]
+
+
 def support_panel(
-    *, account_id: int, now: datetime, tickets: int = 10, answers: int = 5, touches: int = 5
+    *,
+    account_id: int,
+    now: datetime,
+    engagement_rows: list[tuple[Any, ...]],
+    engagements_read: int = 50,
+    tickets: int = 10,
+    answers: int = 5,
+    touches: int = 5,
 ) -> SupportPanel:
-    """The support panel in three statements: the figures of
+    """The support panel in two statements (three when the touches are not among the
+    engagements read for the timeline): the figures of
     `accounts.support.selectors.account_support_figures` (the same definitions,
     counted here over the rows the lists read too), the open tickets escalated first
     then oldest (`account_open_tickets`), the latest survey answers
@@ -485,19 +550,7 @@ def support_panel(
         )
     ]
     _survey_figures(figures, survey, now)
-    latest_touches = [
-        Touch(
-            kind,
-            subject,
-            hubspot_record_url(Engagement.TYPE_IDS.get(kind, ""), hubspot_id),
-            occurred,
-            _person(first, last, username),
-            None if contact is None else ContactName(contact),
-        )
-        for kind, subject, hubspot_id, occurred, contact, first, last, username in fetch(
-            _TOUCHES_SQL, [account_id, at(now), touches], _TOUCH_FIELDS
-        )
-    ]
+    latest_touches = _touches(account_id, now, engagement_rows, touches, engagements_read)
     if latest_touches:
         figures.last_touch_at = latest_touches[0].occurred_at
     return SupportPanel(figures, listed[:tickets], survey[:answers], latest_touches)
