@@ -142,7 +142,8 @@ def account_overview_context(request: AuthedRequest, account: AccountHead) -> di
     pk = account.pk
     today = timezone.localdate()
     can_edit = can_edit_account(request.user, account)
-    engagements = account_page.engagements(account_id=pk)
+    contacts, contact_names = account_page.contacts(account_id=pk)
+    engagements = account_page.engagements(account_id=pk, contacts=contact_names)
     start_form = None
     if can_edit:  # rendered (and its playbooks read) only where the page shows it
         start_form = PlaybookStartForm()
@@ -154,15 +155,18 @@ def account_overview_context(request: AuthedRequest, account: AccountHead) -> di
         "today": today,
         "can_edit": can_edit,
         "can_reassign": sees_all_writes(request.user),
-        "contacts": account_page.contacts(account_id=pk),
+        "contacts": contacts,
         "deals": account_page.deals(account_id=pk),
         "timeline": account_page.timeline(account_id=pk, engagement_rows=engagements),
         "support": account_page.support_panel(
-            account_id=pk, now=timezone.now(), engagement_rows=engagements
+            account_id=pk,
+            now=timezone.now(),
+            engagement_rows=engagements,
+            contacts=contact_names,
         ),
         "usage": account_page.latest_usage(account_id=pk),
         "onboarding_plans": account_page.onboarding_plans(account=account),
-        "success": account_page.account_success(account_id=pk),
+        "success": account_page.account_success(account_id=pk, contacts=contact_names),
         "health": account_page.health(account_id=pk, today=today),
         "alerts": account_page.live_alerts(account_id=pk),
         "playbook_runs": account_page.playbook_runs(account_id=pk),

@@ -55,6 +55,8 @@ def _e(value: object) -> str:
     Django's escape does (html.escape of its text)."""
     if isinstance(value, str):
         return escape(value)
+    if type(value) is int:  # what localize writes for one (no thousands separator)
+        return str(value)
     if isinstance(value, datetime):
         value = template_localtime(value)
     return escape(str(formats.localize(value)))
@@ -366,7 +368,10 @@ def _renewal(c: dict[str, Any]) -> str:
 def _playbooks(c: dict[str, Any]) -> str:
     a: AccountHead = c["account"]
     runs: list[RunRow] = c["playbook_runs"]
-    out = '<section class="panel" id="playbooks">\n  <div class="panel-head"><h2>Playbooks</h2></div>\n  '
+    out = (
+        '<section class="panel" id="playbooks">\n'
+        '  <div class="panel-head"><h2>Playbooks</h2></div>\n  '
+    )
     if runs:
         items = ""
         for run in runs:
@@ -591,7 +596,8 @@ def _support(s: SupportPanel) -> str:
             items += (
                 f"\n    <li>{subject}\n      {badge}<br>\n"
                 f'      <span class="muted small">{_e(t.stage.label)} · opened '
-                f"{_e(naturaltime(template_localtime(t.opened_at)))}{contact}{owner}</span></li>\n    "
+                f"{_e(naturaltime(template_localtime(t.opened_at)))}{contact}{owner}"
+                "</span></li>\n    "
             )
         out += (
             '\n  <h3>Open tickets</h3>\n  <ul class="list-plain" id="support-tickets">\n    '
@@ -612,7 +618,8 @@ def _support(s: SupportPanel) -> str:
             score = _e(r.score) if r.score is not None else "—"
             items += (
                 f"\n    <li><strong>{_e(r.get_survey_type_display)} {score}</strong>{group}\n"
-                f'      <span class="muted small">{_date(r.submitted_at, "M j, Y")}{contact}</span>\n'
+                f'      <span class="muted small">{_date(r.submitted_at, "M j, Y")}{contact}'
+                "</span>\n"
                 f"      {comment}</li>\n    "
             )
         out += (

@@ -203,9 +203,8 @@ _EVENTS_SQL = (
 )
 _EVENT_FIELDS = (_f(Event, "occurred_at"), None, None, None, None, None, None)
 _ENGAGEMENTS_SQL = (
-    "SELECT g.occurred_at, g.kind, g.direction, g.subject, g.hubspot_id, g.is_touch, c.name, "
-    f"{_USER} FROM support_engagement g "
-    "LEFT JOIN accounts_contact c ON c.id = g.contact_id "
+    "SELECT g.occurred_at, g.kind, g.direction, g.subject, g.hubspot_id, g.is_touch, "
+    f"g.contact_id, {_USER} FROM support_engagement g "
     "LEFT JOIN accounts_user u ON u.id = g.owner_id "
     "WHERE g.account_id = %s AND g.archived_at IS NULL "
     "ORDER BY g.occurred_at DESC, g.id DESC LIMIT %s"
@@ -224,10 +223,14 @@ _ENGAGEMENT_FIELDS = (
 )
 
 
-def engagements(*, account_id: int, limit: int = 50) -> list[tuple[Any, ...]]:
+def engagements(
+    *, account_id: int, contacts: ContactNames, limit: int = 50
+) -> list[tuple[Any, ...]]:
     """The latest `limit` engagements, newest first: the timeline's, and the support
     panel's last touches when they are among them (`support_panel`)."""
-    return fetch(_ENGAGEMENTS_SQL, [account_id, limit], _ENGAGEMENT_FIELDS)
+    return contacts.named(
+        fetch(_ENGAGEMENTS_SQL, [account_id, limit], _ENGAGEMENT_FIELDS), column=6
+    )
 
 
 def timeline(
@@ -358,9 +361,8 @@ class SupportPanel:
 
 _TICKETS_SQL = (
     "SELECT t.id, t.subject, t.hubspot_id, t.priority, t.opened_at, t.closed_at, "
-    f"t.is_closed, s.label, c.name, {_USER} FROM support_ticket t "
+    f"t.is_closed, s.label, t.contact_id, {_USER} FROM support_ticket t "
     "INNER JOIN support_ticketstage s ON s.id = t.stage_id "
-    "LEFT JOIN accounts_contact c ON c.id = t.contact_id "
     "LEFT JOIN accounts_user u ON u.id = t.owner_id "
     "WHERE t.account_id = %s AND t.archived_at IS NULL "
     "AND (NOT t.is_closed OR t.opened_at > %s OR t.closed_at > %s)"
@@ -376,8 +378,7 @@ _TICKET_FIELDS = (
 ) + (None,) * 5
 _ANSWERS_SQL = (
     "SELECT f.id, f.survey_type, f.score, f.response_group, f.submitted_at, f.comment, "
-    "c.name FROM support_feedbacksubmission f "
-    "LEFT JOIN accounts_contact c ON c.id = f.contact_id "
+    "f.contact_id FROM support_feedbacksubmission f "
     "WHERE f.account_id = %s AND f.archived_at IS NULL AND (f.submitted_at > %s OR f.id IN "
     "(SELECT l.id FROM support_feedbacksubmission l WHERE l.account_id = %s "
     "AND l.archived_at IS NULL ORDER BY l.submitted_at DESC, l.id DESC LIMIT %s)) "
@@ -393,9 +394,8 @@ _ANSWER_FIELDS = (
     None,
 )
 _TOUCHES_SQL = (
-    "SELECT g.kind, g.subject, g.hubspot_id, g.occurred_at, c.name, "
+    "SELECT g.kind, g.subject, g.hubspot_id, g.occurred_at, g.contact_id, "
     f"{_USER} FROM support_engagement g "
-    "LEFT JOIN accounts_contact c ON c.id = g.contact_id "
     "LEFT JOIN accounts_user u ON u.id = g.owner_id "
     "WHERE g.account_id = %s AND g.is_touch AND g.archived_at IS NULL "
     "AND g.occurred_at <= %s ORDER BY g.occurred_at DESC, g.id DESC LIMIT %s"
@@ -462,7 +462,12 @@ def _survey_figures(figures: SupportFigures, answers: list[SurveyAnswer], now: d
 
 
 def _touches(
-    account_id: int, now: datetime, engagement_rows: list[tuple[Any, ...]], limit: int, read: int
+    account_id: int,
+    now: datetime,
+    engagement_rows: list[tuple[Any, ...]],
+    limit: int,
+    read: int,
+    contacts: ContactNames,
 ) -> list[Touch]:
     """The latest `limit` touches up to now: the first ones among the latest engagements
     already read (`read` asked for) when there are enough there, or when those were
@@ -475,7 +480,9 @@ def _touches(
         if touch and occurred <= now
     ]
     if len(rows) < limit and len(engagement_rows) >= read:
-        rows = fetch(_TOUCHES_SQL, [account_id, at(now), limit], _TOUCH_FIELDS)
+        rows = contacts.named(
+            fetch(_TOUCHES_SQL, [account_id, at(now), limit], _TOUCH_FIELDS), column=4
+        )
     return [
         Touch(
             kind,
@@ -494,6 +501,7 @@ def support_panel(
     account_id: int,
     now: datetime,
     engagement_rows: list[tuple[Any, ...]],
+    contacts: ContactNames,
     engagements_read: int = 50,
     tickets: int = 10,
     answers: int = 5,
@@ -506,10 +514,13 @@ def support_panel(
     then oldest (`account_open_tickets`), the latest survey answers
     (`account_survey_responses`) and the latest touches (`account_last_touches`)."""
     figures = SupportFigures()
-    ticket_rows = fetch(
-        _TICKETS_SQL,
-        [account_id, at(now - timedelta(days=60)), at(now - timedelta(days=CLOSE_DAYS))],
-        _TICKET_FIELDS,
+    ticket_rows = contacts.named(
+        fetch(
+            _TICKETS_SQL,
+            [account_id, at(now - timedelta(days=60)), at(now - timedelta(days=CLOSE_DAYS))],
+            _TICKET_FIELDS,
+        ),
+        column=8,
     )
     open_rows = _ticket_figures(figures, ticket_rows, now)
     # As account_open_tickets: the 200 oldest, escalated first, then by age.
@@ -543,14 +554,17 @@ def support_panel(
     listed.sort(key=lambda t: (not t.is_escalated, t.opened_at))
     survey = [
         SurveyAnswer(kind, score, group, submitted, comment, None if c is None else ContactName(c))
-        for _pk, kind, score, group, submitted, comment, c in fetch(
-            _ANSWERS_SQL,
-            [account_id, at(now - timedelta(days=SURVEY_DAYS)), account_id, answers],
-            _ANSWER_FIELDS,
+        for _pk, kind, score, group, submitted, comment, c in contacts.named(
+            fetch(
+                _ANSWERS_SQL,
+                [account_id, at(now - timedelta(days=SURVEY_DAYS)), account_id, answers],
+                _ANSWER_FIELDS,
+            ),
+            column=6,
         )
     ]
     _survey_figures(figures, survey, now)
-    latest_touches = _touches(account_id, now, engagement_rows, touches, engagements_read)
+    latest_touches = _touches(account_id, now, engagement_rows, touches, engagements_read, contacts)
     if latest_touches:
         figures.last_touch_at = latest_touches[0].occurred_at
     return SupportPanel(figures, listed[:tickets], survey[:answers], latest_touches)
@@ -574,13 +588,43 @@ class ContactRow:
 
 _ROLES = dict(_f(Contact, "role").flatchoices)
 _CONTACTS_SQL = (
-    "SELECT id, name, email, title, role FROM accounts_contact "
-    "WHERE account_id = %s AND archived_at IS NULL ORDER BY name"
+    "SELECT id, name, email, title, role, archived_at FROM accounts_contact "
+    "WHERE account_id = %s ORDER BY name"
 )
 
 
-def contacts(*, account_id: int) -> list[ContactRow]:
-    return [ContactRow(*row) for row in fetch(_CONTACTS_SQL, [account_id], (None,) * 5)]
+class ContactNames:
+    """The names of the contacts the page's records name (a ticket's, an answer's, an
+    engagement's, a task's), from the account's contacts read for its panel, archived
+    ones included, instead of a join per statement (planning a join cost PostgreSQL
+    more than running the statement). A contact of another account is read when met."""
+
+    def __init__(self, names: dict[int, str]) -> None:
+        self.names = names
+
+    def named(self, rows: list[tuple[Any, ...]], *, column: int) -> list[tuple[Any, ...]]:
+        """`rows` with the contact id at `column` replaced by its name (None: none)."""
+        missing = {r[column] for r in rows if r[column] is not None} - self.names.keys()
+        if missing:
+            marks = ", ".join(["%s"] * len(missing))
+            self.names.update(
+                fetch(
+                    f"SELECT id, name FROM accounts_contact WHERE id IN ({marks})",
+                    sorted(missing),
+                    (None, None),
+                )
+            )
+        return [
+            (*r[:column], None if r[column] is None else self.names[r[column]], *r[column + 1 :])
+            for r in rows
+        ]
+
+
+def contacts(*, account_id: int) -> tuple[list[ContactRow], ContactNames]:
+    """The contacts panel (the live contacts, by name), and every contact's name."""
+    rows = fetch(_CONTACTS_SQL, [account_id], (None,) * 6)
+    listed = [ContactRow(*row[:5]) for row in rows if row[5] is None]
+    return listed, ContactNames({row[0]: row[1] for row in rows})
 
 
 @dataclass(frozen=True, slots=True)
@@ -900,9 +944,8 @@ _RENEWAL_FIELDS = (
     _f(Renewal, "forecast_arr"),
 )
 _TASKS_SQL = (
-    f"SELECT t.title, t.due_date, c.name, {_USER} FROM success_successtask t "
+    f"SELECT t.title, t.due_date, t.assignee_contact_id, {_USER} FROM success_successtask t "
     "LEFT JOIN accounts_user u ON u.id = t.assignee_user_id "
-    "LEFT JOIN accounts_contact c ON c.id = t.assignee_contact_id "
     "WHERE t.account_id = %s AND t.done_at IS NULL "
     "ORDER BY t.done_at, t.due_date, t.id LIMIT %s"
 )
@@ -921,7 +964,7 @@ def _success_plan(account_id: int) -> PlanRow | None:
     return plan
 
 
-def account_success(*, account_id: int) -> AccountSuccess:
+def account_success(*, account_id: int, contacts: ContactNames) -> AccountSuccess:
     """success.selectors.overview.account_success in four statements."""
     review_url = url_for_ids("success:review")
     reviews = [
@@ -948,8 +991,8 @@ def account_success(*, account_id: int) -> AccountSuccess:
     ]
     tasks = [
         TaskRow(title, _person(first, last, username) or contact, due)
-        for title, due, contact, first, last, username in fetch(
-            _TASKS_SQL, [account_id, 10], _TASK_FIELDS
+        for title, due, contact, first, last, username in contacts.named(
+            fetch(_TASKS_SQL, [account_id, 10], _TASK_FIELDS), column=2
         )
     ]
     return AccountSuccess(
