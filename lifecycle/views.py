@@ -8,7 +8,6 @@ from typing import Any
 from django.apps import apps
 from django.conf import settings
 from django.db.models import QuerySet
-from django.forms import ModelChoiceField
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import render
@@ -22,7 +21,6 @@ from accounts.http import AuthedRequest, is_htmx
 from accounts.models import Account
 from accounts.pagination import DeferredJoinPaginator
 from accounts.roles import Role, admin_required, can_edit_account, role_of, sees_all_writes
-from success.playbooks.forms import StartForm as PlaybookStartForm
 
 from .account_page import reads as account_page
 from .account_page.panels import account_content
@@ -144,12 +142,8 @@ def account_overview_context(request: AuthedRequest, account: AccountHead) -> di
     can_edit = can_edit_account(request.user, account)
     contacts, contact_names = account_page.contacts(account_id=pk)
     engagements = account_page.engagements(account_id=pk, contacts=contact_names)
-    start_form = None
-    if can_edit:  # rendered (and its playbooks read) only where the page shows it
-        start_form = PlaybookStartForm()
-        choices = start_form.fields["playbook"]
-        assert isinstance(choices, ModelChoiceField)
-        choices.choices = [("", choices.empty_label), *account_page.startable_playbooks()]
+    # The playbook start form's choices: read (and the form shown) only for editors.
+    playbooks = account_page.startable_playbooks() if can_edit else None
     return {
         "account": account,
         "today": today,
@@ -170,7 +164,7 @@ def account_overview_context(request: AuthedRequest, account: AccountHead) -> di
         "health": account_page.health(account_id=pk, today=today),
         "alerts": account_page.live_alerts(account_id=pk),
         "playbook_runs": account_page.playbook_runs(account_id=pk),
-        "playbook_start_form": start_form,
+        "startable_playbooks": playbooks,
         "hubspot_installed": apps.is_installed("accounts.hubspot"),
         "sync_conflicts": selectors.open_conflicts_count(account_id=pk)
         if account.hubspot_id

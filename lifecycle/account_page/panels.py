@@ -35,6 +35,7 @@ from accounts.links import url_for_ids
 from accounts.templatetags.account_badges import forecast_badge, health_badge_html
 from accounts.templatetags.formats import money
 from onboarding.templatetags.onboarding_tags import due_in_words
+from success.playbooks.forms import StartForm
 
 from .reads import (
     AccountHead,
@@ -365,6 +366,9 @@ def _renewal(c: dict[str, Any]) -> str:
     )
 
 
+_CHOOSE_PLAYBOOK = getattr(StartForm.base_fields["playbook"], "empty_label", "")
+
+
 def _playbooks(c: dict[str, Any]) -> str:
     a: AccountHead = c["account"]
     runs: list[RunRow] = c["playbook_runs"]
@@ -387,12 +391,18 @@ def _playbooks(c: dict[str, Any]) -> str:
     else:
         out += '<p class="muted">No playbook has run on this account.</p>'
     out += "\n  "
-    form = c["playbook_start_form"]
-    if c["can_edit"] and form:
+    playbooks = c["startable_playbooks"]
+    if c["can_edit"] and playbooks is not None:
+        # StartForm's select as Django's widget template wrote it (no value chosen).
+        options = "".join(
+            f'\n  <option value="{pk}">{_e(name)}</option>\n' for pk, name in playbooks
+        )
         out += (
             f'\n  <form method="post" action="{_url("playbooks:start", a.pk)}" '
             f'class="inline-form">{_csrf(c["csrf_token"])}\n'
-            f'    <label for="id_playbook">Start a playbook</label>{form["playbook"]}\n'
+            '    <label for="id_playbook">Start a playbook</label>'
+            '<select name="playbook" required id="id_playbook">\n'
+            f'  <option value="" selected>{_e(_CHOOSE_PLAYBOOK)}</option>\n{options}\n</select>\n'
             '    <button class="btn" type="submit">Start</button>\n  </form>\n  '
         )
     return out + "\n</section>\n"

@@ -5,7 +5,6 @@ from typing import Any
 from django import forms
 
 from accounts.dates import DateField
-from accounts.filters import PlainSelect
 from accounts.models import User
 from accounts.roles import Role
 
@@ -135,10 +134,6 @@ class SnoozeForm(ReasonForm):
 
 
 class StartForm(forms.Form):
-    # PlainSelect: the account page shows this form; Django's template widget renderer
-    # cost two template includes per playbook there (docs/performance.md).
     playbook = forms.ModelChoiceField(
-        queryset=Playbook.objects.filter(is_active=True),
-        empty_label="Choose a playbook",
-        widget=PlainSelect,
+        queryset=Playbook.objects.filter(is_active=True), empty_label="Choose a playbook"
     )
