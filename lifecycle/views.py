@@ -134,7 +134,9 @@ def portfolio_export(request: AuthedRequest) -> StreamingHttpResponse:
     return csv_download(rows(), "portfolio.csv")
 
 
-def account_overview_context(request: AuthedRequest, account: AccountHead) -> dict[str, Any]:
+def account_overview_context(
+    request: AuthedRequest, account: AccountHead, people: account_page.People
+) -> dict[str, Any]:
     """What the account page shows, every panel read with one plain statement or two
     (lifecycle.account_page: the ORM's cost per query was most of the page's)."""
     pk = account.pk
@@ -151,17 +153,22 @@ def account_overview_context(request: AuthedRequest, account: AccountHead) -> di
         "can_reassign": sees_all_writes(request.user),
         "contacts": contacts,
         "deals": account_page.deals(account_id=pk),
-        "timeline": account_page.timeline(account_id=pk, engagement_rows=engagements),
+        "timeline": account_page.timeline(
+            account_id=pk, engagement_rows=engagements, people=people
+        ),
         "support": account_page.support_panel(
             account_id=pk,
             now=timezone.now(),
             engagement_rows=engagements,
             contacts=contact_names,
+            people=people,
         ),
         "usage": account_page.latest_usage(account_id=pk),
         "onboarding_plans": account_page.onboarding_plans(account=account),
-        "success": account_page.account_success(account_id=pk, contacts=contact_names),
-        "health": account_page.health(account_id=pk, today=today),
+        "success": account_page.account_success(
+            account_id=pk, contacts=contact_names, people=people
+        ),
+        "health": account_page.health(account_id=pk, today=today, people=people),
         "alerts": account_page.live_alerts(account_id=pk),
         "playbook_runs": account_page.playbook_runs(account_id=pk),
         "startable_playbooks": playbooks,
@@ -175,10 +182,11 @@ def account_overview_context(request: AuthedRequest, account: AccountHead) -> di
 
 @require_GET
 def account_overview(request: AuthedRequest, pk: int) -> HttpResponse:
-    account = account_page.account_head(pk=pk)
+    people = account_page.People()  # everyone the page names, read once
+    account = account_page.account_head(pk=pk, people=people)
     if account is None:
         raise Http404("No account with that id.")
-    context = account_overview_context(request, account)
+    context = account_overview_context(request, account, people)
     # The panels are written in Python (lifecycle/account_page/panels.py): as
     # template partials they cost more than the page's SQL.
     return render(

@@ -50,14 +50,49 @@ def _f(model: Any, name: str) -> Any:
     return model._meta.get_field(name)
 
 
-def _person(first: str | None, last: str | None, username: str | None) -> str | None:
-    """A user as `str(user)` writes them (full name, else username); None: nobody."""
-    if username is None:
-        return None
-    return f"{first} {last}".strip() or username
+class People:
+    """The people a page names (an owner, an actor, an assignee), read in one statement
+    when the first of them is written, instead of a join to the users in each of the
+    page's statements (planning a join cost PostgreSQL more than running the
+    statement)."""
+
+    def __init__(self) -> None:
+        self.wanted: set[int] = set()
+        self.names: dict[int, str] = {}
+
+    def get(self, pk: int | None) -> Person | None:
+        if pk is None:
+            return None
+        self.wanted.add(pk)
+        return Person(self, pk)
+
+    def name(self, pk: int) -> str:
+        if pk not in self.names:
+            unread = sorted(self.wanted - self.names.keys())
+            marks = ", ".join(["%s"] * len(unread))
+            rows = fetch(
+                "SELECT id, first_name, last_name, username FROM accounts_user "
+                f"WHERE id IN ({marks})",
+                unread,
+                (None,) * 4,
+            )
+            for user, first, last, username in rows:
+                # as str(user): the full name, else the username
+                self.names[user] = f"{first} {last}".strip() or username
+        return self.names.get(pk, "")
 
 
-_USER = "u.first_name, u.last_name, u.username"
+@dataclass(frozen=True, slots=True)
+class Person:
+    """A user the page names: written as `str(user)` writes them."""
+
+    people: People
+    pk: int
+
+    def __str__(self) -> str:
+        return self.people.name(self.pk)
+
+
 _SEGMENTS = dict(Segment.choices)
 _STAGES = dict(Stage.choices)
 _BANDS = dict(HealthBand.choices)
@@ -70,7 +105,7 @@ class AccountHead:
     name: str
     domain: str
     owner_id: int | None
-    owner: str | None
+    owner: Person | None
     segment: str
     arr: Decimal
     currency: str
@@ -124,14 +159,14 @@ _ACCOUNT_COLUMNS = (
     "next_business_review",
     "renewal_forecast_category",
 )
-_ACCOUNT_FIELDS = (*(_f(Account, c) for c in _ACCOUNT_COLUMNS), None, None, None)
+_ACCOUNT_FIELDS = tuple(_f(Account, c) for c in _ACCOUNT_COLUMNS)
 _ACCOUNT_SQL = (
-    f"SELECT {', '.join('a.' + c for c in _ACCOUNT_COLUMNS)}, {_USER} "
-    "FROM accounts_account a LEFT JOIN accounts_user u ON u.id = a.owner_id WHERE a.id = %s"
+    f"SELECT {', '.join('a.' + c for c in _ACCOUNT_COLUMNS)} "
+    "FROM accounts_account a WHERE a.id = %s"
 )
 
 
-def account_head(*, pk: int) -> AccountHead | None:
+def account_head(*, pk: int, people: People) -> AccountHead | None:
     rows = fetch(_ACCOUNT_SQL, [pk], _ACCOUNT_FIELDS)
     if not rows:
         return None
@@ -154,16 +189,13 @@ def account_head(*, pk: int) -> AccountHead | None:
         onboarding_progress,
         next_business_review,
         forecast,
-        first,
-        last,
-        username,
     ) = rows[0]
     return AccountHead(
         pk,
         name,
         domain,
         owner_id,
-        _person(first, last, username),
+        people.get(owner_id),
         segment,
         arr,
         currency,
@@ -190,22 +222,21 @@ class TimelineEntry:
     summary: str
     link: str
     kind: str
-    actor: str | None
+    actor: Person | None
 
 
 _EVENT_KINDS = dict(Event.Kind.choices)
 _ENGAGEMENT_KINDS = dict(Engagement.Kind.choices)
 _DIRECTIONS = dict(Engagement.Direction.choices)
 _EVENTS_SQL = (
-    f"SELECT e.occurred_at, e.summary, e.link, e.kind, {_USER} FROM accounts_event e "
-    "LEFT JOIN accounts_user u ON u.id = e.actor_id WHERE e.account_id = %s "
+    "SELECT e.occurred_at, e.summary, e.link, e.kind, e.actor_id FROM accounts_event e "
+    "WHERE e.account_id = %s "
     "ORDER BY e.occurred_at DESC, e.id DESC LIMIT %s"
 )
 _EVENT_FIELDS = (_f(Event, "occurred_at"), None, None, None, None, None, None)
 _ENGAGEMENTS_SQL = (
     "SELECT g.occurred_at, g.kind, g.direction, g.subject, g.hubspot_id, g.is_touch, "
-    f"g.contact_id, {_USER} FROM support_engagement g "
-    "LEFT JOIN accounts_user u ON u.id = g.owner_id "
+    "g.contact_id, g.owner_id FROM support_engagement g "
     "WHERE g.account_id = %s AND g.archived_at IS NULL "
     "ORDER BY g.occurred_at DESC, g.id DESC LIMIT %s"
 )
@@ -234,7 +265,7 @@ def engagements(
 
 
 def timeline(
-    *, account_id: int, engagement_rows: list[tuple[Any, ...]], limit: int = 50
+    *, account_id: int, engagement_rows: list[tuple[Any, ...]], people: People, limit: int = 50
 ) -> list[TimelineEntry]:
     """The latest `limit` entries of Lifecycle's events and the CRM's engagements
     (`engagements`, read with the same limit), newest first
@@ -245,9 +276,9 @@ def timeline(
             summary,
             link,
             str(_EVENT_KINDS.get(kind, kind)),
-            _person(first, last, username),
+            people.get(user),
         )
-        for occurred_at, summary, link, kind, first, last, username in fetch(
+        for occurred_at, summary, link, kind, user in fetch(
             _EVENTS_SQL, [account_id, limit], _EVENT_FIELDS
         )
     ]
@@ -259,8 +290,6 @@ def timeline(
         hubspot_id,
         _touch,
         contact,
-        first,
-        last,
         user,
     ) in engagement_rows:
         kind_label = str(_ENGAGEMENT_KINDS.get(kind, kind))
@@ -274,7 +303,7 @@ def timeline(
                 summary[:500],
                 hubspot_record_url(Engagement.TYPE_IDS.get(kind, ""), hubspot_id),
                 f"{kind_label} (CRM)",
-                _person(first, last, user),
+                people.get(user),
             )
         )
     entries.sort(key=lambda entry: entry.occurred_at, reverse=True)
@@ -305,7 +334,7 @@ class OpenTicket:
     stage: Named
     opened_at: datetime
     contact: ContactName | None
-    owner: str | None
+    owner: Person | None
 
     @property
     def get_priority_display(self) -> str:
@@ -343,7 +372,7 @@ class Touch:
     subject: str
     hubspot_url: str
     occurred_at: datetime
-    owner: str | None
+    owner: Person | None
     contact: ContactName | None
 
     @property
@@ -361,9 +390,8 @@ class SupportPanel:
 
 _TICKETS_SQL = (
     "SELECT t.id, t.subject, t.hubspot_id, t.priority, t.opened_at, t.closed_at, "
-    f"t.is_closed, s.label, t.contact_id, {_USER} FROM support_ticket t "
+    "t.is_closed, s.label, t.contact_id, t.owner_id FROM support_ticket t "
     "INNER JOIN support_ticketstage s ON s.id = t.stage_id "
-    "LEFT JOIN accounts_user u ON u.id = t.owner_id "
     "WHERE t.account_id = %s AND t.archived_at IS NULL "
     "AND (NOT t.is_closed OR t.opened_at > %s OR t.closed_at > %s)"
 )
@@ -394,9 +422,8 @@ _ANSWER_FIELDS = (
     None,
 )
 _TOUCHES_SQL = (
-    "SELECT g.kind, g.subject, g.hubspot_id, g.occurred_at, g.contact_id, "
-    f"{_USER} FROM support_engagement g "
-    "LEFT JOIN accounts_user u ON u.id = g.owner_id "
+    "SELECT g.kind, g.subject, g.hubspot_id, g.occurred_at, g.contact_id, g.owner_id "
+    "FROM support_engagement g "
     "WHERE g.account_id = %s AND g.is_touch AND g.archived_at IS NULL "
     "AND g.occurred_at <= %s ORDER BY g.occurred_at DESC, g.id DESC LIMIT %s"
 )
@@ -468,15 +495,14 @@ def _touches(
     limit: int,
     read: int,
     contacts: ContactNames,
+    people: People,
 ) -> list[Touch]:
     """The latest `limit` touches up to now: the first ones among the latest engagements
     already read (`read` asked for) when there are enough there, or when those were
     all the account has; else one statement."""
     rows = [
-        (kind, subject, hubspot_id, occurred, contact, first, last, username)
-        for occurred, kind, _way, subject, hubspot_id, touch, contact, first, last, username in (
-            engagement_rows
-        )
+        (kind, subject, hubspot_id, occurred, contact, user)
+        for occurred, kind, _way, subject, hubspot_id, touch, contact, user in (engagement_rows)
         if touch and occurred <= now
     ]
     if len(rows) < limit and len(engagement_rows) >= read:
@@ -489,10 +515,10 @@ def _touches(
             subject,
             hubspot_record_url(Engagement.TYPE_IDS.get(kind, ""), hubspot_id),
             occurred,
-            _person(first, last, username),
+            people.get(user),
             None if contact is None else ContactName(contact),
         )
-        for kind, subject, hubspot_id, occurred, contact, first, last, username in rows[:limit]
+        for kind, subject, hubspot_id, occurred, contact, user in rows[:limit]
     ]
 
 
@@ -502,6 +528,7 @@ def support_panel(
     now: datetime,
     engagement_rows: list[tuple[Any, ...]],
     contacts: ContactNames,
+    people: People,
     engagements_read: int = 50,
     tickets: int = 10,
     answers: int = 5,
@@ -534,7 +561,7 @@ def support_panel(
             Named(stage),
             opened,
             None if contact is None else ContactName(contact),
-            _person(first, last, username),
+            people.get(user),
         )
         for (
             _pk,
@@ -546,9 +573,7 @@ def support_panel(
             _is_closed,
             stage,
             contact,
-            first,
-            last,
-            username,
+            user,
         ) in open_rows[:200]
     ]
     listed.sort(key=lambda t: (not t.is_escalated, t.opened_at))
@@ -564,7 +589,9 @@ def support_panel(
         )
     ]
     _survey_figures(figures, survey, now)
-    latest_touches = _touches(account_id, now, engagement_rows, touches, engagements_read, contacts)
+    latest_touches = _touches(
+        account_id, now, engagement_rows, touches, engagements_read, contacts, people
+    )
     if latest_touches:
         figures.last_touch_at = latest_touches[0].occurred_at
     return SupportPanel(figures, listed[:tickets], survey[:answers], latest_touches)
@@ -852,7 +879,7 @@ class ReviewRow:
     held_on: date | None
     sentiment: str
     outcomes: str
-    owner: str | None
+    owner: Person | None
 
     @property
     def get_kind_display(self) -> str:
@@ -884,7 +911,7 @@ class RenewalRow:
 @dataclass(frozen=True, slots=True)
 class TaskRow:
     title: str
-    assignee: str | None
+    assignee: Person | str | None
     due_date: date | None
     done: bool = False
 
@@ -920,7 +947,7 @@ _SUCCESS_PLAN_FIELDS = (
 )
 _REVIEWS_SQL = (
     "SELECT r.id, r.kind, r.scheduled_for, r.status, r.held_on, r.sentiment, r.outcomes, "
-    f"{_USER} FROM success_businessreview r LEFT JOIN accounts_user u ON u.id = r.owner_id "
+    "r.owner_id FROM success_businessreview r "
     "WHERE r.account_id = %s AND NOT (r.status = %s) "
     "ORDER BY r.scheduled_for DESC, r.id DESC"
 )
@@ -944,8 +971,8 @@ _RENEWAL_FIELDS = (
     _f(Renewal, "forecast_arr"),
 )
 _TASKS_SQL = (
-    f"SELECT t.title, t.due_date, t.assignee_contact_id, {_USER} FROM success_successtask t "
-    "LEFT JOIN accounts_user u ON u.id = t.assignee_user_id "
+    "SELECT t.title, t.due_date, t.assignee_contact_id, t.assignee_user_id "
+    "FROM success_successtask t "
     "WHERE t.account_id = %s AND t.done_at IS NULL "
     "ORDER BY t.done_at, t.due_date, t.id LIMIT %s"
 )
@@ -964,7 +991,7 @@ def _success_plan(account_id: int) -> PlanRow | None:
     return plan
 
 
-def account_success(*, account_id: int, contacts: ContactNames) -> AccountSuccess:
+def account_success(*, account_id: int, contacts: ContactNames, people: People) -> AccountSuccess:
     """success.selectors.overview.account_success in four statements."""
     review_url = url_for_ids("success:review")
     reviews = [
@@ -976,9 +1003,9 @@ def account_success(*, account_id: int, contacts: ContactNames) -> AccountSucces
             held,
             sentiment,
             outcomes,
-            _person(first, last, username),
+            people.get(user),
         )
-        for pk, kind, scheduled, status, held, sentiment, outcomes, first, last, username in fetch(
+        for pk, kind, scheduled, status, held, sentiment, outcomes, user in fetch(
             _REVIEWS_SQL, [account_id, BusinessReview.Status.CANCELLED.value], _REVIEW_FIELDS
         )
     ]
@@ -990,8 +1017,8 @@ def account_success(*, account_id: int, contacts: ContactNames) -> AccountSucces
         )
     ]
     tasks = [
-        TaskRow(title, _person(first, last, username) or contact, due)
-        for title, due, contact, first, last, username in contacts.named(
+        TaskRow(title, people.get(user) or contact, due)
+        for title, due, contact, user in contacts.named(
             fetch(_TASKS_SQL, [account_id, 10], _TASK_FIELDS), column=2
         )
     ]
@@ -1023,22 +1050,21 @@ _SCORE_FIELDS = (
     _f(HealthModel, "yellow_min"),
 )
 _OVERRIDE_SQL = (
-    f"SELECT o.score, {_USER} FROM health_healthoverride o "
-    "LEFT JOIN accounts_user u ON u.id = o.created_by_id "
+    "SELECT o.score, o.created_by_id FROM health_healthoverride o "
     "WHERE o.account_id = %s AND o.ended_at IS NULL AND o.expires_on >= %s "
     "ORDER BY o.created_at DESC LIMIT 1"
 )
 
 
-def health(*, account_id: int, today: date, days: int = 90) -> HealthCard:
+def health(*, account_id: int, today: date, people: People, days: int = 90) -> HealthCard:
     """The health card of success.health.selectors.account_health: the latest score
     of the last `days` and the override in force."""
     scores = fetch(_SCORE_SQL, [account_id, on(today - timedelta(days=days))], _SCORE_FIELDS)
-    overrides = fetch(_OVERRIDE_SQL, [account_id, on(today)], (None,) * 4)
+    overrides = fetch(_OVERRIDE_SQL, [account_id, on(today)], (None, None))
     override = None
     if overrides:
-        score, first, last, username = overrides[0]
-        override = (score, _person(first, last, username))
+        score, user = overrides[0]
+        override = (score, people.get(user))
     return health_card(latest=scores[0] if scores else None, override=override)
 
 

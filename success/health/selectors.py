@@ -85,7 +85,7 @@ class CardScore:
 @dataclass(frozen=True, slots=True)
 class CardOverride:
     score: int
-    created_by: str | None
+    created_by: object  # who set it, written as str(user); None: nobody
 
 
 @dataclass
@@ -103,7 +103,7 @@ class HealthCard:
 def health_card(
     *,
     latest: tuple[int, str, list[dict[str, Any]], list[str], int, int] | None,
-    override: tuple[int, str | None] | None,
+    override: tuple[int, object] | None,
 ) -> HealthCard:
     """`latest`: the latest score's (score, band, breakdown, missing) and its model's
     (green_min, yellow_min); `override`: (score, who set it)."""

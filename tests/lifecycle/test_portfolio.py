@@ -128,7 +128,7 @@ def test_portfolio_query_count_does_not_grow_with_rows(
 def test_account_page_query_count_does_not_grow_with_rows(
     client: Any, leader: Any, rows: int, django_assert_num_queries: Any
 ) -> None:
-    account = AccountFactory.create(hubspot_id="9001")
+    account = AccountFactory.create(hubspot_id="9001", owner=leader)
     for _ in range(rows):
         ContactFactory.create(account=account)
         DealFactory.create(account=account)
@@ -139,8 +139,9 @@ def test_account_page_query_count_does_not_grow_with_rows(
     # tasks; + health: latest score, live override; + live alerts; + open sync conflicts
     # (linked accounts only); + playbooks: the account's runs, the playbooks to start;
     # + support: tickets (the figures and the open list), survey answers (the figures
-    # and the latest); the last touches are among the timeline's engagements
-    with django_assert_num_queries(9 + 4 + 2 + 1 + 1 + 2 + 2):
+    # and the latest); the last touches are among the timeline's engagements; + the
+    # names of the people shown (owner, actors, assignees), read once
+    with django_assert_num_queries(9 + 4 + 2 + 1 + 1 + 2 + 2 + 1):
         response = client.get(reverse("account", args=[account.pk]))
     assert response.content.decode().count('class="badge">Champion') == rows
 
