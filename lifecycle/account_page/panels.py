@@ -27,7 +27,7 @@ from django.urls import get_script_prefix, reverse
 from django.utils import formats
 from django.utils.dates import MONTHS_3, MONTHS_AP
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.timezone import template_localtime
+from django.utils.timezone import is_aware, localtime
 from django.utils.translation import gettext as _
 
 from accounts.formats import date_display
@@ -49,6 +49,12 @@ from .reads import (
     TimelineEntry,
     Usage,
 )
+
+
+def template_localtime(value: datetime) -> datetime:
+    """What templates do to a datetime before writing it (USE_TZ is on): the
+    current time zone's local time."""
+    return localtime(value) if is_aware(value) else value
 
 
 def _e(value: object) -> str:

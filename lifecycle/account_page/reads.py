@@ -468,7 +468,8 @@ def _ticket_figures(
 
 def _survey_figures(figures: SupportFigures, answers: list[SurveyAnswer], now: datetime) -> None:
     since = now - timedelta(days=SURVEY_DAYS)
-    nps, promoters, nps_detractors, csat = 0, 0, 0, []
+    nps, promoters, nps_detractors = 0, 0, 0
+    csat: list[Decimal] = []
     for a in answers:
         if a.submitted_at <= since:
             continue
@@ -485,7 +486,7 @@ def _survey_figures(figures: SupportFigures, answers: list[SurveyAnswer], now: d
         figures.nps = round((promoters - nps_detractors) * 100 / nps)
     figures.csat_responses = len(csat)
     if csat:
-        figures.csat = (sum(csat) / len(csat)).quantize(Decimal("0.01"))
+        figures.csat = (sum(csat, Decimal(0)) / len(csat)).quantize(Decimal("0.01"))
 
 
 def _touches(

@@ -34,11 +34,12 @@ from success.playbooks import selectors as playbooks_selectors
 from success.playbooks.forms import StartForm as PlaybookStartForm
 from success.selectors.overview import account_success
 
-_OPTIONS = {k: v for k, v in settings.TEMPLATES[0]["OPTIONS"].items() if k != "loaders"}
+_APP: dict[str, Any] = settings.TEMPLATES[0]
+_OPTIONS = {k: v for k, v in _APP["OPTIONS"].items() if k != "loaders"}
 BEFORE = DjangoTemplates(
     {
         "NAME": "account_page_before",
-        "DIRS": [Path(__file__).parent / "account_page_templates", *settings.TEMPLATES[0]["DIRS"]],
+        "DIRS": [Path(__file__).parent / "account_page_templates", *_APP["DIRS"]],
         "APP_DIRS": True,
         "OPTIONS": _OPTIONS,
     }
