@@ -93,7 +93,7 @@ def trend_figures(board: Dashboard) -> SafeString:
     for metric, chart in board.charts:
         label = _esc(metric.label)
         rows = "".join(
-            f'<tr{" class=\"mx-selected\"" if bar.selected else ""}><th scope="row">'
+            f'<tr{' class="mx-selected"' if bar.selected else ""}><th scope="row">'
             f'{_esc(bar.label)}</th><td class="num">{_esc(bar.text)}</td></tr>'
             for bar in chart.bars
         )

@@ -170,11 +170,11 @@ class SuccessTask(models.Model):
         indexes = [
             models.Index(fields=["assignee_user", "done_at", "due_date"]),
             # A person's open tasks in due order, with what orders a day's tasks
-            # (the review): My work reads a section's first rows and counts
-            # every section from this index alone (success/selectors/work.py).
+            # (the review; a key column, as SQLite has no INCLUDE): My work reads a
+            # section's first rows and counts every section from this index alone
+            # (success/selectors/work.py).
             models.Index(
-                fields=["assignee_user", "due_date", "id"],
-                include=["review"],
+                fields=["assignee_user", "due_date", "id", "review"],
                 condition=Q(done_at__isnull=True),
                 name="task_open_by_assignee_due",
             ),
