@@ -21,6 +21,7 @@ from .metrics.dashboard import dashboard
 from .metrics.db import reporting
 from .metrics.drills import DRILLS, TODAY_ONLY
 from .metrics.forms import MetricsForm, neighbours, period_query
+from .metrics.html import DrillUrls, figure_cards, health_chart, trend_figures
 from .metrics.snapshots import dashboard_figures
 
 DRILL_PAGE = 500
@@ -70,11 +71,17 @@ def metrics_dashboard(request: AuthedRequest) -> HttpResponse:
     period = form.period()
     figures = dashboard_figures(scope=form.scope(), period=period, today=today)
     before, after = neighbours(period)
+    board = figures.board
+    query = period_query(period, request.GET)
     context = {
         "form": form,
-        "board": figures.board,
+        "board": board,
+        "trends": trend_figures(board),
+        "health_chart": health_chart(board.health_chart),
+        "cards": figure_cards(board, query=query, before_label=before.label),
+        "drill": DrillUrls(),
         "figures": figures,
-        "query": period_query(period, request.GET),
+        "query": query,
         "before": before,
         "before_query": period_query(before, request.GET),
         "after": after,

@@ -167,7 +167,18 @@ class SuccessTask(models.Model):
                 name="success_task_one_assignee",
             )
         ]
-        indexes = [models.Index(fields=["assignee_user", "done_at", "due_date"])]
+        indexes = [
+            models.Index(fields=["assignee_user", "done_at", "due_date"]),
+            # A person's open tasks in due order, with what orders a day's tasks
+            # (the review; a key column, as SQLite has no INCLUDE): My work reads a
+            # section's first rows and counts every section from this index alone
+            # (success/selectors/work.py).
+            models.Index(
+                fields=["assignee_user", "due_date", "id", "review"],
+                condition=Q(done_at__isnull=True),
+                name="task_open_by_assignee_due",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.title

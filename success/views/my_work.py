@@ -1,12 +1,14 @@
-"""My work: everything due for the signed-in person, across plans, reviews and
-renewals."""
+"""My work: everything due for the signed-in person, across plans, playbooks,
+reviews and renewals, in sections by when it is due."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 from html import escape as _esc
 
+from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import render
@@ -19,9 +21,10 @@ from accounts import selectors as account_selectors
 from accounts.formats import date_display
 from accounts.http import AuthedRequest
 from accounts.links import url_for_ids
+from accounts.models import User
 
-from ..selectors import overview
-from ..selectors.overview import WorkItem
+from ..selectors import work
+from ..selectors.work import WorkItem
 
 
 def _row_html(
@@ -58,35 +61,92 @@ def _row_html(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class _ShownSection:
+    key: str
+    title: str
+    count: int
+    rows: SafeString
+    more: int  # items of the section not on this view
+
+
+def _page_number(value: str | None) -> int:
+    try:
+        return max(1, int(value or 1))
+    except ValueError:
+        return 1
+
+
+def _section_page(user: User, today: date, key: str, number: int) -> list[work.WorkSection]:
+    first = (number - 1) * work.PER_PAGE
+    return work.work_sections(user=user, today=today, show=(key,), first=first, limit=work.PER_PAGE)
+
+
 @require_GET
 def my_work(request: AuthedRequest) -> HttpResponse:
+    """What is due now (overdue, the next 7 days: each section's first rows) and
+    every section's count; `?section=<key>` is one section, a page at a time
+    (`&page=`). So the page is at most a hundred rows whatever the book's size."""
     today = timezone.localdate()
-    items = overview.my_work(user=request.user, today=today)
-    conflicts = account_selectors.open_conflicts_count(owner_id=request.user.pk)
+    user = request.user
+    current = request.GET.get("section")
+    page = None
+    if current not in work.SECTIONS:
+        current = None
+        sections = work.work_sections(
+            user=user, today=today, show=work.FIRST_VIEW, limit=work.PREVIEW
+        )
+    else:
+        number = _page_number(request.GET.get("page"))
+        sections = _section_page(user, today, current, number)
+        page = Paginator(
+            range(sections[work.SECTIONS.index(current)].count), work.PER_PAGE
+        ).get_page(number)
+        if page.number != number:  # past the last page: the last one, as other lists do
+            sections = _section_page(user, today, current, page.number)
+    conflicts = account_selectors.open_conflicts_count(owner_id=user.pk)
     # What {% csrf_token %} and the hidden `next` wrote in each row's form: one token
     # for the page, as the template's lazy `csrf_token` gave every form the same one
-    # (the same token goes in the context for the page's other forms).
+    # (the same token goes in the context for the page's other forms). `next` brings
+    # the person back to the page they ticked the item off on.
     token = get_token(request)
     done_form_tail = format_html(
         '<input type="hidden" name="csrfmiddlewaretoken" value="{}">'
         '<input type="hidden" name="next" value="{}">'
         '<button class="btn btn-small" type="submit">Done</button></form>',
         token,
-        request.path,
+        request.get_full_path(),
     )
     done_url = url_for_ids("success:task_done")
-    rows = [
-        _row_html(i, today=today, done_url=done_url, done_form_tail=done_form_tail) for i in items
+    shown = [
+        _ShownSection(
+            key=s.key,
+            title=s.title,
+            count=s.count,
+            rows=mark_safe(  # each row is escaped by _row_html
+                "\n      ".join(
+                    _row_html(i, today=today, done_url=done_url, done_form_tail=done_form_tail)
+                    for i in s.items
+                )
+            ),
+            more=s.count - len(s.items),
+        )
+        for s in sections
+        if s.count and s.key in ((current,) if current else work.FIRST_VIEW)
     ]
     return render(
         request,
         "success/my_work.html",
         {
-            "items": items,
-            "rows": rows,
+            "sections": sections,
+            "shown": shown,
+            "current": current,
+            "page": page,
+            "query": f"section={current}",
+            "total": sum(s.count for s in sections),
+            "overdue": sections[0].count,
             "csrf_token": token,
             "today": today,
-            "overdue": sum(1 for i in items if i.overdue),
             "sync_conflicts": conflicts,
         },
     )

@@ -31,7 +31,7 @@ from success.playbooks.services import (
     run_step_complete,
     run_step_skip,
 )
-from success.selectors.overview import my_work
+from success.selectors.work import my_work
 from tests.factories import AccountFactory, RenewalFactory
 
 from .conftest import steps

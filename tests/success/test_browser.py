@@ -64,7 +64,10 @@ def test_csm_holds_a_qbr_forecasts_at_risk_and_sees_both_in_my_work_and_the_pipe
 
     page.get_by_role("navigation", name="Main").get_by_role("link", name="My work").click()
     work = page.locator("#my-work")
-    expect(work).to_contain_text("Send ROI summary to the sponsor")
+    expect(work).to_contain_text("Send ROI summary to the sponsor")  # due in 7 days
+    # the renewal is two months out: in the later section, one link away
+    sections = page.get_by_role("navigation", name="Sections of my work")
+    sections.get_by_role("link", name=re.compile(r"^Later")).click()
     expect(work).to_contain_text("Renewal: At risk")
 
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Renewals").click()
