@@ -194,9 +194,13 @@ class Account(models.Model):
             models.Index(fields=["name", "id"], name="account_name_id"),
             models.Index(fields=["stage", "id"], name="account_stage_id"),
             models.Index(fields=["arr", "id"], name="account_arr_id"),
-            models.Index(fields=["renewal_date", "id"], name="account_renewal_id"),
+            # status a key column too, so the renewal window's count reads the index
+            # alone (migration 0018).
+            models.Index(fields=["renewal_date", "id", "status"], name="account_renewal_id_status"),
             models.Index(fields=["health_score", "id"], name="account_health_id"),
-            models.Index(fields=["last_activity_at", "id"], name="account_activity_id"),
+            # Last activity: on PostgreSQL, (last_activity_at NULLS FIRST, id, status)
+            # from migration 0018 (not model state: SQLite has no NULLS FIRST in an
+            # index), the order the activity sort reads in both directions.
             # Read from the index alone, without the wide account rows
             # (docs/performance.md): the portfolio (never archived accounts) counts
             # the book and finds a deep page's ids in name order on the first; a
