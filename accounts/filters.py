@@ -102,6 +102,23 @@ class PlainNumberInput(forms.NumberInput):
         )
 
 
+class _SharedFields(dict[str, forms.Field]):
+    """A form class's fields that its forms share, but for those in `own`. Each form
+    deep-copies its class's fields so that it may change them; the portfolio's
+    filter form changes only the owner field (its choices), and copying the other
+    fields and their widgets cost as much as building and validating the form."""
+
+    def __init__(self, fields: dict[str, forms.Field], *, own: set[str]) -> None:
+        super().__init__(fields)
+        self.own = own
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> dict[str, forms.Field]:
+        return {
+            name: copy.deepcopy(field, memo) if name in self.own else field
+            for name, field in self.items()
+        }
+
+
 class StableOrderingFilter(django_filters.OrderingFilter):
     """Ties are broken by id in the sort's own direction: pages never repeat or skip
     an account, and one index per sort (column, id) serves both directions
@@ -221,7 +238,9 @@ class PortfolioFilter(django_filters.FilterSet):
             for flt in filters.values():
                 flt.model = cls._meta.model
             fields = {name: flt.field for name, flt in filters.items()}
-            cls._form_class = type(f"{cls.__name__}Form", (cls._meta.form,), fields)
+            form_class: Any = type(f"{cls.__name__}Form", (cls._meta.form,), fields)
+            form_class.base_fields = _SharedFields(form_class.base_fields, own={"owner"})
+            cls._form_class = form_class
         return cls._form_class
 
     @property

@@ -29,7 +29,7 @@ from success.playbooks import selectors as playbooks_selectors
 from success.playbooks.forms import StartForm as PlaybookStartForm
 from success.selectors.overview import account_success
 
-from .rows import portfolio_rows_html
+from .rows import portfolio_rows_html, portfolio_table_html
 from .timeline import account_timeline_entries
 
 SORTABLE = ["name", "owner", "stage", "arr", "renewal", "health", "activity"]
@@ -109,14 +109,19 @@ def portfolio(request: AuthedRequest) -> HttpResponse:
     page = paginator.get_page(request.GET.get("page"))
     # The page's rows as the table shows them (the count and ids read no join).
     page.object_list = rows = selectors.portfolio_rows(cast("QuerySet[Account]", page.object_list))
-    query = _query_pieces(filterset.data)
-    query.pop("page", None)
+    pieces = _query_pieces(filterset.data)
+    pieces.pop("page", None)
+    query = _joined(pieces)
+    table = ""
+    if rows:
+        table = portfolio_table_html(
+            page=page, rows=portfolio_rows_html(rows), sort=_sort_links(filterset.data), query=query
+        )
     context = {
         "filter": filterset,
         "page": page,
-        "rows": portfolio_rows_html(rows),
-        "sort": _sort_links(filterset.data),
-        "query": _joined(query),
+        "table": table,
+        "query": query,
         "filtered": any(
             filterset.data.get(k) for k in ("q", "segment", "stage", "renewal_within", "quiet_for")
         ),
