@@ -233,15 +233,16 @@ class PortfolioFilter(django_filters.FilterSet):
         the filters, as a FilterSet instance holds them, so a field cached on the
         class's filters (see choices_set) is never the one used."""
         cls = type(self)
-        if cls._form_class is None:
+        built: type[forms.Form] | None = cls.__dict__.get("_form_class")  # not a base's
+        if built is None:
             filters = copy.deepcopy(cls.base_filters)
             for flt in filters.values():
                 flt.model = cls._meta.model
             fields = {name: flt.field for name, flt in filters.items()}
             form_class: Any = type(f"{cls.__name__}Form", (cls._meta.form,), fields)
             form_class.base_fields = _SharedFields(form_class.base_fields, own={"owner"})
-            cls._form_class = form_class
-        return cls._form_class
+            cls._form_class = built = form_class
+        return built
 
     @property
     def form(self) -> forms.Form:
