@@ -299,7 +299,7 @@ def day_this_month(rng: random.Random, today: date, *, before_today: bool = Fals
 NEW_EVERY = 25
 
 
-def _company_name(rng: random.Random, index: int, used: set[str], total_base: int = 500) -> str:
+def company_name(rng: random.Random, index: int, used: set[str], total_base: int = 500) -> str:
     """Plain names for the first 500 accounts (never the same twice), numbered after."""
     base = f"{rng.choice(PREFIXES)}{rng.choice(SUFFIXES)} {rng.choice(KINDS)}"
     if index >= total_base:
@@ -364,7 +364,7 @@ def _build_chunk(
         if i % NEW_EVERY == 5:
             contract_start = day_this_month(rng, today)
         renewal, _, stage = demo_stage(rng, pattern, contract_start, today)
-        name = _company_name(rng, i, used_names)
+        name = company_name(rng, i, used_names)
         slug = "".join(ch for ch in name.lower() if ch.isalnum())
         account = Account(
             name=name,
@@ -426,16 +426,9 @@ def _build_chunk(
                     summary=rng.choice(TOUCHES),
                 )
             )
-        for role in (Contact.Role.CHAMPION, Contact.Role.EXECUTIVE_SPONSOR):
-            first, last = rng.choice(FIRST), rng.choice(LAST)
+        for name, role, email, title in demo_contacts(rng, account.domain):
             contacts.append(
-                Contact(
-                    account=account,
-                    name=f"{first} {last}",
-                    role=role,
-                    email=f"{first.lower()}.{rng.randint(1, 99)}@{account.domain}",
-                    title="VP Operations" if role == "executive_sponsor" else "Operations lead",
-                )
+                Contact(account=account, name=name, role=role, email=email, title=title)
             )
         deals.append(
             Deal(
@@ -448,15 +441,16 @@ def _build_chunk(
                 kind=Deal.Kind.NEW,
             )
         )
-        if pattern == "healthy" and rng.random() < 0.3:
+        expansion = demo_expansion(rng, pattern, account.arr, today)
+        if expansion is not None:
             deals.append(
                 Deal(
                     name=f"{account.name} – expansion",
                     account=account,
                     pipeline=sales,
                     stage=open_stage,
-                    amount=(account.arr * Decimal("0.2")).quantize(Decimal("1")),
-                    close_date=today + timedelta(days=rng.randint(10, 120)),
+                    amount=expansion[0],
+                    close_date=expansion[1],
                     kind=Deal.Kind.EXPANSION,
                 )
             )
@@ -466,6 +460,28 @@ def _build_chunk(
     Contact.objects.bulk_create(contacts, batch_size=5000)
     Deal.objects.bulk_create(deals, batch_size=5000)
     UsageSnapshot.objects.bulk_create(usage, batch_size=5000)
+
+
+def demo_contacts(rng: random.Random, domain: str) -> list[tuple[str, str, str, str]]:
+    """The champion and the executive sponsor the demo gives every account:
+    (name, role, email, title)."""
+    contacts = []
+    for role in (Contact.Role.CHAMPION, Contact.Role.EXECUTIVE_SPONSOR):
+        first, last = rng.choice(FIRST), rng.choice(LAST)
+        email = f"{first.lower()}.{rng.randint(1, 99)}@{domain}"
+        title = "VP Operations" if role == Contact.Role.EXECUTIVE_SPONSOR else "Operations lead"
+        contacts.append((f"{first} {last}", str(role), email, title))
+    return contacts
+
+
+def demo_expansion(
+    rng: random.Random, pattern: str, arr: Decimal, today: date
+) -> tuple[Decimal, date] | None:
+    """An open expansion deal (amount, close date) for some healthy accounts, or None."""
+    if pattern == "healthy" and rng.random() < 0.3:
+        amount = (arr * Decimal("0.2")).quantize(Decimal("1"))
+        return amount, today + timedelta(days=rng.randint(10, 120))
+    return None
 
 
 def _usage_history(

@@ -194,13 +194,9 @@ class Account(models.Model):
             models.Index(fields=["name", "id"], name="account_name_id"),
             models.Index(fields=["stage", "id"], name="account_stage_id"),
             models.Index(fields=["arr", "id"], name="account_arr_id"),
-            # status a key column too, so the renewal window's count reads the index
-            # alone (migration 0018).
-            models.Index(fields=["renewal_date", "id", "status"], name="account_renewal_id_status"),
             models.Index(fields=["health_score", "id"], name="account_health_id"),
-            # Last activity: on PostgreSQL, (last_activity_at NULLS FIRST, id, status)
-            # from migration 0018 (not model state: SQLite has no NULLS FIRST in an
-            # index), the order the activity sort reads in both directions.
+            # Last activity's sort index (DESC NULLS LAST) is PostgreSQL-only, in
+            # migration 0018: SQLite cannot index NULLS LAST.
             # Read from the index alone, without the wide account rows
             # (docs/performance.md): the portfolio (never archived accounts) counts
             # the book and finds a deep page's ids in name order on the first; a
@@ -214,6 +210,13 @@ class Account(models.Model):
                 condition=~models.Q(status="archived"),
             ),
             models.Index(fields=["owner", "id", "status"], name="account_owner_id"),
+            # Renewal date of live accounts: the portfolio's renewal sort, and its
+            # renewal-window filter counted from the index alone (0018).
+            models.Index(
+                fields=["renewal_date", "id"],
+                name="account_live_renewal_id",
+                condition=~models.Q(status="archived"),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from enum import StrEnum
 from functools import wraps
-from typing import TYPE_CHECKING, Any, Concatenate
+from typing import TYPE_CHECKING, Any, Concatenate, Protocol
 
 from django.core.exceptions import PermissionDenied
 
@@ -67,7 +67,14 @@ def reads_metrics(user: Any) -> bool:
     return role_of(user) in (Role.ADMIN, Role.LEADER, Role.VIEWER)
 
 
-def can_edit_account(user: Any, account: Account) -> bool:
+class Owned(Protocol):
+    """An account as far as who may edit it goes (a model, or a page's row of it)."""
+
+    @property
+    def owner_id(self) -> int | None: ...
+
+
+def can_edit_account(user: Any, account: Account | Owned) -> bool:
     role = role_of(user)
     if role in (Role.ADMIN, Role.LEADER):
         return True

@@ -5,11 +5,12 @@ of what exists (and does nothing when its data is already there)."""
 from __future__ import annotations
 
 import random
+import time
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.module_loading import import_string
@@ -53,6 +54,65 @@ def build_all(
         log(f"{dotted.removesuffix('.demo.build')}: {message}")
     if result.created:
         settle_start_up_work(since=started, seed=seed)
+
+
+def build_large(
+    *,
+    accounts: int,
+    seed: int,
+    today: date | None = None,
+    log: Callable[[str], None] = print,
+) -> None:
+    """The demo at 100,000 accounts in minutes, on an empty PostgreSQL database: the
+    portfolio, its CRM rows, usage, support history and twelve weeks of past scores
+    with COPY (`success.health.bench_portfolio`, built for the health benchmark), the
+    day's scores from the health job, then the app builders that follow the accounts
+    demo in `build_all` (onboarding, success, ARR history, alerts, playbooks; the
+    support and health builders find their data there and skip). What differs from
+    `build_all`: names and rows come from other random streams, the past weeks' scores
+    are one scoring copied to each week (flat trends), and support rows carry fewer
+    details (no contact, category or call length)."""
+    from success.health import bench_portfolio
+    from success.health.services import health_scores_compute
+
+    today = today or timezone.localdate()
+    started = timezone.now()
+    clock = time.perf_counter()
+
+    def step(what: str) -> None:
+        nonlocal clock
+        log(f"{what} ({time.perf_counter() - clock:.0f} s)")
+        clock = time.perf_counter()
+
+    bench_portfolio.build(
+        accounts=accounts,
+        today=today,
+        seed=seed,
+        history_weeks=12,
+        crm=True,
+        new_this_month=True,
+        log=log,
+    )
+    step("accounts, CRM rows, usage, support and past scores written")
+    run = health_scores_compute(today=today)
+    step(f"health: scored {run.scored:,} accounts today")
+    with connection.cursor() as cursor:
+        # Plan each foreign key check when it runs. PostgreSQL keeps the plan of a
+        # check (a deferred one runs at commit) for the session: one made while a
+        # table held a few rows scans it, and the playbooks builder, after its few
+        # runs by hand, starts tens of thousands in one transaction, each step's
+        # check then scanning every task (10+ minutes at 100,000 accounts). Not for
+        # the COPY above: planning each of its millions of checks cost minutes.
+        cursor.execute("SET plan_cache_mode = force_custom_plan")
+    try:
+        for dotted in APP_BUILDERS:
+            message = import_string(dotted)(seed=seed, today=today)
+            step(f"{dotted.removesuffix('.demo.build')}: {message}")
+        settle_start_up_work(since=started, seed=seed)
+        step("start-up work moved into the past")
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("RESET plan_cache_mode")
 
 
 @transaction.atomic

@@ -9,8 +9,9 @@ from urllib.parse import urlencode
 from django.apps import apps
 from django.conf import settings
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
+from django.middleware.csrf import get_token
+from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
@@ -21,16 +22,11 @@ from accounts.http import AuthedRequest, is_htmx
 from accounts.models import Account
 from accounts.pagination import DeferredJoinPaginator, OwnerOrderPaginator
 from accounts.roles import Role, admin_required, can_edit_account, role_of, sees_all_writes
-from accounts.support import selectors as support_selectors
-from onboarding import selectors as onboarding_selectors
-from success.alerts import selectors as alerts_selectors
-from success.health import selectors as health_selectors
-from success.playbooks import selectors as playbooks_selectors
-from success.playbooks.forms import StartForm as PlaybookStartForm
-from success.selectors.overview import account_success
 
+from .account_page import reads as account_page
+from .account_page.panels import account_content
+from .account_page.reads import AccountHead
 from .rows import portfolio_rows_html, portfolio_table_html
-from .timeline import account_timeline_entries
 
 SORTABLE = ["name", "owner", "stage", "arr", "renewal", "health", "activity"]
 
@@ -173,43 +169,66 @@ def portfolio_export(request: AuthedRequest) -> StreamingHttpResponse:
     return csv_download(rows(), "portfolio.csv")
 
 
-def _support_panel(account: Account) -> dict[str, Any]:
-    """The support panel: figures, open tickets, survey answers, last touches (four
-    queries for the figures, one per list)."""
+def account_overview_context(
+    request: AuthedRequest, account: AccountHead, people: account_page.People
+) -> dict[str, Any]:
+    """What the account page shows, every panel read with one plain statement or two
+    (lifecycle.account_page: the ORM's cost per query was most of the page's)."""
+    pk = account.pk
+    today = timezone.localdate()
+    can_edit = can_edit_account(request.user, account)
+    contacts, contact_names = account_page.contacts(account_id=pk)
+    engagements = account_page.engagements(account_id=pk, contacts=contact_names)
+    # The playbook start form's choices: read (and the form shown) only for editors.
+    playbooks = account_page.startable_playbooks() if can_edit else None
     return {
-        "figures": support_selectors.account_support_figures(account_id=account.pk),
-        "open_tickets": support_selectors.account_open_tickets(account_id=account.pk),
-        "responses": support_selectors.account_survey_responses(account_id=account.pk),
-        "touches": support_selectors.account_last_touches(account_id=account.pk),
+        "account": account,
+        "today": today,
+        "can_edit": can_edit,
+        "can_reassign": sees_all_writes(request.user),
+        "contacts": contacts,
+        "deals": account_page.deals(account_id=pk),
+        "timeline": account_page.timeline(
+            account_id=pk, engagement_rows=engagements, people=people
+        ),
+        "support": account_page.support_panel(
+            account_id=pk,
+            now=timezone.now(),
+            engagement_rows=engagements,
+            contacts=contact_names,
+            people=people,
+        ),
+        "usage": account_page.latest_usage(account_id=pk),
+        "onboarding_plans": account_page.onboarding_plans(account=account),
+        "success": account_page.account_success(
+            account_id=pk, contacts=contact_names, people=people
+        ),
+        "health": account_page.health(account_id=pk, today=today, people=people),
+        "alerts": account_page.live_alerts(account_id=pk),
+        "playbook_runs": account_page.playbook_runs(account_id=pk),
+        "startable_playbooks": playbooks,
+        "hubspot_installed": apps.is_installed("accounts.hubspot"),
+        "sync_conflicts": selectors.open_conflicts_count(account_id=pk)
+        if account.hubspot_id
+        else 0,
+        "csrf_token": get_token(request),
     }
 
 
 @require_GET
 def account_overview(request: AuthedRequest, pk: int) -> HttpResponse:
-    account = get_object_or_404(selectors.portfolio_accounts(), pk=pk)
-    context = {
-        "account": account,
-        "today": timezone.localdate(),
-        "can_edit": can_edit_account(request.user, account),
-        "can_reassign": sees_all_writes(request.user),
-        "contacts": selectors.account_contacts(account=account),
-        "deals": selectors.account_deals(account=account),
-        "timeline": account_timeline_entries(account=account),
-        "support": _support_panel(account),
-        "usage": selectors.account_latest_usage(account=account),
-        "onboarding_plans": onboarding_selectors.account_plans(account=account),
-        "success": account_success(account=account),
-        "health": health_selectors.account_health(account=account, today=timezone.localdate()),
-        "alerts": alerts_selectors.account_live_alerts(account_id=account.pk),
-        "playbook_runs": playbooks_selectors.account_runs(account_id=account.pk),
-        # Rendered (and its playbooks read) only where the template shows it: editors.
-        "playbook_start_form": PlaybookStartForm(),
-        "hubspot_installed": apps.is_installed("accounts.hubspot"),
-        "sync_conflicts": selectors.open_conflicts_count(account_id=account.pk)
-        if account.hubspot_id
-        else 0,
-    }
-    return render(request, "lifecycle/account.html", context)
+    people = account_page.People()  # everyone the page names, read once
+    account = account_page.account_head(pk=pk, people=people)
+    if account is None:
+        raise Http404("No account with that id.")
+    context = account_overview_context(request, account, people)
+    # The panels are written in Python (lifecycle/account_page/panels.py): as
+    # template partials they cost more than the page's SQL.
+    return render(
+        request,
+        "lifecycle/account.html",
+        {"account": account, "content": account_content(context)},
+    )
 
 
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

@@ -8,9 +8,10 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from accounts.dates import DateField, model_form_dates
-from accounts.filters import choices_set
+from accounts.filter_base import BuiltOnceFilterSet
+from accounts.filters import PlainSelect
 from accounts.models import Segment, User
-from accounts.selectors import assignable_owners
+from accounts.selectors import assignable_owner_choices, assignable_owners
 
 from .models import (
     Milestone,
@@ -134,14 +135,20 @@ OWNER_ALL = "all"
 OWNER_ME = "me"
 
 
-class PlanFilter(django_filters.FilterSet):
-    template = django_filters.ModelChoiceFilter(
-        queryset=OnboardingTemplate.objects.all(), empty_label="Any template"
-    )
+class PlanFilter(BuiltOnceFilterSet):
+    # The templates are choices read with one plain query (a ModelChoiceFilter reads
+    # them through a server-side cursor, three round trips); PlainSelect writes the
+    # same markup as Django's Select without two template includes per option.
+    template = django_filters.ChoiceFilter(empty_label="Any template", widget=PlainSelect)
     status = django_filters.ChoiceFilter(
-        choices=PlanStatus.choices, empty_label="Any status (running)", method="by_status"
+        choices=PlanStatus.choices,
+        empty_label="Any status (running)",
+        method="by_status",
+        widget=PlainSelect,
     )
-    owner = django_filters.ChoiceFilter(method="by_owner", label="Owner", empty_label=None)
+    owner = django_filters.ChoiceFilter(
+        method="by_owner", label="Owner", empty_label=None, widget=PlainSelect
+    )
 
     class Meta:
         model = OnboardingPlan
@@ -152,8 +159,10 @@ class PlanFilter(django_filters.FilterSet):
         self.user = user
         choices = [(OWNER_ME, "My accounts"), (OWNER_ALL, "All owners")]
         if owners:
-            choices += [(str(u.pk), str(u)) for u in assignable_owners()]
-        choices_set(self.filters["owner"], choices)
+            choices += assignable_owner_choices()
+        self.choices_set("owner", choices)
+        templates = OnboardingTemplate.objects.order_by("name").values_list("pk", "name")
+        self.choices_set("template", [(str(pk), name) for pk, name in templates])
 
     def by_status(
         self, queryset: QuerySet[OnboardingPlan], name: str, value: str

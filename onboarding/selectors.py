@@ -5,6 +5,8 @@ from __future__ import annotations
 import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, NamedTuple
 
 from django.db.models import (
     Case,
@@ -233,4 +235,40 @@ def onboarding_insights() -> Insights:
         ttv_by_template=_groups(by_template),
         ttv_by_segment=_groups(by_segment),
         late_now=late_now,
+    )
+
+
+class PlanRow(NamedTuple):
+    """What a row of the onboarding list shows, read as values (no plan, account,
+    owner and template instances per row, nor their other columns)."""
+
+    pk: int
+    status: str
+    progress: int
+    start_date: date
+    template_version: int
+    next_title: str | None
+    next_due: date | None
+    account_name: str
+    template_name: str
+    owner_username: str | None
+    owner_first_name: str | None
+    owner_last_name: str | None
+
+
+def plan_list_rows(plans: QuerySet[OnboardingPlan]) -> QuerySet[Any]:
+    """PlanRow tuples (`PlanRow._make`) of `plans_list()`, filtered, in its order."""
+    return plans.select_related(None).values_list(  # type: ignore[misc]  # annotations
+        "pk",
+        "status",
+        "progress",
+        "start_date",
+        "template_version",
+        "next_title",
+        "next_due",
+        "account__name",
+        "template__name",
+        "account__owner__username",
+        "account__owner__first_name",
+        "account__owner__last_name",
     )

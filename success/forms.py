@@ -8,10 +8,11 @@ from django import forms
 from django.db.models import Q, QuerySet
 
 from accounts.dates import DateField, model_form_dates
-from accounts.filters import choices_set
+from accounts.filter_base import BuiltOnceFilterSet
+from accounts.filters import PlainSelect
 from accounts.forms import ModelIdsField
 from accounts.models import Account, Contact, ForecastCategory, Segment, User
-from accounts.selectors import assignable_owners
+from accounts.selectors import assignable_owner_choices, assignable_owners
 
 from .models import BusinessReview, ChurnReason, Objective, ObjectiveStatus, Renewal, Sentiment
 from .services.reviews import ActionItem
@@ -212,16 +213,22 @@ class RenewalCloseForm(forms.Form):
 OWNER_ME, OWNER_ALL = "me", "all"
 
 
-class RenewalFilter(django_filters.FilterSet):
-    owner = django_filters.ChoiceFilter(method="filter_owner", empty_label=None)
+class RenewalFilter(BuiltOnceFilterSet):
+    # PlainSelect: the same markup as Django's Select without two template
+    # includes per option (accounts.filters).
+    owner = django_filters.ChoiceFilter(method="filter_owner", empty_label=None, widget=PlainSelect)
     segment = django_filters.ChoiceFilter(
-        field_name="account__segment", choices=Segment.choices, empty_label="All segments"
+        field_name="account__segment",
+        choices=Segment.choices,
+        empty_label="All segments",
+        widget=PlainSelect,
     )
     category = django_filters.ChoiceFilter(
         field_name="forecast_category",
         choices=[("none", "Not forecast"), *ForecastCategory.choices],
         empty_label="All forecasts",
         method="filter_category",
+        widget=PlainSelect,
     )
 
     class Meta:
@@ -231,8 +238,8 @@ class RenewalFilter(django_filters.FilterSet):
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
-        owners = [(str(u.pk), str(u)) for u in assignable_owners()]
-        choices_set(self.filters["owner"], [(OWNER_ALL, "Everyone"), (OWNER_ME, "Me"), *owners])
+        owners = assignable_owner_choices()
+        self.choices_set("owner", [(OWNER_ALL, "Everyone"), (OWNER_ME, "Me"), *owners])
 
     def filter_owner(self, qs: QuerySet[Renewal], name: str, value: str) -> QuerySet[Renewal]:
         if value == OWNER_ME:

@@ -14,6 +14,8 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.filters import OrderingFilter
 from rest_framework.request import Request
 
+from accounts.filter_base import BuiltOnceFilterSet
+
 from ..dates import DateFilter, validate_date_in_range
 from ..models import (
     MAX_ID,
@@ -145,7 +147,10 @@ class AccountScopedFilterSet(ArchivedAccountsHidden):
     account = IdFilter(field_name="account_id", help_text="Our account id.")
 
 
-class AccountFilter(ArchivedAccountsHidden):
+class AccountFilter(BuiltOnceFilterSet, ArchivedAccountsHidden):
+    """The account list's filters; its form class is built once (BuiltOnceFilterSet),
+    not per request."""
+
     status_asks = True
     owner = OwnerFilter(field_name="owner")
     segment = django_filters.ChoiceFilter(choices=Segment.choices)

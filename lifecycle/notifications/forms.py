@@ -1,10 +1,12 @@
 from __future__ import annotations
 
 import zoneinfo
+from functools import cache
 from typing import Any
 
 from django import forms
 
+from accounts.filters import PlainSelect
 from accounts.models import User
 from accounts.roles import Role
 
@@ -14,7 +16,11 @@ from .selectors import Choices
 HOURS = [(h, f"{h:02d}:00") for h in range(24)]
 
 
+@cache
 def zone_choices() -> list[tuple[str, str]]:
+    """The IANA zones this machine knows, read once per process: listing them walks
+    the zone directories, and rendering the ~600 options through Django's widget
+    templates made the preferences page cost 80 ms (PlainSelect writes them)."""
     return [(z, z.replace("_", " ")) for z in sorted(zoneinfo.available_timezones())]
 
 
@@ -56,7 +62,9 @@ class ChannelsForm(forms.Form):
 
 class PreferencesForm(ChannelsForm):
     time_zone = forms.ChoiceField(
-        choices=zone_choices, help_text="Your digest hour, “today” and “overdue” follow it."
+        choices=zone_choices,
+        widget=PlainSelect,
+        help_text="Your digest hour, “today” and “overdue” follow it.",
     )
     digest_hour = forms.TypedChoiceField(
         choices=HOURS, coerce=int, help_text="Local time the daily digest is sent."

@@ -69,6 +69,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.role",
+                "lifecycle.context_processors.nav",
             ],
             # One date and one money format everywhere: `|day`, `|money`.
             "builtins": ["accounts.templatetags.formats"],

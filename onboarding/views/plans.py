@@ -41,6 +41,7 @@ from ..models import (
     PlanStatus,
 )
 from ..status import plan_derive
+from .plan_rows import plan_rows
 
 ACTION_LABELS = {
     "complete": "Complete",
@@ -65,15 +66,19 @@ def my_onboarding(request: AuthedRequest) -> HttpResponse:
         user=request.user,
         owners=role_of(request.user) != Role.CSM,
     )
-    paginator = Paginator(filterset.qs, settings.PORTFOLIO_PAGE_SIZE)
+    paginator = Paginator(selectors.plan_list_rows(filterset.qs), settings.PORTFOLIO_PAGE_SIZE)
+    paginator.count = filterset.qs.count()  # without the rows' joins and subqueries
     page = paginator.get_page(request.GET.get("page"))
+    page.object_list = [selectors.PlanRow._make(row) for row in page.object_list]
     query = params.copy()
     query.pop("page", None)
+    today = timezone.localdate()
     context = {
         "filter": filterset,
         "page": page,
+        "rows": plan_rows(page.object_list, today=today),
         "query": query.urlencode(),
-        "today": timezone.localdate(),
+        "today": today,
     }
     template = "onboarding/my_onboarding.html"
     if is_htmx(request):

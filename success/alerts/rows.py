@@ -6,7 +6,7 @@ template wrote; tests/alerts compare them."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, datetime
 from html import escape
 
 from django.http import HttpRequest
@@ -16,8 +16,15 @@ from django.utils.timezone import localtime
 
 from accounts.formats import date_display
 from accounts.links import url_for_ids
+from accounts.support.models import hubspot_record_url
 
 from .models import Alert
+from .selectors import AlertRow
+
+_STATUS_LABELS = dict(Alert.Status.choices)
+_LIVE = (Alert.Status.OPEN, Alert.Status.ACKNOWLEDGED)
+# HubSpot's object type ids, as Ticket.hubspot_url and FeedbackSubmission.hubspot_url.
+_TICKET_TYPE, _FEEDBACK_TYPE = "0-5", "0-19"
 
 
 def _e(value: object) -> str:
@@ -26,8 +33,17 @@ def _e(value: object) -> str:
     return escape(str(value))
 
 
+class _MonthDay(dict[date, str]):
+    """`|date:"M j"` of each local day, once per day: a page's alerts were mostly
+    opened on a few days, and Django's date format costs more than the row."""
+
+    def __missing__(self, day: date) -> str:
+        text = self[day] = _e(date_filter(day, "M j"))
+        return text
+
+
 def alert_rows(
-    alerts: Iterable[Alert],
+    alerts: Iterable[AlertRow],
     *,
     request: HttpRequest,
     csrf_token: str,
@@ -47,33 +63,34 @@ def alert_rows(
     options = "".join(
         f'<option value="{_e(v)}">{_e(label)}</option>' for v, label in snooze_choices
     )
+    month_day = _MonthDay()
     rows = []
     for a in alerts:
         url = account_url(a.account_id)
-        record = a.record
         link = ""
-        if record:
-            if record.hubspot_url:
+        if a.ticket_id is not None or a.feedback_id is not None:
+            ticket = a.ticket_id is not None
+            hubspot_url = (
+                hubspot_record_url(_TICKET_TYPE, a.ticket_hubspot_id)
+                if ticket
+                else hubspot_record_url(_FEEDBACK_TYPE, a.feedback_hubspot_id)
+            )
+            if hubspot_url:
                 what = (
-                    "Open the ticket in HubSpot"
-                    if a.ticket
-                    else "Open the survey answer in HubSpot"
+                    "Open the ticket in HubSpot" if ticket else "Open the survey answer in HubSpot"
                 )
-                link = (
-                    f' · <a href="{_e(record.hubspot_url)}" rel="noopener" target="_blank">'
-                    f"{what}</a>"
-                )
+                link = f' · <a href="{_e(hubspot_url)}" rel="noopener" target="_blank">{what}</a>'
             else:
-                what = "See the ticket" if a.ticket else "See the survey answer"
+                what = "See the ticket" if ticket else "See the survey answer"
                 link = f' · <a href="{url}#support">{what}</a>'
-        live = a.is_live
+        live = a.status in _LIVE
         reopen = (
             f'<br><span class="small reopen-note">{_e(a.reopen_note)}</span>'
             if live and a.reopen_note
             else ""
         )
         due = (
-            f'<span class="badge badge-red">overdue {_e(date_filter(a.due_on, "M j"))}</span>'
+            f'<span class="badge badge-red">overdue {month_day[a.due_on]}</span>'
             if live and a.due_on < today
             else _e(date_display(a.due_on))
         )
@@ -84,14 +101,23 @@ def alert_rows(
             if a.status == "resolved"
             else ""
         )
-        status = f'<span class="badge {badge}">{_e(a.get_status_display())}</span>'
-        if a.is_snoozed:
+        label = _STATUS_LABELS.get(a.status, a.status)
+        status = f'<span class="badge {badge}">{_e(label)}</span>'
+        if (
+            a.status == Alert.Status.DISMISSED
+            and a.snoozed_until is not None
+            and a.condition_cleared_at is None
+        ):
             status += (
                 f' <span class="badge badge-blue">snoozed until '
                 f"{_e(date_display(a.snoozed_until))}</span>"
             )
         if a.note:
             status += f'<br><span class="muted small">{_e(a.note)}</span>'
+        if a.owner_username is None:
+            owner = "Unassigned"
+        else:
+            owner = _e(f"{a.owner_first_name} {a.owner_last_name}".strip() or a.owner_username)
         act = ""
         if can_write:
             inner = ""
@@ -125,11 +151,11 @@ def alert_rows(
         rows.append(
             mark_safe(  # every value is escaped or ours
                 "<tr>\n"
-                f'    <td><a class="row-title" href="{url}">{_e(a.account.name)}</a></td>\n'
-                f'    <td>{_e(a.message)}<br><span class="muted small">{_e(a.rule.name)} · '
-                f"opened {_e(date_filter(localtime(a.opened_at), 'M j'))}{link}</span>"
+                f'    <td><a class="row-title" href="{url}">{_e(a.account_name)}</a></td>\n'
+                f'    <td>{_e(a.message)}<br><span class="muted small">{_e(a.rule_name)} · '
+                f"opened {month_day[_local_day(a.opened_at)]}{link}</span>"
                 f"{reopen}</td>\n"
-                f"    <td>{_e(a.owner) if a.owner else 'Unassigned'}</td>\n"
+                f"    <td>{owner}</td>\n"
                 f"    <td>{due}</td>\n"
                 f"    <td>{status}</td>\n"
                 f"    {act}\n"
@@ -137,3 +163,7 @@ def alert_rows(
             )
         )
     return rows
+
+
+def _local_day(moment: datetime) -> date:
+    return localtime(moment).date()

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, NamedTuple
 
 from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
@@ -30,17 +32,42 @@ def alerts_for(*, user: User, status: str = "live", rule_id: int | None = None) 
         qs = qs.filter(status=status)
     if rule_id:
         qs = qs.filter(rule_id=rule_id)
-    return qs.order_by("due_on", "-opened_at")
+    # Ties by id: a rule run opens many alerts at one time with one due day, and
+    # without it their order, and so each page, was the database's choice.
+    return qs.order_by("due_on", "-opened_at", "pk")
 
 
-# What the alerts page's rows show (success/alerts/rows.py): not the accounts' and
-# owners' other columns (an account's JSON of field change times, a password hash).
-ALERT_ROW_COLUMNS = (
+class AlertRow(NamedTuple):
+    """What a row of the alerts page shows (success/alerts/rows.py), read as
+    values: no model instances (an alert, its account, rule, owner, ticket and
+    survey answer per row), nor the accounts' and owners' other columns."""
+
+    pk: int
+    account_id: int
+    account_name: str
+    rule_name: str
+    message: str
+    status: str
+    opened_at: datetime
+    due_on: date
+    note: str
+    snoozed_until: date | None
+    condition_cleared_at: datetime | None
+    reopen_note: str
+    ticket_id: int | None
+    ticket_hubspot_id: str | None
+    feedback_id: int | None
+    feedback_hubspot_id: str | None
+    owner_username: str | None
+    owner_first_name: str | None
+    owner_last_name: str | None
+
+
+_ALERT_ROW_COLUMNS = (
+    "pk",
     "account_id",
-    "rule_id",
-    "ticket_id",
-    "feedback_id",
-    "owner_id",
+    "account__name",
+    "rule__name",
     "message",
     "status",
     "opened_at",
@@ -49,25 +76,24 @@ ALERT_ROW_COLUMNS = (
     "snoozed_until",
     "condition_cleared_at",
     "reopen_note",
-    "account__name",
-    "rule__name",
+    "ticket_id",
+    "ticket__hubspot_id",
+    "feedback_id",
+    "feedback__hubspot_id",
+    "owner__username",
     "owner__first_name",
     "owner__last_name",
-    "owner__username",
-    "ticket__hubspot_id",
-    "feedback__hubspot_id",
 )
 
 
 def alert_list_rows(
     *, user: User, status: str = "live", rule_id: int | None = None
-) -> QuerySet[Alert]:
-    """`alerts_for`, reading only the columns the alerts page shows."""
+) -> QuerySet[Any]:
+    """`alerts_for` as the alerts page shows it: AlertRow tuples (`AlertRow._make`)."""
     return (
         alerts_for(user=user, status=status, rule_id=rule_id)
         .select_related(None)
-        .select_related("account", "rule", "owner", "ticket", "feedback")
-        .only(*ALERT_ROW_COLUMNS)
+        .values_list(*_ALERT_ROW_COLUMNS)
     )
 
 

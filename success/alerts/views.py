@@ -8,6 +8,7 @@ from django.http import HttpResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.formats import date_display
@@ -28,12 +29,20 @@ def alert_list(request: AuthedRequest) -> HttpResponse:
     if status not in {"live", "", selectors.SNOOZED, *Alert.Status.values}:
         status = "live"
     rule = request.GET.get("rule", "")
-    alerts = selectors.alert_list_rows(user=request.user, status=status, rule_id=id_or_none(rule))
-    page = Paginator(alerts, 50).get_page(request.GET.get("page"))
+    rule_id = id_or_none(rule)
+    paginator = Paginator(
+        selectors.alert_list_rows(user=request.user, status=status, rule_id=rule_id), 50
+    )
+    # Counted without the rows' joins (rule, ticket, survey answer, owner), which
+    # the count of the rows' own query would keep: an index-only count.
+    paginator.count = selectors.alerts_for(
+        user=request.user, status=status, rule_id=rule_id
+    ).count()
+    page = paginator.get_page(request.GET.get("page"))
     today = timezone.localdate()
     token = get_token(request)  # the page's one token: its forms and the rows'
     rows = alert_rows(
-        page.object_list,
+        map(selectors.AlertRow._make, page.object_list),
         request=request,
         csrf_token=token,
         today=today,
@@ -45,7 +54,8 @@ def alert_list(request: AuthedRequest) -> HttpResponse:
         "alerts/alert_list.html",
         {
             "page": page,
-            "rows": rows,
+            # one string: the template's loop over 50 rows cost more than joining them
+            "rows": mark_safe("".join(f"\n  {row}\n  " for row in rows)),  # rows are safe
             "csrf_token": token,
             "status": status,
             "rule": rule,

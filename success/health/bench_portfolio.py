@@ -1,5 +1,7 @@
-"""A large portfolio for the health benchmark, built in a minute or two instead of the
-demo's twenty-plus (`bench_health --accounts 100000`). PostgreSQL only.
+"""A large portfolio built in a few minutes instead of the demo's twenty-plus, for the
+health benchmark (`bench_health --accounts 100000`) and, with `crm` and
+`new_this_month`, under the rest of the demo for the page benchmark
+(`lifecycle.demo.build_large`, `bench_pages --large`). PostgreSQL only.
 
 It holds what the demo model (the default model plus the support measures of
 `demo.SUPPORT_MEASURES`) reads, with the demo's stories (healthy, sliding, churning
@@ -8,7 +10,11 @@ fields, twelve monthly usage snapshots, support tickets of the last 100 days, th
 quarterly NPS and CSAT answers, and the CSM's touches of the last 100 days; then, with
 `history_weeks`, a score per account on each of the weeks before today, as the daily
 job leaves them. Business reviews and objectives are left out: the demo model does not
-weigh them (their provider still runs its queries).
+weigh them (their provider still runs its queries). With `crm`, also what the accounts
+demo writes beside usage: two contacts, the won deal (and for some healthy accounts an
+open expansion), the first stage change and the timeline's creation and last-touch
+entries. Names and CRM rows come from random streams of their own, so the health
+benchmark's accounts, usage and support rows are the same with or without them.
 
 Rows go in with COPY (`accounts.bulk.copy_insert`), generated from tuples, not model
 instances: 100,000 accounts come to about 4 million rows.
@@ -28,13 +34,30 @@ from django.utils import timezone
 from accounts.bulk import copy_insert
 from accounts.demo import (
     CSM_NAMES,
+    NEW_EVERY,
     SEGMENT_ARR,
     SEGMENT_SEATS,
+    TOUCHES,
+    company_name,
+    day_this_month,
+    demo_contacts,
+    demo_expansion,
     demo_stage,
+    ensure_pipelines,
     ensure_users,
     usage_level,
 )
-from accounts.models import Account, Segment, Stage, UsageSnapshot
+from accounts.models import (
+    Account,
+    Contact,
+    Deal,
+    Event,
+    PipelineStage,
+    Segment,
+    Stage,
+    StageChange,
+    UsageSnapshot,
+)
 from accounts.support.demo import (
     COMMENTS,
     NPS_DAYS_AGO,
@@ -57,24 +80,38 @@ def _at(today: date, days_ago: int, minutes: int) -> datetime:
     return timezone.make_aware(moment) + timedelta(minutes=minutes)
 
 
-def _accounts(rng: random.Random, n: int, today: date, owners: list[int]) -> list[tuple[Any, ...]]:
+def _accounts(
+    rng: random.Random,
+    n: int,
+    today: date,
+    owners: list[int],
+    *,
+    names: random.Random,
+    new_this_month: bool,
+) -> list[tuple[Any, ...]]:
     """(row for COPY, pattern) per account, as accounts.demo picks them."""
     now = timezone.now()
     out = []
+    used: set[str] = set()
     for i in range(n):
         segment = rng.choices(list(SEGMENT_ARR), weights=[15, 35, 50])[0]
         pattern = rng.choices(["healthy", "declining", "churning"], weights=[60, 25, 15])[0]
         low, high = SEGMENT_ARR[segment]
         contract_start = today - timedelta(days=rng.randint(20, 900))
+        if new_this_month and i % NEW_EVERY == 5:
+            contract_start = day_this_month(rng, today)
         renewal, age, stage = demo_stage(rng, pattern, contract_start, today)
         progress, status = None, ""
         if stage == Stage.ONBOARDING:
             progress = min(100, age + rng.randint(-20, 20)) if age > 20 else rng.randint(0, 30)
             status = "late" if rng.random() < 0.25 else "on track"
         owner = owners[i % len(owners)] if i % 23 else None
+        # The demo's names (the portfolio search finds some), its domains made unique.
+        name = company_name(names, i, used)
+        slug = "".join(ch for ch in name.lower() if ch.isalnum())
         row = (
-            f"Bench account {i}",
-            f"bench-{i}.example",
+            name,
+            f"{slug}-{i}.example",
             owner,
             segment,
             Decimal(rng.randrange(low, high, 500)),
@@ -216,16 +253,113 @@ def _touches(
 TOUCH_COLUMNS = ["account_id", "kind", "owner_id", "occurred_at", "subject", "is_touch"]
 
 
+def _crm(
+    rng: random.Random, plan: list[tuple[Any, ...]], today: date, leader: int
+) -> dict[str, int]:
+    """accounts.demo._build_chunk's rows beside accounts and usage, with COPY: the first
+    stage change, the creation and last-touch timeline entries, the champion and the
+    executive sponsor, the won new-business deal and for some healthy accounts an open
+    expansion."""
+    now = timezone.now()
+    sales, _renewals = ensure_pipelines()
+    won = PipelineStage.objects.get(pipeline=sales, is_won=True)
+    qualified = PipelineStage.objects.get(pipeline=sales, label="Qualified")
+    labels = {stage.value: str(stage.label) for stage in Stage}
+    changes: list[tuple[Any, ...]] = []
+    events: list[tuple[Any, ...]] = []
+    contacts: list[tuple[Any, ...]] = []
+    deals: list[tuple[Any, ...]] = []
+    for pk, row, pattern in plan:
+        name, domain, owner, arr, contract_start, stage = (
+            row[0],
+            row[1],
+            row[2],
+            row[4],
+            row[5],
+            row[7],
+        )
+        last_activity = row[11]
+        changes.append((pk, "", stage, "Imported with demo data", leader, now))
+        events.append(
+            (
+                pk,
+                Event.Kind.ACCOUNT_CREATED,
+                leader,
+                now,
+                f"Account created in stage {labels[stage]}",
+            )
+        )
+        if last_activity is not None:
+            events.append((pk, Event.Kind.NOTE, owner, last_activity, rng.choice(TOUCHES)))
+        contacts.extend((pk, *contact) for contact in demo_contacts(rng, domain))
+        deals.append(
+            (f"{name} – new business", pk, sales.pk, won.pk, arr, contract_start, Deal.Kind.NEW)
+        )
+        expansion = demo_expansion(rng, pattern, arr, today)
+        if expansion is not None:
+            amount, close = expansion
+            deals.append(
+                (
+                    f"{name} – expansion",
+                    pk,
+                    sales.pk,
+                    qualified.pk,
+                    amount,
+                    close,
+                    Deal.Kind.EXPANSION,
+                )
+            )
+    with transaction.atomic():
+        return {
+            "stage changes": copy_insert(
+                StageChange,
+                changes,
+                columns=[
+                    "account_id",
+                    "from_stage",
+                    "to_stage",
+                    "reason",
+                    "changed_by_id",
+                    "changed_at",
+                ],
+            ),
+            "events": copy_insert(
+                Event, events, columns=["account_id", "kind", "actor_id", "occurred_at", "summary"]
+            ),
+            "contacts": copy_insert(
+                Contact, contacts, columns=["account_id", "name", "role", "email", "title"]
+            ),
+            "deals": copy_insert(
+                Deal,
+                deals,
+                columns=[
+                    "name",
+                    "account_id",
+                    "pipeline_id",
+                    "stage_id",
+                    "amount",
+                    "close_date",
+                    "kind",
+                ],
+            ),
+        }
+
+
 def build(
     *,
     accounts: int,
     today: date,
     seed: int = 11,
     history_weeks: int = 0,
+    crm: bool = False,
+    new_this_month: bool = False,
     log: Callable[[str], None] = print,
 ) -> HealthModel | None:
     """Fill an empty database with `accounts` accounts and what the demo model reads;
-    returns the active model (the default one plus the support measures)."""
+    returns the active model (the default one plus the support measures). `crm` adds
+    the accounts demo's contacts, deals, stage changes and timeline entries;
+    `new_this_month` starts every NEW_EVERY-th contract this month, as the demo does,
+    so the metrics dashboard's running period has new customers."""
     if connection.vendor != "postgresql":
         raise NotImplementedError("The benchmark portfolio is built with COPY: PostgreSQL only.")
     rng = random.Random(seed)
@@ -236,7 +370,14 @@ def build(
     stages_by_id = support_pipeline()
     pipeline = next(iter(stages_by_id.values())).pipeline_id
     stages = {sid: s.pk for sid, s in stages_by_id.items()}
-    made = _accounts(rng, accounts, today, owners)
+    made = _accounts(
+        rng,
+        accounts,
+        today,
+        owners,
+        names=random.Random(seed + 1),
+        new_this_month=new_this_month,
+    )
     with transaction.atomic():
         copy_insert(Account, (row for row, _ in made), columns=ACCOUNT_COLUMNS)
     ids = list(Account.objects.order_by("pk").values_list("pk", flat=True))
@@ -281,6 +422,14 @@ def build(
         f"{usage:,} usage snapshots, {tickets:,} tickets, {surveys:,} survey answers, "
         f"{touches:,} touches"
     )
+    if crm:
+        written = _crm(
+            random.Random(seed + 2),
+            [(pk, row, pattern) for pk, (row, pattern) in zip(ids, made, strict=True)],
+            today,
+            users["leader"].pk,
+        )
+        log(", ".join(f"{count:,} {what}" for what, count in written.items()))
     _vacuum()
     if history_weeks and model is not None:
         _history(model, today, history_weeks, log)

@@ -41,11 +41,18 @@ USAGE_WINDOW_DAYS = 120
 TREND_MIN_DAYS = 60
 
 
-def scorable_accounts(account_ids: Iterable[int] | None = None) -> QuerySet[Account]:
-    """Active accounts that have not churned."""
+def scorable_accounts(
+    account_ids: Iterable[int] | None = None, id_range: tuple[int, int] | None = None
+) -> QuerySet[Account]:
+    """Active accounts that have not churned; of these ids, or with ids in this
+    inclusive range (a chunk of the daily job: a range reads the id index, where a
+    list of thousands of ids is sent, parsed and planned again by every query that
+    scores the chunk)."""
     qs = Account.objects.filter(status=Account.Status.ACTIVE).exclude(stage=Stage.CHURNED)
     if account_ids is not None:
         qs = qs.filter(pk__in=list(account_ids))
+    if id_range is not None:
+        qs = qs.filter(pk__range=id_range)
     return qs
 
 

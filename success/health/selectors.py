@@ -12,7 +12,7 @@ from django.db.models import QuerySet
 from accounts.models import Account
 
 from .models import HealthModel, HealthOverride, HealthScore
-from .scoring import INPUT_LABELS, Contribution, Input, Result, explain
+from .scoring import INPUT_LABELS, Bands, Contribution, Input, Result, explain
 
 
 @dataclass
@@ -35,6 +35,90 @@ class AccountHealth:
         return {override_band, self.latest.band} == {"green", "red"}
 
 
+def _explained(
+    latest: HealthScore | None,
+) -> tuple[str, list[dict[str, Any]], list[str]]:
+    """The sentence, the measures' bars (heaviest first) and the missing inputs' labels
+    of a stored score."""
+    if latest is None:
+        return "No health score yet.", [], []
+    return _explain(latest.score, latest.band, latest.breakdown, latest.missing)
+
+
+def _explain(
+    score: int, band: str, breakdown: list[dict[str, Any]], missing: list[str]
+) -> tuple[str, list[dict[str, Any]], list[str]]:
+    contributions = [
+        Contribution(
+            c["input"],
+            c["value"],
+            c["score"],
+            c["weight"],
+            c["contribution"],
+            c.get("source", ""),
+        )
+        for c in breakdown
+    ]
+    sentence = explain(Result(score, band, contributions, list(missing)))
+    bars = []
+    for c in sorted(contributions, key=lambda c: -c.weight):
+        bars.append(
+            {
+                "label": INPUT_LABELS.get(Input(c.input), c.input),
+                "short": INPUT_LABELS.get(Input(c.input), c.input).split(" (")[0],
+                "value": c.value,
+                "source": c.source,
+                "score": c.score,
+                "weight_pct": round(100 * c.weight),
+                "earned": round(c.contribution, 1),
+                "possible": round(100 * c.weight, 1),
+            }
+        )
+    return sentence, bars, [INPUT_LABELS.get(Input(m), m) for m in missing]
+
+
+@dataclass(frozen=True, slots=True)
+class CardScore:
+    score: int
+
+
+@dataclass(frozen=True, slots=True)
+class CardOverride:
+    score: int
+    created_by: object  # who set it, written as str(user); None: nobody
+
+
+@dataclass
+class HealthCard:
+    """The account page's health card: what `AccountHealth` gives it, from the latest
+    score's row and the override in force, without the history."""
+
+    latest: CardScore | None
+    override: CardOverride | None
+    sentence: str
+    bars: list[dict[str, Any]]
+    needs_a_look: bool
+
+
+def health_card(
+    *,
+    latest: tuple[int, str, list[dict[str, Any]], list[str], int, int] | None,
+    override: tuple[int, object] | None,
+) -> HealthCard:
+    """`latest`: the latest score's (score, band, breakdown, missing) and its model's
+    (green_min, yellow_min); `override`: (score, who set it)."""
+    given = None if override is None else CardOverride(*override)
+    if latest is None:
+        return HealthCard(None, given, "No health score yet.", [], False)
+    score, band, breakdown, missing, green_min, yellow_min = latest
+    sentence, bars, _missing = _explain(score, band, breakdown, missing)
+    look = False
+    if given is not None:  # as AccountHealth.needs_a_look
+        override_band = Bands(green_min=green_min, yellow_min=yellow_min).band(given.score)
+        look = {override_band, band} == {"green", "red"}
+    return HealthCard(CardScore(score), given, sentence, bars, look)
+
+
 def health_models() -> QuerySet[HealthModel]:
     return HealthModel.objects.prefetch_related("measures").select_related("created_by")
 
@@ -51,35 +135,7 @@ def account_health(*, account: Account, today: date, days: int = 90) -> AccountH
         .select_related("created_by")
         .first()
     )
-    bars, sentence, missing = [], "No health score yet.", []
-    if latest:
-        contributions = [
-            Contribution(
-                c["input"],
-                c["value"],
-                c["score"],
-                c["weight"],
-                c["contribution"],
-                c.get("source", ""),
-            )
-            for c in latest.breakdown
-        ]
-        result = Result(latest.score, latest.band, contributions, list(latest.missing))
-        sentence = explain(result)
-        for c in sorted(contributions, key=lambda c: -c.weight):
-            bars.append(
-                {
-                    "label": INPUT_LABELS.get(Input(c.input), c.input),
-                    "short": INPUT_LABELS.get(Input(c.input), c.input).split(" (")[0],
-                    "value": c.value,
-                    "source": c.source,
-                    "score": c.score,
-                    "weight_pct": round(100 * c.weight),
-                    "earned": round(c.contribution, 1),
-                    "possible": round(100 * c.weight, 1),
-                }
-            )
-        missing = [INPUT_LABELS.get(Input(m), m) for m in latest.missing]
+    sentence, bars, missing = _explained(latest)
     changes = [s for prev, s in itertools.pairwise(history) if s.model_id != prev.model_id]
     return AccountHealth(latest, override, history, sentence, bars, changes, missing)
 

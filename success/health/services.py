@@ -110,12 +110,15 @@ def active_model() -> HealthModel | None:
 
 
 def _score_all(
-    model: HealthModel, account_ids: Iterable[int] | None, today: date
+    model: HealthModel,
+    account_ids: Iterable[int] | None,
+    today: date,
+    id_range: tuple[int, int] | None = None,
 ) -> dict[int, Result]:
     measures: list[Measure] = model.measures_for_scoring()
     bands: Bands = model.bands
     gathered = health_inputs.gather_with_sources(
-        health_inputs.scorable_accounts(account_ids), today
+        health_inputs.scorable_accounts(account_ids, id_range), today
     )
     return {
         pk: compute(measures, values, bands, gathered.sources.get(pk))
@@ -139,15 +142,25 @@ class ScoringRun:
         return now
 
 
-def active_overrides(account_ids: Iterable[int] | None, today: date) -> dict[int, HealthOverride]:
+def active_overrides(
+    account_ids: Iterable[int] | None, today: date, id_range: tuple[int, int] | None = None
+) -> dict[int, HealthOverride]:
     qs = HealthOverride.objects.filter(ended_at__isnull=True, expires_on__gte=today)
     if account_ids is not None:
         qs = qs.filter(account_id__in=list(account_ids))
+    if id_range is not None:
+        qs = qs.filter(account_id__gte=id_range[0], account_id__lte=id_range[1])
     return {o.account_id: o for o in qs.order_by("created_at")}
 
 
-def health_scores_compute(*, today: date, account_ids: Iterable[int] | None = None) -> ScoringRun:
-    """Score accounts with the active model and store today's score per account
+def health_scores_compute(
+    *,
+    today: date,
+    account_ids: Iterable[int] | None = None,
+    id_range: tuple[int, int] | None = None,
+) -> ScoringRun:
+    """Score accounts (all scorable ones; these ids; or those with ids in this
+    inclusive range) with the active model and store today's score per account
     with its breakdown; write the effective score (an unexpired override wins)
     and band onto the account for HubSpot. Idempotent for a day."""
     started = time.perf_counter()
@@ -156,8 +169,8 @@ def health_scores_compute(*, today: date, account_ids: Iterable[int] | None = No
     if model is None:
         return run
     ids = None if account_ids is None else list(account_ids)
-    results = _score_all(model, ids, today)
-    overrides = active_overrides(ids, today)
+    results = _score_all(model, ids, today, id_range)
+    overrides = active_overrides(ids, today, id_range)
     started = run.lap("gather_and_compute", started)
     now = timezone.now()
     scored: list[tuple[int, Result]] = []
@@ -178,7 +191,7 @@ def health_scores_compute(*, today: date, account_ids: Iterable[int] | None = No
         account_values[pk] = {"health_score": effective, "health_band": band}
     started = run.lap("rows", started)
     with transaction.atomic():
-        _scores_write(model, today, now, scored)
+        _scores_write(model, today, now, scored, id_range)
         started = run.lap("write_scores", started)
         run.accounts_written = account_cs_fields_bulk_update(values=account_values)
         started = run.lap("write_accounts", started)
@@ -190,7 +203,11 @@ SCORE_UPDATE = ["model", "score", "band", "breakdown", "missing", "computed_at"]
 
 
 def _scores_write(
-    model: HealthModel, today: date, now: datetime, scored: list[tuple[int, Result]]
+    model: HealthModel,
+    today: date,
+    now: datetime,
+    scored: list[tuple[int, Result]],
+    id_range: tuple[int, int] | None = None,
 ) -> None:
     """Store the day's scores, replacing any the accounts already have for the day.
 
@@ -218,7 +235,9 @@ def _scores_write(
         columns = ["account_id", "score", "band", "breakdown", "missing"]
         constants = {"date": today, "model_id": model.pk, "computed_at": now}
         existing = HealthScore.objects.filter(date=today)
-        if len(scored) <= 10_000:
+        if id_range is not None:
+            existing = existing.filter(account_id__gte=id_range[0], account_id__lte=id_range[1])
+        elif len(scored) <= 10_000:
             existing = existing.filter(account_id__in=[pk for pk, _ in scored])
         if not existing.exists():
             fixed = tuple(constants.values())

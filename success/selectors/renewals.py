@@ -7,7 +7,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth, TruncQuarter
@@ -123,4 +123,49 @@ def renewals_list() -> QuerySet[Renewal]:
     """Every renewal with its account, churn reason and forecast history."""
     return Renewal.objects.select_related("account__owner", "churn_reason").prefetch_related(
         Prefetch("forecast_changes", queryset=ForecastChange.objects.select_related("changed_by"))
+    )
+
+
+class RenewalRow(NamedTuple):
+    """What a row of the renewals page shows, read as values: not the renewal's
+    and account's other columns (the account's JSON of field change times) nor
+    the owner's password hash, and no model instances to build."""
+
+    pk: int
+    account_id: int
+    renewal_date: date
+    current_arr: Decimal
+    forecast_category: str
+    forecast_arr: Decimal | None
+    account_name: str
+    segment: str
+    currency: str
+    health_score: int | None
+    health_band: str
+    owner_first_name: str | None
+    owner_last_name: str | None
+    owner_username: str | None
+
+
+def renewals_page_rows(renewals: QuerySet[Renewal]) -> QuerySet[Any]:
+    """The renewals page's rows (RenewalRow) of a filtered pipeline, in its order."""
+    return (
+        renewals.select_related(None)
+        .order_by("renewal_date", "pk")
+        .values_list(
+            "pk",
+            "account_id",
+            "renewal_date",
+            "current_arr",
+            "forecast_category",
+            "forecast_arr",
+            "account__name",
+            "account__segment",
+            "account__currency",
+            "account__health_score",
+            "account__health_band",
+            "account__owner__first_name",
+            "account__owner__last_name",
+            "account__owner__username",
+        )
     )

@@ -26,6 +26,7 @@ from ..forms import OWNER_ALL, OWNER_ME, ForecastForm, RenewalCloseForm, Renewal
 from ..models import Renewal
 from ..selectors import renewals as selectors
 from .common import form_page
+from .renewal_rows import renewal_rows
 
 
 @require_GET
@@ -137,7 +138,10 @@ def renewals(request: AuthedRequest) -> HttpResponse:
     filterset = _renewal_filter(request)
     group = "quarter" if request.GET.get("group") == "quarter" else "month"
     periods = selectors.renewals_totals(renewals=filterset.qs, group=group)
-    paginator = Paginator(filterset.qs.order_by("renewal_date", "pk"), settings.PORTFOLIO_PAGE_SIZE)
+    total = selectors.grand_totals(periods)
+    paginator = Paginator(selectors.renewals_page_rows(filterset.qs), settings.PORTFOLIO_PAGE_SIZE)
+    # The totals counted the same renewals: no COUNT query of its own.
+    paginator.count = total.count
     page = paginator.get_page(request.GET.get("page"))
     query = filterset.data.copy()
     query.pop("page", None)
@@ -145,7 +149,8 @@ def renewals(request: AuthedRequest) -> HttpResponse:
         "filter": filterset,
         "group": group,
         "periods": periods,
-        "total": selectors.grand_totals(periods),
+        "total": total,
+        "rows": renewal_rows(map(selectors.RenewalRow._make, page.object_list)),
         "category_labels": selectors.CATEGORY_LABELS,
         "lead_days": settings.SUCCESS_RENEWAL_LEAD_DAYS,
         "page": page,

@@ -22,6 +22,9 @@ from accounts.support.models import FeedbackSubmission, Ticket
 from success.alerts.forms import AlertCloseForm
 from success.alerts.models import Alert, AlertRule
 from success.alerts.rows import alert_rows
+from success.alerts.selectors import AlertRow, alert_list_rows, alerts_for
+from tests.factories import AccountFactory
+from tests.support.factories import FeedbackSubmissionFactory, TicketFactory
 
 # The row loop of templates/alerts/alert_list.html before the rows moved to Python.
 ROW_TEMPLATE = (Path(__file__).parent / "alert_row_template.html").read_text()
@@ -64,6 +67,32 @@ def _alerts() -> list[Alert]:
     return alerts
 
 
+def _row(a: Alert) -> AlertRow:
+    """The values the page reads for the alert (selectors.alert_list_rows)."""
+    owner = a.owner
+    return AlertRow(
+        pk=a.pk,
+        account_id=a.account_id,
+        account_name=a.account.name,
+        rule_name=a.rule.name,
+        message=a.message,
+        status=a.status,
+        opened_at=a.opened_at,
+        due_on=a.due_on,
+        note=a.note,
+        snoozed_until=a.snoozed_until,
+        condition_cleared_at=a.condition_cleared_at,
+        reopen_note=a.reopen_note,
+        ticket_id=a.ticket.pk if a.ticket else None,
+        ticket_hubspot_id=a.ticket.hubspot_id if a.ticket else None,
+        feedback_id=a.feedback.pk if a.feedback else None,
+        feedback_hubspot_id=a.feedback.hubspot_id if a.feedback else None,
+        owner_username=owner.username if owner else None,
+        owner_first_name=owner.first_name if owner else None,
+        owner_last_name=owner.last_name if owner else None,
+    )
+
+
 @pytest.mark.parametrize("can_write", [True, False])
 def test_rows_are_the_row_templates_markup(settings: Any, can_write: bool) -> None:
     settings.HUBSPOT_PORTAL_ID = "123"
@@ -71,7 +100,7 @@ def test_rows_are_the_row_templates_markup(settings: Any, can_write: bool) -> No
     alerts = _alerts()
     choices = AlertCloseForm.base_fields["snooze_days"].choices  # type: ignore[attr-defined]
     rows = alert_rows(
-        alerts,
+        map(_row, alerts),
         request=request,
         csrf_token="the-token",
         today=TODAY,
@@ -98,3 +127,35 @@ def test_rows_are_the_row_templates_markup(settings: Any, can_write: bool) -> No
     assert (token is not None) == can_write
     assert "&lt;Lopez&gt;" in expected and "Acme &amp; &lt;Co&gt;" in expected
     assert "Open the ticket in HubSpot" in expected and "See the survey answer" in expected
+
+
+def test_the_pages_values_are_the_alerts_own(db: Any, csm: Any, leader: Any) -> None:
+    """alert_list_rows reads each AlertRow field from the column the row template
+    read from the alert (its account, rule, owner, ticket or survey answer)."""
+    rule = AlertRule.objects.create(name="Rule <1>", kind="onboarding_late")
+    account = AccountFactory.create(owner=csm, name="Acme & <Co>")
+    opened = timezone.now() - timedelta(days=2)
+    records: list[dict[str, Any]] = [
+        {},
+        {"ticket": TicketFactory.create(account=account, hubspot_id="77")},
+        {"ticket": TicketFactory.create(account=account, hubspot_id=None)},
+        {"feedback": FeedbackSubmissionFactory.create(account=account, hubspot_id="88")},
+    ]
+    for n, record in enumerate(records):
+        Alert.objects.create(
+            account=account,
+            rule=rule,
+            key=str(n),
+            owner=csm if n % 2 else None,
+            message=f"Message {n}",
+            due_on=TODAY + timedelta(days=n % 2),
+            opened_at=opened,
+            note="a note" if n == 3 else "",
+            snoozed_until=TODAY if n == 2 else None,
+            reopen_note="again" if n == 1 else "",
+            **record,
+        )
+    for user in (csm, leader):
+        values = [AlertRow._make(r) for r in alert_list_rows(user=user, status="")]
+        assert values == [_row(a) for a in alerts_for(user=user, status="")]
+        assert len(values) == 4

@@ -202,3 +202,35 @@ def test_preview_counts_band_changes_and_activation_rescored_with_the_new_versio
     assert model.status == "retired"
     score = HealthScore.objects.get(account=a, date=date.today())
     assert (score.model, score.score) == (draft, 100)
+
+
+def test_a_range_of_ids_scores_the_scorable_accounts_in_it_and_no_others(
+    model: HealthModel,
+) -> None:
+    """The daily job's chunks are id ranges (success.health.tasks.score_account_range)."""
+    accounts = [_account_with_usage(active=10 * i) for i in range(1, 3)]
+    churned = _account_with_usage(active=90, stage=Stage.CHURNED)  # in the range, not scored
+    accounts += [_account_with_usage(active=10 * i) for i in range(3, 6)]
+    first, last = accounts[1].pk, accounts[3].pk
+    assert first < churned.pk < last
+    run = services.health_scores_compute(today=TODAY, id_range=(first, last))
+    scored = set(HealthScore.objects.filter(date=TODAY).values_list("account_id", flat=True))
+    assert scored == {a.pk for a in accounts[1:4]}
+    assert run.scored == 3
+    # Two ranges that cover every id score what the unsplit job scores, with the same values.
+    services.health_scores_compute(today=TODAY, id_range=(0, accounts[2].pk))
+    services.health_scores_compute(today=TODAY, id_range=(accounts[2].pk + 1, 10**12))
+    split = dict(HealthScore.objects.filter(date=TODAY).values_list("account_id", "score"))
+    HealthScore.objects.all().delete()
+    services.health_scores_compute(today=TODAY)
+    whole = dict(HealthScore.objects.filter(date=TODAY).values_list("account_id", "score"))
+    assert split == whole and set(whole) == {a.pk for a in accounts}
+
+
+@pytest.mark.parametrize("accounts", [5, 50])
+def test_a_range_costs_the_same_queries_as_the_whole_portfolio(
+    model: HealthModel, accounts: int, django_assert_num_queries: Any
+) -> None:
+    made = [_account_with_usage(active=i % 100) for i in range(accounts)]
+    with django_assert_num_queries(19):
+        services.health_scores_compute(today=TODAY, id_range=(made[0].pk, made[-1].pk))

@@ -128,18 +128,20 @@ def test_portfolio_query_count_does_not_grow_with_rows(
 def test_account_page_query_count_does_not_grow_with_rows(
     client: Any, leader: Any, rows: int, django_assert_num_queries: Any
 ) -> None:
-    account = AccountFactory.create(hubspot_id="9001")
+    account = AccountFactory.create(hubspot_id="9001", owner=leader)
     for _ in range(rows):
         ContactFactory.create(account=account)
         DealFactory.create(account=account)
     UsageSnapshotFactory.create(account=account)
     client.force_login(leader)
-    # session, user, role groups, account, contacts, deals, timeline, latest usage;
-    # + success: current plan, reviews, open renewal, open tasks;
-    # + health: recent scores, live override; + live alerts; + open sync conflicts
+    # session, user, role groups, account, contacts, deals, timeline (events,
+    # engagements), latest usage; + success: current plan, reviews, open renewal, open
+    # tasks; + health: latest score, live override; + live alerts; + open sync conflicts
     # (linked accounts only); + playbooks: the account's runs, the playbooks to start;
-    # + support: 4 figures, open tickets, survey answers, last touches, timeline engagements
-    with django_assert_num_queries(8 + 4 + 3 + 1 + 2 + 8):
+    # + support: tickets (the figures and the open list), survey answers (the figures
+    # and the latest); the last touches are among the timeline's engagements; + the
+    # names of the people shown (owner, actors, assignees), read once
+    with django_assert_num_queries(9 + 4 + 2 + 1 + 1 + 2 + 2 + 1):
         response = client.get(reverse("account", args=[account.pk]))
     assert response.content.decode().count('class="badge">Champion') == rows
 

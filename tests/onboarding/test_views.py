@@ -19,7 +19,7 @@ def today() -> Any:
 
 
 def _accounts(response: Any) -> list[str]:
-    return [p.account.name for p in response.context["page"].object_list]
+    return [p.account_name for p in response.context["page"].object_list]
 
 
 def _plan(owner: Any, name: str, start_days_ago: int = 0, **kw: Any) -> OnboardingPlan:

@@ -67,8 +67,12 @@ def test_the_daily_health_job_is_split_into_chunks_on_the_scoring_queue(
     assert "in chunks of 2" in (score_portfolio(chunk=2) or "")
     rows = list(OrmQ.objects.order_by("pk"))
     assert [r.key for r in rows] == [SCORING] * 3
-    chunks = [SignedPackage.loads(r.payload)["args"][0] for r in rows]
-    assert sorted(pk for chunk in chunks for pk in chunk) == sorted(a.pk for a in accounts)
+    # Each chunk is a range of ids (first, last): together they hold every account once.
+    packages = [SignedPackage.loads(r.payload) for r in rows]
+    assert {p["func"] for p in packages} == {"success.health.tasks.score_account_range"}
+    ranges = [tuple(p["args"]) for p in packages]
+    covered = [a.pk for a in accounts for first, last in ranges if first <= a.pk <= last]
+    assert sorted(covered) == sorted(a.pk for a in accounts)
     for row in rows:
         _run(row)
     scored = set(HealthScore.objects.values_list("account_id", flat=True))
