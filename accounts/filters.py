@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import copy
+import html
 from datetime import timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 import django_filters
 from django import forms
 from django.db.models import F, Q, QuerySet
-from django.forms.utils import flatatt
+from django.http import QueryDict
 from django.utils import timezone
-from django.utils.html import format_html, format_html_join
-from django.utils.safestring import SafeString
+from django.utils.functional import Promise, cached_property
+from django.utils.safestring import SafeString, mark_safe
+from django_filters.constants import EMPTY_VALUES
 
 from .models import Account, Segment, Stage
-from .selectors import assignable_owners
+from .selectors import Person, assignable_owner_choices, people
 
 OWNER_ALL = "all"
 OWNER_ME = "me"
@@ -35,27 +38,85 @@ def choices_set(flt: django_filters.Filter, choices: list[tuple[str, str]]) -> N
     flt.__dict__.pop("_field", None)
 
 
+def _escaped(value: Any) -> str:
+    """What `{{ value }}` writes: as conditional_escape, with html.escape."""
+    if isinstance(value, Promise):
+        value = str(value)
+    if hasattr(value, "__html__"):
+        return str(value.__html__())
+    return html.escape(str(value))
+
+
+def _attrs_html(attrs: dict[str, Any]) -> str:
+    """django/forms/widgets/attrs.html, in Python: False left out, True bare."""
+    return "".join(
+        f" {_escaped(name)}" if value is True else f' {_escaped(name)}="{_escaped(value)}"'
+        for name, value in attrs.items()
+        if value is not False
+    )
+
+
 class PlainSelect(forms.Select):
-    """A <select> rendered in Python. Django's template renderer includes two templates
+    """A <select> written in Python. Django's template renderer includes two templates
     per option, which made the portfolio's four filter selects cost as much as its
-    25 rows (docs/performance.md); the markup is the same."""
+    25 rows (docs/performance.md); the markup is what Django's renderer writes,
+    character for character (tests/lifecycle/test_portfolio_rows.py)."""
 
     def render(
         self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None
     ) -> SafeString:
-        widget = self.get_context(name, value, attrs)["widget"]
-        options = format_html_join(
-            "",
-            '\n  <option value="{}"{}>{}</option>',
-            (
-                (option["value"], flatatt(option["attrs"]), option["label"])
-                for _group, choices, _index in widget["optgroups"]
-                for option in choices
-            ),
+        choices = list(self.choices)
+        if self.allow_multiple_selected or any(isinstance(c[1], list | tuple) for c in choices):
+            return super().render(name, value, attrs, renderer)  # groups: Django's way
+        values = self.format_value(value)
+        options = []
+        chosen = False
+        for option_value, label in choices:
+            option_value = "" if option_value is None else option_value
+            # As ChoiceWidget.optgroups: only the first matching option is selected.
+            selected = not chosen and str(option_value) in values
+            chosen |= selected
+            options.append(
+                f'\n  <option value="{_escaped(option_value)}"'
+                f"{' selected' if selected else ''}>{_escaped(label)}</option>\n"
+            )
+        # Every value is escaped above.
+        return mark_safe(
+            f'<select name="{_escaped(name)}"{_attrs_html(self.build_attrs(self.attrs, attrs))}>'
+            f"{''.join(options)}\n</select>"
         )
-        return format_html(
-            '<select name="{}"{}>{}\n</select>', widget["name"], flatatt(widget["attrs"]), options
+
+
+class PlainNumberInput(forms.NumberInput):
+    """An <input type="number"> written in Python (input.html's markup): a template
+    render per input cost more than the rest of the filter form."""
+
+    def render(
+        self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None
+    ) -> SafeString:
+        shown = self.format_value(value)
+        value_attr = "" if shown is None else f' value="{_escaped(shown)}"'
+        return mark_safe(  # every value is escaped
+            f'<input type="{_escaped(self.input_type)}" name="{_escaped(name)}"{value_attr}'
+            f"{_attrs_html(self.build_attrs(self.attrs, attrs))}>"
         )
+
+
+class _SharedFields(dict[str, forms.Field]):
+    """A form class's fields that its forms share, but for those in `own`. Each form
+    deep-copies its class's fields so that it may change them; the portfolio's
+    filter form changes only the owner field (its choices), and copying the other
+    fields and their widgets cost as much as building and validating the form."""
+
+    def __init__(self, fields: dict[str, forms.Field], *, own: set[str]) -> None:
+        super().__init__(fields)
+        self.own = own
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> dict[str, forms.Field]:
+        return {
+            name: copy.deepcopy(field, memo) if name in self.own else field
+            for name, field in self.items()
+        }
 
 
 class StableOrderingFilter(django_filters.OrderingFilter):
@@ -102,14 +163,14 @@ class PortfolioFilter(django_filters.FilterSet):
         label="Renews within (days)",
         min_value=0,
         max_value=3650,
-        widget=forms.NumberInput(attrs={"placeholder": "days", "min": 0, "max": 3650}),
+        widget=PlainNumberInput(attrs={"placeholder": "days", "min": 0, "max": 3650}),
     )
     quiet_for = django_filters.NumberFilter(
         method="by_quiet_for",
         label="No activity for (days)",
         min_value=1,
         max_value=3650,
-        widget=forms.NumberInput(attrs={"placeholder": "days", "min": 1, "max": 3650}),
+        widget=PlainNumberInput(attrs={"placeholder": "days", "min": 1, "max": 3650}),
     )
     sort = StableOrderingFilter(
         fields=(
@@ -128,19 +189,87 @@ class PortfolioFilter(django_filters.FilterSet):
         model = Account
         fields: list[str] = []
 
-    def __init__(self, *args: Any, user: Any = None, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    # Built once per process from the filters (get_form_class), see __init__.
+    _form_class: ClassVar[type[forms.Form] | None] = None
+
+    def __init__(
+        self,
+        data: Any = None,
+        queryset: QuerySet[Any] | None = None,
+        *,
+        user: Any = None,
+        request: Any = None,
+        prefix: str | None = None,
+    ) -> None:
+        # What FilterSet.__init__ does, without deep-copying every filter (and so
+        # building each filter's form field and a new form class) per request: a
+        # FilterSet copies them so that one instance can change its own filters, and
+        # this one changes none. Its filters are the class's, read only; the owner
+        # choices known now go on its own form (`form`), and the methods named by
+        # filters are called on this instance (`filter_queryset`).
+        self.is_bound = data is not None
+        self.data = data or QueryDict()
+        self.queryset = Account.objects.all() if queryset is None else queryset
+        self.request = request
+        self.form_prefix = prefix
+        self.filters = self.base_filters
         self.user = user
-        owners = [(str(u.pk), str(u)) for u in assignable_owners()]
-        choices_set(
-            self.filters["owner"],
-            [
-                (OWNER_ALL, "All owners"),
-                (OWNER_ME, "My accounts"),
-                (OWNER_NONE, "Unassigned"),
-                *owners,
-            ],
-        )
+
+    @cached_property
+    def people(self) -> list[Person]:
+        """Every user, read once per request: the owner choices and the owner sort."""
+        return people()
+
+    def owner_choices(self) -> list[tuple[str, str]]:
+        return [
+            (OWNER_ALL, "All owners"),
+            (OWNER_ME, "My accounts"),
+            (OWNER_NONE, "Unassigned"),
+            *assignable_owner_choices(self.people),
+        ]
+
+    def get_form_class(self) -> type[forms.Form]:
+        """FilterSet.get_form_class's form, built once per process: from copies of
+        the filters, as a FilterSet instance holds them, so a field cached on the
+        class's filters (see choices_set) is never the one used."""
+        cls = type(self)
+        built: type[forms.Form] | None = cls.__dict__.get("_form_class")  # not a base's
+        if built is None:
+            filters = copy.deepcopy(cls.base_filters)
+            for flt in filters.values():
+                flt.model = cls._meta.model
+            fields = {name: flt.field for name, flt in filters.items()}
+            form_class: Any = type(f"{cls.__name__}Form", (cls._meta.form,), fields)
+            form_class.base_fields = _SharedFields(form_class.base_fields, own={"owner"})
+            cls._form_class = built = form_class
+        return built
+
+    @property
+    def form(self) -> forms.Form:
+        if not hasattr(self, "_form"):
+            form_class = self.get_form_class()
+            if self.is_bound:
+                self._form = form_class(self.data, prefix=self.form_prefix)
+            else:
+                self._form = form_class(prefix=self.form_prefix)
+            # The form's fields are its own (Form deep-copies the class's).
+            owner = self._form.fields["owner"]
+            assert isinstance(owner, forms.ChoiceField)
+            owner.choices = self.owner_choices()
+        return self._form
+
+    def filter_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        """FilterSet.filter_queryset, calling a filter's `method` on this instance
+        (django-filter's FilterMethod finds it through the filter's parent, which
+        the shared filters do not have)."""
+        for name, value in self.form.cleaned_data.items():
+            flt = self.filters[name]
+            if isinstance(flt.method, str):
+                if value not in EMPTY_VALUES:
+                    queryset = getattr(self, flt.method)(queryset, flt.field_name, value)
+            else:
+                queryset = flt.filter(queryset, value)
+        return queryset
 
     def search(self, queryset: QuerySet[Account], name: str, value: str) -> QuerySet[Account]:
         value = value.strip()

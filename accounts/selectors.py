@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import NamedTuple
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, NamedTuple
 
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.contrib.auth.models import Group
+from django.db import connections, router
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.module_loading import import_string
 
 from .models import (
@@ -27,7 +31,28 @@ def portfolio_accounts() -> QuerySet[Account]:
     return Account.objects.select_related("owner")
 
 
+class PortfolioAccount(NamedTuple):
+    """One account as the portfolio table shows it (`PORTFOLIO_COLUMNS`, in order)."""
+
+    pk: int
+    name: str
+    domain: str
+    segment: str
+    stage: str
+    arr: Decimal
+    currency: str
+    renewal_date: date | None
+    health_score: int | None
+    health_band: str
+    last_activity_at: datetime | None
+    owner_id: int | None
+    owner_first_name: str | None
+    owner_last_name: str | None
+    owner_username: str | None
+
+
 PORTFOLIO_COLUMNS = (
+    "pk",
     "name",
     "domain",
     "segment",
@@ -38,6 +63,7 @@ PORTFOLIO_COLUMNS = (
     "health_score",
     "health_band",
     "last_activity_at",
+    "owner_id",
     "owner__first_name",
     "owner__last_name",
     "owner__username",
@@ -45,9 +71,18 @@ PORTFOLIO_COLUMNS = (
 
 
 def portfolio_list_accounts() -> QuerySet[Account]:
-    """The portfolio table's accounts: only the columns it shows (not the JSON of
-    field change times, nor the owner's password hash), owner joined."""
-    return Account.objects.select_related("owner").only(*PORTFOLIO_COLUMNS)
+    """The portfolio's accounts, to filter, count and page: no join, so a count or a
+    page's ids can be read from an index alone (PostgreSQL keeps a join's column
+    needed even when it drops the unused join, which ruled that out). A page's rows
+    are then `portfolio_rows`."""
+    return Account.objects.all()
+
+
+def portfolio_rows(accounts: QuerySet[Account]) -> list[PortfolioAccount]:
+    """A page of the portfolio as the table shows it: only those columns (not the
+    JSON of field change times, not the owner's password hash), the owner's name
+    joined, as values rather than model instances."""
+    return [PortfolioAccount._make(row) for row in accounts.values_list(*PORTFOLIO_COLUMNS)]
 
 
 def account_contacts(*, account: Account) -> QuerySet[Contact]:
@@ -79,11 +114,49 @@ def assignable_owners() -> QuerySet[User]:
     )
 
 
-def assignable_owner_choices() -> list[tuple[str, str]]:
-    """`assignable_owners()` as select choices, (pk, the name `str(user)` writes),
-    read as values: a list page's owner filter needs no user instances."""
-    rows = assignable_owners().values_list("pk", "first_name", "last_name", "username")
-    return [(str(pk), f"{first} {last}".strip() or name) for pk, first, last, name in rows]
+class Person(NamedTuple):
+    pk: int
+    name: str  # str(user): the full name, else the username
+    first_name: str
+    assignable: bool  # one of `assignable_owners`
+
+
+# Per database alias: the SQL of `people`'s query, which never changes.
+_PEOPLE_SQL: dict[str, tuple[str, tuple[Any, ...]]] = {}
+
+
+def people() -> list[Person]:
+    """Every user, in the database's order of first name, last name and username
+    (the owner sort's order and the owner selects'), with whether they can own
+    accounts. The query is always the same, so its SQL is compiled once per
+    process: building and compiling it cost the portfolio several times what
+    PostgreSQL spends running it (docs/performance.md)."""
+    alias = router.db_for_read(User)
+    compiled = _PEOPLE_SQL.get(alias)
+    if compiled is None:
+        owner_roles = Group.objects.filter(user=OuterRef("pk"), name__in=[Role.CSM, Role.LEADER])
+        query = (
+            User.objects.annotate(can_own=Q(is_active=True) & Exists(owner_roles))
+            .order_by("first_name", "last_name", "username", "pk")
+            .values_list("pk", "first_name", "last_name", "username", "can_own")
+        )
+        compiled = _PEOPLE_SQL[alias] = query.query.get_compiler(alias).as_sql()
+    with connections[alias].cursor() as cursor:
+        cursor.execute(*compiled)
+        rows = cursor.fetchall()
+    # str(user) is AbstractUser.get_full_name(), else the username.
+    return [
+        Person(pk, f"{first} {last}".strip() or username, first, bool(can_own))
+        for pk, first, last, username, can_own in rows
+    ]
+
+
+def assignable_owner_choices(everyone: list[Person] | None = None) -> list[tuple[str, str]]:
+    """(str(pk), str(user)) for each of `assignable_owners`, in its order: the choices
+    of the owner selects, from `people` (read now unless given)."""
+    return [
+        (str(p.pk), p.name) for p in (people() if everyone is None else everyone) if p.assignable
+    ]
 
 
 class AccountRef(NamedTuple):

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
+from urllib.parse import urlencode
 
 from django.apps import apps
 from django.conf import settings
@@ -19,13 +20,13 @@ from accounts.csv_stream import csv_download
 from accounts.filters import OWNER_ALL, OWNER_ME, PortfolioFilter
 from accounts.http import AuthedRequest, is_htmx
 from accounts.models import Account
-from accounts.pagination import DeferredJoinPaginator
+from accounts.pagination import DeferredJoinPaginator, OwnerOrderPaginator
 from accounts.roles import Role, admin_required, can_edit_account, role_of, sees_all_writes
 
 from .account_page import reads as account_page
 from .account_page.panels import account_content
 from .account_page.reads import AccountHead
-from .rows import portfolio_rows
+from .rows import portfolio_rows_html, portfolio_table_html
 
 SORTABLE = ["name", "owner", "stage", "arr", "renewal", "health", "activity"]
 
@@ -57,32 +58,66 @@ def _portfolio_filter(
     return PortfolioFilter(params, queryset=queryset, user=request.user)
 
 
+def _query_pieces(params: QueryDict) -> dict[str, list[str]]:
+    """Each parameter's `key=value` pieces, as QueryDict.urlencode writes them and
+    in its order: the page's links are these with one key changed, joined by `&`
+    (copying the QueryDict for each of them cost more than the rest of the head)."""
+    encoding = params.encoding
+    return {
+        key: [urlencode({key.encode(encoding): str(v).encode(encoding)}) for v in values]
+        for key, values in params.lists()
+    }
+
+
+def _joined(pieces: dict[str, list[str]]) -> str:
+    return "&".join(piece for values in pieces.values() for piece in values)
+
+
 def _sort_links(params: QueryDict) -> dict[str, dict[str, Any]]:
     """For each sortable column: the URL that sorts by it and its current direction."""
     current = params.get("sort", "name")
+    pieces = _query_pieces(params)
+    pieces.pop("page", None)
     links = {}
     for column in SORTABLE:
         direction = "asc" if current == column else "desc" if current == f"-{column}" else ""
-        query = params.copy()
-        query["sort"] = f"-{column}" if current == column else column
-        query.pop("page", None)
-        links[column] = {"url": f"?{query.urlencode()}", "direction": direction}
+        pieces["sort"] = [urlencode({"sort": f"-{column}" if current == column else column})]
+        links[column] = {"url": f"?{_joined(pieces)}", "direction": direction}
     return links
 
 
 @require_GET
 def portfolio(request: AuthedRequest) -> HttpResponse:
     filterset = _portfolio_filter(request, selectors.portfolio_list_accounts())
-    paginator = DeferredJoinPaginator(filterset.qs, settings.PORTFOLIO_PAGE_SIZE)
+    accounts = filterset.qs
+    sort = filterset.form.cleaned_data.get("sort")
+    paginator: DeferredJoinPaginator
+    if sort in (["owner"], ["-owner"]):
+        # Pages by owner without sorting every account by its owner's name.
+        paginator = OwnerOrderPaginator(
+            accounts,
+            settings.PORTFOLIO_PAGE_SIZE,
+            people=[(p.pk, p.first_name) for p in filterset.people],
+            descending=sort == ["-owner"],
+        )
+    else:
+        paginator = DeferredJoinPaginator(accounts, settings.PORTFOLIO_PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
-    query = filterset.data.copy()
-    query.pop("page", None)
+    # The page's rows as the table shows them (the count and ids read no join).
+    page.object_list = rows = selectors.portfolio_rows(cast("QuerySet[Account]", page.object_list))
+    pieces = _query_pieces(filterset.data)
+    pieces.pop("page", None)
+    query = _joined(pieces)
+    table = ""
+    if rows:
+        table = portfolio_table_html(
+            page=page, rows=portfolio_rows_html(rows), sort=_sort_links(filterset.data), query=query
+        )
     context = {
         "filter": filterset,
         "page": page,
-        "rows": portfolio_rows(page.object_list),
-        "sort": _sort_links(filterset.data),
-        "query": query.urlencode(),
+        "table": table,
+        "query": query,
         "filtered": any(
             filterset.data.get(k) for k in ("q", "segment", "stage", "renewal_within", "quiet_for")
         ),
