@@ -78,6 +78,31 @@ def default_health_model(db: Any) -> None:
     ensure_default_model(HealthModel, HealthMeasure)
 
 
+# The data migrations' own functions (each skips what is there), in migration order.
+INSTALL_DATA = [
+    ("accounts.migrations.0002_roles", "create_roles"),
+    ("success.migrations.0002_churn_reasons", "add_reasons"),
+    ("success.alerts.migrations.0002_default_rules", "create_rules"),
+    ("success.alerts.migrations.0005_default_support_rules", "create_rules"),
+    ("success.playbooks.migrations.0002_default_playbooks", "create_playbooks"),
+]
+
+
+@pytest.fixture
+def install_data(default_health_model: None) -> None:
+    """Everything a fresh install's data migrations make (roles, churn reasons, the
+    default alert rules and playbooks, the health model), made again where missing:
+    for tests that build the whole demo, after a transactional test earlier in the same
+    worker (`--dist loadfile` keeps a file's tests together, so such a test can come
+    first) flushed the tables."""
+    import importlib
+
+    from django.apps import apps as registry
+
+    for module, function in INSTALL_DATA:
+        getattr(importlib.import_module(module), function)(registry, None)
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     """`--scenario-seed N` (repeatable) replays HubSpot's randomised scenario test
     (tests/hubspot/test_scenario.py) with those seeds instead of its CI seeds."""

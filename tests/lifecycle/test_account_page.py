@@ -165,14 +165,15 @@ def _escape_everywhere(account: Account) -> None:
 
 
 def test_every_demo_account_page_is_the_templates_page(
-    client: Any, settings: Any, default_health_model: None
+    client: Any, settings: Any, install_data: None
 ) -> None:
     build_all(accounts=24, seed=7, reset=False, log=lambda _m: None)
     settings.ROOT_URLCONF = "tests.lifecycle.account_page_before"
     settings.HUBSPOT_PORTAL_ID = "424242"
-    # A scored account (the demo scores with the default model, which a transactional
-    # test earlier in the same worker may have flushed: the fixture restores it), made
-    # csm1's so the page is also compared as its editor.
+    # A scored account (the demo scores with the default model and runs the default
+    # playbooks, which a transactional test earlier in the same worker may have
+    # flushed: install_data makes them again), made csm1's so the page is also compared
+    # as its editor.
     richest = Account.objects.filter(health_scores__isnull=False).order_by("pk").first()
     assert richest is not None
     Account.objects.filter(pk=richest.pk).update(owner=User.objects.get(username="csm1"))
