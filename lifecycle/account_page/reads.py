@@ -170,47 +170,10 @@ def account_head(*, pk: int, people: People) -> AccountHead | None:
     rows = fetch(_ACCOUNT_SQL, [pk], _ACCOUNT_FIELDS)
     if not rows:
         return None
-    (
-        pk,
-        name,
-        domain,
-        owner_id,
-        segment,
-        arr,
-        currency,
-        contract_start,
-        renewal_date,
-        stage,
-        status,
-        hubspot_id,
-        health_score,
-        health_band,
-        onboarding_status,
-        onboarding_progress,
-        next_business_review,
-        forecast,
-    ) = rows[0]
-    return AccountHead(
-        pk,
-        name,
-        domain,
-        owner_id,
-        people.get(owner_id),
-        segment,
-        arr,
-        currency,
-        contract_start,
-        renewal_date,
-        stage,
-        status,
-        hubspot_id,
-        health_score,
-        health_band,
-        onboarding_status,
-        onboarding_progress,
-        next_business_review,
-        forecast,
-    )
+    # Each column by its name on AccountHead (`id` is `pk`), and the owner's Person.
+    values = dict(zip(_ACCOUNT_COLUMNS, rows[0], strict=True))
+    values["pk"] = values.pop("id")
+    return AccountHead(owner=people.get(values["owner_id"]), **values)
 
 
 # -- Timeline ---------------------------------------------------------------------
