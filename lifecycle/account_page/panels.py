@@ -678,16 +678,13 @@ def _contacts(c: dict[str, Any]) -> str:
             "first.</p>\n    </section>\n"
         )
     items = ""
-    edit_url = None
-    if c["can_edit"]:
-        head = reverse("accounts:contact_edit", args=[a.pk, 918273645]).split("918273645")
-        edit_url = head
+    edit_url = url_for_ids("accounts:contact_edit", a.pk) if c["can_edit"] else None
     for x in rows:
         sep = " · " if x.title and x.email else ""
         email = f'<a href="mailto:{_e(x.email)}">{_e(x.email)}</a>' if x.email else ""
         edit = ""
         if edit_url is not None:
-            edit = f'<a class="small" href="{edit_url[0]}{x.pk}{edit_url[1]}">Edit</a>'
+            edit = f'<a class="small" href="{edit_url(x.pk)}">Edit</a>'
         items += (
             f'\n        <li><strong>{_e(x.name)}</strong> <span class="badge">'
             f"{_e(x.get_role_display)}</span><br>\n"
@@ -709,14 +706,12 @@ def _deals(c: dict[str, Any]) -> str:
     out = f'<section class="panel" id="deals">\n      <h2>Deals {add}</h2>\n      '
     if not rows:
         return out + '<p class="muted">No deals yet.</p>\n    </section>\n'
-    edit_url = None
-    if c["can_edit"]:
-        edit_url = reverse("accounts:deal_edit", args=[a.pk, 918273645]).split("918273645")
+    edit_url = url_for_ids("accounts:deal_edit", a.pk) if c["can_edit"] else None
     items = ""
     for d in rows:
         edit = ""
         if edit_url is not None:
-            edit = f'<a class="small" href="{edit_url[0]}{d.pk}{edit_url[1]}">Edit</a>'
+            edit = f'<a class="small" href="{edit_url(d.pk)}">Edit</a>'
         items += (
             f'\n        <li><strong>{_e(d.name)}</strong> <span class="badge">'
             f"{_e(d.get_kind_display)}</span><br>\n"
