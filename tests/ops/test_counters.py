@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any
 
 import pytest
 from django.core.cache import caches
 from django.core.management import call_command
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from lifecycle.ops.counters import window_hit
 
@@ -51,4 +53,37 @@ def test_a_window_closes_after_its_period(settings: Any, db: Any) -> None:
     count, left = window_hit("test:short", 60)
     assert count == 2 and 0 < left <= 60
     assert window_hit("test:other", 60)[0] == 1
+    caches["default"].clear()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_database_cache_window_is_one_cache_entry_and_closes(settings: Any) -> None:
+    settings.CACHES = DB_CACHE
+    call_command("createcachetable", verbosity=0)
+    cache = caches["default"]
+    cache.clear()
+    assert [window_hit("test:entry", 1)[0] for _ in range(3)] == [1, 2, 3]
+    # A cache entry like any other: the count reads back through DatabaseCache.
+    assert cache.get("test:entry") == 3
+    time.sleep(1.05)
+    assert cache.get("test:entry") is None  # the row expires when the window closes
+    count, left = window_hit("test:entry", 60)
+    assert count == 1 and 59 < left <= 60
+    # A value of another shape under the key (DatabaseCache's own, or an older
+    # counter's) opens a window of its own instead of failing the request.
+    cache.set("test:other", (1.0, 7), 60)
+    assert window_hit("test:other", 60)[0] == 1
+    assert window_hit("test:other", 60)[0] == 2
+    cache.clear()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_database_cache_hit_is_one_statement(settings: Any) -> None:
+    settings.CACHES = DB_CACHE
+    call_command("createcachetable", verbosity=0)
+    caches["default"].clear()
+    with CaptureQueriesContext(connection) as queries:
+        window_hit("test:one", 60)
+        window_hit("test:one", 60)
+    assert len(queries) == 2  # DatabaseCache's get and set were nine
     caches["default"].clear()
