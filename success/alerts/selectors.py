@@ -4,11 +4,23 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, NamedTuple
 
-from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Value, When
+from django.db.models import (
+    Case,
+    Count,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.utils import timezone
 
 from accounts.models import User
 from accounts.roles import Role, role_of
+from accounts.support.models import FeedbackSubmission, Ticket
 
 from .models import Alert, AlertRule, ExpansionHint, ExpansionSignal
 
@@ -77,9 +89,9 @@ _ALERT_ROW_COLUMNS = (
     "condition_cleared_at",
     "reopen_note",
     "ticket_id",
-    "ticket__hubspot_id",
+    "ticket_hubspot_id",
     "feedback_id",
-    "feedback__hubspot_id",
+    "feedback_hubspot_id",
     "owner__username",
     "owner__first_name",
     "owner__last_name",
@@ -89,10 +101,25 @@ _ALERT_ROW_COLUMNS = (
 def alert_list_rows(
     *, user: User, status: str = "live", rule_id: int | None = None
 ) -> QuerySet[Any]:
-    """`alerts_for` as the alerts page shows it: AlertRow tuples (`AlertRow._make`)."""
+    """`alerts_for` as the alerts page shows it: AlertRow tuples (`AlertRow._make`).
+
+    The ticket's and the survey answer's HubSpot ids are read by a subquery each, not
+    joined: with those two outer joins (tables of 100,000 rows and their indexes) in
+    the statement, PostgreSQL spent 5-8 ms choosing its plan, for a walk of the alerts'
+    index that runs in 1-2 ms; a subquery is planned on its own (0.8 ms in all)."""
     return (
         alerts_for(user=user, status=status, rule_id=rule_id)
         .select_related(None)
+        .annotate(
+            ticket_hubspot_id=Subquery(
+                Ticket.objects.filter(pk=OuterRef("ticket_id")).order_by().values("hubspot_id")
+            ),
+            feedback_hubspot_id=Subquery(
+                FeedbackSubmission.objects.filter(pk=OuterRef("feedback_id"))
+                .order_by()
+                .values("hubspot_id")
+            ),
+        )
         .values_list(*_ALERT_ROW_COLUMNS)
     )
 
