@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections import namedtuple
-from collections.abc import Iterable, Sequence
-from datetime import datetime
+from collections.abc import Callable, Iterable, Sequence
+from datetime import date, datetime
 from decimal import Decimal
 from types import FunctionType
 from typing import Any, ClassVar, NamedTuple, cast
@@ -61,6 +61,33 @@ _CONTEXT_FREE = {
 }
 
 
+# A field's writer for one exact type of value: the type, and the function that writes
+# it (None: the value itself).
+_Fast = tuple[type, Callable[[Any], Any] | None] | None
+
+
+def _fast_writer(field: Any) -> _Fast:
+    """What the field writes for values of one exact type, so its `to_representation`
+    can be skipped for them: DRF's CharField writes str(value), its IntegerField
+    int(value), a ChoiceField whose choices are strings the choice equal to the value
+    (or the value), a DateField in ISO 8601 value.isoformat(). None for other fields."""
+    kind = type(field)
+    if kind is serializers.CharField:
+        return (str, None)
+    if kind is serializers.IntegerField:
+        return (int, None)
+    if kind is serializers.ChoiceField and all(
+        type(choice) is str for choice in field.choice_strings_to_values.values()
+    ):
+        return (str, None)
+    if (
+        kind is serializers.DateField
+        and getattr(field, "format", api_settings.DATE_FORMAT) == ISO_8601
+    ):
+        return (date, date.isoformat)
+    return None
+
+
 def _context_free(field: Any) -> bool:
     if isinstance(field, PlainFieldsFirst):
         # a nested serializer whose own plan is shared
@@ -81,13 +108,13 @@ class PlainFieldsFirst:
     100-row page of accounts spent most of its time here (docs/performance.md)."""
 
     # Plans every instance of a serializer class can share (see _plain_plan).
-    _shared_plans: ClassVar[dict[type, list[tuple[str, int, str, Any]]]] = {}
+    _shared_plans: ClassVar[dict[type, list[tuple[str, int, str, Any, _Fast]]]] = {}
 
-    def _plain_plan(self) -> list[tuple[str, int, str, Any]]:
+    def _plain_plan(self) -> list[tuple[str, int, str, Any, _Fast]]:
         plan = self._shared_plans.get(type(self)) or self.__dict__.get("_plain_fields_plan")
         if plan is None:
             plan = self._plan_of(self)
-            if all(kind != _DRF and _context_free(field) for _, kind, _, field in plan):
+            if all(kind != _DRF and _context_free(field) for _, kind, _, field, _ in plan):
                 # Building a ModelSerializer's fields (model introspection, one field
                 # object per column) cost as much as serializing a 100-row page: when
                 # no field's output depends on the request or the parent (plain
@@ -99,7 +126,7 @@ class PlainFieldsFirst:
         return plan
 
     @staticmethod
-    def _plan_of(serializer: Any) -> list[tuple[str, int, str, Any]]:
+    def _plan_of(serializer: Any) -> list[tuple[str, int, str, Any, _Fast]]:
         model = serializer.Meta.model
         plan = []
         for field in serializer._readable_fields:
@@ -111,13 +138,14 @@ class PlainFieldsFirst:
                 kind = _CALL
             else:
                 kind = _DRF
-            plan.append((field.field_name, kind, attrs[0] if attrs else "", field))
+            fast = _fast_writer(field) if kind != _DRF else None
+            plan.append((field.field_name, kind, attrs[0] if attrs else "", field, fast))
         return plan
 
     def to_representation(self, instance: Any) -> dict[str, Any]:
         ret: dict[str, Any] = {}
         zone = None
-        for name, kind, attr, field in self._plain_plan():
+        for name, kind, attr, field, fast in self._plain_plan():
             if kind == _DRF:
                 try:
                     attribute = field.get_attribute(instance)
@@ -128,6 +156,9 @@ class PlainFieldsFirst:
                 attribute = check = getattr(instance, attr)()
             else:
                 attribute = check = getattr(instance, attr)
+                if fast is not None and type(attribute) is fast[0]:  # see _fast_writer
+                    ret[name] = attribute if fast[1] is None else fast[1](attribute)
+                    continue
                 if kind == _TIMESTAMP and isinstance(attribute, datetime) and attribute.tzinfo:
                     zone = zone or timezone.get_current_timezone()
                     text = attribute.astimezone(zone).isoformat()
