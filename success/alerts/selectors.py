@@ -9,13 +9,12 @@ from django.db.models import (
     Count,
     F,
     IntegerField,
-    OuterRef,
     Q,
     QuerySet,
-    Subquery,
     Value,
     When,
 )
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from accounts.models import User
@@ -29,7 +28,17 @@ SNOOZED = "snoozed"
 
 
 def alerts_for(*, user: User, status: str = "live", rule_id: int | None = None) -> QuerySet[Alert]:
-    qs = Alert.objects.select_related("account__owner", "rule", "owner", "ticket", "feedback")
+    return alerts_matching(user=user, status=status, rule_id=rule_id).select_related(
+        "account__owner", "rule", "owner", "ticket", "feedback"
+    )
+
+
+def alerts_matching(
+    *, user: User, status: str = "live", rule_id: int | None = None
+) -> QuerySet[Alert]:
+    """The alerts `user` reads with the filters, in the page's order, nothing joined
+    for display: what the page counts, and what its rows (`alert_list_rows`) read."""
+    qs = Alert.objects.all()
     if role_of(user) == Role.CSM:  # a CSM's inbox is their book; others read everything
         qs = qs.filter(account__owner=user)
     if status == "live":
@@ -108,19 +117,22 @@ def alert_list_rows(
     the statement, PostgreSQL spent 5-8 ms choosing its plan, for a walk of the alerts'
     index that runs in 1-2 ms; a subquery is planned on its own (0.8 ms in all)."""
     return (
-        alerts_for(user=user, status=status, rule_id=rule_id)
-        .select_related(None)
+        alerts_matching(user=user, status=status, rule_id=rule_id)
         .annotate(
-            ticket_hubspot_id=Subquery(
-                Ticket.objects.filter(pk=OuterRef("ticket_id")).order_by().values("hubspot_id")
-            ),
-            feedback_hubspot_id=Subquery(
-                FeedbackSubmission.objects.filter(pk=OuterRef("feedback_id"))
-                .order_by()
-                .values("hubspot_id")
-            ),
+            ticket_hubspot_id=_hubspot_id_of(Ticket, "ticket_id"),
+            feedback_hubspot_id=_hubspot_id_of(FeedbackSubmission, "feedback_id"),
         )
         .values_list(*_ALERT_ROW_COLUMNS)
+    )
+
+
+def _hubspot_id_of(model: type[Ticket | FeedbackSubmission], column: str) -> RawSQL:
+    """The HubSpot id of the alert's `column`'s row, as a scalar subquery written out:
+    the ORM's Subquery compiled a whole inner query per request (1.5 ms of the page)."""
+    return RawSQL(
+        f'SELECT "hubspot_id" FROM "{model._meta.db_table}" '
+        f'WHERE "id" = "{Alert._meta.db_table}"."{column}"',
+        (),
     )
 
 
