@@ -159,6 +159,12 @@ def rules() -> QuerySet[AlertRule]:
     return AlertRule.objects.all()
 
 
+def rule_choices() -> QuerySet[Any]:
+    """The rules as the alerts page's filter offers them: `pk` and `name` of each, in
+    the rules' order (dicts: the template reads `r.pk` and `r.name` alike)."""
+    return rules().values("pk", "name")
+
+
 def account_live_alerts(*, account_id: int) -> QuerySet[Alert]:
     return Alert.objects.filter(
         account_id=account_id, status__in=[Alert.Status.OPEN, Alert.Status.ACKNOWLEDGED]

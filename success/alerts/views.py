@@ -59,7 +59,7 @@ def alert_list(request: AuthedRequest) -> HttpResponse:
             "csrf_token": token,
             "status": status,
             "rule": rule,
-            "rules": selectors.rules(),
+            "rules": selectors.rule_choices(),
             "statuses": Alert.Status.choices,
             "today": today,
         },
