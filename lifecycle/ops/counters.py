@@ -47,9 +47,13 @@ def _redis_hit(backend: Any, key: str, seconds: int) -> tuple[int, float]:
 
 
 # The count of a window, kept in its cache row as DatabaseCache keeps any value (base64 of
-# a pickle), so `cache.get(key)` reads it as an int: a protocol-0 pickle of an int is
-# the text "I<digits>\n.", which SQL can read and write. A row of another shape (a value
-# of another kind under this key) starts a window of its own.
+# a pickle), so `cache.get(key, version=WINDOW_VERSION)` reads it as an int: a protocol-0
+# pickle of an int is the text "I<digits>\n.", which SQL can read and write. A row of
+# another shape under the key starts a window of its own. The rows are a cache version of
+# their own: `_cache_hit` kept an (opened, count) tuple under version 1, and a process
+# still running that code (a rolling deploy, a rollback) would fail on an int; each
+# counts in its own row instead, for the one window the two run side by side.
+WINDOW_VERSION = 2
 _PG_HIT = r"""
 INSERT INTO {table} AS c (cache_key, value, expires) VALUES (%(key)s, %(first)s, %(until)s)
 ON CONFLICT (cache_key) DO UPDATE SET
@@ -76,7 +80,7 @@ def _pg_hit(cache: DatabaseCache, alias: str, key: str, seconds: int) -> tuple[i
         cursor.execute(
             _PG_HIT.format(table=table),
             {
-                "key": cache.make_and_validate_key(key),
+                "key": cache.make_and_validate_key(key, version=WINDOW_VERSION),
                 "first": _FIRST_HIT,
                 "until": now + timedelta(seconds=seconds),
                 "now": now,

@@ -12,7 +12,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from lifecycle.ops.counters import window_hit
+from lifecycle.ops.counters import WINDOW_VERSION, window_hit
 
 DB_CACHE = {
     "default": {
@@ -63,15 +63,18 @@ def test_a_database_cache_window_is_one_cache_entry_and_closes(settings: Any) ->
     cache = caches["default"]
     cache.clear()
     assert [window_hit("test:entry", 1)[0] for _ in range(3)] == [1, 2, 3]
-    # A cache entry like any other: the count reads back through DatabaseCache.
-    assert cache.get("test:entry") == 3
+    # A cache entry like any other: the count reads back through DatabaseCache, under
+    # a version of its own, so a process of the earlier (tuple) counter never reads it.
+    assert cache.get("test:entry", version=WINDOW_VERSION) == 3
+    assert cache.get("test:entry") is None
     time.sleep(1.05)
-    assert cache.get("test:entry") is None  # the row expires when the window closes
+    # the row expires when the window closes
+    assert cache.get("test:entry", version=WINDOW_VERSION) is None
     count, left = window_hit("test:entry", 60)
     assert count == 1 and 59 < left <= 60
-    # A value of another shape under the key (DatabaseCache's own, or an older
-    # counter's) opens a window of its own instead of failing the request.
-    cache.set("test:other", (1.0, 7), 60)
+    # A value of another shape under the key opens a window of its own instead of
+    # failing the request.
+    cache.set("test:other", (1.0, 7), 60, version=WINDOW_VERSION)
     assert window_hit("test:other", 60)[0] == 1
     assert window_hit("test:other", 60)[0] == 2
     cache.clear()
