@@ -52,8 +52,9 @@ class AccountViewSet(viewsets.ReadOnlyModelViewSet[Account]):
         return selectors.api_accounts()
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        """The page as values (serializers.account_values): two model instances per
-        row cost as much as writing the row."""
+        # No docstring: the schema would show it instead of the class's. The page is
+        # read as values (serializers.account_values): two model instances per row
+        # cost as much as writing the row.
         queryset = self.filter_queryset(self.get_queryset())
         page = self.paginate_queryset(account_values(queryset))
         rows = account_rows(page if page is not None else account_values(queryset))
