@@ -1,14 +1,13 @@
 """Counters every process shares, for rate limits: `window_hit` counts a hit in a
 window that opens with the first hit and lasts `seconds`. Atomic on each cache backend
-the settings choose: Redis counts with INCR in one transaction; the database cache on
-PostgreSQL counts with one upsert of the key's cache row (`_pg_hit`); elsewhere (SQLite)
+the settings choose: Redis counts with INCR in one transaction; without Redis, on
+PostgreSQL, one upsert of the key's row in ops_ratewindow counts (`_pg_hit`), not the
+database cache's get and set; elsewhere (SQLite)
 the read and write of a key are serialised (SQLite's IMMEDIATE transactions); the
 in-memory cache (tests) is one process."""
 
 from __future__ import annotations
 
-import base64
-import pickle
 import threading
 import time
 from datetime import timedelta
@@ -20,6 +19,8 @@ from django.core.cache.backends.redis import RedisCache
 from django.db import connections, router, transaction
 from django.utils import timezone
 
+from lifecycle.ops.models import RateWindow
+
 _local_lock = threading.Lock()
 
 
@@ -29,9 +30,9 @@ def window_hit(key: str, seconds: int) -> tuple[int, float]:
     if isinstance(backend, RedisCache):
         return _redis_hit(backend, key, seconds)
     if isinstance(backend, DatabaseCache):
-        alias = router.db_for_write(backend.cache_model_class)
+        alias = router.db_for_write(RateWindow)
         if connections[alias].vendor == "postgresql":
-            return _pg_hit(backend, alias, key, seconds)
+            return _pg_hit(alias, key, seconds)
     return _cache_hit(backend, key, seconds)
 
 
@@ -46,49 +47,30 @@ def _redis_hit(backend: Any, key: str, seconds: int) -> tuple[int, float]:
     return int(count), max(int(ttl_ms), 0) / 1000
 
 
-# The count of a window, kept in its cache row as DatabaseCache keeps any value (base64 of
-# a pickle), so `cache.get(key, version=WINDOW_VERSION)` reads it as an int: a protocol-0
-# pickle of an int is the text "I<digits>\n.", which SQL can read and write. A row of
-# another shape under the key starts a window of its own. The rows are a cache version of
-# their own: `_cache_hit` kept an (opened, count) tuple under version 1, and a process
-# still running that code (a rolling deploy, a rollback) would fail on an int; each
-# counts in its own row instead, for the one window the two run side by side.
-WINDOW_VERSION = 2
-_PG_HIT = r"""
-INSERT INTO {table} AS c (cache_key, value, expires) VALUES (%(key)s, %(first)s, %(until)s)
-ON CONFLICT (cache_key) DO UPDATE SET
-    value = CASE WHEN c.expires <= %(now)s THEN EXCLUDED.value ELSE encode(convert_to(
-        'I' || (coalesce(substring(encode(decode(c.value, 'base64'), 'escape')
-                                   FROM '^I([0-9]{{1,18}})\n\.$')::bigint, 0) + 1)
-        || chr(10) || '.', 'UTF8'), 'base64') END,
-    expires = CASE WHEN c.expires <= %(now)s THEN EXCLUDED.expires ELSE c.expires END
-RETURNING value, expires
+# Hits and the window's end in the key's row of ops_ratewindow: a hit after the window
+# closed opens the next one (hits 1, closing `seconds` from now).
+_PG_HIT = """
+INSERT INTO {table} AS w (key, hits, closes_at) VALUES (%(key)s, 1, %(until)s)
+ON CONFLICT (key) DO UPDATE SET
+    hits = CASE WHEN w.closes_at <= %(now)s THEN 1 ELSE w.hits + 1 END,
+    closes_at = CASE WHEN w.closes_at <= %(now)s THEN EXCLUDED.closes_at ELSE w.closes_at END
+RETURNING hits, closes_at
 """
-_FIRST_HIT = base64.b64encode(pickle.dumps(1, protocol=0)).decode("ascii")
 
 
-def _pg_hit(cache: DatabaseCache, alias: str, key: str, seconds: int) -> tuple[int, float]:
+def _pg_hit(alias: str, key: str, seconds: int) -> tuple[int, float]:
     """One statement, so one round trip and atomic without a transaction of its own:
     PostgreSQL's upsert inserts the key's row or locks and updates the one there, and a
-    concurrent hit on the key waits for it. The row expires when its window closes, so
-    DatabaseCache reads it as gone (and culls it) from then on; DatabaseCache's get and
-    set were nine statements (a transaction, an advisory lock, a count of the table)."""
-    connection = connections[alias]
-    table = connection.ops.quote_name(cache._table)  # type: ignore[attr-defined]
+    concurrent hit on the key waits for it. DatabaseCache's get and set were nine
+    statements (a transaction, an advisory lock, a count of the table, ...)."""
     now = timezone.now()
-    with connection.cursor() as cursor:
+    with connections[alias].cursor() as cursor:
         cursor.execute(
-            _PG_HIT.format(table=table),
-            {
-                "key": cache.make_and_validate_key(key, version=WINDOW_VERSION),
-                "first": _FIRST_HIT,
-                "until": now + timedelta(seconds=seconds),
-                "now": now,
-            },
+            _PG_HIT.format(table=connections[alias].ops.quote_name(RateWindow._meta.db_table)),
+            {"key": key, "until": now + timedelta(seconds=seconds), "now": now},
         )
-        value, expires = cursor.fetchone()
-    count = pickle.loads(base64.b64decode(value))
-    return int(count), max((expires - now).total_seconds(), 0.0)
+        hits, closes_at = cursor.fetchone()
+    return int(hits), max((closes_at - now).total_seconds(), 0.0)
 
 
 def _cache_hit(cache: Any, key: str, seconds: int) -> tuple[int, float]:

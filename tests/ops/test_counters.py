@@ -12,7 +12,8 @@ from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from lifecycle.ops.counters import WINDOW_VERSION, window_hit
+from lifecycle.ops.counters import window_hit
+from lifecycle.ops.models import RateWindow
 
 DB_CACHE = {
     "default": {
@@ -57,31 +58,22 @@ def test_a_window_closes_after_its_period(settings: Any, db: Any) -> None:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_database_cache_window_is_one_cache_entry_and_closes(settings: Any) -> None:
+def test_without_redis_a_window_is_one_row_that_closes(settings: Any) -> None:
     settings.CACHES = DB_CACHE
-    call_command("createcachetable", verbosity=0)
-    cache = caches["default"]
-    cache.clear()
     assert [window_hit("test:entry", 1)[0] for _ in range(3)] == [1, 2, 3]
-    # A cache entry like any other: the count reads back through DatabaseCache, under
-    # a version of its own, so a process of the earlier (tuple) counter never reads it.
-    assert cache.get("test:entry", version=WINDOW_VERSION) == 3
-    assert cache.get("test:entry") is None
+    window = RateWindow.objects.get(key="test:entry")
+    assert window.hits == 3
     time.sleep(1.05)
-    # the row expires when the window closes
-    assert cache.get("test:entry", version=WINDOW_VERSION) is None
+    # The window closed: the next hit opens a new one in the same row.
     count, left = window_hit("test:entry", 60)
     assert count == 1 and 59 < left <= 60
-    # A value of another shape under the key opens a window of its own instead of
-    # failing the request.
-    cache.set("test:other", (1.0, 7), 60, version=WINDOW_VERSION)
-    assert window_hit("test:other", 60)[0] == 1
-    assert window_hit("test:other", 60)[0] == 2
-    cache.clear()
+    assert RateWindow.objects.filter(key="test:entry").count() == 1
+    assert window_hit("test:other", 60)[0] == 1  # keys count apart
+    assert window_hit("test:entry", 60)[0] == 2
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_database_cache_hit_is_one_statement(settings: Any) -> None:
+def test_without_redis_a_hit_is_one_statement(settings: Any) -> None:
     settings.CACHES = DB_CACHE
     call_command("createcachetable", verbosity=0)
     caches["default"].clear()
@@ -89,4 +81,3 @@ def test_a_database_cache_hit_is_one_statement(settings: Any) -> None:
         window_hit("test:one", 60)
         window_hit("test:one", 60)
     assert len(queries) == 2  # DatabaseCache's get and set were nine
-    caches["default"].clear()
