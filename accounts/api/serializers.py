@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections import namedtuple
+from collections.abc import Callable, Iterable, Sequence
+from datetime import date, datetime
 from decimal import Decimal
 from types import FunctionType
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple, cast
 
 from django.conf import settings
+from django.db.models import QuerySet
 from django.db.models.fields.related_descriptors import ForwardManyToOneDescriptor
 from django.db.models.query_utils import DeferredAttribute
 from django.utils import timezone
@@ -58,6 +61,33 @@ _CONTEXT_FREE = {
 }
 
 
+# A field's writer for one exact type of value: the type, and the function that writes
+# it (None: the value itself).
+_Fast = tuple[type, Callable[[Any], Any] | None] | None
+
+
+def _fast_writer(field: Any) -> _Fast:
+    """What the field writes for values of one exact type, so its `to_representation`
+    can be skipped for them: DRF's CharField writes str(value), its IntegerField
+    int(value), a ChoiceField whose choices are strings the choice equal to the value
+    (or the value), a DateField in ISO 8601 value.isoformat(). None for other fields."""
+    kind = type(field)
+    if kind is serializers.CharField:
+        return (str, None)
+    if kind is serializers.IntegerField:
+        return (int, None)
+    if kind is serializers.ChoiceField and all(
+        type(choice) is str for choice in field.choice_strings_to_values.values()
+    ):
+        return (str, None)
+    if (
+        kind is serializers.DateField
+        and getattr(field, "format", api_settings.DATE_FORMAT) == ISO_8601
+    ):
+        return (date, date.isoformat)
+    return None
+
+
 def _context_free(field: Any) -> bool:
     if isinstance(field, PlainFieldsFirst):
         # a nested serializer whose own plan is shared
@@ -78,13 +108,13 @@ class PlainFieldsFirst:
     100-row page of accounts spent most of its time here (docs/performance.md)."""
 
     # Plans every instance of a serializer class can share (see _plain_plan).
-    _shared_plans: ClassVar[dict[type, list[tuple[str, int, str, Any]]]] = {}
+    _shared_plans: ClassVar[dict[type, list[tuple[str, int, str, Any, _Fast]]]] = {}
 
-    def _plain_plan(self) -> list[tuple[str, int, str, Any]]:
+    def _plain_plan(self) -> list[tuple[str, int, str, Any, _Fast]]:
         plan = self._shared_plans.get(type(self)) or self.__dict__.get("_plain_fields_plan")
         if plan is None:
             plan = self._plan_of(self)
-            if all(kind != _DRF and _context_free(field) for _, kind, _, field in plan):
+            if all(kind != _DRF and _context_free(field) for _, kind, _, field, _ in plan):
                 # Building a ModelSerializer's fields (model introspection, one field
                 # object per column) cost as much as serializing a 100-row page: when
                 # no field's output depends on the request or the parent (plain
@@ -96,7 +126,7 @@ class PlainFieldsFirst:
         return plan
 
     @staticmethod
-    def _plan_of(serializer: Any) -> list[tuple[str, int, str, Any]]:
+    def _plan_of(serializer: Any) -> list[tuple[str, int, str, Any, _Fast]]:
         model = serializer.Meta.model
         plan = []
         for field in serializer._readable_fields:
@@ -108,13 +138,14 @@ class PlainFieldsFirst:
                 kind = _CALL
             else:
                 kind = _DRF
-            plan.append((field.field_name, kind, attrs[0] if attrs else "", field))
+            fast = _fast_writer(field) if kind != _DRF else None
+            plan.append((field.field_name, kind, attrs[0] if attrs else "", field, fast))
         return plan
 
     def to_representation(self, instance: Any) -> dict[str, Any]:
         ret: dict[str, Any] = {}
         zone = None
-        for name, kind, attr, field in self._plain_plan():
+        for name, kind, attr, field, fast in self._plain_plan():
             if kind == _DRF:
                 try:
                     attribute = field.get_attribute(instance)
@@ -125,6 +156,9 @@ class PlainFieldsFirst:
                 attribute = check = getattr(instance, attr)()
             else:
                 attribute = check = getattr(instance, attr)
+                if fast is not None and type(attribute) is fast[0]:  # see _fast_writer
+                    ret[name] = attribute if fast[1] is None else fast[1](attribute)
+                    continue
                 if kind == _TIMESTAMP and isinstance(attribute, datetime) and attribute.tzinfo:
                     zone = zone or timezone.get_current_timezone()
                     text = attribute.astimezone(zone).isoformat()
@@ -191,6 +225,43 @@ class AccountSerializer(PlainFieldsFirst, serializers.ModelSerializer[Account]):
             "updated_at",
         ]
         read_only_fields = fields
+
+
+# The account list reads its page as values, not model instances (an account and its
+# owner per row, with every other column and the JSON of field change times decoded):
+# AccountSerializer reads these rows as it reads accounts, attribute by attribute
+# (every field of its plan is a column, the owner's name the model's own method), so
+# it writes the same (tests/api/test_serializer_fast_path.py compares them).
+_ACCOUNT_COLUMNS = tuple(f for f in AccountSerializer.Meta.fields if f != "owner")
+_OWNER_COLUMNS = ("id", "username", "email", "first_name", "last_name")
+AccountRow: Any = cast(Any, namedtuple)("AccountRow", (*_ACCOUNT_COLUMNS, "owner"))
+
+
+class OwnerRow(NamedTuple):
+    id: int
+    username: str
+    email: str
+    first_name: str
+    last_name: str
+
+    def get_full_name(self) -> str:
+        return User.get_full_name(self)  # type: ignore[arg-type]  # the model's own, on its columns
+
+
+def account_values(queryset: QuerySet[Account]) -> QuerySet[Any]:
+    """`queryset` as the columns AccountSerializer writes, named rows (the cursor
+    pagination reads its ordering field off them); `account_rows` nests the owner."""
+    return queryset.values_list(
+        *_ACCOUNT_COLUMNS, *(f"owner__{c}" for c in _OWNER_COLUMNS), named=True
+    )
+
+
+def account_rows(values: Iterable[Sequence[Any]]) -> list[Any]:
+    """AccountRow per row of `account_values`, its owner an OwnerRow or None."""
+    n = len(_ACCOUNT_COLUMNS)
+    return [
+        AccountRow(*row[:n], None if row[n] is None else OwnerRow._make(row[n:])) for row in values
+    ]
 
 
 class StageChangeSerializer(serializers.Serializer[Any]):

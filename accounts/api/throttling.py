@@ -19,10 +19,10 @@ class ApiTokenRateThrottle(SimpleRateThrottle):
     `throttle_scope` (e.g. "api_ingest"); rates are in
     REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]. DRF answers 429 with Retry-After.
 
-    The count lives in the shared cache and is taken atomically (lifecycle.ops.counters), so
-    every web worker on every host draws on the same bucket: DRF's own history list is
-    read and written back by each process, and concurrent requests overwrite each
-    other's hits. A window opens with a token's first request and lasts the rate's
+    The count is shared and taken atomically (lifecycle.ops.counters: Redis, or a row in
+    the database), so every web worker on every host draws on the same bucket: DRF's own
+    history list is read and written back by each process, and concurrent requests
+    overwrite each other's hits. A window opens with a token's first request and lasts the rate's
     period."""
 
     scope = "api"

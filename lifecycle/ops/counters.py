@@ -1,21 +1,25 @@
 """Counters every process shares, for rate limits: `window_hit` counts a hit in a
 window that opens with the first hit and lasts `seconds`. Atomic on each cache backend
-the settings choose: Redis counts with INCR in one transaction; the database cache
-serialises the read and write of a key under a PostgreSQL advisory transaction lock
-(SQLite's IMMEDIATE transactions already do); the in-memory cache (tests) is one
-process."""
+the settings choose: Redis counts with INCR in one transaction; without Redis, on
+PostgreSQL, one upsert of the key's row in ops_ratewindow counts (`_pg_hit`), not the
+database cache's get and set; elsewhere (SQLite)
+the read and write of a key are serialised (SQLite's IMMEDIATE transactions); the
+in-memory cache (tests) is one process."""
 
 from __future__ import annotations
 
 import threading
 import time
-import zlib
+from datetime import timedelta
 from typing import Any
 
 from django.core.cache import caches
 from django.core.cache.backends.db import DatabaseCache
 from django.core.cache.backends.redis import RedisCache
 from django.db import connections, router, transaction
+from django.utils import timezone
+
+from lifecycle.ops.models import RateWindow
 
 _local_lock = threading.Lock()
 
@@ -25,6 +29,10 @@ def window_hit(key: str, seconds: int) -> tuple[int, float]:
     backend = caches["default"]
     if isinstance(backend, RedisCache):
         return _redis_hit(backend, key, seconds)
+    if isinstance(backend, DatabaseCache):
+        alias = router.db_for_write(RateWindow)
+        if connections[alias].vendor == "postgresql":
+            return _pg_hit(alias, key, seconds)
     return _cache_hit(backend, key, seconds)
 
 
@@ -37,6 +45,32 @@ def _redis_hit(backend: Any, key: str, seconds: int) -> tuple[int, float]:
         pipe.pttl(full_key)
         _created, count, ttl_ms = pipe.execute()
     return int(count), max(int(ttl_ms), 0) / 1000
+
+
+# Hits and the window's end in the key's row of ops_ratewindow: a hit after the window
+# closed opens the next one (hits 1, closing `seconds` from now).
+_PG_HIT = """
+INSERT INTO {table} AS w (key, hits, closes_at) VALUES (%(key)s, 1, %(until)s)
+ON CONFLICT (key) DO UPDATE SET
+    hits = CASE WHEN w.closes_at <= %(now)s THEN 1 ELSE w.hits + 1 END,
+    closes_at = CASE WHEN w.closes_at <= %(now)s THEN EXCLUDED.closes_at ELSE w.closes_at END
+RETURNING hits, closes_at
+"""
+
+
+def _pg_hit(alias: str, key: str, seconds: int) -> tuple[int, float]:
+    """One statement, so one round trip and atomic without a transaction of its own:
+    PostgreSQL's upsert inserts the key's row or locks and updates the one there, and a
+    concurrent hit on the key waits for it. DatabaseCache's get and set were nine
+    statements (a transaction, an advisory lock, a count of the table, ...)."""
+    now = timezone.now()
+    with connections[alias].cursor() as cursor:
+        cursor.execute(
+            _PG_HIT.format(table=connections[alias].ops.quote_name(RateWindow._meta.db_table)),
+            {"key": key, "until": now + timedelta(seconds=seconds), "now": now},
+        )
+        hits, closes_at = cursor.fetchone()
+    return int(hits), max((closes_at - now).total_seconds(), 0.0)
 
 
 def _cache_hit(cache: Any, key: str, seconds: int) -> tuple[int, float]:
@@ -52,7 +86,8 @@ def _cache_hit(cache: Any, key: str, seconds: int) -> tuple[int, float]:
 
 
 class _serialised:
-    """A transaction holding an advisory lock on `key` when the cache is PostgreSQL's."""
+    """A transaction when the cache is the database's (SQLite's, whose IMMEDIATE
+    transactions serialise writers; PostgreSQL's takes `_pg_hit`)."""
 
     def __init__(self, cache: Any, key: str) -> None:
         self.cache = cache
@@ -65,13 +100,6 @@ class _serialised:
         alias = router.db_for_write(self.cache.cache_model_class)
         self.atomic = transaction.atomic(using=alias)
         self.atomic.__enter__()
-        connection = connections[alias]
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    "SELECT pg_advisory_xact_lock(%s, %s)",
-                    [0x4C43, zlib.crc32(self.key.encode()) - 2**31],
-                )
 
     def __exit__(self, *exc: Any) -> None:
         if self.atomic is not None:

@@ -1,4 +1,5 @@
-"""The jobs a worker is running under a lease (lifecycle.ops.jobs). The app also gets
+"""The jobs a worker is running under a lease (lifecycle.ops.jobs) and the rate-limit
+windows counted in the database (lifecycle.ops.counters). The app also gets
 Django's migrate signals through this module (the database cache table is made on
 pre_migrate, see apps.py)."""
 
@@ -28,3 +29,16 @@ class Job(models.Model):
 
     def __str__(self) -> str:
         return f"{self.func}{tuple(self.args)}"
+
+
+class RateWindow(models.Model):
+    """One rate-limit window of a key (a token, a user) when no Redis is configured:
+    `lifecycle.ops.counters.window_hit` counts a hit with one upsert of this row, which
+    opens a new window once `closes_at` has passed. One row per key, reused."""
+
+    key = models.CharField(max_length=250, primary_key=True)
+    hits = models.PositiveIntegerField()
+    closes_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.hits} until {self.closes_at:%H:%M:%S}"

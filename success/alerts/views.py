@@ -35,7 +35,7 @@ def alert_list(request: AuthedRequest) -> HttpResponse:
     )
     # Counted without the rows' joins (rule, ticket, survey answer, owner), which
     # the count of the rows' own query would keep: an index-only count.
-    paginator.count = selectors.alerts_for(
+    paginator.count = selectors.alerts_matching(
         user=request.user, status=status, rule_id=rule_id
     ).count()
     page = paginator.get_page(request.GET.get("page"))
@@ -59,7 +59,7 @@ def alert_list(request: AuthedRequest) -> HttpResponse:
             "csrf_token": token,
             "status": status,
             "rule": rule,
-            "rules": selectors.rules(),
+            "rules": selectors.rule_choices(),
             "statuses": Alert.Status.choices,
             "today": today,
         },

@@ -20,6 +20,8 @@ from accounts.api.serializers import (
     AccountSerializer,
     OwnerSerializer,
     PlainFieldsFirst,
+    account_rows,
+    account_values,
     optional_choice,
 )
 from accounts.models import Account, ForecastCategory, HealthBand, User
@@ -94,3 +96,15 @@ def test_fast_path_writes_what_drf_writes(zone: str) -> None:
     assert fast[0]["owner"] is None and fast[2]["owner"]["name"] == ""
     offset = "Z" if zone == "UTC" else "-0"
     assert offset in fast[0]["created_at"]
+
+
+@pytest.mark.parametrize("zone", ["UTC", "America/New_York"])
+def test_the_lists_value_rows_write_what_drf_writes_for_the_accounts(zone: str) -> None:
+    """The list endpoint serializes its page read as values (account_values,
+    account_rows), not model instances: the same output as DRF's for the accounts."""
+    accounts = _accounts()
+    rows = account_rows(account_values(api_accounts().order_by("pk")))
+    with timezone.override(zone):
+        fast: Any = AccountSerializer(rows, many=True).data
+        assert fast == DrfAccount(accounts, many=True).data
+    assert fast[1]["owner"]["name"] == "Ana <Lopez>" and fast[0]["owner"] is None

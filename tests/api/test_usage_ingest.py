@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.core.management import call_command
 from rest_framework.test import APIClient
 
 from accounts.models import UsageSnapshot
@@ -208,9 +209,18 @@ def test_viewers_users_without_role_and_anonymous_cannot_write(viewer: Any, api_
 # Throttling and cost
 
 
+@pytest.mark.parametrize("cache", ["memory", "database"])
 def test_ingestion_is_throttled_per_token_with_retry_after(
-    leader: Any, admin_user: Any, api_as: Any, settings: Any
+    leader: Any, admin_user: Any, api_as: Any, settings: Any, cache: str
 ) -> None:
+    if cache == "database":  # production's cache without Redis (one upsert a hit)
+        settings.CACHES = {
+            "default": {
+                "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+                "LOCATION": "lifecycle_cache",
+            }
+        }
+        call_command("createcachetable", verbosity=0)
     settings.REST_FRAMEWORK = {
         **settings.REST_FRAMEWORK,
         "DEFAULT_THROTTLE_RATES": {"api": "100/min", "api_ingest": "2/min"},
