@@ -331,13 +331,12 @@ class Command(BaseCommand):
             "from lifecycle.ops.queues import enqueue\n"
             f"enqueue('success.health.tasks.score_portfolio', {chunk}, task_name='bench-health')"
         )
-        if chunks > 1:
-            _wait(
-                lambda: Task.objects.filter(group="health-daily").count() == chunks,
-                "the health chunks",
-            )
-        else:
-            _wait(lambda: Task.objects.filter(name="bench-health").exists(), "the health job")
+        # The job scores the first chunk itself and queues the others.
+        _wait(
+            lambda: Task.objects.filter(name="bench-health").exists()
+            and Task.objects.filter(group="health-daily").count() == chunks - 1,
+            "the health job and its chunks",
+        )
         tasks = list(Task.objects.filter(name="bench-health")) + list(
             Task.objects.filter(group="health-daily")
         )
