@@ -252,9 +252,7 @@ class Command(BaseCommand):
                 self._health(processes, scorable)  # warm-up
                 if workers == 1:  # the job as one task, as before it was split
                     health[0] = [self._health(processes, scorable, chunks=1)]
-                health[workers] = [
-                    self._health(processes, scorable) for _ in range(HEALTH_REPEATS)
-                ]
+                health[workers] = [self._health(processes, scorable) for _ in range(HEALTH_REPEATS)]
                 self._push(processes)  # warm-up
                 server.calls(reset=True)
                 push[workers] = [self._push(processes) for _ in range(REPEATS)]
@@ -339,8 +337,10 @@ class Command(BaseCommand):
         )
         # The job scores the first chunk itself and queues the others.
         _wait(
-            lambda: Task.objects.filter(name="bench-health").exists()
-            and Task.objects.filter(group="health-daily").count() == chunks - 1,
+            lambda: (
+                Task.objects.filter(name="bench-health").exists()
+                and Task.objects.filter(group="health-daily").count() == chunks - 1
+            ),
             "the health job and its chunks",
         )
         tasks = list(Task.objects.filter(name="bench-health")) + list(
