@@ -253,15 +253,20 @@ class HealthFigures:
 
 
 def support_health_figures(
-    *, accounts: QuerySet[Account], now: datetime
+    *, accounts: QuerySet[Account], now: datetime, id_range: tuple[int, int] | None = None
 ) -> dict[int, HealthFigures]:
     """HealthFigures of the accounts that have any support record by `now`, in three
     grouped queries for the whole set (tickets, survey answers, touches); the set is a
-    subquery, never a list of ids. Accounts with nothing are left out."""
+    subquery, never a list of ids. Accounts with nothing are left out. `id_range`: the
+    account ids the set lies within, if known (a chunk of the daily health job): each
+    query then reads that part of its table's account index instead of every row."""
     figures: dict[int, HealthFigures] = defaultdict(HealthFigures)
+    within = Q(account__pk__range=id_range) if id_range is not None else Q()
     open_then = Q(is_closed=False) | Q(closed_at__gt=now)
     tickets = (
-        Ticket.objects.filter(account__in=accounts, archived_at__isnull=True, opened_at__lte=now)
+        Ticket.objects.filter(
+            within, account__in=accounts, archived_at__isnull=True, opened_at__lte=now
+        )
         .order_by()
         .values("account_id")
         .annotate(
@@ -288,6 +293,7 @@ def support_health_figures(
     group = FeedbackSubmission.Group
     surveys = (
         FeedbackSubmission.objects.filter(
+            within,
             account__in=accounts,
             archived_at__isnull=True,
             submitted_at__gt=now - timedelta(days=SURVEY_DAYS),
@@ -312,7 +318,11 @@ def support_health_figures(
             f.csat = round(float(answers["csat"]), 2)
     touches = (
         Engagement.objects.filter(
-            account__in=accounts, is_touch=True, archived_at__isnull=True, occurred_at__lte=now
+            within,
+            account__in=accounts,
+            is_touch=True,
+            archived_at__isnull=True,
+            occurred_at__lte=now,
         )
         .order_by()
         .values("account_id")

@@ -13,13 +13,13 @@ the score's breakdown says which one it used.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from django.db import connection
-from django.db.models import F, QuerySet, Window
+from django.db.models import F, Q, QuerySet, Window
 from django.db.models.functions import FirstValue
 from django.utils.module_loading import import_string
 
@@ -29,16 +29,34 @@ from .scoring import INPUT_SOURCES, USAGE_SNAPSHOT, Input
 
 Inputs = dict[str, float | None]
 Sources = dict[str, str]
-# Extra providers (e.g. business reviews, objectives, support records) return
-# {account_id: {input: value}}; a value's source is the first of the input's
-# INPUT_SOURCES (the usage snapshot is the fallback, never a provider's).
-Provider = Callable[[QuerySet[Account], date], dict[int, dict[str, float]]]
+
+
+class Provider(Protocol):
+    """Extra providers (e.g. business reviews, objectives, support records) return
+    {account_id: {input: value}} for the accounts; a value's source is the first of the
+    input's INPUT_SOURCES (the usage snapshot is the fallback, never a provider's).
+    `id_range`, when given, bounds the accounts' ids (a chunk of the daily job): filter
+    each query's rows by it too (`within`), so that it reads that part of its table's
+    account index, not the whole table for every chunk."""
+
+    def __call__(
+        self, accounts: QuerySet[Account], today: date, *, id_range: tuple[int, int] | None = None
+    ) -> dict[int, dict[str, float]]: ...
+
+
 PROVIDERS: list[str] = [
     "success.health.providers.success_inputs",
     "success.health.providers.support_inputs",
 ]
 USAGE_WINDOW_DAYS = 120
 TREND_MIN_DAYS = 60
+
+
+def within(id_range: tuple[int, int] | None, field: str = "account__pk") -> Q:
+    """Rows whose account id lies in `id_range` (any row when None): said beside
+    `account__in=<the chunk's accounts>`, which PostgreSQL reads as a join, it lets the
+    query read a range of the account index: it keeps no row the join would drop."""
+    return Q(**{f"{field}__range": id_range}) if id_range is not None else Q()
 
 
 def scorable_accounts(
@@ -72,7 +90,11 @@ def gather(accounts: QuerySet[Account], today: date) -> dict[int, Inputs]:
     return gather_with_sources(accounts, today).inputs
 
 
-def gather_with_sources(accounts: QuerySet[Account], today: date) -> Gathered:
+def gather_with_sources(
+    accounts: QuerySet[Account], today: date, id_range: tuple[int, int] | None = None
+) -> Gathered:
+    """Every account's inputs and their sources. `id_range`: the ids `accounts` is
+    limited to, if it is (`scorable_accounts(id_range=...)`), passed on to each query."""
     result: dict[int, Inputs] = {}
     sources: dict[int, Sources] = {}
     for pk, progress, status in accounts.values_list(
@@ -83,7 +105,7 @@ def gather_with_sources(accounts: QuerySet[Account], today: date) -> Gathered:
             Input.ONBOARDING_LATE: (1.0 if status == "late" else 0.0) if status else None,
         }
 
-    oldest, latest = _usage_ends(accounts, today)
+    oldest, latest = _usage_ends(accounts, today, id_range)
     for pk, row in latest.items():
         _pk, when, active, seats, used, logins, features, tickets, csat, nps = row
         inputs = result.setdefault(pk, {})
@@ -110,7 +132,7 @@ def gather_with_sources(accounts: QuerySet[Account], today: date) -> Gathered:
 
     for dotted in PROVIDERS:
         provider: Provider = import_string(dotted)
-        for pk, values in provider(accounts, today).items():
+        for pk, values in provider(accounts, today, id_range=id_range).items():
             if pk in result:
                 result[pk].update(values)
                 known = sources.setdefault(pk, {})
@@ -142,7 +164,7 @@ USAGE_COLUMNS = (
 
 
 def _usage_ends(
-    accounts: QuerySet[Account], today: date
+    accounts: QuerySet[Account], today: date, id_range: tuple[int, int] | None = None
 ) -> tuple[dict[int, tuple[Any, ...]], dict[int, tuple[Any, ...]]]:
     """Each account's oldest and latest usage snapshot in the window, as rows of
     USAGE_COLUMNS (of the oldest, only the date and logins are used).
@@ -152,6 +174,7 @@ def _usage_ends(
     snapshot in the window, about 4 per account, each fetched and converted by the ORM
     (367,000 rows at 100,000 accounts). Elsewhere, every row, in order."""
     window = UsageSnapshot.objects.filter(
+        within(id_range),
         account__in=accounts,
         date__gt=today - timedelta(days=USAGE_WINDOW_DAYS),
         date__lte=today,

@@ -146,7 +146,11 @@ class HealthMeasure(models.Model):
 class HealthScore(models.Model):
     """An account's score on one day, with the breakdown that explains it."""
 
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="health_scores")
+    # No index of its own: the unique (account, date) constraint's index leads with the
+    # account, and the daily job writes one row a day per account into both.
+    account = models.ForeignKey(
+        Account, on_delete=models.CASCADE, related_name="health_scores", db_index=False
+    )
     date = models.DateField()
     model = models.ForeignKey(HealthModel, on_delete=models.PROTECT, related_name="scores")
     score = models.PositiveSmallIntegerField(validators=[MaxValueValidator(100)])

@@ -14,6 +14,7 @@ from accounts.models import Account
 from accounts.support.selectors import support_health_figures
 from success.models import BusinessReview, Objective, ObjectiveStatus, Sentiment
 
+from .inputs import within
 from .scoring import Input
 
 SENTIMENT_SCORE: dict[str, float] = {
@@ -23,10 +24,15 @@ SENTIMENT_SCORE: dict[str, float] = {
 }
 
 
-def success_inputs(accounts: QuerySet[Account], today: date) -> dict[int, dict[str, float]]:
+def success_inputs(
+    accounts: QuerySet[Account], today: date, *, id_range: tuple[int, int] | None = None
+) -> dict[int, dict[str, float]]:
     out: dict[int, dict[str, float]] = {}
     held = BusinessReview.objects.filter(
-        account__in=accounts, status=BusinessReview.Status.HELD, held_on__lte=today
+        within(id_range),
+        account__in=accounts,
+        status=BusinessReview.Status.HELD,
+        held_on__lte=today,
     )
     for pk, last in held.values_list("account_id").annotate(last=Max("held_on")):
         out.setdefault(pk, {})[Input.DAYS_SINCE_REVIEW] = float((today - last).days)
@@ -41,7 +47,11 @@ def success_inputs(accounts: QuerySet[Account], today: date) -> dict[int, dict[s
             seen.add(pk)
             out.setdefault(pk, {})[Input.CSM_SENTIMENT] = SENTIMENT_SCORE.get(sentiment, 50.0)
     objectives = (
-        Objective.objects.filter(plan__account__in=accounts, plan__replaced_at__isnull=True)
+        Objective.objects.filter(
+            within(id_range, "plan__account__pk"),
+            plan__account__in=accounts,
+            plan__replaced_at__isnull=True,
+        )
         .values_list("plan__account_id")
         .annotate(
             total=Count("id"), achieved=Count("id", filter=Q(status=ObjectiveStatus.ACHIEVED))
@@ -59,7 +69,9 @@ def _end_of(day: date) -> datetime:
     )
 
 
-def support_inputs(accounts: QuerySet[Account], today: date) -> dict[int, dict[str, float]]:
+def support_inputs(
+    accounts: QuerySet[Account], today: date, *, id_range: tuple[int, int] | None = None
+) -> dict[int, dict[str, float]]:
     """Tickets, survey answers and touches as they stood at the end of `today`.
 
     Ticket inputs exist for accounts with any ticket by then (no ticket on record
@@ -69,7 +81,9 @@ def support_inputs(accounts: QuerySet[Account], today: date) -> dict[int, dict[s
     least once. What is given here wins over the usage snapshot's number."""
     out: dict[int, dict[str, float]] = {}
     zone = timezone.get_current_timezone()  # once, not once per account (a context lookup)
-    for pk, f in support_health_figures(accounts=accounts, now=_end_of(today)).items():
+    for pk, f in support_health_figures(
+        accounts=accounts, now=_end_of(today), id_range=id_range
+    ).items():
         values = out.setdefault(pk, {})
         if f.has_tickets:
             values[Input.OPEN_TICKETS] = float(f.open_tickets)

@@ -118,7 +118,7 @@ def _score_all(
     measures: list[Measure] = model.measures_for_scoring()
     bands: Bands = model.bands
     gathered = health_inputs.gather_with_sources(
-        health_inputs.scorable_accounts(account_ids, id_range), today
+        health_inputs.scorable_accounts(account_ids, id_range), today, id_range
     )
     return {
         pk: compute(measures, values, bands, gathered.sources.get(pk))

@@ -64,17 +64,22 @@ def test_the_daily_health_job_is_split_into_chunks_on_the_scoring_queue(
     accounts = AccountFactory.create_batch(5)
     for account in accounts:
         UsageSnapshotFactory.create(account=account)
-    assert "in chunks of 2" in (score_portfolio(chunk=2) or "")
+    result = score_portfolio(chunk=2) or ""
+    assert "in 2 chunks of 2" in result
+    # The job scored the first range itself: exactly the two lowest ids.
+    first = sorted(a.pk for a in accounts)[:2]
+    assert set(HealthScore.objects.values_list("account_id", flat=True)) == set(first)
     rows = list(OrmQ.objects.order_by("pk"))
-    assert [r.key for r in rows] == [SCORING] * 3
-    # Each chunk is a range of ids (first, last): together they hold every account once.
+    assert [r.key for r in rows] == [SCORING] * 2
+    # The rest is queued as ranges of ids (first, last): with the first range, together
+    # they hold every account once.
     packages = [SignedPackage.loads(r.payload) for r in rows]
     assert {p["func"] for p in packages} == {"success.health.tasks.score_account_range"}
-    ranges = [tuple(p["args"]) for p in packages]
-    covered = [a.pk for a in accounts for first, last in ranges if first <= a.pk <= last]
+    ranges = [(first[0], first[-1])] + [tuple(p["args"]) for p in packages]
+    covered = [a.pk for a in accounts for low, high in ranges if low <= a.pk <= high]
     assert sorted(covered) == sorted(a.pk for a in accounts)
     for row in rows:
         _run(row)
     scored = set(HealthScore.objects.values_list("account_id", flat=True))
-    assert scored == {a.pk for a in accounts if HealthScore.objects.filter(account=a).exists()}
+    assert scored == {a.pk for a in accounts}
     assert scored  # the chunks scored the portfolio
