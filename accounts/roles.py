@@ -8,7 +8,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from enum import StrEnum
 from functools import wraps
 from typing import TYPE_CHECKING, Any, Concatenate, Protocol
@@ -45,10 +45,20 @@ def role_of(user: Any) -> Role | None:
     if user.is_superuser:
         role: Role | None = Role.ADMIN
     else:
-        names = set(user.groups.values_list("name", flat=True))
-        role = next((r for r in ROLE_ORDER if r.value in names), None)
+        role = strongest_role(set(user.groups.values_list("name", flat=True)))
     user._lifecycle_role = role
     return role
+
+
+def strongest_role(group_names: Collection[str]) -> Role | None:
+    """The strongest role among a user's group names (a superuser is an admin)."""
+    return next((r for r in ROLE_ORDER if r.value in group_names), None)
+
+
+def role_read(user: Any, role: Role | None) -> None:
+    """`user`'s role, read with other rows (the portfolio reads it with everyone's
+    names, accounts.selectors.people): role_of answers it without a query."""
+    user._lifecycle_role = role
 
 
 def is_admin(user: Any) -> bool:
