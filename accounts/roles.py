@@ -14,6 +14,7 @@ from functools import wraps
 from typing import TYPE_CHECKING, Any, Concatenate, Protocol
 
 from django.core.exceptions import PermissionDenied
+from django.db import connections, router
 
 if TYPE_CHECKING:
     from .models import Account
@@ -45,9 +46,23 @@ def role_of(user: Any) -> Role | None:
     if user.is_superuser:
         role: Role | None = Role.ADMIN
     else:
-        role = strongest_role(set(user.groups.values_list("name", flat=True)))
+        role = strongest_role(_group_names(user))
     user._lifecycle_role = role
     return role
+
+
+def _group_names(user: Any) -> set[str]:
+    """`user.groups.values_list("name", flat=True)` as one plain statement: every page
+    asks it, and building the related manager's query cost several times running it."""
+    groups = user.__class__.groups  # the many-to-many descriptor (user may be lazy)
+    group_table = groups.field.related_model._meta.db_table
+    sql = (
+        f"SELECT g.name FROM {group_table} g INNER JOIN {groups.through._meta.db_table} m "
+        "ON g.id = m.group_id WHERE m.user_id = %s"
+    )
+    with connections[router.db_for_read(groups.field.related_model)].cursor() as cursor:
+        cursor.execute(sql, [user.pk])
+        return {name for (name,) in cursor.fetchall()}
 
 
 def strongest_role(group_names: Collection[str]) -> Role | None:

@@ -242,10 +242,16 @@ def account_overview(request: AuthedRequest, pk: int) -> HttpResponse:
     context = account_overview_context(request, account, people)
     # The panels are written in Python (lifecycle/account_page/panels.py): as
     # template partials they cost more than the page's SQL.
+    # The frame's forms take the token the playbook form was written with (each
+    # get_token masks the secret anew: a third of the frame's CSRF cost).
     return render(
         request,
         "lifecycle/account.html",
-        {"account": account, "content": account_content(context)},
+        {
+            "account": account,
+            "content": account_content(context),
+            "csrf_token": context["csrf_token"],
+        },
     )
 
 
