@@ -473,16 +473,17 @@ class _Stamps:
         )
 
 
-# Per language: the names _Stamps translates (translating them was a tenth of the page).
-_STAMPS: dict[str | None, _Stamps] = {}
+# Per language and DATETIME_FORMAT (Django caches the format and resets it when a
+# setting changes): the names _Stamps translates, a tenth of the page per request.
+_STAMPS: dict[tuple[str | None, str], _Stamps] = {}
 
 
 def _stamps() -> _Stamps:
     """The current language's _Stamps, built once per process and language."""
-    language = get_language()
-    stamps = _STAMPS.get(language)
+    key = (get_language(), formats.get_format("DATETIME_FORMAT"))
+    stamps = _STAMPS.get(key)
     if stamps is None:
-        stamps = _STAMPS[language] = _Stamps()
+        stamps = _STAMPS[key] = _Stamps()
     return stamps
 
 
