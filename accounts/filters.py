@@ -9,7 +9,9 @@ from typing import Any, ClassVar
 
 import django_filters
 from django import forms
+from django.db import connection
 from django.db.models import F, Q, QuerySet
+from django.db.models.expressions import OrderBy
 from django.http import QueryDict
 from django.utils import timezone
 from django.utils.functional import Promise, cached_property
@@ -17,6 +19,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django_filters.constants import EMPTY_VALUES
 
 from .models import Account, Segment, Stage
+from .portfolio_sql import PlainQuery, live_where
 from .selectors import Person, assignable_owner_choices, people
 
 OWNER_ALL = "all"
@@ -200,6 +203,7 @@ class PortfolioFilter(django_filters.FilterSet):
         user: Any = None,
         request: Any = None,
         prefix: str | None = None,
+        everyone: list[Person] | None = None,
     ) -> None:
         # What FilterSet.__init__ does, without deep-copying every filter (and so
         # building each filter's form field and a new form class) per request: a
@@ -214,6 +218,8 @@ class PortfolioFilter(django_filters.FilterSet):
         self.form_prefix = prefix
         self.filters = self.base_filters
         self.user = user
+        if everyone is not None:
+            self.__dict__["people"] = everyone  # already read: `people`
 
     @cached_property
     def people(self) -> list[Person]:
@@ -261,7 +267,10 @@ class PortfolioFilter(django_filters.FilterSet):
     def filter_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
         """FilterSet.filter_queryset, calling a filter's `method` on this instance
         (django-filter's FilterMethod finds it through the filter's parent, which
-        the shared filters do not have)."""
+        the shared filters do not have). Archived accounts (deleted or merged away in
+        HubSpot) are not part of the book: the portfolio's accounts are the live ones
+        (`plain_query`: accounts.portfolio_sql.live_where)."""
+        queryset = queryset.exclude(status=Account.Status.ARCHIVED)
         for name, value in self.form.cleaned_data.items():
             flt = self.filters[name]
             if isinstance(flt.method, str):
@@ -270,6 +279,105 @@ class PortfolioFilter(django_filters.FilterSet):
             else:
                 queryset = flt.filter(queryset, value)
         return queryset
+
+    # The columns a sort may name in `plain_query` (the owner's first name is a join:
+    # OwnerOrderPaginator's ranges when it is the only sort, else the queryset).
+    PLAIN_SORTS = frozenset(
+        {"name", "stage", "arr", "renewal_date", "health_score", "last_activity_at"}
+    )
+
+    def plain_query(self) -> PlainQuery | None:
+        """What `filter_queryset` does to the live accounts (the view's queryset), as
+        SQL for accounts_account `a` (accounts.portfolio_sql): the same filters from
+        the same cleaned values, each as the ORM writes its lookup on this
+        database, and the same order. None for what it does not write: a sort on
+        the owner's first name with other sorts, or no valid sort. Sorted by the owner
+        alone, `by_owner` says which way and `order` is empty (the owner ranges of
+        accounts.portfolio_sql.portfolio_owner_page)."""
+        self.errors  # noqa: B018 (validates the form, as FilterSet.qs does first)
+        where = [live_where()]
+        params: list[Any] = []
+        order: list[tuple[str, bool, str]] = []
+        by_owner: bool | None = None
+        ops = connection.ops
+        for name, value in self.form.cleaned_data.items():
+            flt = self.filters[name]
+            if name == "sort":
+                if value in EMPTY_VALUES:
+                    return None
+                for param in value:
+                    if param in EMPTY_VALUES:
+                        continue
+                    ordering = flt.get_ordering_value(param)
+                    if isinstance(ordering, OrderBy):
+                        if not connection.features.supports_order_by_nulls_modifier:
+                            return None
+                        column = getattr(ordering.expression, "name", "")
+                        descending = ordering.descending
+                        nulls = (
+                            " NULLS FIRST"
+                            if ordering.nulls_first
+                            else " NULLS LAST"
+                            if ordering.nulls_last
+                            else ""
+                        )
+                    else:
+                        column, descending = ordering.removeprefix("-"), ordering[:1] == "-"
+                        nulls = ""
+                    if column == "owner__first_name" and len(value) == 1:
+                        by_owner = descending  # OwnerOrderPaginator's order
+                        continue
+                    if column not in self.PLAIN_SORTS:
+                        return None
+                    order.append((column, descending, nulls))
+                if order:
+                    # StableOrderingFilter: ties by id, in the last sort's direction.
+                    order.append(("id", order[-1][1], ""))
+            elif value in EMPTY_VALUES:
+                continue
+            elif name == "q":
+                value = value.strip()
+                if value:
+                    # Django's icontains on this database (PostgreSQL: UPPER(col::text)
+                    # LIKE UPPER(%s), what the trigram indexes are on).
+                    like = connection.operators["icontains"] % "%s"  # type: ignore[attr-defined]
+                    cast = ops.lookup_cast("icontains", "CharField")
+                    pattern = f"%{ops.prep_for_like_query(value)}%"
+                    where.append(f"({cast % 'a.name'} {like} OR {cast % 'a.domain'} {like})")
+                    params += [pattern, pattern]
+            elif name == "owner":
+                if value == OWNER_ME:
+                    where.append("a.owner_id = %s")
+                    params.append(self.user.pk)
+                elif value == OWNER_NONE:
+                    where.append("a.owner_id IS NULL")
+                elif value != OWNER_ALL:
+                    if not value.isdigit():
+                        where.append("1 = 0")  # queryset.none()
+                    else:
+                        where.append("a.owner_id = %s")
+                        params.append(int(value))
+            elif name in ("segment", "stage"):
+                if value == flt.null_value:
+                    return None
+                where.append(f"a.{name} = %s")
+                params.append(value)
+            elif name == "renewal_within":
+                today = timezone.localdate()
+                where.append("a.renewal_date >= %s AND a.renewal_date <= %s")
+                params += [
+                    ops.adapt_datefield_value(today),
+                    ops.adapt_datefield_value(today + timedelta(days=int(value))),
+                ]
+            elif name == "quiet_for":
+                since = timezone.now() - timedelta(days=int(value))
+                where.append("(a.last_activity_at < %s OR a.last_activity_at IS NULL)")
+                params.append(ops.adapt_datetimefield_value(since))
+            else:
+                return None  # a filter this method does not know
+        if not order and by_owner is None:
+            return None
+        return PlainQuery(tuple(where), tuple(params), tuple(order), by_owner)
 
     def search(self, queryset: QuerySet[Account], name: str, value: str) -> QuerySet[Account]:
         value = value.strip()

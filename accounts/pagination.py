@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from typing import Any
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Q, QuerySet
-from django.utils.functional import cached_property
-
-from .models import User
+from django.db.models import QuerySet
 
 
 class DeferredJoinPaginator(Paginator):
@@ -41,88 +38,25 @@ class DeferredJoinPaginator(Paginator):
         return Page(self.object_list.filter(pk__in=ids), number, self)
 
 
-class OwnerOrderPaginator(DeferredJoinPaginator):
-    """Pages of accounts in their owner's first-name order, ties (and accounts of
-    owners who share a first name) by id, accounts without an owner last (first when
-    descending): `ORDER BY owner.first_name, id` without joining and sorting every
-    account. The count is one GROUP BY owner over the owner index, and a page reads
-    only its own ids from each owner's (owner, id) range it overlaps.
-
-    `people` are (id, first name) of every user, in the database's order of first
-    name: the collation's order, which Python's sort would not match. Same pages,
-    same rows, same order as Paginator over `ORDER BY owner__first_name, pk`
-    (tests/accounts/test_pagination.py)."""
-
-    def __init__(
-        self,
-        object_list: QuerySet[Any],
-        per_page: int,
-        *,
-        people: Sequence[tuple[int, str]],
-        descending: bool = False,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(object_list, per_page, **kwargs)
-        self.people = people
-        self.descending = descending
-
-    @cached_property
-    def groups(self) -> list[tuple[Q, int]]:
-        """Each run of the page order: the accounts it holds, and how many. Owners
-        who share a first name are one run (their accounts interleave by id)."""
-        counts = dict(self.object_list.order_by().values_list("owner_id").annotate(n=Count("pk")))
-        groups = _runs(counts, self.people)
-        if groups is None:
-            # An owner newer than `people` (assigned since they were read): read
-            # the owners' first names again, in the database's order.
-            people = User.objects.filter(pk__in=[o for o in counts if o is not None])
-            groups = _runs(
-                counts, people.order_by("first_name", "pk").values_list("pk", "first_name")
-            )
-        assert groups is not None
-        return groups[::-1] if self.descending else groups
-
-    @cached_property
-    def count(self) -> int:
-        return sum(n for _, n in self.groups)
-
-    def page(self, number: Any) -> Page:
-        number = self.validate_number(number)
-        bottom = (number - 1) * self.per_page
-        top = bottom + self.per_page
-        if top + self.orphans >= self.count:
-            top = self.count
-        base = self.object_list.order_by("-pk" if self.descending else "pk").values("pk")
-        parts = []
-        start = 0
-        for accounts, n in self.groups:
-            end = start + n
-            if start < top and bottom < end:
-                first, last = max(bottom, start) - start, min(top, end) - start
-                parts.append(base.filter(accounts)[first:last])
-            start = end
-        if not parts:
-            return Page(self.object_list.none(), number, self)
-        ids = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
-        return Page(self.object_list.filter(pk__in=ids), number, self)
-
-
-def _runs(
+def owner_runs(
     counts: dict[int | None, int], people: Iterable[tuple[int, str]]
-) -> list[tuple[Q, int]] | None:
-    """OwnerOrderPaginator.groups, ascending, or None when an owner in `counts` is
-    not among `people`."""
+) -> list[tuple[list[int] | None, int]] | None:
+    """The runs of the owner order, ascending: the owners of each (owners who share
+    a first name are one run; None: the accounts without an owner, last) and how
+    many accounts it holds, from each owner's count of accounts and `people` (id,
+    first name) in the database's order of first name; None when an owner in
+    `counts` is not among `people`."""
     left = dict(counts)
-    runs: list[tuple[Q, int]] = []
+    runs: list[tuple[list[int] | None, int]] = []
     named: list[int] = []
     first_name: str | None = None
     for pk, name in [*people, (None, None)]:
         if named and name != first_name:
-            runs.append((Q(owner_id__in=named), sum(left.pop(o) for o in named)))
+            runs.append((named, sum(left.pop(o) for o in named)))
             named = []
         if pk is not None and pk in left:
             named.append(pk)
             first_name = name
     if None in left:  # no owner: no first name, last in ascending order
-        runs.append((Q(owner__isnull=True), left.pop(None)))
+        runs.append((None, left.pop(None)))
     return None if left else runs

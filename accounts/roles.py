@@ -8,12 +8,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from enum import StrEnum
 from functools import wraps
 from typing import TYPE_CHECKING, Any, Concatenate, Protocol
 
 from django.core.exceptions import PermissionDenied
+from django.db import connections, router
 
 if TYPE_CHECKING:
     from .models import Account
@@ -45,10 +46,34 @@ def role_of(user: Any) -> Role | None:
     if user.is_superuser:
         role: Role | None = Role.ADMIN
     else:
-        names = set(user.groups.values_list("name", flat=True))
-        role = next((r for r in ROLE_ORDER if r.value in names), None)
+        role = strongest_role(_group_names(user))
     user._lifecycle_role = role
     return role
+
+
+def _group_names(user: Any) -> set[str]:
+    """`user.groups.values_list("name", flat=True)` as one plain statement: every page
+    asks it, and building the related manager's query cost several times running it."""
+    groups = user.__class__.groups  # the many-to-many descriptor (user may be lazy)
+    group_table = groups.field.related_model._meta.db_table
+    sql = (
+        f"SELECT g.name FROM {group_table} g INNER JOIN {groups.through._meta.db_table} m "
+        "ON g.id = m.group_id WHERE m.user_id = %s"
+    )
+    with connections[router.db_for_read(groups.field.related_model)].cursor() as cursor:
+        cursor.execute(sql, [user.pk])
+        return {name for (name,) in cursor.fetchall()}
+
+
+def strongest_role(group_names: Collection[str]) -> Role | None:
+    """The strongest role among a user's group names (a superuser is an admin)."""
+    return next((r for r in ROLE_ORDER if r.value in group_names), None)
+
+
+def role_read(user: Any, role: Role | None) -> None:
+    """`user`'s role, read with other rows (the portfolio reads it with everyone's
+    names, accounts.selectors.people): role_of answers it without a query."""
+    user._lifecycle_role = role
 
 
 def is_admin(user: Any) -> bool:

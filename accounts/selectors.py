@@ -10,7 +10,7 @@ from typing import Any, NamedTuple
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import connections, router
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.utils.module_loading import import_string
 
 from .models import (
@@ -24,7 +24,7 @@ from .models import (
     User,
     normalise_domain,
 )
-from .roles import Role
+from .roles import Role, strongest_role
 
 
 def portfolio_accounts() -> QuerySet[Account]:
@@ -119,35 +119,49 @@ class Person(NamedTuple):
     name: str  # str(user): the full name, else the username
     first_name: str
     assignable: bool  # one of `assignable_owners`
+    role: Role | None  # roles.role_of(user)
 
 
-# Per database alias: the SQL of `people`'s query, which never changes.
-_PEOPLE_SQL: dict[str, tuple[str, tuple[Any, ...]]] = {}
+def _people_sql() -> str:
+    """Every user with each of their groups' names (a row per group; NULL: none), in
+    the order of first name, last name and username. Plain SQL: the statement
+    never changes, and the ORM's form of it (an EXISTS per role) cost PostgreSQL
+    several times this join to plan."""
+    users = User._meta.db_table
+    memberships = User.groups.through._meta.db_table
+    groups = Group._meta.db_table
+    return (
+        "SELECT u.id, u.first_name, u.last_name, u.username, u.is_active, u.is_superuser, "
+        f"g.name FROM {users} u LEFT OUTER JOIN {memberships} m ON m.user_id = u.id "
+        f"LEFT OUTER JOIN {groups} g ON g.id = m.group_id "
+        "ORDER BY u.first_name, u.last_name, u.username, u.id"
+    )
 
 
 def people() -> list[Person]:
     """Every user, in the database's order of first name, last name and username
     (the owner sort's order and the owner selects'), with whether they can own
-    accounts. The query is always the same, so its SQL is compiled once per
-    process: building and compiling it cost the portfolio several times what
-    PostgreSQL spends running it (docs/performance.md)."""
-    alias = router.db_for_read(User)
-    compiled = _PEOPLE_SQL.get(alias)
-    if compiled is None:
-        owner_roles = Group.objects.filter(user=OuterRef("pk"), name__in=[Role.CSM, Role.LEADER])
-        query = (
-            User.objects.annotate(can_own=Q(is_active=True) & Exists(owner_roles))
-            .order_by("first_name", "last_name", "username", "pk")
-            .values_list("pk", "first_name", "last_name", "username", "can_own")
-        )
-        compiled = _PEOPLE_SQL[alias] = query.query.get_compiler(alias).as_sql()
-    with connections[alias].cursor() as cursor:
-        cursor.execute(*compiled)
+    accounts (`assignable_owners`) and their role (`roles.role_of`: the page's own
+    user's role comes with them instead of a query of its own), in one statement."""
+    with connections[router.db_for_read(User)].cursor() as cursor:
+        cursor.execute(_people_sql())
         rows = cursor.fetchall()
+    found: dict[int, tuple[tuple[Any, ...], set[str]]] = {}
+    for *user, group in rows:
+        held = found.setdefault(user[0], (tuple(user), set()))[1]
+        if group is not None:
+            held.add(group)
+    owner_roles = {Role.CSM.value, Role.LEADER.value}
     # str(user) is AbstractUser.get_full_name(), else the username.
     return [
-        Person(pk, f"{first} {last}".strip() or username, first, bool(can_own))
-        for pk, first, last, username, can_own in rows
+        Person(
+            pk,
+            f"{first} {last}".strip() or username,
+            first,
+            bool(active) and not owner_roles.isdisjoint(groups),
+            Role.ADMIN if superuser else strongest_role(groups),
+        )
+        for (pk, first, last, username, active, superuser), groups in found.values()
     ]
 
 

@@ -20,8 +20,16 @@ from accounts.csv_stream import csv_download
 from accounts.filters import OWNER_ALL, OWNER_ME, PortfolioFilter
 from accounts.http import AuthedRequest, is_htmx
 from accounts.models import Account
-from accounts.pagination import DeferredJoinPaginator, OwnerOrderPaginator
-from accounts.roles import Role, admin_required, can_edit_account, role_of, sees_all_writes
+from accounts.pagination import DeferredJoinPaginator
+from accounts.portfolio_sql import portfolio_owner_page, portfolio_page
+from accounts.roles import (
+    Role,
+    admin_required,
+    can_edit_account,
+    role_of,
+    role_read,
+    sees_all_writes,
+)
 
 from .account_page import reads as account_page
 from .account_page.panels import account_content
@@ -48,14 +56,17 @@ def _portfolio_filter(
     request: AuthedRequest, accounts: QuerySet[Account] | None = None
 ) -> PortfolioFilter:
     params: QueryDict = request.GET.copy()
+    # Everyone, read first: the owner choices and sort, and this user's role.
+    everyone = selectors.people()
+    me = next((p for p in everyone if p.pk == request.user.pk), None)
+    if me is not None:
+        role_read(request.user, me.role)
     if not params.get("owner"):
         params["owner"] = OWNER_ME if role_of(request.user) == Role.CSM else OWNER_ALL
     if not params.get("sort"):
         params["sort"] = "name"
     queryset = selectors.portfolio_accounts() if accounts is None else accounts
-    # Archived accounts (deleted or merged away in HubSpot) are not part of the book.
-    queryset = queryset.exclude(status=Account.Status.ARCHIVED)
-    return PortfolioFilter(params, queryset=queryset, user=request.user)
+    return PortfolioFilter(params, queryset=queryset, user=request.user, everyone=everyone)
 
 
 def _query_pieces(params: QueryDict) -> dict[str, list[str]]:
@@ -89,22 +100,29 @@ def _sort_links(params: QueryDict) -> dict[str, dict[str, Any]]:
 @require_GET
 def portfolio(request: AuthedRequest) -> HttpResponse:
     filterset = _portfolio_filter(request, selectors.portfolio_list_accounts())
-    accounts = filterset.qs
-    sort = filterset.form.cleaned_data.get("sort")
-    paginator: DeferredJoinPaginator
-    if sort in (["owner"], ["-owner"]):
+    per_page = settings.PORTFOLIO_PAGE_SIZE
+    number = request.GET.get("page")
+    plain = filterset.plain_query()
+    if plain is not None and plain.by_owner is not None:
         # Pages by owner without sorting every account by its owner's name.
-        paginator = OwnerOrderPaginator(
-            accounts,
-            settings.PORTFOLIO_PAGE_SIZE,
+        page = portfolio_owner_page(
+            plain,
+            number,
+            per_page,
             people=[(p.pk, p.first_name) for p in filterset.people],
-            descending=sort == ["-owner"],
+            descending=plain.by_owner,
         )
+    elif plain is not None:
+        # The count and the page's rows in one plain statement (the querysets cost
+        # several times their SQL to build and compile).
+        page = portfolio_page(plain, number, per_page)
     else:
-        paginator = DeferredJoinPaginator(accounts, settings.PORTFOLIO_PAGE_SIZE)
-    page = paginator.get_page(request.GET.get("page"))
-    # The page's rows as the table shows them (the count and ids read no join).
-    page.object_list = rows = selectors.portfolio_rows(cast("QuerySet[Account]", page.object_list))
+        # A sort plain_query does not write: the filtered queryset, as before.
+        paginator = DeferredJoinPaginator(filterset.qs, per_page)
+        page = paginator.get_page(number)
+        # The page's rows as the table shows them (the count and ids read no join).
+        page.object_list = selectors.portfolio_rows(cast("QuerySet[Account]", page.object_list))
+    rows = cast("list[selectors.PortfolioAccount]", page.object_list)
     pieces = _query_pieces(filterset.data)
     pieces.pop("page", None)
     query = _joined(pieces)
@@ -224,10 +242,16 @@ def account_overview(request: AuthedRequest, pk: int) -> HttpResponse:
     context = account_overview_context(request, account, people)
     # The panels are written in Python (lifecycle/account_page/panels.py): as
     # template partials they cost more than the page's SQL.
+    # The frame's forms take the token the playbook form was written with (each
+    # get_token masks the secret anew: a third of the frame's CSRF cost).
     return render(
         request,
         "lifecycle/account.html",
-        {"account": account, "content": account_content(context)},
+        {
+            "account": account,
+            "content": account_content(context),
+            "csrf_token": context["csrf_token"],
+        },
     )
 
 

@@ -9,12 +9,12 @@ for the same rows and compares, whitespace aside)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date, datetime, time
+from decimal import Decimal
 from functools import cache
 from html import escape
 from typing import Any
 
-from django.contrib.humanize.templatetags.humanize import naturaltime
 from django.template.defaultfilters import (
     capfirst,
     floatformat,
@@ -28,10 +28,12 @@ from django.utils import formats
 from django.utils.dates import MONTHS_3, MONTHS_AP
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.timezone import is_aware, localtime
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from accounts.formats import date_display
 from accounts.links import url_for_ids
+from accounts.naturaltime import naturaltime_for
 from accounts.templatetags.account_badges import forecast_badge, health_badge_html
 from accounts.templatetags.formats import money
 from onboarding.templatetags.onboarding_tags import due_in_words
@@ -64,9 +66,16 @@ def _e(value: object) -> str:
         return escape(value)
     if type(value) is int:  # what localize writes for one (no thousands separator)
         return str(value)
+    if not isinstance(value, _LOCALIZED):  # localize returns it as it is
+        return escape(str(value))
     if isinstance(value, datetime):
         value = template_localtime(value)
     return escape(str(formats.localize(value)))
+
+
+# What formats.localize changes (numbers, bools, dates and times); anything else it
+# returns as it is (a Person, a lazy label).
+_LOCALIZED = (bool, int, float, Decimal, date, time)
 
 
 def _day(value: date | None) -> str:
@@ -75,10 +84,23 @@ def _day(value: date | None) -> str:
 
 
 def _date(value: date | datetime, arg: str) -> str:
-    """`|date:arg` (datetimes in the current time zone, as the filter gets them)."""
+    """`|date:arg` (datetimes in the current time zone, as the filter gets them). The
+    page's own formats are written from the month names translated once per language
+    (`_stamps`); Django's formatter parses the format and translates per call."""
     if isinstance(value, datetime):
         value = template_localtime(value)
+    fast = _DATE_FORMATS.get(arg)
+    if fast is not None and isinstance(value, date):
+        return escape(fast(_stamps().short, value))
     return escape(date_filter(value, arg))
+
+
+# dateformat's M (MONTHS_3, title case), j (day), Y (%04d), m and d (%02d).
+_DATE_FORMATS: dict[str, Callable[[list[str], date], str]] = {
+    "M j, Y": lambda short, d: f"{short[d.month]} {d.day}, {d.year:04d}",
+    "M j": lambda short, d: f"{short[d.month]} {d.day}",
+    "Y-m-d": lambda short, d: f"{d.year:04d}-{d.month:02d}-{d.day:02d}",
+}
 
 
 def _or(text: str, default: str) -> str:
@@ -419,7 +441,7 @@ class _Stamps:
     and `|date:"M j, Y H:i"`. Django's formatter parses the format and looks up
     translations per call (100 calls a page); for the format the project's language
     uses ("N j, Y, P"), the same text is written from names translated once per
-    request. Any other format goes through Django."""
+    language (`_stamps`). Any other format goes through Django."""
 
     def __init__(self) -> None:
         self.fast = formats.get_format("DATETIME_FORMAT") == "N j, Y, P"
@@ -451,13 +473,27 @@ class _Stamps:
         )
 
 
+# Per language and DATETIME_FORMAT (Django caches the format and resets it when a
+# setting changes): the names _Stamps translates, a tenth of the page per request.
+_STAMPS: dict[tuple[str | None, str], _Stamps] = {}
+
+
+def _stamps() -> _Stamps:
+    """The current language's _Stamps, built once per process and language."""
+    key = (get_language(), formats.get_format("DATETIME_FORMAT"))
+    stamps = _STAMPS.get(key)
+    if stamps is None:
+        stamps = _STAMPS[key] = _Stamps()
+    return stamps
+
+
 def _timeline(entries: list[TimelineEntry]) -> str:
     out = '<section class="panel" id="timeline">\n      <h2>Timeline</h2>\n      '
     if not entries:
         return out + (
             '<p class="empty">Nothing has happened on this account yet.</p>\n    </section>\n'
         )
-    stamps = _Stamps()
+    stamps = _stamps()
     items = []
     for event in entries:
         local = template_localtime(event.occurred_at)
@@ -545,6 +581,8 @@ def _health(c: dict[str, Any]) -> str:
 
 def _support(s: SupportPanel) -> str:
     f = s.figures
+    # humanize's naturaltime, its pieces translated once (accounts.naturaltime).
+    natural = naturaltime_for()
     out = '\n<section class="panel" id="support">\n  <h2>Support</h2>\n  \n  '
     if f.has_support_data:
         escalated = ""
@@ -576,7 +614,7 @@ def _support(s: SupportPanel) -> str:
         if f.last_touch_at:
             touch = (
                 f'<time datetime="{_date(f.last_touch_at, "c")}">'
-                f"{_e(naturaltime(template_localtime(f.last_touch_at)))}</time>"
+                f"{_e(natural(template_localtime(f.last_touch_at)))}</time>"
             )
         out += (
             '\n  <dl class="facts">\n'
@@ -612,7 +650,7 @@ def _support(s: SupportPanel) -> str:
             items += (
                 f"\n    <li>{subject}\n      {badge}<br>\n"
                 f'      <span class="muted small">{_e(t.stage.label)} · opened '
-                f"{_e(naturaltime(template_localtime(t.opened_at)))}{contact}{owner}"
+                f"{_e(natural(template_localtime(t.opened_at)))}{contact}{owner}"
                 "</span></li>\n    "
             )
         out += (

@@ -26,6 +26,7 @@ from accounts.models import (
     Stage,
     UsageSnapshot,
 )
+from accounts.plain_sql import at, fetch, on
 from accounts.support.models import Engagement, FeedbackSubmission, Ticket, hubspot_record_url
 from accounts.support.selectors import CLOSE_DAYS, SURVEY_DAYS, TREND_WEEKS, SupportFigures
 from onboarding.models import Milestone, OnboardingPlan, OwnerSide, PlanStatus
@@ -42,8 +43,6 @@ from success.models import (
     SuccessTask,
 )
 from success.playbooks.models import LIVE_RUN, PlaybookRun, RunStatus, RunStepStatus
-
-from .sql import at, fetch, on
 
 
 def _f(model: Any, name: str) -> Any:
