@@ -29,6 +29,23 @@ class DeferredJoinPaginator(Paginator):
     # Django half as much to build (the portfolio's first pages are most of its views).
     DIRECT_ROWS = 1000
 
+    def __init__(
+        self,
+        object_list: QuerySet[Any],
+        per_page: int,
+        *,
+        known_count: int | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(object_list, per_page, **kwargs)
+        self.known_count = known_count
+
+    @cached_property
+    def count(self) -> int:
+        """`known_count` when the caller knows it exactly already (the portfolio's
+        kept counts), else Paginator's COUNT(*)."""
+        return self.object_list.count() if self.known_count is None else self.known_count
+
     def page(self, number: Any) -> Page:
         number = self.validate_number(number)
         bottom = (number - 1) * self.per_page
@@ -51,7 +68,11 @@ class OwnerOrderPaginator(DeferredJoinPaginator):
     `people` are (id, first name) of every user, in the database's order of first
     name: the collation's order, which Python's sort would not match. Same pages,
     same rows, same order as Paginator over `ORDER BY owner__first_name, pk`
-    (tests/accounts/test_pagination.py)."""
+    (tests/accounts/test_pagination.py).
+
+    `known_counts` ({owner id or None: accounts}, owners with none left out), when the
+    caller knows exactly how many accounts of the list each owner has (the portfolio's
+    kept counts), replace the GROUP BY."""
 
     def __init__(
         self,
@@ -60,17 +81,23 @@ class OwnerOrderPaginator(DeferredJoinPaginator):
         *,
         people: Sequence[tuple[int, str]],
         descending: bool = False,
+        known_counts: dict[int | None, int] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(object_list, per_page, **kwargs)
         self.people = people
         self.descending = descending
+        self.known_counts = known_counts
 
     @cached_property
     def groups(self) -> list[tuple[Q, int]]:
         """Each run of the page order: the accounts it holds, and how many. Owners
         who share a first name are one run (their accounts interleave by id)."""
-        counts = dict(self.object_list.order_by().values_list("owner_id").annotate(n=Count("pk")))
+        counts = self.known_counts
+        if counts is None:
+            counts = dict(
+                self.object_list.order_by().values_list("owner_id").annotate(n=Count("pk"))
+            )
         groups = _runs(counts, self.people)
         if groups is None:
             # An owner newer than `people` (assigned since they were read): read

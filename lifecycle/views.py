@@ -91,6 +91,10 @@ def portfolio(request: AuthedRequest) -> HttpResponse:
     filterset = _portfolio_filter(request, selectors.portfolio_list_accounts())
     accounts = filterset.qs
     sort = filterset.form.cleaned_data.get("sort")
+    # The exact counts the database keeps (accounts.models.LiveAccountCount) instead of
+    # counting up to every live account, unless the search, renewal window or quiet
+    # days narrow them. The filter is of live accounts only (_portfolio_filter).
+    counts = filterset.live_counts()
     paginator: DeferredJoinPaginator
     if sort in (["owner"], ["-owner"]):
         # Pages by owner without sorting every account by its owner's name.
@@ -99,9 +103,14 @@ def portfolio(request: AuthedRequest) -> HttpResponse:
             settings.PORTFOLIO_PAGE_SIZE,
             people=[(p.pk, p.first_name) for p in filterset.people],
             descending=sort == ["-owner"],
+            known_counts=counts,
         )
     else:
-        paginator = DeferredJoinPaginator(accounts, settings.PORTFOLIO_PAGE_SIZE)
+        paginator = DeferredJoinPaginator(
+            accounts,
+            settings.PORTFOLIO_PAGE_SIZE,
+            known_count=None if counts is None else sum(counts.values()),
+        )
     page = paginator.get_page(request.GET.get("page"))
     # The page's rows as the table shows them (the count and ids read no join).
     page.object_list = rows = selectors.portfolio_rows(cast("QuerySet[Account]", page.object_list))
