@@ -10,6 +10,7 @@ import pytest
 from django.core.paginator import Paginator
 from django.db import connection
 from django.db.models import Count
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.models import Account
@@ -133,8 +134,12 @@ def test_portfolio_counts_and_pages_as_counting_does(
         )
     params = {k: v.format(ann=ann.pk, csm=csm.pk) for k, v in params.items()}
     client.force_login(leader)
-    response = client.get(reverse("portfolio"), params)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("portfolio"), params)
     assert response.status_code == 200
+    # Only the search and the renewal window are counted; the rest read the kept counts.
+    narrowed = bool(params.get("q", "").strip() or params.get("renewal_within"))
+    assert any("COUNT(" in q["sql"] for q in queries.captured_queries) == narrowed
     page = response.context["page"]
     accounts = response.context["filter"].qs  # what the page counts and pages
     counted = Paginator(accounts, 4)
