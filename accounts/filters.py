@@ -20,11 +20,13 @@ from django_filters.constants import EMPTY_VALUES
 
 from .models import Account, Segment, Stage
 from .portfolio_sql import PlainQuery, live_where
-from .selectors import Person, assignable_owner_choices, people
+from .selectors import Person, assignable_owner_choices, live_account_counts, people
 
 OWNER_ALL = "all"
 OWNER_ME = "me"
 OWNER_NONE = "none"
+# The filters whose accounts the kept counts cannot tell (`live_counts`).
+NOT_KEPT = ("q", "renewal_within", "quiet_for")
 
 
 def choices_set(flt: django_filters.Filter, choices: list[tuple[str, str]]) -> None:
@@ -385,14 +387,48 @@ class PortfolioFilter(django_filters.FilterSet):
             return queryset
         return queryset.filter(Q(name__icontains=value) | Q(domain__icontains=value))
 
-    def by_owner(self, queryset: QuerySet[Account], name: str, value: str) -> QuerySet[Account]:
+    def owners_kept(self, value: str | None) -> list[int | None] | None:
+        """The owners (None: unassigned) whose accounts the owner filter's `value`
+        keeps, None for every account: what `by_owner` filters by."""
         if value == OWNER_ME:
-            return queryset.filter(owner=self.user)
+            return [self.user.pk]
         if value == OWNER_NONE:
-            return queryset.filter(owner__isnull=True)
+            return [None]
         if value and value != OWNER_ALL:
-            return queryset.filter(owner_id=int(value)) if value.isdigit() else queryset.none()
-        return queryset
+            return [int(value)] if value.isdigit() else []
+        return None
+
+    def live_counts(self) -> dict[int | None, int] | None:
+        """How many live accounts of each owner (owners with none left out) this
+        filter keeps of the live accounts, from the counts the database keeps by
+        owner, segment and stage (`live_account_counts`, exact); None when the search,
+        the renewal window or the quiet days narrow them, or where no counts are
+        kept: count those."""
+        data = self.form.cleaned_data
+        if any(data.get(name) not in EMPTY_VALUES for name in NOT_KEPT):
+            return None
+        kept = live_account_counts()
+        if kept is None:
+            return None
+        owners = self.owners_kept(data.get("owner"))
+        segment, stage = data.get("segment"), data.get("stage")
+        counts: dict[int | None, int] = {}
+        for row in kept:
+            if (
+                (owners is None or row.owner_id in owners)
+                and (segment in EMPTY_VALUES or row.segment == segment)
+                and (stage in EMPTY_VALUES or row.stage == stage)
+            ):
+                counts[row.owner_id] = counts.get(row.owner_id, 0) + row.accounts
+        return counts
+
+    def by_owner(self, queryset: QuerySet[Account], name: str, value: str) -> QuerySet[Account]:
+        owners = self.owners_kept(value)
+        if owners is None:
+            return queryset
+        if owners == [None]:
+            return queryset.filter(owner__isnull=True)
+        return queryset.filter(owner_id=owners[0]) if owners else queryset.none()
 
     def by_renewal_within(
         self, queryset: QuerySet[Account], name: str, value: Any

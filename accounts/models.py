@@ -247,6 +247,39 @@ class Account(models.Model):
             )
 
 
+class LiveAccountCount(models.Model):
+    """How many live (not archived) accounts each owner has in each segment and stage
+    (`owner_key` 0: unassigned). The portfolio's exact counts, for every owner,
+    segment and stage filter, are sums of these rows instead of counting up to
+    100,000 index entries a request (docs/performance.md, "Pages at 100,000
+    accounts").
+
+    On PostgreSQL triggers on the account table keep it (migration 0019), in the same
+    transaction as each account insert, delete, archive or restore and change of
+    owner, segment or stage, so a read sees exactly what `COUNT(*)` would in the same
+    snapshot. Nothing else writes it; elsewhere (SQLite) it stays empty and the pages
+    count (`accounts.selectors.live_account_counts`)."""
+
+    # The owner's id, 0 for the unassigned (ids start at 1). Not a foreign key: a
+    # deleted owner's accounts become unassigned through the account's own SET NULL,
+    # which the trigger counts, and the owner's rows stay at 0.
+    owner_key = models.BigIntegerField()
+    segment = models.CharField(max_length=20)
+    stage = models.CharField(max_length=20)
+    accounts = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["owner_key", "segment", "stage"], name="live_account_count_key"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        owner = self.owner_key or "unassigned"
+        return f"{owner}, {self.segment}, {self.stage}: {self.accounts}"
+
+
 class StageChange(models.Model):
     """Every lifecycle stage change, dated, with who made it and why."""
 

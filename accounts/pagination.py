@@ -7,6 +7,7 @@ from typing import Any
 
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
+from django.utils.functional import cached_property
 
 
 class DeferredJoinPaginator(Paginator):
@@ -25,6 +26,23 @@ class DeferredJoinPaginator(Paginator):
     # the inner one: its rows are found as fast either way, and one query costs
     # Django half as much to build (the portfolio's first pages are most of its views).
     DIRECT_ROWS = 1000
+
+    def __init__(
+        self,
+        object_list: QuerySet[Any],
+        per_page: int,
+        *,
+        known_count: int | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(object_list, per_page, **kwargs)
+        self.known_count = known_count
+
+    @cached_property
+    def count(self) -> int:
+        """`known_count` when the caller knows it exactly already (the portfolio's
+        kept counts), else Paginator's COUNT(*)."""
+        return self.object_list.count() if self.known_count is None else self.known_count
 
     def page(self, number: Any) -> Page:
         number = self.validate_number(number)

@@ -93,11 +93,19 @@ def _rows(rows: list[tuple[Any, ...]], skip: int = 0) -> list[PortfolioAccount]:
     return [PortfolioAccount._make(row[skip:]) for row in rows if row[skip] is not None]
 
 
-def portfolio_page(query: PlainQuery, number: Any, per_page: int) -> Page:
+def portfolio_page(
+    query: PlainQuery, number: Any, per_page: int, *, known_count: int | None = None
+) -> Page:
     """Paginator(...).get_page(number) of the query's accounts, its rows as
     PortfolioAccount, in one statement: the count, and the page's rows (a deep
-    page's ids first, from the sort's index, then their rows)."""
+    page's ids first, from the sort's index, then their rows). `known_count`: how
+    many accounts the query holds, when the caller knows it exactly (the counts the
+    database keeps, `LiveAccountCount`): the statement then reads the rows only."""
     wanted = _number(number)
+    if known_count is not None:
+        paginator = CountedPaginator(known_count, per_page)
+        target = wanted if 1 <= wanted <= paginator.num_pages else paginator.num_pages
+        return Page(_page_rows(query, target, per_page), target, paginator)
     guess = max(wanted, 1)
     count, rows = _count_and_rows(query, guess, per_page)
     paginator = CountedPaginator(count, per_page)
@@ -115,10 +123,7 @@ def portfolio_page(query: PlainQuery, number: Any, per_page: int) -> Page:
 DIRECT_ROWS = 1000
 
 
-def _count_and_rows(
-    query: PlainQuery, number: int, per_page: int
-) -> tuple[int, list[PortfolioAccount]]:
-    offset = (number - 1) * per_page
+def _page_sql(query: PlainQuery, offset: int) -> str:
     where = query.where_sql
     if offset < DIRECT_ROWS:
         page = (
@@ -131,6 +136,21 @@ def _count_and_rows(
             f"ORDER BY {query.order_sql('a')} LIMIT %s OFFSET %s) i "
             f"INNER JOIN accounts_account a ON a.id = i.id {_OWNER_JOIN}"
         )
+    return page
+
+
+def _page_rows(query: PlainQuery, number: int, per_page: int) -> list[PortfolioAccount]:
+    offset = (number - 1) * per_page
+    sql = f"SELECT p.* FROM ({_page_sql(query, offset)}) p ORDER BY {query.order_sql('p')}"
+    return _rows(fetch(sql, [*query.params, per_page, offset], _ROW_FIELDS))
+
+
+def _count_and_rows(
+    query: PlainQuery, number: int, per_page: int
+) -> tuple[int, list[PortfolioAccount]]:
+    offset = (number - 1) * per_page
+    where = query.where_sql
+    page = _page_sql(query, offset)
     # One row at least (the count) however many the page has.
     sql = (
         f"SELECT c.n, p.* FROM (SELECT COUNT(*) AS n FROM accounts_account a WHERE {where}) c "
@@ -147,20 +167,24 @@ def portfolio_owner_page(
     *,
     people: Sequence[tuple[int, str]],
     descending: bool,
+    known_counts: dict[int | None, int] | None = None,
 ) -> Page:
     """OwnerOrderPaginator(...).get_page(number) of the query's accounts (sorted by
     their owner's first name, then id; no owner last, first when descending), its
-    rows as PortfolioAccount: one GROUP BY owner, then one statement for the page's
-    ids from each owner range it overlaps, with their rows."""
+    rows as PortfolioAccount: one GROUP BY owner (none when `known_counts` gives each
+    owner's accounts), then one statement for the page's ids from each owner range it
+    overlaps, with their rows."""
     where = query.where_sql
-    counts: dict[int | None, int] = dict(
-        fetch(
-            f"SELECT a.owner_id, COUNT(*) FROM accounts_account a WHERE {where} "
-            "GROUP BY a.owner_id",
-            query.params,
-            (None, None),
+    counts = known_counts
+    if counts is None:  # not kept by the database for this query: count them
+        counts = dict(
+            fetch(
+                f"SELECT a.owner_id, COUNT(*) FROM accounts_account a WHERE {where} "
+                "GROUP BY a.owner_id",
+                query.params,
+                (None, None),
+            )
         )
-    )
     runs = owner_runs(counts, people)
     if runs is None:
         # An owner newer than `people` (assigned since they were read): read the

@@ -103,6 +103,11 @@ def portfolio(request: AuthedRequest) -> HttpResponse:
     per_page = settings.PORTFOLIO_PAGE_SIZE
     number = request.GET.get("page")
     plain = filterset.plain_query()
+    # The exact counts the database keeps (accounts.models.LiveAccountCount) instead of
+    # counting up to every live account, unless the search, renewal window or quiet
+    # days narrow them. The filter is of live accounts only (_portfolio_filter).
+    counts = filterset.live_counts()
+    known = None if counts is None else sum(counts.values())
     if plain is not None and plain.by_owner is not None:
         # Pages by owner without sorting every account by its owner's name.
         page = portfolio_owner_page(
@@ -111,14 +116,15 @@ def portfolio(request: AuthedRequest) -> HttpResponse:
             per_page,
             people=[(p.pk, p.first_name) for p in filterset.people],
             descending=plain.by_owner,
+            known_counts=counts,
         )
     elif plain is not None:
         # The count and the page's rows in one plain statement (the querysets cost
-        # several times their SQL to build and compile).
-        page = portfolio_page(plain, number, per_page)
+        # several times their SQL to build and compile), or the page's rows alone.
+        page = portfolio_page(plain, number, per_page, known_count=known)
     else:
         # A sort plain_query does not write: the filtered queryset, as before.
-        paginator = DeferredJoinPaginator(filterset.qs, per_page)
+        paginator = DeferredJoinPaginator(filterset.qs, per_page, known_count=known)
         page = paginator.get_page(number)
         # The page's rows as the table shows them (the count and ids read no join).
         page.object_list = selectors.portfolio_rows(cast("QuerySet[Account]", page.object_list))
