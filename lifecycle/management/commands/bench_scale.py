@@ -171,16 +171,6 @@ def _cpu_ceiling() -> dict[str, float]:
     }
 
 
-def _settle() -> None:
-    """VACUUM ANALYZE before a timed phase: the phase before it (the import, the pushes'
-    4,000 account updates, the health runs' deleted scores) leaves the dead rows that
-    set autovacuum off, and on two cores a vacuum running beside the two-worker runs
-    takes the core the one-worker runs leave idle, slowing only one side of the
-    comparison (seen: the same job at 1.47x in the bench and 1.72x on a settled table)."""
-    with connection.cursor() as cursor:
-        cursor.execute("VACUUM ANALYZE")
-
-
 def _rate_limit_floor(calls: int) -> float:
     """The least time the shared rate budget allows for this many calls: the first
     ten seconds' worth at once, then the rest at the ten-second cap's pace."""
@@ -259,12 +249,10 @@ class Command(BaseCommand):
             push_calls: dict[int, int] = {}
             for workers in (1, 2):
                 cluster = processes.qcluster(workers)
-                _settle()
                 self._health(processes, scorable)  # warm-up
                 if workers == 1:  # the job as one task, as before it was split
                     health[0] = [self._health(processes, scorable, chunks=1)]
                 health[workers] = [self._health(processes, scorable) for _ in range(HEALTH_REPEATS)]
-                _settle()
                 self._push(processes)  # warm-up
                 server.calls(reset=True)
                 push[workers] = [self._push(processes) for _ in range(REPEATS)]
@@ -341,8 +329,6 @@ class Command(BaseCommand):
     def _health(self, processes: _Processes, scorable: int, chunks: int = 0) -> float:
         chunks = chunks or self.chunks
         HealthScore.objects.filter(date=timezone.localdate()).delete()
-        with connection.cursor() as cursor:  # every run starts from the same table
-            cursor.execute(f"VACUUM {HealthScore._meta.db_table}")
         Task.objects.all().delete()
         chunk = math.ceil(scorable / chunks) if chunks > 1 else scorable
         processes.enqueue(
