@@ -113,10 +113,6 @@ class _Processes:
         if process in self.running:
             self.running.remove(process)
 
-    def stop_all(self) -> None:
-        for process in list(reversed(self.running)):
-            self.stop(process)
-
     def qcluster(self, workers: int, queue: str = "") -> subprocess.Popen[bytes]:
         env = {"Q_CLUSTER_WORKERS": str(workers), "Q_CLUSTER_ALT_WORKERS": str(workers)}
         if queue:
@@ -124,14 +120,42 @@ class _Processes:
         return self.start([sys.executable, "manage.py", "qcluster"], **env)
 
     def enqueue(self, code: str, **env: str) -> None:
-        """Queue tasks as the app does, from a process on the same broker."""
-        subprocess.run(
-            [sys.executable, "manage.py", "shell", "-c", code],
+        """Queue tasks as the app does, from a process on the same broker. That process
+        then waits, idle, until the next enqueue (or the end): its exit, an interpreter
+        with Django loaded tearing down, would otherwise take CPU beside the job being
+        timed, on two cores a share only the two-worker runs miss."""
+        self._release_enqueuer()
+        process = subprocess.Popen(
+            [sys.executable, "manage.py", "shell", "-c", code + _QUEUED],
             cwd=str(settings.BASE_DIR),
             env={**self.env, **env},
-            check=True,
-            capture_output=True,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
         )
+        assert process.stdout is not None
+        # The shell may say something first (its automatic imports).
+        if not any(line.strip() == b"queued" for line in iter(process.stdout.readline, b"")):
+            process.wait(timeout=30)
+            stderr = process.stderr.read().decode() if process.stderr else ""
+            raise RuntimeError(f"enqueueing failed: {stderr[-2000:]}")
+        self.enqueuer = process
+
+    enqueuer: subprocess.Popen[bytes] | None = None
+
+    def _release_enqueuer(self) -> None:
+        if self.enqueuer is not None:
+            self.enqueuer.communicate(timeout=60)  # closes its stdin: it exits
+            self.enqueuer = None
+
+    def stop_all(self) -> None:
+        self._release_enqueuer()
+        for process in list(reversed(self.running)):
+            self.stop(process)
+
+
+# Appended to the enqueueing code: say so, then wait for stdin to close.
+_QUEUED = "\nimport sys\nprint('queued', flush=True)\nsys.stdin.read()\n"
 
 
 def _wait(check: Any, what: str, timeout: float = 600) -> None:
