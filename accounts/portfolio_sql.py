@@ -22,30 +22,21 @@ from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
 from .models import Account, User
 from .pagination import owner_runs
 from .plain_sql import fetch
-from .selectors import PortfolioAccount
+from .selectors import PORTFOLIO_COLUMNS, PortfolioAccount
 
-_ROW_COLUMNS = (
-    "a.id, a.name, a.domain, a.segment, a.stage, a.arr, a.currency, a.renewal_date, "
-    "a.health_score, a.health_band, a.last_activity_at, a.owner_id, "
-    "u.first_name, u.last_name, u.username"
+# The row's columns as PORTFOLIO_COLUMNS names them (the queryset path's list, the
+# PortfolioAccount order): the account's own (by column), then its owner's.
+_ACCOUNT_COLUMNS = [
+    "id" if name == "pk" else name for name in PORTFOLIO_COLUMNS if "__" not in name
+]
+_OWNER_NAMES = [name.split("__", 1)[1] for name in PORTFOLIO_COLUMNS if "__" in name]
+_ROW_FIELDS = (
+    *(Account._meta.get_field(column.removesuffix("_id")) for column in _ACCOUNT_COLUMNS),
+    *(User._meta.get_field(name) for name in _OWNER_NAMES),
 )
-_ROW_FIELDS = tuple(
-    Account._meta.get_field(name)
-    for name in (
-        "id",
-        "name",
-        "domain",
-        "segment",
-        "stage",
-        "arr",
-        "currency",
-        "renewal_date",
-        "health_score",
-        "health_band",
-        "last_activity_at",
-        "owner",
-    )
-) + tuple(User._meta.get_field(name) for name in ("first_name", "last_name", "username"))
+_ROW_COLUMNS = ", ".join(
+    [*(f"a.{column}" for column in _ACCOUNT_COLUMNS), *(f"u.{name}" for name in _OWNER_NAMES)]
+)
 _OWNER_JOIN = "LEFT OUTER JOIN accounts_user u ON u.id = a.owner_id"
 
 
