@@ -19,7 +19,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django_filters.constants import EMPTY_VALUES
 
 from .models import Account, Segment, Stage
-from .portfolio_sql import PlainQuery, live_where
+from .portfolio_sql import PlainQuery, live_search_count, live_where
 from .selectors import Person, assignable_owner_choices, live_account_counts, people
 
 OWNER_ALL = "all"
@@ -301,6 +301,7 @@ class PortfolioFilter(django_filters.FilterSet):
         params: list[Any] = []
         order: list[tuple[str, bool, str]] = []
         by_owner: bool | None = None
+        term = ""
         ops = connection.ops
         for name, value in self.form.cleaned_data.items():
             flt = self.filters[name]
@@ -338,7 +339,7 @@ class PortfolioFilter(django_filters.FilterSet):
             elif value in EMPTY_VALUES:
                 continue
             elif name == "q":
-                value = value.strip()
+                value = term = value.strip()
                 if value:
                     # Django's icontains on this database (PostgreSQL: UPPER(col::text)
                     # LIKE UPPER(%s), what the trigram indexes are on).
@@ -379,7 +380,10 @@ class PortfolioFilter(django_filters.FilterSet):
                 return None  # a filter this method does not know
         if not order and by_owner is None:
             return None
-        return PlainQuery(tuple(where), tuple(params), tuple(order), by_owner)
+        count = None
+        if term and len(where) == 2:  # live accounts and the search, nothing else
+            count = live_search_count(term)
+        return PlainQuery(tuple(where), tuple(params), tuple(order), by_owner, count)
 
     def search(self, queryset: QuerySet[Account], name: str, value: str) -> QuerySet[Account]:
         value = value.strip()

@@ -280,6 +280,35 @@ class LiveAccountCount(models.Model):
         return f"{owner}, {self.segment}, {self.stage}: {self.accounts}"
 
 
+class LiveAccountSearch(models.Model):
+    """What the portfolio search reads of each live account: its name and domain in
+    upper case, joined by SEARCH_SEPARATOR, one narrow row an account (archived
+    ones have none). The search's count at 100,000 accounts rechecks every trigram
+    match on its row; here that is about a tenth of the pages of the account table
+    and one LIKE a row instead of two UPPERs and two LIKEs (docs/performance.md,
+    "The search's count").
+
+    On PostgreSQL triggers on the account table keep it (migration 0020) in the
+    transaction that inserts, deletes, renames, archives or restores an account, so
+    a count from it is what `COUNT(*)` of `name ILIKE %q% OR domain ILIKE %q%` finds
+    in the same snapshot (a term holding the separator excepted: those are counted
+    on the accounts). Nothing else writes it; elsewhere (SQLite) it stays empty and
+    the portfolio counts on the accounts (`accounts.selectors.live_search_count`)."""
+
+    # The account's id. Not a foreign key: the triggers delete the row with the
+    # account, and the ORM's delete collector would only read it again.
+    account_id = models.BigIntegerField(primary_key=True)
+    text = models.TextField()
+
+    def __str__(self) -> str:
+        return f"{self.account_id}: {self.text}"
+
+
+# Between the name and the domain in LiveAccountSearch.text: a term holding it could
+# match across the two, which the search (either field) would not.
+SEARCH_SEPARATOR = "\n"
+
+
 class StageChange(models.Model):
     """Every lifecycle stage change, dated, with who made it and why."""
 

@@ -18,8 +18,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
+from django.db import connections, router
 
-from .models import Account, User
+from .models import SEARCH_SEPARATOR, Account, LiveAccountSearch, User
 from .pagination import owner_runs
 from .plain_sql import fetch
 from .selectors import PORTFOLIO_COLUMNS, PortfolioAccount
@@ -50,6 +51,14 @@ class PlainQuery:
     params: tuple[Any, ...]
     order: tuple[tuple[str, bool, str], ...]
     by_owner: bool | None = None
+    # A cheaper statement counting the same accounts, with its parameters, where
+    # there is one (the search alone: `live_search_count`); else COUNT(*) of `where`.
+    count: tuple[str, tuple[Any, ...]] | None = None
+
+    def count_sql(self) -> tuple[str, tuple[Any, ...]]:
+        if self.count is not None:
+            return self.count
+        return f"SELECT COUNT(*) FROM accounts_account a WHERE {self.where_sql}", self.params
 
     @property
     def where_sql(self) -> str:
@@ -140,14 +149,14 @@ def _count_and_rows(
     query: PlainQuery, number: int, per_page: int
 ) -> tuple[int, list[PortfolioAccount]]:
     offset = (number - 1) * per_page
-    where = query.where_sql
     page = _page_sql(query, offset)
+    count, count_params = query.count_sql()
     # One row at least (the count) however many the page has.
     sql = (
-        f"SELECT c.n, p.* FROM (SELECT COUNT(*) AS n FROM accounts_account a WHERE {where}) c "
+        f"SELECT c.n, p.* FROM ({count}) c (n) "
         f"LEFT OUTER JOIN ({page}) p ON 1 = 1 ORDER BY {query.order_sql('p')}"
     )
-    rows = fetch(sql, [*query.params, *query.params, per_page, offset], (None, *_ROW_FIELDS))
+    rows = fetch(sql, [*count_params, *query.params, per_page, offset], (None, *_ROW_FIELDS))
     return rows[0][0], _rows(rows, skip=1)
 
 
@@ -240,6 +249,21 @@ def portfolio_owner_page(
     return Page(rows, number, paginator)
 
 
+def live_search_count(term: str) -> tuple[str, tuple[Any, ...]] | None:
+    """How many live accounts the search for `term` (stripped, not empty) finds, as
+    a statement over the names and domains PostgreSQL's triggers keep
+    (`LiveAccountSearch`): the same count as `name ILIKE %term% OR domain ILIKE
+    %term%` over the accounts, from a tenth of the pages. None where nothing keeps
+    them (not PostgreSQL) and for a term holding the separator (it could match
+    across name and domain there): count on the accounts."""
+    connection = connections[router.db_for_read(LiveAccountSearch)]
+    if connection.vendor != "postgresql" or SEARCH_SEPARATOR in term:
+        return None
+    pattern = f"%{connection.ops.prep_for_like_query(term)}%"
+    table = LiveAccountSearch._meta.db_table
+    return f"SELECT COUNT(*) FROM {table} s WHERE s.text LIKE UPPER(%s)", (pattern,)
+
+
 def live_where() -> str:
     """The portfolio's accounts: archived ones (deleted or merged away in HubSpot)
     are not part of the book. The literal, not a parameter: PostgreSQL matches it
@@ -250,6 +274,7 @@ def live_where() -> str:
 __all__ = [
     "CountedPaginator",
     "PlainQuery",
+    "live_search_count",
     "live_where",
     "portfolio_owner_page",
     "portfolio_page",

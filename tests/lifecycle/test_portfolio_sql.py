@@ -69,6 +69,9 @@ FILTERS: list[dict[str, str]] = [
     {"q": "100%"},
     {"q": "_co"},
     {"q": "  "},
+    {"q": "ACME 1"},
+    {"q": "3\nd10"},  # spans a name and a domain: no account, as either field reads it
+    {"q": "a\\b"},
     {"segment": "smb", "stage": "adoption"},
     {"renewal_within": "60"},
     {"quiet_for": "30"},
