@@ -7,7 +7,8 @@ from __future__ import annotations
 import random
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 
 from django.db import connection, transaction
@@ -96,23 +97,43 @@ def build_large(
     step("accounts, CRM rows, usage, support and past scores written")
     run = health_scores_compute(today=today)
     step(f"health: scored {run.scored:,} accounts today")
-    with connection.cursor() as cursor:
-        # Plan each foreign key check when it runs. PostgreSQL keeps the plan of a
-        # check (a deferred one runs at commit) for the session: one made while a
-        # table held a few rows scans it, and the playbooks builder, after its few
-        # runs by hand, starts tens of thousands in one transaction, each step's
-        # check then scanning every task (10+ minutes at 100,000 accounts). Not for
-        # the COPY above: planning each of its millions of checks cost minutes.
-        cursor.execute("SET plan_cache_mode = force_custom_plan")
-    try:
+    with _custom_plans():
         for dotted in APP_BUILDERS:
             message = import_string(dotted)(seed=seed, today=today)
             step(f"{dotted.removesuffix('.demo.build')}: {message}")
         settle_start_up_work(since=started, seed=seed)
         step("start-up work moved into the past")
+
+
+@contextmanager
+def _custom_plans() -> Iterator[None]:
+    """Plan each foreign key check when it runs. PostgreSQL keeps the plan of a check
+    (a deferred one runs at commit) for the session: one made while a table held a
+    few rows scans it, and the playbooks builder, after its few runs by hand, starts
+    tens of thousands in one transaction, each step's check then scanning every task
+    (10+ minutes at 100,000 accounts; 49 minutes once the setting was lost). Set on
+    this session and, through the connection options, on any session opened
+    meanwhile: django-q's broker closes a connection older than CONN_MAX_AGE before
+    it queues a task (close_old_connections; the alerts builder queues some), and a
+    SET alone went with it. Not for the COPY before: planning each of its millions
+    of checks cost minutes."""
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW plan_cache_mode")
+        mode = cursor.fetchone()[0]
+        cursor.execute("SET plan_cache_mode = force_custom_plan")
+    options = connection.settings_dict.setdefault("OPTIONS", {})
+    before = options.get("options")
+    options["options"] = f"{before or ''} -c plan_cache_mode=force_custom_plan".strip()
+    try:
+        yield
     finally:
-        with connection.cursor() as cursor:
-            cursor.execute("RESET plan_cache_mode")
+        if before is None:
+            options.pop("options", None)
+        else:
+            options["options"] = before
+        if connection.connection is not None:
+            with connection.cursor() as cursor:  # not RESET: the options' value
+                cursor.execute("SELECT set_config('plan_cache_mode', %s, false)", [mode])
 
 
 @transaction.atomic

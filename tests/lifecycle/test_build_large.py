@@ -7,12 +7,13 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from accounts.models import Account, Contact, Deal, Event, StageChange, User
 from accounts.roles import Role
 from accounts.support.models import Engagement, FeedbackSubmission, Ticket
-from lifecycle.demo import build_large
+from lifecycle.demo import _custom_plans, build_large
 from lifecycle.management.commands.bench_pages import _pages
 from onboarding.models import OnboardingPlan
 from success.alerts.models import Alert
@@ -72,3 +73,24 @@ def test_build_large_gives_every_benched_page_its_data(
         client.force_login(leader if page.user == "leader" else csm1)
         response = client.get(page.path)
         assert response.status_code == 200, page
+
+
+def _plan_cache_mode() -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW plan_cache_mode")
+        return cursor.fetchone()[0]
+
+
+def test_custom_plans_hold_on_a_connection_opened_meanwhile() -> None:
+    """The builders' foreign key checks are planned when they run, on whichever
+    connection runs them: django-q closes one older than CONN_MAX_AGE before it
+    queues a task, and the SET of the first connection went with it (the 100,000
+    account build's playbooks step took 49 minutes instead of 5)."""
+    connection.close()  # opened by the block, not with its options
+    with _custom_plans():
+        assert _plan_cache_mode() == "force_custom_plan"
+        connection.close()  # what close_old_connections does to an old connection
+        assert _plan_cache_mode() == "force_custom_plan"
+    assert _plan_cache_mode() == "auto"
+    connection.close()
+    assert _plan_cache_mode() == "auto"
