@@ -33,11 +33,9 @@ def alert_list(request: AuthedRequest) -> HttpResponse:
     paginator = Paginator(
         selectors.alert_list_rows(user=request.user, status=status, rule_id=rule_id), 50
     )
-    # Counted without the rows' joins (rule, ticket, survey answer, owner), which
-    # the count of the rows' own query would keep: an index-only count.
-    paginator.count = selectors.alerts_matching(
-        user=request.user, status=status, rule_id=rule_id
-    ).count()
+    # Not the count of the rows' own query, which would keep their joins (rule,
+    # ticket, survey answer, owner): the kept counts, or an index-only count.
+    paginator.count = selectors.alerts_count(user=request.user, status=status, rule_id=rule_id)
     page = paginator.get_page(request.GET.get("page"))
     today = timezone.localdate()
     token = get_token(request)  # the page's one token: its forms and the rows'

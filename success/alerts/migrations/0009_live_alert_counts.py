@@ -1,0 +1,157 @@
+from typing import Any
+
+from django.db import migrations, models
+
+# The alerts page's count at 100,000 accounts (docs/performance.md, "Alerts at 100,000
+# accounts"): live alerts per owner of their account, kept by triggers in the
+# transaction that changes them, so reading them is exact (the pattern of accounts
+# migration 0019). Alert inserts and deletes are counted once per statement from their
+# transition tables (the rules job opens thousands in one statement); an alert's
+# update once per row, only when whether it is live or its account changes; an
+# account's change of owner moves its live alerts' count between the two owners, and
+# an account's deletion takes away the live alerts it still has (Django deletes the
+# alerts first, whose own trigger then counts them; raw SQL may delete the account
+# first, and the alerts' trigger then finds no account to count them for). Rows are
+# upserted in key order. PostgreSQL only: elsewhere the table stays empty and the page
+# counts. The functions keep the migration's search_path.
+TABLE = "alerts_livealertcount"
+LIVE = "IN ('open', 'acknowledged')"
+
+UPSERT = f"""
+INSERT INTO {TABLE} AS kept (owner_key, alerts)
+SELECT owner_key, n FROM ({{rows}}) AS changed (owner_key, n)
+WHERE n <> 0 ORDER BY owner_key
+ON CONFLICT (owner_key) DO UPDATE SET alerts = kept.alerts + EXCLUDED.alerts;
+"""
+
+PER_OWNER = """SELECT COALESCE(acc.owner_id, 0), {sign} COUNT(*) FROM {rows} al
+JOIN accounts_account acc ON acc.id = al.account_id
+WHERE al.status {live} GROUP BY COALESCE(acc.owner_id, 0)"""
+
+ONE_ALERT = f"""SELECT owner_key, SUM(n) FROM (
+    SELECT COALESCE(acc.owner_id, 0), -1 FROM accounts_account acc
+    WHERE acc.id = OLD.account_id AND OLD.status {LIVE}
+    UNION ALL
+    SELECT COALESCE(acc.owner_id, 0), 1 FROM accounts_account acc
+    WHERE acc.id = NEW.account_id AND NEW.status {LIVE}
+) AS moved (owner_key, n) GROUP BY owner_key"""
+
+ACCOUNT_MOVED = f"""SELECT owner_key, SUM(n) FROM (
+    SELECT COALESCE(OLD.owner_id, 0), -COUNT(*) FROM alerts_alert al
+    WHERE al.account_id = OLD.id AND al.status {LIVE}
+    UNION ALL
+    SELECT COALESCE(NEW.owner_id, 0), COUNT(*) FROM alerts_alert al
+    WHERE al.account_id = NEW.id AND al.status {LIVE}
+) AS moved (owner_key, n) GROUP BY owner_key"""
+
+ACCOUNTS_DELETED = f"""SELECT COALESCE(d.owner_id, 0), -COUNT(*) FROM deleted d
+JOIN alerts_alert al ON al.account_id = d.id
+WHERE al.status {LIVE} GROUP BY COALESCE(d.owner_id, 0)"""
+
+
+def _function(name: str, body: str) -> str:
+    return f"""
+CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql
+SET search_path FROM CURRENT AS $$
+BEGIN
+{body}
+RETURN NULL;
+END $$;
+"""
+
+
+CREATE = (
+    "LOCK TABLE alerts_alert, accounts_account IN SHARE ROW EXCLUSIVE MODE;"
+    + _function(
+        "alerts_live_count_inserted",
+        UPSERT.format(rows=PER_OWNER.format(sign="", rows="inserted", live=LIVE)),
+    )
+    + _function(
+        "alerts_live_count_deleted",
+        UPSERT.format(rows=PER_OWNER.format(sign="-", rows="deleted", live=LIVE)),
+    )
+    + _function("alerts_live_count_changed", UPSERT.format(rows=ONE_ALERT))
+    + _function("alerts_live_count_truncated", f"DELETE FROM {TABLE};")
+    + _function("alerts_live_count_account_moved", UPSERT.format(rows=ACCOUNT_MOVED))
+    + _function("alerts_live_count_accounts_deleted", UPSERT.format(rows=ACCOUNTS_DELETED))
+    + f"""
+CREATE TRIGGER alerts_live_count_inserted AFTER INSERT ON alerts_alert
+REFERENCING NEW TABLE AS inserted
+FOR EACH STATEMENT EXECUTE FUNCTION alerts_live_count_inserted();
+
+CREATE TRIGGER alerts_live_count_deleted AFTER DELETE ON alerts_alert
+REFERENCING OLD TABLE AS deleted
+FOR EACH STATEMENT EXECUTE FUNCTION alerts_live_count_deleted();
+
+CREATE TRIGGER alerts_live_count_changed
+AFTER UPDATE OF status, account_id ON alerts_alert
+FOR EACH ROW WHEN (
+    OLD.account_id <> NEW.account_id OR (OLD.status {LIVE}) <> (NEW.status {LIVE})
+) EXECUTE FUNCTION alerts_live_count_changed();
+
+CREATE TRIGGER alerts_live_count_truncated AFTER TRUNCATE ON alerts_alert
+FOR EACH STATEMENT EXECUTE FUNCTION alerts_live_count_truncated();
+
+CREATE TRIGGER alerts_live_count_account_moved
+AFTER UPDATE OF owner_id ON accounts_account
+FOR EACH ROW WHEN (OLD.owner_id IS DISTINCT FROM NEW.owner_id)
+EXECUTE FUNCTION alerts_live_count_account_moved();
+
+CREATE TRIGGER alerts_live_count_accounts_deleted AFTER DELETE ON accounts_account
+REFERENCING OLD TABLE AS deleted
+FOR EACH STATEMENT EXECUTE FUNCTION alerts_live_count_accounts_deleted();
+
+DELETE FROM {TABLE};
+INSERT INTO {TABLE} (owner_key, alerts)
+{PER_OWNER.format(sign="", rows="alerts_alert", live=LIVE)};
+"""
+)
+
+DROP = """
+DROP TRIGGER IF EXISTS alerts_live_count_inserted ON alerts_alert;
+DROP TRIGGER IF EXISTS alerts_live_count_deleted ON alerts_alert;
+DROP TRIGGER IF EXISTS alerts_live_count_changed ON alerts_alert;
+DROP TRIGGER IF EXISTS alerts_live_count_truncated ON alerts_alert;
+DROP TRIGGER IF EXISTS alerts_live_count_account_moved ON accounts_account;
+DROP TRIGGER IF EXISTS alerts_live_count_accounts_deleted ON accounts_account;
+DROP FUNCTION IF EXISTS alerts_live_count_inserted();
+DROP FUNCTION IF EXISTS alerts_live_count_deleted();
+DROP FUNCTION IF EXISTS alerts_live_count_changed();
+DROP FUNCTION IF EXISTS alerts_live_count_truncated();
+DROP FUNCTION IF EXISTS alerts_live_count_account_moved();
+DROP FUNCTION IF EXISTS alerts_live_count_accounts_deleted();
+"""
+
+
+def create_triggers(apps: Any, schema_editor: Any) -> None:
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(CREATE)
+
+
+def drop_triggers(apps: Any, schema_editor: Any) -> None:
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(DROP)
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("accounts", "0020_live_account_search"),
+        ("alerts", "0008_alert_live_account_index"),
+    ]
+
+    operations = [
+        migrations.CreateModel(
+            name="LiveAlertCount",
+            fields=[
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("owner_key", models.BigIntegerField(unique=True)),
+                ("alerts", models.BigIntegerField(default=0)),
+            ],
+        ),
+        migrations.RunPython(create_triggers, drop_triggers, elidable=False),
+    ]
