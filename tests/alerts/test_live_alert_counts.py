@@ -26,9 +26,9 @@ LIVE = [Alert.Status.OPEN, Alert.Status.ACKNOWLEDGED]
 def _counted() -> dict[int | None, int]:
     live = Alert.objects.filter(status__in=LIVE).order_by()
     return dict(
-        live.values_list("account__owner_id").annotate(n=Count("pk")).values_list(
-            "account__owner_id", "n"
-        )
+        live.values_list("account__owner_id")
+        .annotate(n=Count("pk"))
+        .values_list("account__owner_id", "n")
     )
 
 
