@@ -157,3 +157,17 @@ def test_a_rule_filter_is_counted(client: Any, csm: Any) -> None:
     assert response.context["page"].paginator.count == 1
     assert alerts_count(user=csm, rule_id=quiet.pk) == 1
     assert alerts_count(user=csm) == 2
+
+
+def test_the_page_shows_the_kept_count_and_its_pages(client: Any, csm: Any) -> None:
+    rule = AlertRule.objects.create(name="Late", kind=RuleKind.ONBOARDING_LATE)
+    account = AccountFactory.create(owner=csm)
+    Alert.objects.bulk_create(
+        Alert(account=account, rule=rule, key=str(i), message="m", due_on=date.today())
+        for i in range(1001)
+    )
+    client.force_login(csm)
+    page = client.get(reverse("alerts:list"), {"page": "2"}).content.decode()
+    assert "1,001 alerts" in page
+    assert "Page 2 of 21" in page
+    assert 'rel="prev"' in page and 'rel="next"' in page
