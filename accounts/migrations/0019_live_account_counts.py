@@ -1,6 +1,11 @@
-from typing import Any
-
 from django.db import migrations, models
+
+from lifecycle.ops.triggers import (
+    drop_triggers_sql,
+    postgresql_only,
+    statement_triggers,
+    trigger_function,
+)
 
 # The portfolio's exact counts at 100,000 accounts (docs/performance.md, "Pages at
 # 100,000 accounts"): live accounts per owner, segment and stage, kept by triggers in
@@ -33,45 +38,17 @@ ONE_ROW = """SELECT owner_key, segment, stage, SUM(n) FROM (VALUES
      CASE WHEN NEW.status <> 'archived' THEN 1 ELSE 0 END)
 ) AS moved (owner_key, segment, stage, n) GROUP BY owner_key, segment, stage"""
 
-CREATE = f"""
-LOCK TABLE accounts_account IN SHARE ROW EXCLUSIVE MODE;
-
-CREATE FUNCTION accounts_live_count_inserted() RETURNS trigger LANGUAGE plpgsql
-SET search_path FROM CURRENT AS $$
-BEGIN
-{UPSERT.format(rows=PER_KEY.format(sign="", rows="inserted"))}
-RETURN NULL;
-END $$;
-
-CREATE FUNCTION accounts_live_count_deleted() RETURNS trigger LANGUAGE plpgsql
-SET search_path FROM CURRENT AS $$
-BEGIN
-{UPSERT.format(rows=PER_KEY.format(sign="-", rows="deleted"))}
-RETURN NULL;
-END $$;
-
-CREATE FUNCTION accounts_live_count_moved() RETURNS trigger LANGUAGE plpgsql
-SET search_path FROM CURRENT AS $$
-BEGIN
-{UPSERT.format(rows=ONE_ROW)}
-RETURN NULL;
-END $$;
-
-CREATE FUNCTION accounts_live_count_truncated() RETURNS trigger LANGUAGE plpgsql
-SET search_path FROM CURRENT AS $$
-BEGIN
-DELETE FROM {TABLE};
-RETURN NULL;
-END $$;
-
-CREATE TRIGGER accounts_live_count_inserted AFTER INSERT ON accounts_account
-REFERENCING NEW TABLE AS inserted
-FOR EACH STATEMENT EXECUTE FUNCTION accounts_live_count_inserted();
-
-CREATE TRIGGER accounts_live_count_deleted AFTER DELETE ON accounts_account
-REFERENCING OLD TABLE AS deleted
-FOR EACH STATEMENT EXECUTE FUNCTION accounts_live_count_deleted();
-
+CREATE = (
+    "LOCK TABLE accounts_account IN SHARE ROW EXCLUSIVE MODE;"
+    + statement_triggers(
+        "accounts_live_count",
+        "accounts_account",
+        inserted=UPSERT.format(rows=PER_KEY.format(sign="", rows="inserted")),
+        deleted=UPSERT.format(rows=PER_KEY.format(sign="-", rows="deleted")),
+        kept=TABLE,
+    )
+    + trigger_function("accounts_live_count_moved", UPSERT.format(rows=ONE_ROW))
+    + f"""
 CREATE TRIGGER accounts_live_count_moved
 AFTER UPDATE OF owner_id, segment, stage, status ON accounts_account
 FOR EACH ROW WHEN (
@@ -81,34 +58,19 @@ FOR EACH ROW WHEN (
     OR (OLD.status = 'archived') <> (NEW.status = 'archived')
 ) EXECUTE FUNCTION accounts_live_count_moved();
 
-CREATE TRIGGER accounts_live_count_truncated AFTER TRUNCATE ON accounts_account
-FOR EACH STATEMENT EXECUTE FUNCTION accounts_live_count_truncated();
-
 DELETE FROM {TABLE};
 INSERT INTO {TABLE} (owner_key, segment, stage, accounts)
 {PER_KEY.format(sign="", rows="accounts_account")};
 """
+)
 
-DROP = """
-DROP TRIGGER IF EXISTS accounts_live_count_inserted ON accounts_account;
-DROP TRIGGER IF EXISTS accounts_live_count_deleted ON accounts_account;
-DROP TRIGGER IF EXISTS accounts_live_count_moved ON accounts_account;
-DROP TRIGGER IF EXISTS accounts_live_count_truncated ON accounts_account;
-DROP FUNCTION IF EXISTS accounts_live_count_inserted();
-DROP FUNCTION IF EXISTS accounts_live_count_deleted();
-DROP FUNCTION IF EXISTS accounts_live_count_moved();
-DROP FUNCTION IF EXISTS accounts_live_count_truncated();
-"""
-
-
-def create_triggers(apps: Any, schema_editor: Any) -> None:
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(CREATE)
-
-
-def drop_triggers(apps: Any, schema_editor: Any) -> None:
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(DROP)
+DROP = drop_triggers_sql(
+    "accounts_live_count_inserted",
+    "accounts_live_count_deleted",
+    "accounts_live_count_moved",
+    "accounts_live_count_truncated",
+    on="accounts_account",
+)
 
 
 class Migration(migrations.Migration):
@@ -139,5 +101,5 @@ class Migration(migrations.Migration):
                 ],
             },
         ),
-        migrations.RunPython(create_triggers, drop_triggers, elidable=False),
+        postgresql_only(CREATE, DROP),
     ]

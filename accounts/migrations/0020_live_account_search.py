@@ -1,6 +1,11 @@
-from typing import Any
-
 from django.db import migrations, models
+
+from lifecycle.ops.triggers import (
+    drop_triggers_sql,
+    postgresql_only,
+    statement_triggers,
+    trigger_function,
+)
 
 # The portfolio search's count at 100,000 accounts (docs/performance.md, "The
 # search's count"): each live account's name and domain, upper-cased as Django's
@@ -14,52 +19,27 @@ from django.db import migrations, models
 TABLE = "accounts_liveaccountsearch"
 TEXT = "UPPER({row}.name::text) || E'\\n' || UPPER({row}.domain::text)"
 
-CREATE = f"""
-LOCK TABLE accounts_account IN SHARE ROW EXCLUSIVE MODE;
-
-CREATE FUNCTION accounts_live_search_inserted() RETURNS trigger LANGUAGE plpgsql
-SET search_path FROM CURRENT AS $$
-BEGIN
-INSERT INTO {TABLE} (account_id, text)
-SELECT i.id, {TEXT.format(row="i")} FROM inserted i WHERE i.status <> 'archived';
-RETURN NULL;
-END $$;
-
-CREATE FUNCTION accounts_live_search_deleted() RETURNS trigger LANGUAGE plpgsql
-SET search_path FROM CURRENT AS $$
-BEGIN
-DELETE FROM {TABLE} s USING deleted d WHERE s.account_id = d.id;
-RETURN NULL;
-END $$;
-
-CREATE FUNCTION accounts_live_search_changed() RETURNS trigger LANGUAGE plpgsql
-SET search_path FROM CURRENT AS $$
-BEGIN
-IF NEW.status = 'archived' OR OLD.id <> NEW.id THEN
+CREATE = (
+    "LOCK TABLE accounts_account IN SHARE ROW EXCLUSIVE MODE;"
+    + statement_triggers(
+        "accounts_live_search",
+        "accounts_account",
+        inserted=f"""INSERT INTO {TABLE} (account_id, text)
+SELECT i.id, {TEXT.format(row="i")} FROM inserted i WHERE i.status <> 'archived';""",
+        deleted=f"DELETE FROM {TABLE} s USING deleted d WHERE s.account_id = d.id;",
+        kept=TABLE,
+    )
+    + trigger_function(
+        "accounts_live_search_changed",
+        f"""IF NEW.status = 'archived' OR OLD.id <> NEW.id THEN
     DELETE FROM {TABLE} WHERE account_id = OLD.id;
 END IF;
 IF NEW.status <> 'archived' THEN
     INSERT INTO {TABLE} (account_id, text) VALUES (NEW.id, {TEXT.format(row="NEW")})
     ON CONFLICT (account_id) DO UPDATE SET text = EXCLUDED.text;
-END IF;
-RETURN NULL;
-END $$;
-
-CREATE FUNCTION accounts_live_search_truncated() RETURNS trigger LANGUAGE plpgsql
-SET search_path FROM CURRENT AS $$
-BEGIN
-DELETE FROM {TABLE};
-RETURN NULL;
-END $$;
-
-CREATE TRIGGER accounts_live_search_inserted AFTER INSERT ON accounts_account
-REFERENCING NEW TABLE AS inserted
-FOR EACH STATEMENT EXECUTE FUNCTION accounts_live_search_inserted();
-
-CREATE TRIGGER accounts_live_search_deleted AFTER DELETE ON accounts_account
-REFERENCING OLD TABLE AS deleted
-FOR EACH STATEMENT EXECUTE FUNCTION accounts_live_search_deleted();
-
+END IF;""",
+    )
+    + f"""
 CREATE TRIGGER accounts_live_search_changed
 AFTER UPDATE OF id, name, domain, status ON accounts_account
 FOR EACH ROW WHEN (
@@ -69,24 +49,19 @@ FOR EACH ROW WHEN (
     OR (OLD.status = 'archived') <> (NEW.status = 'archived')
 ) EXECUTE FUNCTION accounts_live_search_changed();
 
-CREATE TRIGGER accounts_live_search_truncated AFTER TRUNCATE ON accounts_account
-FOR EACH STATEMENT EXECUTE FUNCTION accounts_live_search_truncated();
-
 DELETE FROM {TABLE};
 INSERT INTO {TABLE} (account_id, text)
 SELECT a.id, {TEXT.format(row="a")} FROM accounts_account a WHERE a.status <> 'archived';
 """
+)
 
-DROP = """
-DROP TRIGGER IF EXISTS accounts_live_search_inserted ON accounts_account;
-DROP TRIGGER IF EXISTS accounts_live_search_deleted ON accounts_account;
-DROP TRIGGER IF EXISTS accounts_live_search_changed ON accounts_account;
-DROP TRIGGER IF EXISTS accounts_live_search_truncated ON accounts_account;
-DROP FUNCTION IF EXISTS accounts_live_search_inserted();
-DROP FUNCTION IF EXISTS accounts_live_search_deleted();
-DROP FUNCTION IF EXISTS accounts_live_search_changed();
-DROP FUNCTION IF EXISTS accounts_live_search_truncated();
-"""
+DROP = drop_triggers_sql(
+    "accounts_live_search_inserted",
+    "accounts_live_search_deleted",
+    "accounts_live_search_changed",
+    "accounts_live_search_truncated",
+    on="accounts_account",
+)
 
 # The trigram index the count reads: where pg_trgm is missing (0017 goes on without
 # it when the extension is refused) the count scans this narrow table instead.
@@ -98,17 +73,6 @@ IF EXISTS (SELECT 1 FROM pg_opclass WHERE opcname = 'gin_trgm_ops') THEN
 END IF;
 END $$;
 """
-
-
-def create_triggers(apps: Any, schema_editor: Any) -> None:
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(CREATE)
-        schema_editor.execute(INDEX)
-
-
-def drop_triggers(apps: Any, schema_editor: Any) -> None:
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(DROP)
 
 
 class Migration(migrations.Migration):
@@ -124,5 +88,5 @@ class Migration(migrations.Migration):
                 ("text", models.TextField()),
             ],
         ),
-        migrations.RunPython(create_triggers, drop_triggers, elidable=False),
+        postgresql_only(CREATE + INDEX, DROP),
     ]

@@ -1,6 +1,11 @@
-from typing import Any
-
 from django.db import migrations, models
+
+from lifecycle.ops.triggers import (
+    drop_triggers_sql,
+    postgresql_only,
+    statement_triggers,
+    trigger_function,
+)
 
 # The alerts page's count at 100,000 accounts (docs/performance.md, "Alerts at 100,000
 # accounts"): live alerts per owner of their account, kept by triggers in the
@@ -49,48 +54,24 @@ JOIN alerts_alert al ON al.account_id = d.id
 WHERE al.status {LIVE} GROUP BY COALESCE(d.owner_id, 0)"""
 
 
-def _function(name: str, body: str) -> str:
-    return f"""
-CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql
-SET search_path FROM CURRENT AS $$
-BEGIN
-{body}
-RETURN NULL;
-END $$;
-"""
-
-
 CREATE = (
     "LOCK TABLE alerts_alert, accounts_account IN SHARE ROW EXCLUSIVE MODE;"
-    + _function(
-        "alerts_live_count_inserted",
-        UPSERT.format(rows=PER_OWNER.format(sign="", rows="inserted", live=LIVE)),
+    + statement_triggers(
+        "alerts_live_count",
+        "alerts_alert",
+        inserted=UPSERT.format(rows=PER_OWNER.format(sign="", rows="inserted", live=LIVE)),
+        deleted=UPSERT.format(rows=PER_OWNER.format(sign="-", rows="deleted", live=LIVE)),
+        kept=TABLE,
     )
-    + _function(
-        "alerts_live_count_deleted",
-        UPSERT.format(rows=PER_OWNER.format(sign="-", rows="deleted", live=LIVE)),
-    )
-    + _function("alerts_live_count_changed", UPSERT.format(rows=ONE_ALERT))
-    + _function("alerts_live_count_truncated", f"DELETE FROM {TABLE};")
-    + _function("alerts_live_count_account_moved", UPSERT.format(rows=ACCOUNT_MOVED))
-    + _function("alerts_live_count_accounts_deleted", UPSERT.format(rows=ACCOUNTS_DELETED))
+    + trigger_function("alerts_live_count_changed", UPSERT.format(rows=ONE_ALERT))
+    + trigger_function("alerts_live_count_account_moved", UPSERT.format(rows=ACCOUNT_MOVED))
+    + trigger_function("alerts_live_count_accounts_deleted", UPSERT.format(rows=ACCOUNTS_DELETED))
     + f"""
-CREATE TRIGGER alerts_live_count_inserted AFTER INSERT ON alerts_alert
-REFERENCING NEW TABLE AS inserted
-FOR EACH STATEMENT EXECUTE FUNCTION alerts_live_count_inserted();
-
-CREATE TRIGGER alerts_live_count_deleted AFTER DELETE ON alerts_alert
-REFERENCING OLD TABLE AS deleted
-FOR EACH STATEMENT EXECUTE FUNCTION alerts_live_count_deleted();
-
 CREATE TRIGGER alerts_live_count_changed
 AFTER UPDATE OF status, account_id ON alerts_alert
 FOR EACH ROW WHEN (
     OLD.account_id <> NEW.account_id OR (OLD.status {LIVE}) <> (NEW.status {LIVE})
 ) EXECUTE FUNCTION alerts_live_count_changed();
-
-CREATE TRIGGER alerts_live_count_truncated AFTER TRUNCATE ON alerts_alert
-FOR EACH STATEMENT EXECUTE FUNCTION alerts_live_count_truncated();
 
 CREATE TRIGGER alerts_live_count_account_moved
 AFTER UPDATE OF owner_id ON accounts_account
@@ -107,30 +88,15 @@ INSERT INTO {TABLE} (owner_key, alerts)
 """
 )
 
-DROP = """
-DROP TRIGGER IF EXISTS alerts_live_count_inserted ON alerts_alert;
-DROP TRIGGER IF EXISTS alerts_live_count_deleted ON alerts_alert;
-DROP TRIGGER IF EXISTS alerts_live_count_changed ON alerts_alert;
-DROP TRIGGER IF EXISTS alerts_live_count_truncated ON alerts_alert;
-DROP TRIGGER IF EXISTS alerts_live_count_account_moved ON accounts_account;
-DROP TRIGGER IF EXISTS alerts_live_count_accounts_deleted ON accounts_account;
-DROP FUNCTION IF EXISTS alerts_live_count_inserted();
-DROP FUNCTION IF EXISTS alerts_live_count_deleted();
-DROP FUNCTION IF EXISTS alerts_live_count_changed();
-DROP FUNCTION IF EXISTS alerts_live_count_truncated();
-DROP FUNCTION IF EXISTS alerts_live_count_account_moved();
-DROP FUNCTION IF EXISTS alerts_live_count_accounts_deleted();
-"""
-
-
-def create_triggers(apps: Any, schema_editor: Any) -> None:
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(CREATE)
-
-
-def drop_triggers(apps: Any, schema_editor: Any) -> None:
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(DROP)
+DROP = drop_triggers_sql(
+    "alerts_live_count_inserted",
+    "alerts_live_count_deleted",
+    "alerts_live_count_changed",
+    "alerts_live_count_truncated",
+    on="alerts_alert",
+) + drop_triggers_sql(
+    "alerts_live_count_account_moved", "alerts_live_count_accounts_deleted", on="accounts_account"
+)
 
 
 class Migration(migrations.Migration):
@@ -153,5 +119,5 @@ class Migration(migrations.Migration):
                 ("alerts", models.BigIntegerField(default=0)),
             ],
         ),
-        migrations.RunPython(create_triggers, drop_triggers, elidable=False),
+        postgresql_only(CREATE, DROP),
     ]
