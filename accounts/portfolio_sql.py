@@ -58,7 +58,7 @@ class PlainQuery:
     def count_sql(self) -> tuple[str, tuple[Any, ...]]:
         if self.count is not None:
             return self.count
-        return f"SELECT COUNT(*) FROM accounts_account a WHERE {self.where_sql}", self.params
+        return f"SELECT COUNT(*) AS n FROM accounts_account a WHERE {self.where_sql}", self.params
 
     @property
     def where_sql(self) -> str:
@@ -153,7 +153,7 @@ def _count_and_rows(
     count, count_params = query.count_sql()
     # One row at least (the count) however many the page has.
     sql = (
-        f"SELECT c.n, p.* FROM ({count}) c (n) "
+        f"SELECT c.n, p.* FROM ({count}) c "
         f"LEFT OUTER JOIN ({page}) p ON 1 = 1 ORDER BY {query.order_sql('p')}"
     )
     rows = fetch(sql, [*count_params, *query.params, per_page, offset], (None, *_ROW_FIELDS))
@@ -261,7 +261,7 @@ def live_search_count(term: str) -> tuple[str, tuple[Any, ...]] | None:
         return None
     pattern = f"%{connection.ops.prep_for_like_query(term)}%"
     table = LiveAccountSearch._meta.db_table
-    return f"SELECT COUNT(*) FROM {table} s WHERE s.text LIKE UPPER(%s)", (pattern,)
+    return f"SELECT COUNT(*) AS n FROM {table} s WHERE s.text LIKE UPPER(%s)", (pattern,)
 
 
 def live_where() -> str:

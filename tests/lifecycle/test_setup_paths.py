@@ -46,6 +46,45 @@ def test_sqlite_migrate_and_demo_data_work_and_are_idempotent(tmp_path: Path) ->
         users = {row[0] for row in conn.execute("SELECT username FROM accounts_user")}
     assert {"admin", "leader", "viewer", "csm1", "csm5"} <= users
 
+    # The main pages answer on SQLite too: the plain statements the portfolio and the
+    # alerts page send on PostgreSQL must also be SQL that SQLite reads.
+    pages = _manage("shell", "-c", SQLITE_PAGES, env=env)
+    assert pages.returncode == 0, pages.stderr
+    answers = dict(
+        line.rsplit(" ", 1)
+        for line in pages.stdout.splitlines()
+        if line.startswith(("leader ", "csm1 "))
+    )
+    assert len(answers) == len(SQLITE_PATHS) * 2
+    refused = {"csm1 /metrics/": "403"}  # the leaders' dashboard
+    assert {page: code for page, code in answers.items() if code != "200"} == refused
+
+
+SQLITE_PATHS = [
+    "/accounts/",
+    "/accounts/?q=a&owner=all",
+    "/accounts/?q=a&owner=all&page=2",
+    "/accounts/?sort=-arr&segment=enterprise",
+    "/accounts/?sort=owner",
+    "/accounts/?renewal_within=90",
+    "/alerts/",
+    "/alerts/?status=open",
+    "/my-work/",
+    "/renewals/",
+    "/metrics/",
+]
+SQLITE_PAGES = f"""
+from django.test import Client
+from django.test.utils import setup_test_environment
+from accounts.models import User
+setup_test_environment()
+for name in ("leader", "csm1"):
+    client = Client()
+    client.force_login(User.objects.get(username=name))
+    for path in {SQLITE_PATHS!r}:
+        print(name, path, client.get(path).status_code)
+"""
+
 
 def test_production_settings_pass_check_deploy_without_warnings() -> None:
     env = {
