@@ -71,6 +71,10 @@ SQLITE_PATHS = [
     "/alerts/?status=open",
     "/my-work/",
     "/renewals/",
+    "/onboarding/",
+    "/playbooks/",
+    "/accounts/1/",
+    "/api/v1/accounts/",
     "/metrics/",
 ]
 SQLITE_PAGES = f"""
