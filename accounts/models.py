@@ -293,7 +293,7 @@ class LiveAccountSearch(models.Model):
     a count from it is what `COUNT(*)` of `name ILIKE %q% OR domain ILIKE %q%` finds
     in the same snapshot (a term holding the separator excepted: those are counted
     on the accounts). Nothing else writes it; elsewhere (SQLite) it stays empty and
-    the portfolio counts on the accounts (`accounts.selectors.live_search_count`)."""
+    the portfolio counts on the accounts (`accounts.portfolio_sql.live_search_count`)."""
 
     # The account's id. Not a foreign key: the triggers delete the row with the
     # account, and the ORM's delete collector would only read it again.

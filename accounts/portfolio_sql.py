@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
-from django.db import connections, router
+
+from lifecycle.ops.triggers import kept_by_triggers
 
 from .models import SEARCH_SEPARATOR, Account, LiveAccountSearch, User
 from .pagination import owner_runs
@@ -256,8 +257,8 @@ def live_search_count(term: str) -> tuple[str, tuple[Any, ...]] | None:
     %term%` over the accounts, from a tenth of the pages. None where nothing keeps
     them (not PostgreSQL) and for a term holding the separator (it could match
     across name and domain there): count on the accounts."""
-    connection = connections[router.db_for_read(LiveAccountSearch)]
-    if connection.vendor != "postgresql" or SEARCH_SEPARATOR in term:
+    connection = kept_by_triggers(LiveAccountSearch)
+    if connection is None or SEARCH_SEPARATOR in term:
         return None
     pattern = f"%{connection.ops.prep_for_like_query(term)}%"
     table = LiveAccountSearch._meta.db_table

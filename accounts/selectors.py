@@ -13,6 +13,8 @@ from django.db import connections, router
 from django.db.models import Q, QuerySet
 from django.utils.module_loading import import_string
 
+from lifecycle.ops.triggers import kept_by_triggers
+
 from .models import (
     Account,
     ApiToken,
@@ -79,6 +81,14 @@ def portfolio_list_accounts() -> QuerySet[Account]:
     return Account.objects.all()
 
 
+def within(id_range: tuple[int, int] | None, field: str = "account__pk") -> Q:
+    """Rows whose account id lies in `id_range` (any row when None): said beside
+    `account__in=<a chunk's accounts>`, which PostgreSQL reads as a join, it lets the
+    query read a range of the account index: it keeps no row the join would drop (the
+    daily health job's chunks, success.health.inputs)."""
+    return Q(**{f"{field}__range": id_range}) if id_range is not None else Q()
+
+
 class LiveCount(NamedTuple):
     owner_id: int | None
     segment: str
@@ -92,9 +102,8 @@ def live_account_counts() -> list[LiveCount] | None:
     in this snapshot: from the counts the database's triggers keep
     (`LiveAccountCount`), one small read instead of counting every live account. None
     where no trigger keeps them (not PostgreSQL): count instead."""
-    alias = router.db_for_read(Account)
-    connection = connections[alias]
-    if connection.vendor != "postgresql":
+    connection = kept_by_triggers(LiveAccountCount)
+    if connection is None:
         return None
     with connection.cursor() as cursor:
         cursor.execute(

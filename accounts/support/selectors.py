@@ -19,6 +19,7 @@ from django.db.models import Avg, Count, Max, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import Account
+from accounts.selectors import within
 
 from .models import Engagement, FeedbackSubmission, Ticket
 
@@ -261,11 +262,11 @@ def support_health_figures(
     account ids the set lies within, if known (a chunk of the daily health job): each
     query then reads that part of its table's account index instead of every row."""
     figures: dict[int, HealthFigures] = defaultdict(HealthFigures)
-    within = Q(account__pk__range=id_range) if id_range is not None else Q()
+    in_range = within(id_range)
     open_then = Q(is_closed=False) | Q(closed_at__gt=now)
     tickets = (
         Ticket.objects.filter(
-            within, account__in=accounts, archived_at__isnull=True, opened_at__lte=now
+            in_range, account__in=accounts, archived_at__isnull=True, opened_at__lte=now
         )
         .order_by()
         .values("account_id")
@@ -293,7 +294,7 @@ def support_health_figures(
     group = FeedbackSubmission.Group
     surveys = (
         FeedbackSubmission.objects.filter(
-            within,
+            in_range,
             account__in=accounts,
             archived_at__isnull=True,
             submitted_at__gt=now - timedelta(days=SURVEY_DAYS),
@@ -318,7 +319,7 @@ def support_health_figures(
             f.csat = round(float(answers["csat"]), 2)
     touches = (
         Engagement.objects.filter(
-            within,
+            in_range,
             account__in=accounts,
             is_touch=True,
             archived_at__isnull=True,

@@ -8,7 +8,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import migrations
+from django.db import connections, migrations, router
+from django.db.backends.base.base import BaseDatabaseWrapper
+
+
+def kept_by_triggers(model: type[Any]) -> BaseDatabaseWrapper | None:
+    """The connection to read `model` with, a table these triggers keep; None where
+    nothing keeps it (not PostgreSQL: the table stays empty, and its readers count
+    on the tables it follows instead)."""
+    connection = connections[router.db_for_read(model)]
+    return connection if connection.vendor == "postgresql" else None
 
 
 def postgresql_only(sql: str, reverse_sql: str) -> migrations.RunPython:

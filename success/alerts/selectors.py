@@ -4,7 +4,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, NamedTuple
 
-from django.db import connections, router
 from django.db.models import (
     Case,
     Count,
@@ -21,6 +20,7 @@ from django.utils import timezone
 from accounts.models import User
 from accounts.roles import Role, role_of
 from accounts.support.models import FeedbackSubmission, Ticket
+from lifecycle.ops.triggers import kept_by_triggers
 
 from .models import Alert, AlertRule, ExpansionHint, ExpansionSignal, LiveAlertCount
 
@@ -77,8 +77,8 @@ def live_alert_counts() -> dict[int | None, int] | None:
     """Live alerts per owner of their account (None: unassigned accounts), owners
     with none left out, as the triggers keep them; None where nothing keeps them (not
     PostgreSQL): count instead."""
-    connection = connections[router.db_for_read(LiveAlertCount)]
-    if connection.vendor != "postgresql":
+    connection = kept_by_triggers(LiveAlertCount)
+    if connection is None:
         return None
     with connection.cursor() as cursor:
         cursor.execute(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpResponse
@@ -57,6 +59,7 @@ def alert_list(request: AuthedRequest) -> HttpResponse:
             "csrf_token": token,
             "status": status,
             "rule": rule,
+            "pager_query": urlencode({"status": status, "rule": rule}),
             "rules": selectors.rule_choices(),
             "statuses": Alert.Status.choices,
             "today": today,

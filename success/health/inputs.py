@@ -19,11 +19,12 @@ from datetime import date, timedelta
 from typing import Any, Protocol
 
 from django.db import connection
-from django.db.models import F, Q, QuerySet, Window
+from django.db.models import F, QuerySet, Window
 from django.db.models.functions import FirstValue
 from django.utils.module_loading import import_string
 
 from accounts.models import Account, Stage, UsageSnapshot
+from accounts.selectors import within
 
 from .scoring import INPUT_SOURCES, USAGE_SNAPSHOT, Input
 
@@ -50,13 +51,6 @@ PROVIDERS: list[str] = [
 ]
 USAGE_WINDOW_DAYS = 120
 TREND_MIN_DAYS = 60
-
-
-def within(id_range: tuple[int, int] | None, field: str = "account__pk") -> Q:
-    """Rows whose account id lies in `id_range` (any row when None): said beside
-    `account__in=<the chunk's accounts>`, which PostgreSQL reads as a join, it lets the
-    query read a range of the account index: it keeps no row the join would drop."""
-    return Q(**{f"{field}__range": id_range}) if id_range is not None else Q()
 
 
 def scorable_accounts(

@@ -11,10 +11,10 @@ from django.db.models import Count, Max, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import Account
+from accounts.selectors import within
 from accounts.support.selectors import support_health_figures
 from success.models import BusinessReview, Objective, ObjectiveStatus, Sentiment
 
-from .inputs import within
 from .scoring import Input
 
 SENTIMENT_SCORE: dict[str, float] = {
