@@ -194,7 +194,11 @@ class Account(models.Model):
             models.Index(fields=["name", "id"], name="account_name_id"),
             models.Index(fields=["stage", "id"], name="account_stage_id"),
             models.Index(fields=["arr", "id"], name="account_arr_id"),
-            models.Index(fields=["health_score", "id"], name="account_health_id"),
+            # Not health: the health job rewrites every score that moves each day, and
+            # an indexed column would make each of those writes a new row version in
+            # every index of this table instead of a HOT update on its own page
+            # (migration 0021, docs/performance.md). The health sort reads
+            # AccountHealthSort instead.
             # Last activity's sort index (DESC NULLS LAST) is PostgreSQL-only, in
             # migration 0018: SQLite cannot index NULLS LAST.
             # Read from the index alone, without the wide account rows
@@ -302,6 +306,35 @@ class LiveAccountSearch(models.Model):
 
     def __str__(self) -> str:
         return f"{self.account_id}: {self.text}"
+
+
+class AccountHealthSort(models.Model):
+    """Each account's health score, for the portfolio's health sort: one narrow row
+    an account, indexed by (score, account id), so a page of 25 in health order reads
+    25 index entries (`accounts.portfolio_sql`).
+
+    The score is not indexed on the account table itself: the health job rewrites
+    every score that moved each day, and an index on it would turn each of those
+    writes into a new entry in all of the account table's indexes; without one they
+    are HOT updates on the row's own page (migration 0021 leaves room on each page
+    for them; docs/performance.md, "Health scoring: the account update"). On
+    PostgreSQL triggers keep this table in the transaction that inserts, deletes or
+    rescores an account, so the health sort reads what the accounts hold in the same
+    snapshot. Nothing else writes it; elsewhere (SQLite) it stays empty and the sort
+    reads the accounts."""
+
+    # The account's id. Not a foreign key, as in LiveAccountSearch: the triggers
+    # delete the row with the account.
+    account_id = models.BigIntegerField(primary_key=True)
+    health_score = models.PositiveSmallIntegerField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["health_score", "account_id"], name="account_health_sort"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account_id}: {self.health_score}"
 
 
 # Between the name and the domain in LiveAccountSearch.text: a term holding it could

@@ -21,7 +21,7 @@ from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
 
 from lifecycle.ops.triggers import kept_by_triggers
 
-from .models import SEARCH_SEPARATOR, Account, LiveAccountSearch, User
+from .models import SEARCH_SEPARATOR, Account, AccountHealthSort, LiveAccountSearch, User
 from .pagination import owner_runs
 from .plain_sql import fetch
 from .selectors import PORTFOLIO_COLUMNS, PortfolioAccount
@@ -124,17 +124,37 @@ def portfolio_page(
 DIRECT_ROWS = 1000
 
 
+def _sorted(query: PlainQuery) -> tuple[str, str]:
+    """What the page's accounts are picked from, and the order to pick them in: the
+    accounts, by the sort's index on them; for the health sort, whose index is not
+    on the account table (`AccountHealthSort`), the scores PostgreSQL's triggers
+    keep, joined to their accounts. Same order: the kept score is the account's in
+    the statement's snapshot."""
+    if query.order and query.order[0][0] == "health_score":
+        connection = kept_by_triggers(AccountHealthSort)
+        if connection is not None:
+            kept = {"health_score": "h.health_score", "id": "h.account_id"}
+            order = ", ".join(
+                f"{kept.get(column, f'a.{column}')} {'DESC' if descending else 'ASC'}{nulls}"
+                for column, descending, nulls in query.order
+            )
+            table = AccountHealthSort._meta.db_table
+            return f"accounts_account a INNER JOIN {table} h ON h.account_id = a.id", order
+    return "accounts_account a", query.order_sql("a")
+
+
 def _page_sql(query: PlainQuery, offset: int) -> str:
     where = query.where_sql
+    accounts, order = _sorted(query)
     if offset < DIRECT_ROWS:
         page = (
-            f"SELECT {_ROW_COLUMNS} FROM accounts_account a {_OWNER_JOIN} WHERE {where} "
-            f"ORDER BY {query.order_sql('a')} LIMIT %s OFFSET %s"
+            f"SELECT {_ROW_COLUMNS} FROM {accounts} {_OWNER_JOIN} WHERE {where} "
+            f"ORDER BY {order} LIMIT %s OFFSET %s"
         )
     else:
         page = (
-            f"SELECT {_ROW_COLUMNS} FROM (SELECT a.id FROM accounts_account a WHERE {where} "
-            f"ORDER BY {query.order_sql('a')} LIMIT %s OFFSET %s) i "
+            f"SELECT {_ROW_COLUMNS} FROM (SELECT a.id FROM {accounts} WHERE {where} "
+            f"ORDER BY {order} LIMIT %s OFFSET %s) i "
             f"INNER JOIN accounts_account a ON a.id = i.id {_OWNER_JOIN}"
         )
     return page

@@ -437,16 +437,21 @@ def build(
 
 
 def _history(model: HealthModel, today: date, weeks: int, log: Callable[[str], None]) -> None:
-    """Scores on the `weeks` weeks before today: the job scores the earliest, and its
-    rows are copied to the later weeks (same breakdowns, other dates), which costs a
-    fraction of scoring each."""
+    """Scores on the `weeks` weeks before today: the job scores the earliest two, and
+    the first's rows are copied to the later weeks (same breakdowns, other dates),
+    which costs a fraction of scoring each. Two runs, not one, leave the accounts as
+    a database that runs the job every day has them: an account's first score grows
+    its row by the score's change stamps, and a grown row whose page has no room left
+    for the next run's version of it moves once, on the next run that rescores it
+    (migration accounts/0021); after that each day's account update is HOT."""
     from .services import health_scores_compute
 
     first = today - timedelta(days=7 * weeks)
-    health_scores_compute(today=first)
+    for week in range(min(weeks, 2)):
+        health_scores_compute(today=first + timedelta(days=7 * week))
     table = HealthScore._meta.db_table
     with transaction.atomic(), connection.cursor() as cursor:
-        for week in range(weeks - 1, 0, -1):
+        for week in range(weeks - 2, 0, -1):
             cursor.execute(
                 f"INSERT INTO {table} (account_id, date, model_id, score, band, breakdown, "
                 "missing, computed_at) SELECT account_id, %s, model_id, score, band, breakdown, "

@@ -19,6 +19,7 @@ from accounts import bulk
 from accounts.formats import date_display
 from accounts.models import Account, Event, User
 from accounts.services import account_cs_fields_bulk_update, event_record
+from lifecycle.ops.memory import collector_paused
 
 from . import inputs as health_inputs
 from .models import HealthMeasure, HealthModel, HealthOverride, HealthScore
@@ -163,6 +164,13 @@ def health_scores_compute(
     inclusive range) with the active model and store today's score per account
     with its breakdown; write the effective score (an unexpired override wins)
     and band onto the account for HubSpot. Idempotent for a day."""
+    with collector_paused():
+        return _scores_compute(today, account_ids, id_range)
+
+
+def _scores_compute(
+    today: date, account_ids: Iterable[int] | None, id_range: tuple[int, int] | None
+) -> ScoringRun:
     started = time.perf_counter()
     model = active_model()
     run = ScoringRun()

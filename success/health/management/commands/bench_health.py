@@ -75,7 +75,24 @@ def _backend_cpu() -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def _account_updates() -> tuple[int, int] | None:
+    """Account rows updated so far and how many of those were HOT updates (written on
+    the row's own page, no index touched), as the server counts them: this
+    connection's counts are flushed to it first (PostgreSQL 15+). None elsewhere."""
+    if connection.vendor != "postgresql" or connection.pg_version < 150000:
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_force_next_flush()")  # at this statement's end
+        cursor.execute(
+            "SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_user_tables "
+            "WHERE relname = 'accounts_account'"
+        )
+        row = cursor.fetchone()
+    return (row[0], row[1]) if row else None
+
+
 def _timed(step: Callable[[], Any], profile: str = "") -> tuple[Any, dict[str, Any]]:
+    updates = _account_updates()
     counter = StatementTimer()
     profiler = cProfile.Profile() if profile else None
     db_cpu = _backend_cpu()
@@ -90,8 +107,15 @@ def _timed(step: Callable[[], Any], profile: str = "") -> tuple[Any, dict[str, A
         seconds = time.perf_counter() - started
     cpu = time.process_time() - cpu
     db_cpu_after = _backend_cpu()
+    updates_after = _account_updates()
     if profiler:
         profiler.dump_stats(profile)
+    hot = None
+    if updates is not None and updates_after is not None:
+        hot = {
+            "updated": updates_after[0] - updates[0],
+            "hot": updates_after[1] - updates[1],
+        }
     return result, {
         "seconds": round(seconds, 2),
         "cpu_seconds": round(cpu, 2),
@@ -101,6 +125,7 @@ def _timed(step: Callable[[], Any], profile: str = "") -> tuple[Any, dict[str, A
         "statements": counter.count,
         "statements_s": round(sum(s for s, _ in counter.timings), 2),
         "slowest_statements": counter.slowest(),
+        "account_updates": hot,
     }
 
 
@@ -248,6 +273,7 @@ class Command(BaseCommand):
             "full_job_phases_s": first.seconds,
             "full_job_statements_s": first_figures["statements_s"],
             "full_job_slowest_statements": first_figures["slowest_statements"],
+            "full_job_account_updates": first_figures["account_updates"],
             "rerun_same_day_s": rerun_figures["seconds"],
             "rerun_same_day_cpu_s": rerun_figures["cpu_seconds"],
             "rerun_same_day_db_cpu_s": rerun_figures["db_cpu_seconds"],
