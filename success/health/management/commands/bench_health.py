@@ -79,7 +79,7 @@ def _account_updates() -> tuple[int, int] | None:
     """Account rows updated so far and how many of those were HOT updates (written on
     the row's own page, no index touched), as the server counts them: this
     connection's counts are flushed to it first (PostgreSQL 15+). None elsewhere."""
-    if connection.vendor != "postgresql" or connection.pg_version < 150000:
+    if connection.vendor != "postgresql" or connection.get_database_version() < (15,):
         return None
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_stat_force_next_flush()")  # at this statement's end
