@@ -13,7 +13,7 @@ compares them for every filter and sort)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -65,9 +65,12 @@ class PlainQuery:
     def where_sql(self) -> str:
         return " AND ".join(self.where)
 
-    def order_sql(self, alias: str) -> str:
+    def order_sql(self, alias: str, elsewhere: Mapping[str, str] | None = None) -> str:
+        """ORDER BY of `alias`'s columns, or of the expressions `elsewhere` gives
+        for some of them."""
+        elsewhere = elsewhere or {}
         return ", ".join(
-            f"{alias}.{column} {'DESC' if descending else 'ASC'}{nulls}"
+            f"{elsewhere.get(column, f'{alias}.{column}')} {'DESC' if descending else 'ASC'}{nulls}"
             for column, descending, nulls in self.order
         )
 
@@ -134,12 +137,11 @@ def _sorted(query: PlainQuery) -> tuple[str, str]:
         connection = kept_by_triggers(AccountHealthSort)
         if connection is not None:
             kept = {"health_score": "h.health_score", "id": "h.account_id"}
-            order = ", ".join(
-                f"{kept.get(column, f'a.{column}')} {'DESC' if descending else 'ASC'}{nulls}"
-                for column, descending, nulls in query.order
-            )
             table = AccountHealthSort._meta.db_table
-            return f"accounts_account a INNER JOIN {table} h ON h.account_id = a.id", order
+            return (
+                f"accounts_account a INNER JOIN {table} h ON h.account_id = a.id",
+                query.order_sql("a", kept),
+            )
     return "accounts_account a", query.order_sql("a")
 
 

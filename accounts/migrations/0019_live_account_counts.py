@@ -4,7 +4,7 @@ from lifecycle.ops.triggers import (
     drop_triggers_sql,
     postgresql_only,
     statement_triggers,
-    trigger_function,
+    update_trigger,
 )
 
 # The portfolio's exact counts at 100,000 accounts (docs/performance.md, "Pages at
@@ -47,17 +47,19 @@ CREATE = (
         deleted=UPSERT.format(rows=PER_KEY.format(sign="-", rows="deleted")),
         kept=TABLE,
     )
-    + trigger_function("accounts_live_count_moved", UPSERT.format(rows=ONE_ROW))
-    + f"""
-CREATE TRIGGER accounts_live_count_moved
-AFTER UPDATE OF owner_id, segment, stage, status ON accounts_account
-FOR EACH ROW WHEN (
+    + update_trigger(
+        "accounts_live_count_moved",
+        "accounts_account",
+        columns="owner_id, segment, stage, status",
+        when="""
     OLD.owner_id IS DISTINCT FROM NEW.owner_id
     OR OLD.segment <> NEW.segment
     OR OLD.stage <> NEW.stage
     OR (OLD.status = 'archived') <> (NEW.status = 'archived')
-) EXECUTE FUNCTION accounts_live_count_moved();
-
+""",
+        body=UPSERT.format(rows=ONE_ROW),
+    )
+    + f"""
 DELETE FROM {TABLE};
 INSERT INTO {TABLE} (owner_key, segment, stage, accounts)
 {PER_KEY.format(sign="", rows="accounts_account")};

@@ -4,7 +4,7 @@ from lifecycle.ops.triggers import (
     drop_triggers_sql,
     postgresql_only,
     statement_triggers,
-    trigger_function,
+    update_trigger,
 )
 
 # The portfolio search's count at 100,000 accounts (docs/performance.md, "The
@@ -29,9 +29,17 @@ SELECT i.id, {TEXT.format(row="i")} FROM inserted i WHERE i.status <> 'archived'
         deleted=f"DELETE FROM {TABLE} s USING deleted d WHERE s.account_id = d.id;",
         kept=TABLE,
     )
-    + trigger_function(
+    + update_trigger(
         "accounts_live_search_changed",
-        f"""IF NEW.status = 'archived' OR OLD.id <> NEW.id THEN
+        "accounts_account",
+        columns="id, name, domain, status",
+        when="""
+    OLD.id <> NEW.id
+    OR OLD.name <> NEW.name
+    OR OLD.domain <> NEW.domain
+    OR (OLD.status = 'archived') <> (NEW.status = 'archived')
+""",
+        body=f"""IF NEW.status = 'archived' OR OLD.id <> NEW.id THEN
     DELETE FROM {TABLE} WHERE account_id = OLD.id;
 END IF;
 IF NEW.status <> 'archived' THEN
@@ -40,15 +48,6 @@ IF NEW.status <> 'archived' THEN
 END IF;""",
     )
     + f"""
-CREATE TRIGGER accounts_live_search_changed
-AFTER UPDATE OF id, name, domain, status ON accounts_account
-FOR EACH ROW WHEN (
-    OLD.id <> NEW.id
-    OR OLD.name <> NEW.name
-    OR OLD.domain <> NEW.domain
-    OR (OLD.status = 'archived') <> (NEW.status = 'archived')
-) EXECUTE FUNCTION accounts_live_search_changed();
-
 DELETE FROM {TABLE};
 INSERT INTO {TABLE} (account_id, text)
 SELECT a.id, {TEXT.format(row="a")} FROM accounts_account a WHERE a.status <> 'archived';

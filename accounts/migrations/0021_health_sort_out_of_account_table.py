@@ -4,7 +4,7 @@ from lifecycle.ops.triggers import (
     drop_triggers_sql,
     postgresql_only,
     statement_triggers,
-    trigger_function,
+    update_trigger,
 )
 
 # The health job's account update as HOT updates (docs/performance.md, "Health
@@ -40,21 +40,18 @@ SELECT i.id, i.health_score FROM inserted i;""",
         deleted=f"DELETE FROM {TABLE} s USING deleted d WHERE s.account_id = d.id;",
         kept=TABLE,
     )
-    + trigger_function(
+    + update_trigger(
         "accounts_health_sort_changed",
-        f"""IF OLD.id <> NEW.id THEN
+        "accounts_account",
+        columns="id, health_score",
+        when="OLD.id <> NEW.id OR OLD.health_score IS DISTINCT FROM NEW.health_score",
+        body=f"""IF OLD.id <> NEW.id THEN
     DELETE FROM {TABLE} WHERE account_id = OLD.id;
 END IF;
 INSERT INTO {TABLE} (account_id, health_score) VALUES (NEW.id, NEW.health_score)
 ON CONFLICT (account_id) DO UPDATE SET health_score = EXCLUDED.health_score;""",
     )
     + f"""
-CREATE TRIGGER accounts_health_sort_changed
-AFTER UPDATE OF id, health_score ON accounts_account
-FOR EACH ROW WHEN (
-    OLD.id <> NEW.id OR OLD.health_score IS DISTINCT FROM NEW.health_score
-) EXECUTE FUNCTION accounts_health_sort_changed();
-
 DELETE FROM {TABLE};
 INSERT INTO {TABLE} (account_id, health_score)
 SELECT a.id, a.health_score FROM accounts_account a;

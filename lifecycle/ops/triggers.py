@@ -1,5 +1,5 @@
 """What the migrations that keep counts and copies with PostgreSQL triggers share
-(accounts 0019 and 0020, alerts 0009): their SQL runs on PostgreSQL only (elsewhere
+(accounts 0019, 0020 and 0021, alerts 0009): their SQL runs on PostgreSQL only (elsewhere
 the kept table stays empty and its readers count instead), and each trigger has a
 function of its own name, dropped with it. Migrations import this module: keep its
 names and behaviour."""
@@ -74,5 +74,19 @@ FOR EACH STATEMENT EXECUTE FUNCTION {prefix}_deleted();
 
 CREATE TRIGGER {prefix}_truncated AFTER TRUNCATE ON {table}
 FOR EACH STATEMENT EXECUTE FUNCTION {prefix}_truncated();
+"""
+    )
+
+
+def update_trigger(name: str, table: str, *, columns: str, when: str, body: str) -> str:
+    """`name` on `table`, once per row an UPDATE of any of `columns` changes as `when`
+    (a condition on OLD and NEW) says, running `body`: its function and trigger."""
+    return (
+        trigger_function(name, body)
+        + f"""
+CREATE TRIGGER {name}
+AFTER UPDATE OF {columns} ON {table}
+FOR EACH ROW WHEN ({when})
+EXECUTE FUNCTION {name}();
 """
     )

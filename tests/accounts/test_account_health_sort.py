@@ -129,8 +129,8 @@ def _indexed_columns() -> dict[str, set[str]]:
             JOIN pg_attribute a ON a.attrelid = x.indrelid AND a.attnum > 0
             WHERE x.indrelid = 'accounts_account'::regclass
               AND (a.attnum = ANY(x.indkey)
-                   OR pg_get_expr(x.indexprs, x.indrelid) LIKE '%%' || a.attname || '%%'
-                   OR pg_get_expr(x.indpred, x.indrelid) LIKE '%%' || a.attname || '%%')
+                   OR pg_get_expr(x.indexprs, x.indrelid) LIKE '%' || a.attname || '%'
+                   OR pg_get_expr(x.indpred, x.indrelid) LIKE '%' || a.attname || '%')
             """
         )
         found: dict[str, set[str]] = {}

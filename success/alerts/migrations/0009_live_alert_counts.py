@@ -5,6 +5,7 @@ from lifecycle.ops.triggers import (
     postgresql_only,
     statement_triggers,
     trigger_function,
+    update_trigger,
 )
 
 # The alerts page's count at 100,000 accounts (docs/performance.md, "Alerts at 100,000
@@ -63,21 +64,22 @@ CREATE = (
         deleted=UPSERT.format(rows=PER_OWNER.format(sign="-", rows="deleted", live=LIVE)),
         kept=TABLE,
     )
-    + trigger_function("alerts_live_count_changed", UPSERT.format(rows=ONE_ALERT))
-    + trigger_function("alerts_live_count_account_moved", UPSERT.format(rows=ACCOUNT_MOVED))
+    + update_trigger(
+        "alerts_live_count_changed",
+        "alerts_alert",
+        columns="status, account_id",
+        when=f"OLD.account_id <> NEW.account_id OR (OLD.status {LIVE}) <> (NEW.status {LIVE})",
+        body=UPSERT.format(rows=ONE_ALERT),
+    )
+    + update_trigger(
+        "alerts_live_count_account_moved",
+        "accounts_account",
+        columns="owner_id",
+        when="OLD.owner_id IS DISTINCT FROM NEW.owner_id",
+        body=UPSERT.format(rows=ACCOUNT_MOVED),
+    )
     + trigger_function("alerts_live_count_accounts_deleted", UPSERT.format(rows=ACCOUNTS_DELETED))
     + f"""
-CREATE TRIGGER alerts_live_count_changed
-AFTER UPDATE OF status, account_id ON alerts_alert
-FOR EACH ROW WHEN (
-    OLD.account_id <> NEW.account_id OR (OLD.status {LIVE}) <> (NEW.status {LIVE})
-) EXECUTE FUNCTION alerts_live_count_changed();
-
-CREATE TRIGGER alerts_live_count_account_moved
-AFTER UPDATE OF owner_id ON accounts_account
-FOR EACH ROW WHEN (OLD.owner_id IS DISTINCT FROM NEW.owner_id)
-EXECUTE FUNCTION alerts_live_count_account_moved();
-
 CREATE TRIGGER alerts_live_count_accounts_deleted AFTER DELETE ON accounts_account
 REFERENCING OLD TABLE AS deleted
 FOR EACH STATEMENT EXECUTE FUNCTION alerts_live_count_accounts_deleted();
