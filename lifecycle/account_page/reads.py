@@ -26,7 +26,7 @@ from accounts.models import (
     Stage,
     UsageSnapshot,
 )
-from accounts.plain_sql import at, fetch, on
+from accounts.plain_sql import Statement, at, fetch, on
 from accounts.support.models import Engagement, FeedbackSubmission, Ticket, hubspot_record_url
 from accounts.support.selectors import CLOSE_DAYS, SURVEY_DAYS, TREND_WEEKS, SupportFigures
 from onboarding.models import Milestone, OnboardingPlan, OwnerSide, PlanStatus
@@ -221,9 +221,15 @@ def engagements(
 ) -> list[tuple[Any, ...]]:
     """The latest `limit` engagements, newest first: the timeline's, and the support
     panel's last touches when they are among them (`support_panel`)."""
-    return contacts.named(
-        fetch(_ENGAGEMENTS_SQL, [account_id, limit], _ENGAGEMENT_FIELDS), column=6
-    )
+    return contacts.named(fetch(*_engagements(account_id, limit), _ENGAGEMENT_FIELDS), column=6)
+
+
+def _engagements(account_id: int, limit: int) -> Statement:
+    return Statement(_ENGAGEMENTS_SQL, (account_id, limit))
+
+
+def _events(account_id: int, limit: int) -> Statement:
+    return Statement(_EVENTS_SQL, (account_id, limit))
 
 
 def timeline(
@@ -241,7 +247,7 @@ def timeline(
             people.get(user),
         )
         for occurred_at, summary, link, kind, user in fetch(
-            _EVENTS_SQL, [account_id, limit], _EVENT_FIELDS
+            *_events(account_id, limit), _EVENT_FIELDS
         )
     ]
     for (
@@ -485,6 +491,16 @@ def _touches(
     ]
 
 
+def _tickets(account_id: int, now: datetime) -> Statement:
+    since, closed_since = now - timedelta(days=60), now - timedelta(days=CLOSE_DAYS)
+    return Statement(_TICKETS_SQL, (account_id, at(since), at(closed_since)))
+
+
+def _answers(account_id: int, now: datetime, answers: int) -> Statement:
+    since = now - timedelta(days=SURVEY_DAYS)
+    return Statement(_ANSWERS_SQL, (account_id, at(since), account_id, answers))
+
+
 def support_panel(
     *,
     account_id: int,
@@ -504,14 +520,7 @@ def support_panel(
     then oldest (`account_open_tickets`), the latest survey answers
     (`account_survey_responses`) and the latest touches (`account_last_touches`)."""
     figures = SupportFigures()
-    ticket_rows = contacts.named(
-        fetch(
-            _TICKETS_SQL,
-            [account_id, at(now - timedelta(days=60)), at(now - timedelta(days=CLOSE_DAYS))],
-            _TICKET_FIELDS,
-        ),
-        column=8,
-    )
+    ticket_rows = contacts.named(fetch(*_tickets(account_id, now), _TICKET_FIELDS), column=8)
     open_rows = _ticket_figures(figures, ticket_rows, now)
     # As account_open_tickets: the 200 oldest, escalated first, then by age.
     open_rows.sort(key=lambda r: (r[4], r[0]))
@@ -543,11 +552,7 @@ def support_panel(
     survey = [
         SurveyAnswer(kind, score, group, submitted, comment, None if c is None else ContactName(c))
         for _pk, kind, score, group, submitted, comment, c in contacts.named(
-            fetch(
-                _ANSWERS_SQL,
-                [account_id, at(now - timedelta(days=SURVEY_DAYS)), account_id, answers],
-                _ANSWER_FIELDS,
-            ),
+            fetch(*_answers(account_id, now, answers), _ANSWER_FIELDS),
             column=6,
         )
     ]
@@ -954,6 +959,18 @@ def _success_plan(account_id: int) -> PlanRow | None:
     return plan
 
 
+def _reviews(account_id: int) -> Statement:
+    return Statement(_REVIEWS_SQL, (account_id, BusinessReview.Status.CANCELLED.value))
+
+
+def _renewal(account_id: int) -> Statement:
+    return Statement(_RENEWAL_SQL, (account_id, Renewal.Status.OPEN.value))
+
+
+def _tasks(account_id: int) -> Statement:
+    return Statement(_TASKS_SQL, (account_id, 10))
+
+
 def account_success(*, account_id: int, contacts: ContactNames, people: People) -> AccountSuccess:
     """success.selectors.overview.account_success in four statements."""
     review_url = url_for_ids("success:review")
@@ -969,20 +986,18 @@ def account_success(*, account_id: int, contacts: ContactNames, people: People) 
             people.get(user),
         )
         for pk, kind, scheduled, status, held, sentiment, outcomes, user in fetch(
-            _REVIEWS_SQL, [account_id, BusinessReview.Status.CANCELLED.value], _REVIEW_FIELDS
+            *_reviews(account_id), _REVIEW_FIELDS
         )
     ]
     renewal_url = url_for_ids("success:renewal")
     renewals = [
         RenewalRow(pk, renewal_url(pk), *rest)
-        for pk, *rest in fetch(
-            _RENEWAL_SQL, [account_id, Renewal.Status.OPEN.value], _RENEWAL_FIELDS
-        )
+        for pk, *rest in fetch(*_renewal(account_id), _RENEWAL_FIELDS)
     ]
     tasks = [
         TaskRow(title, people.get(user) or contact, due)
         for title, due, contact, user in contacts.named(
-            fetch(_TASKS_SQL, [account_id, 10], _TASK_FIELDS), column=2
+            fetch(*_tasks(account_id), _TASK_FIELDS), column=2
         )
     ]
     return AccountSuccess(
@@ -1019,11 +1034,19 @@ _OVERRIDE_SQL = (
 )
 
 
+def _score(account_id: int, today: date, days: int) -> Statement:
+    return Statement(_SCORE_SQL, (account_id, on(today - timedelta(days=days))))
+
+
+def _override(account_id: int, today: date) -> Statement:
+    return Statement(_OVERRIDE_SQL, (account_id, on(today)))
+
+
 def health(*, account_id: int, today: date, people: People, days: int = 90) -> HealthCard:
     """The health card of success.health.selectors.account_health: the latest score
     of the last `days` and the override in force."""
-    scores = fetch(_SCORE_SQL, [account_id, on(today - timedelta(days=days))], _SCORE_FIELDS)
-    overrides = fetch(_OVERRIDE_SQL, [account_id, on(today)], (None, None))
+    scores = fetch(*_score(account_id, today, days), _SCORE_FIELDS)
+    overrides = fetch(*_override(account_id, today), (None, None))
     override = None
     if overrides:
         score, user = overrides[0]
@@ -1049,11 +1072,14 @@ _ALERTS_SQL = (
 )
 
 
+def _alerts(account_id: int) -> Statement:
+    live = (Alert.Status.OPEN.value, Alert.Status.ACKNOWLEDGED.value)
+    return Statement(_ALERTS_SQL, (account_id, *live))
+
+
 def live_alerts(*, account_id: int) -> list[AlertRow]:
-    live = [Alert.Status.OPEN.value, Alert.Status.ACKNOWLEDGED.value]
     return [
-        AlertRow(*row)
-        for row in fetch(_ALERTS_SQL, [account_id, *live], (None, None, _f(Alert, "due_on")))
+        AlertRow(*row) for row in fetch(*_alerts(account_id), (None, None, _f(Alert, "due_on")))
     ]
 
 
@@ -1091,13 +1117,18 @@ _RUNS_SQL = (
 
 def playbook_runs(*, account_id: int, limit: int = 10) -> list[RunRow]:
     """success.playbooks.selectors.account_runs: live runs first, then the latest."""
-    params = [RunStepStatus.PENDING.value, account_id, *(s.value for s in LIVE_RUN), limit]
     return [
         RunRow(pk, PlaybookName(name), status, met, int(total), int(done))
         for pk, name, status, met, total, done in fetch(
-            _RUNS_SQL, params, (None, None, None, _f(PlaybookRun, "objective_met_on"), None, None)
+            *_runs(account_id, limit),
+            (None, None, None, _f(PlaybookRun, "objective_met_on"), None, None),
         )
     ]
+
+
+def _runs(account_id: int, limit: int) -> Statement:
+    live = (s.value for s in LIVE_RUN)
+    return Statement(_RUNS_SQL, (RunStepStatus.PENDING.value, account_id, *live, limit))
 
 
 _PLAYBOOKS_SQL = "SELECT id, name FROM playbooks_playbook WHERE is_active ORDER BY name"
@@ -1106,3 +1137,35 @@ _PLAYBOOKS_SQL = "SELECT id, name FROM playbooks_playbook WHERE is_active ORDER 
 def startable_playbooks() -> list[tuple[int, str]]:
     """The playbook start form's choices (StartForm's queryset, in its order)."""
     return [(pk, name) for pk, name in fetch(_PLAYBOOKS_SQL, [], (None, None))]
+
+
+def page_statements(
+    *, pk: int, now: datetime, today: date, playbooks: bool, engagements: int = 50
+) -> list[Statement]:
+    """The statements the page's reads send whatever the rows say, for one round trip
+    (accounts.plain_sql.read_ahead), with the parameters the reads give them (the
+    page's defaults). Left to run when met: what depends on rows read (people's
+    names, another account's contacts, touches older than the engagements read),
+    the onboarding plans (only for an account with an onboarding status) and the
+    sync conflicts' count (only for an account from HubSpot)."""
+    statements = [
+        Statement(_ACCOUNT_SQL, (pk,)),
+        Statement(_CONTACTS_SQL, (pk,)),
+        _engagements(pk, engagements),
+        _events(pk, engagements),
+        Statement(_DEALS_SQL, (pk,)),
+        _tickets(pk, now),
+        _answers(pk, now, 5),
+        Statement(_USAGE_SQL, (pk,)),
+        _reviews(pk),
+        _renewal(pk),
+        _tasks(pk),
+        Statement(_SUCCESS_PLAN_SQL, (pk,)),
+        _score(pk, today, 90),
+        _override(pk, today),
+        _alerts(pk),
+        _runs(pk, 10),
+    ]
+    if playbooks:
+        statements.append(Statement(_PLAYBOOKS_SQL, ()))
+    return statements

@@ -297,11 +297,11 @@ def test_dashboard_costs_the_same_queries_for_5_and_50_accounts(
 ) -> None:
     client.force_login(leader)
     _portfolio_of(5)
-    # session, user, role groups, owner choices; a savepoint and the SET LOCAL
+    # session, user with their role groups, owner choices; a savepoint and the SET LOCAL
     # that tunes the reporting transaction; ARR ledger, renewals, adoption,
     # objectives, reviews, TTV, health days, health counts, at-risk, renewals
     # decided in the quarter (none here, so no survey or snapshot reads); release.
-    with django_assert_num_queries(17):
+    with django_assert_num_queries(16):
         client.get(reverse("metrics"), Q2)
     five = _queries(client)
     _portfolio_of(45)

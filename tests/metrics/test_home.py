@@ -99,10 +99,10 @@ def test_home_query_count_does_not_grow_with_the_book(
     client: Any, leader: Any, book: None, django_assert_num_queries: Any
 ) -> None:
     client.force_login(leader)
-    # session, user, role groups; renewals, late plans, open alerts, at-risk.
-    with django_assert_num_queries(7):
+    # session, user with their role groups; renewals, late plans, open alerts, at-risk.
+    with django_assert_num_queries(6):
         client.get(reverse("home"))
     for _ in range(20):
         RenewalFactory.create(renewal_date=timezone.localdate() + timedelta(days=10))
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(6):
         client.get(reverse("home"))

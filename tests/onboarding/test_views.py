@@ -92,9 +92,9 @@ def test_list_query_count_does_not_grow_with_rows(
     for i in range(rows):
         _plan(csm, f"Account {i:03d}", start_days_ago=i % 12, template=template)
     client.force_login(leader)
-    # session, user, role groups, owner choices, count, page of plans
+    # session, user with their role groups, owner choices, count, page of plans
     # (account, owner, template and next milestone joined in), template choices
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(6):
         response = client.get(reverse("onboarding:my"))
     assert len(response.context["page"].object_list) == rows
 
@@ -298,8 +298,9 @@ def test_insights_show_on_time_and_ttv_in_constant_queries(
                 milestone=plan.milestones.get(is_first_value=True), by=csm, on=today(), note=""
             )
     client.force_login(leader)
-    # session, user, role groups, on-time per template, TTV values, plans late now
-    with django_assert_num_queries(6):
+    # session, user with their role groups, on-time per template, TTV values, plans
+    # late now
+    with django_assert_num_queries(5):
         response = client.get(reverse("onboarding:insights"))
     stats = response.context["insights"].per_template[0]
     assert stats.template == "Standard"

@@ -32,10 +32,11 @@ def test_support_panel_costs_the_same_queries_for_any_number_of_records(
         FeedbackSubmissionFactory.create(account=account, contact=contact, comment=f"Said {i}")
         EngagementFactory.create(account=account, contact=contact, subject=f"Touch {i}")
     client.force_login(leader)
-    # as tests/lifecycle/test_portfolio.py counts the page (22, no sync conflicts for an
-    # unlinked account: 21): support is tickets and survey answers, each read once for
-    # its figures and its list; the last touches come with the timeline's engagements
-    with django_assert_num_queries(21):
+    # as tests/lifecycle/test_portfolio.py counts the page (5; no sync conflicts for an
+    # unlinked account: 4): support is tickets and survey answers, each read once for
+    # its figures and its list, in the page's one round trip; the last touches come
+    # with the timeline's engagements
+    with django_assert_num_queries(4):
         response = client.get(reverse("account", args=[account.pk]))
     page = response.content.decode()
     assert page.count('href="https://app.hubspot.com/contacts/424242/record/0-5/') == min(rows, 10)
