@@ -99,8 +99,8 @@ def read_ahead(statements: Sequence[Statement]) -> Iterator[None]:
     what came back (a statement listed twice answers two fetches). On PostgreSQL they
     go in one round trip: one execute of them all, each statement's rows read in turn
     (psycopg's `nextset`). A page of many small independent reads (the account
-    page's twenty) pays one wait for the database instead of one each; on this kind of
-    host a round trip costs 0.2-0.3 ms before PostgreSQL does anything
+    page's seventeen) pays one wait for the database instead of one each; on this kind
+    of host a round trip costs 0.2-0.3 ms before PostgreSQL does anything
     (docs/performance.md, "The account page in one round trip").
 
     Only what the reads would send anyway belongs here: a listed statement nobody
@@ -167,9 +167,10 @@ def execute_prepared(cursor: Any, sql: str, params: Mapping[str, Any]) -> None:
     with PostgreSQL keeping its plan on the connection: PREPARE the first time on each
     connection (sent with the first EXECUTE, one round trip), EXECUTE after that.
 
-    For a statement that takes PostgreSQL longer to plan than to run (My work's,
-    2.5-3.5 ms of planning at 10,000 accounts): after five runs PostgreSQL may keep a
-    generic plan, when it costs no more than the plans it made for the values given.
+    For a statement that takes PostgreSQL about as long to plan as to run (My work's:
+    2.5-3.5 ms of planning and 4-4.7 ms of running at 10,000 accounts): after five
+    runs PostgreSQL may keep a generic plan, when it costs no more than the plans it
+    made for the values given.
     Django's psycopg backend binds parameters on the client, so nothing is otherwise
     prepared. Off with settings.PREPARED_STATEMENTS = False (a pooler in transaction
     mode hands each transaction any server connection, where the statement is not);
