@@ -20,11 +20,6 @@ class OpsConfig(AppConfig):
 
     def ready(self) -> None:
         pre_migrate.connect(_cache_table, sender=self, dispatch_uid="ops-cache-table")
-        from django.db.backends.signals import connection_created
-
-        from lifecycle.ops.planner import connection_tuned
-
-        connection_created.connect(connection_tuned, dispatch_uid="ops-planner-costs")
         from django_q.signals import post_spawn
 
         from lifecycle.ops.jobs import worker_started

@@ -5,7 +5,6 @@ from pathlib import Path
 from typing import Any
 
 import dj_database_url
-from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -103,27 +102,6 @@ DATABASES = {"default": database_from_env(f"sqlite:///{VAR_DIR / 'db.sqlite3'}")
 # accounts.plain_sql.execute_prepared). Set DATABASE_PREPARED_STATEMENTS=0 behind a
 # pooler in transaction mode (PgBouncer's default pool_mode=session is fine).
 PREPARED_STATEMENTS = os.environ.get("DATABASE_PREPARED_STATEMENTS", "1") == "1"
-
-
-def _random_page_cost() -> float | None:
-    """The planner's price of a random page read on our PostgreSQL connections
-    (lifecycle/ops/planner.py): 1.1 unless DATABASE_RANDOM_PAGE_COST says otherwise,
-    None (the server's own) when it is set empty."""
-    value = os.environ.get("DATABASE_RANDOM_PAGE_COST", "1.1").strip()
-    if not value:
-        return None
-    try:
-        cost = float(value)
-    except ValueError:
-        cost = -1.0
-    if not 0 < cost < 1000:
-        raise ImproperlyConfigured(
-            f"DATABASE_RANDOM_PAGE_COST must be a number above 0 (or empty), not {value!r}."
-        )
-    return cost
-
-
-DATABASE_RANDOM_PAGE_COST = _random_page_cost()
 
 
 def redis_url() -> str:

@@ -13,6 +13,7 @@ from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth, TruncQuarter
 
 from accounts.models import Account, ForecastCategory, HealthBand
+from accounts.plain_sql import probes_priced_for_memory
 
 from ..models import ForecastChange, Renewal
 
@@ -93,7 +94,11 @@ def renewals_totals(*, renewals: QuerySet[Renewal], group: str = "month") -> lis
         .order_by("period", "forecast_category")
     )
     periods: dict[date, PeriodTotals] = {}
-    for row in rows:
+    # A few hundred open renewals joined to every account by key: probed, not a read
+    # of the whole account table (accounts.plain_sql.probes_priced_for_memory).
+    with probes_priced_for_memory():
+        fetched = list(rows)
+    for row in fetched:
         period = row["period"]
         totals = periods.setdefault(period, PeriodTotals(period, _period_label(period, group)))
         totals.count += row["n"]
