@@ -2,7 +2,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from .roles import ROLE_LABELS, Role, reads_metrics, role_of
+from .roles import ROLE_LABELS, WRITERS, Role, reads_metrics, role_of
 
 
 def role(request: HttpRequest) -> dict[str, Any]:
@@ -13,6 +13,6 @@ def role(request: HttpRequest) -> dict[str, Any]:
         "user_role_label": ROLE_LABELS.get(current, "") if current else "",
         "is_admin": current == Role.ADMIN,
         "is_leader": current in (Role.ADMIN, Role.LEADER),
-        "can_write": current in (Role.ADMIN, Role.LEADER, Role.CSM),
+        "can_write": current in WRITERS,
         "can_read_metrics": reads_metrics(getattr(request, "user", None)),
     }

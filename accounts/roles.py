@@ -28,6 +28,8 @@ class Role(StrEnum):
 
 
 ROLE_ORDER = [Role.ADMIN, Role.LEADER, Role.CSM, Role.VIEWER]
+# The roles that write (a CSM only on the accounts they own); a viewer only reads.
+WRITERS = (Role.ADMIN, Role.LEADER, Role.CSM)
 ROLE_LABELS = {
     Role.ADMIN: "Admin",
     Role.LEADER: "CS leader",
@@ -43,7 +45,7 @@ def role_of(user: Any) -> Role | None:
     if hasattr(user, "_lifecycle_role"):
         cached: Role | None = user._lifecycle_role
         return cached
-    role = Role.ADMIN if user.is_superuser else strongest_role(_group_names(user))
+    role = role_from_groups(user, () if user.is_superuser else _group_names(user))
     user._lifecycle_role = role
     return role
 
@@ -80,6 +82,11 @@ def role_read(user: Any, role: Role | None) -> None:
 
 def is_admin(user: Any) -> bool:
     return role_of(user) == Role.ADMIN
+
+
+def writes(user: Any) -> bool:
+    """Admins, leaders and CSMs write (a CSM on their own accounts); viewers never."""
+    return role_of(user) in WRITERS
 
 
 def sees_all_writes(user: Any) -> bool:

@@ -31,6 +31,7 @@ from accounts.roles import (
     role_of,
     role_read,
     sees_all_writes,
+    writes,
 )
 
 from .account_page import reads as account_page
@@ -199,13 +200,12 @@ def account_overview_context(
     request: AuthedRequest,
     account: AccountHead,
     people: account_page.People,
-    now: datetime | None = None,
+    now: datetime,
 ) -> dict[str, Any]:
-    """What the account page shows, every panel read with one plain statement or two
-    (lifecycle.account_page: the ORM's cost per query was most of the page's), as of
-    `now` (default: now)."""
+    """What the account page shows as of `now`, every panel read with one plain
+    statement or two (lifecycle.account_page: the ORM's cost per query was most of the
+    page's)."""
     pk = account.pk
-    now = now or timezone.now()
     today = timezone.localdate(now)
     can_edit = can_edit_account(request.user, account)
     contacts, contact_names = account_page.contacts(account_id=pk)
@@ -252,9 +252,8 @@ def account_overview(request: AuthedRequest, pk: int) -> HttpResponse:
     now = timezone.now()
     # The panels' statements go to PostgreSQL together, in one round trip: each
     # cost more waiting for its answer than PostgreSQL spent on it.
-    editor = role_of(request.user) in (Role.ADMIN, Role.LEADER, Role.CSM)  # of some accounts
     statements = account_page.page_statements(
-        pk=pk, now=now, today=timezone.localdate(now), playbooks=editor
+        pk=pk, now=now, today=timezone.localdate(now), playbooks=writes(request.user)
     )
     with read_ahead(statements):
         account = account_page.account_head(pk=pk, people=people)

@@ -7,9 +7,7 @@ from typing import Any
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
-from ..roles import Role, can_edit_account, role_of
-
-WRITERS = (Role.ADMIN, Role.LEADER, Role.CSM)
+from ..roles import can_edit_account, role_of, writes
 
 
 class HasRole(BasePermission):
@@ -28,7 +26,7 @@ class CanWrite(BasePermission):
     message = "This needs the CSM, CS leader or admin role."
 
     def has_permission(self, request: Request, view: Any) -> bool:
-        return role_of(request.user) in WRITERS
+        return writes(request.user)
 
 
 class CanEditAccount(BasePermission):

@@ -44,6 +44,12 @@ from success.models import (
 )
 from success.playbooks.models import LIVE_RUN, PlaybookRun, RunStatus, RunStepStatus
 
+# What the page shows, as the reads' defaults; page_statements reads ahead with them.
+TIMELINE = 50  # timeline entries (and engagements read for it and the last touches)
+ANSWERS = 5  # latest survey answers
+HEALTH_DAYS = 90  # how far back the latest score may be
+RUNS = 10  # playbook runs
+
 
 def _f(model: Any, name: str) -> Any:
     return model._meta.get_field(name)
@@ -217,7 +223,7 @@ _ENGAGEMENT_FIELDS = (
 
 
 def engagements(
-    *, account_id: int, contacts: ContactNames, limit: int = 50
+    *, account_id: int, contacts: ContactNames, limit: int = TIMELINE
 ) -> list[tuple[Any, ...]]:
     """The latest `limit` engagements, newest first: the timeline's, and the support
     panel's last touches when they are among them (`support_panel`)."""
@@ -233,7 +239,11 @@ def _events(account_id: int, limit: int) -> Statement:
 
 
 def timeline(
-    *, account_id: int, engagement_rows: list[tuple[Any, ...]], people: People, limit: int = 50
+    *,
+    account_id: int,
+    engagement_rows: list[tuple[Any, ...]],
+    people: People,
+    limit: int = TIMELINE,
 ) -> list[TimelineEntry]:
     """The latest `limit` entries of Lifecycle's events and the CRM's engagements
     (`engagements`, read with the same limit), newest first
@@ -508,9 +518,9 @@ def support_panel(
     engagement_rows: list[tuple[Any, ...]],
     contacts: ContactNames,
     people: People,
-    engagements_read: int = 50,
+    engagements_read: int = TIMELINE,
     tickets: int = 10,
-    answers: int = 5,
+    answers: int = ANSWERS,
     touches: int = 5,
 ) -> SupportPanel:
     """The support panel in two statements (three when the touches are not among the
@@ -1042,7 +1052,7 @@ def _override(account_id: int, today: date) -> Statement:
     return Statement(_OVERRIDE_SQL, (account_id, on(today)))
 
 
-def health(*, account_id: int, today: date, people: People, days: int = 90) -> HealthCard:
+def health(*, account_id: int, today: date, people: People, days: int = HEALTH_DAYS) -> HealthCard:
     """The health card of success.health.selectors.account_health: the latest score
     of the last `days` and the override in force."""
     scores = fetch(*_score(account_id, today, days), _SCORE_FIELDS)
@@ -1115,7 +1125,7 @@ _RUNS_SQL = (
 )
 
 
-def playbook_runs(*, account_id: int, limit: int = 10) -> list[RunRow]:
+def playbook_runs(*, account_id: int, limit: int = RUNS) -> list[RunRow]:
     """success.playbooks.selectors.account_runs: live runs first, then the latest."""
     return [
         RunRow(pk, PlaybookName(name), status, met, int(total), int(done))
@@ -1139,32 +1149,31 @@ def startable_playbooks() -> list[tuple[int, str]]:
     return [(pk, name) for pk, name in fetch(_PLAYBOOKS_SQL, [], (None, None))]
 
 
-def page_statements(
-    *, pk: int, now: datetime, today: date, playbooks: bool, engagements: int = 50
-) -> list[Statement]:
+def page_statements(*, pk: int, now: datetime, today: date, playbooks: bool) -> list[Statement]:
     """The statements the page's reads send whatever the rows say, for one round trip
     (accounts.plain_sql.read_ahead), with the parameters the reads give them (the
-    page's defaults). Left to run when met: what depends on rows read (people's
-    names, another account's contacts, touches older than the engagements read),
-    the onboarding plans (only for an account with an onboarding status) and the
-    sync conflicts' count (only for an account from HubSpot)."""
+    page's defaults: TIMELINE, ANSWERS, HEALTH_DAYS, RUNS). Left to run when met:
+    what depends on rows read (people's names, another account's contacts, touches
+    older than the engagements read), the onboarding plans (only for an account with
+    an onboarding status) and the sync conflicts' count (only for an account from
+    HubSpot)."""
     statements = [
         Statement(_ACCOUNT_SQL, (pk,)),
         Statement(_CONTACTS_SQL, (pk,)),
-        _engagements(pk, engagements),
-        _events(pk, engagements),
+        _engagements(pk, TIMELINE),
+        _events(pk, TIMELINE),
         Statement(_DEALS_SQL, (pk,)),
         _tickets(pk, now),
-        _answers(pk, now, 5),
+        _answers(pk, now, ANSWERS),
         Statement(_USAGE_SQL, (pk,)),
         _reviews(pk),
         _renewal(pk),
         _tasks(pk),
         Statement(_SUCCESS_PLAN_SQL, (pk,)),
-        _score(pk, today, 90),
+        _score(pk, today, HEALTH_DAYS),
         _override(pk, today),
         _alerts(pk),
-        _runs(pk, 10),
+        _runs(pk, RUNS),
     ]
     if playbooks:
         statements.append(Statement(_PLAYBOOKS_SQL, ()))

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.formats import date_display
 from accounts.http import AuthedRequest, action_post, form_post, redirect_next
 from accounts.models import Account, id_or_none
-from accounts.roles import Role, admin_required, require_account_edit, role_of
+from accounts.roles import admin_required, require_account_edit, writes
 
 from . import selectors, services
 from .forms import AlertCloseForm, AlertRuleForm, ExpansionHintForm, FollowUpForm, SignalForm
@@ -46,7 +46,7 @@ def alert_list(request: AuthedRequest) -> HttpResponse:
         request=request,
         csrf_token=token,
         today=today,
-        can_write=role_of(request.user) in (Role.ADMIN, Role.LEADER, Role.CSM),
+        can_write=writes(request.user),
         snooze_choices=AlertCloseForm.base_fields["snooze_days"].choices,  # type: ignore[attr-defined]
     )
     return render(

@@ -25,7 +25,7 @@ from accounts.hubspot.repair import reconcile as repair
 from accounts.hubspot.rules import fields as fieldspecs
 from accounts.hubspot.transport.client import client_from_settings
 from accounts.hubspot.transport.errors import HubSpotError
-from accounts.roles import Role, admin_required, is_admin, require, role_of, sees_all_writes
+from accounts.roles import admin_required, is_admin, require, sees_all_writes, writes
 
 CONFLICTS_PAGE_SIZE = 25
 
@@ -109,8 +109,7 @@ def provision_start(request: AuthedRequest) -> HttpResponse:
 
 
 def _visible_conflicts(request: AuthedRequest) -> QuerySet[SyncConflict]:
-    role = role_of(request.user)
-    require(role in (Role.ADMIN, Role.LEADER, Role.CSM), "Conflicts are for CSMs and leaders.")
+    require(writes(request.user), "Conflicts are for CSMs and leaders.")
     conflicts = SyncConflict.objects.select_related("account", "account__owner", "resolved_by")
     if not sees_all_writes(request.user):
         conflicts = conflicts.filter(account__owner=request.user)
